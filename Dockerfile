@@ -1,0 +1,49 @@
+# syntax=docker/dockerfile:1
+# Conductor container image.
+#   docker build --build-arg VERSION=0.1.0 --build-arg VCS_REF=$(git rev-parse HEAD) \
+#     --build-arg BUILD_DATE=$(date -u +%Y-%m-%dT%H:%M:%SZ) -t registry.example.com/conductor/conductor:0.1.0 .
+# Pin the base images by digest in CI by overriding these two arguments.
+ARG NODE_IMAGE=node:24-bookworm-slim
+ARG RUNTIME_IMAGE=gcr.io/distroless/nodejs24-debian12:nonroot
+
+# --- build: production dependencies and the app's files --------------------------------------
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+ENV NODE_ENV=production
+COPY package.json package-lock.json ./
+# Production dependencies only: the "node" devDependency (a Node binary for dev machines) is
+# left out, and no install scripts run.
+RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
+COPY conductor.config.ts ./
+COPY core ./core
+COPY plugins ./plugins
+# Node 24 runs the TypeScript directly (type stripping); prove that it loads with the
+# production dependencies alone, and prepare /data for uid 65532.
+RUN node core/cli/conductor.ts --version \
+ && mkdir -p /data
+
+# --- runtime: distroless Node 24, non-root, no shell, no package manager ----------------------
+FROM ${RUNTIME_IMAGE} AS runtime
+ARG VERSION=0.1.0
+ARG VCS_REF=unknown
+ARG BUILD_DATE=unknown
+LABEL org.opencontainers.image.title="conductor" \
+      org.opencontainers.image.description="Turns network intents into kpt package revisions (Porch or a GitOps repository)" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${VCS_REF}" \
+      org.opencontainers.image.created="${BUILD_DATE}" \
+      org.opencontainers.image.source="https://example.com/conductor.git" \
+      org.opencontainers.image.licenses="Apache-2.0"
+ENV NODE_ENV=production
+WORKDIR /app
+# Application files stay owned by root and read-only to the app; it writes only to /data
+# (a volume) and /tmp, so the root filesystem can be mounted read-only.
+COPY --from=build /app/package.json /app/package-lock.json /app/conductor.config.ts ./
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/core ./core
+COPY --from=build /app/plugins ./plugins
+COPY --from=build --chown=65532:65532 /data /data
+USER 65532:65532
+EXPOSE 8080 9090
+# The base image's entrypoint is node.
+CMD ["core/cli/conductor.ts", "run", "--config", "/etc/conductor/conductor.config.json", "--data-dir", "/data"]

@@ -1,0 +1,140 @@
+// Assembles a running Conductor from a resolved config: the hook bus, the ledger, the
+// pipeline and the plugins, with ordered start and stop. The CLI and the testkit both build
+// on this; nothing here knows a concrete plugin.
+import { join } from 'node:path';
+import { createEventHooks, createStageHooks, type EventHooks, type StageHooks } from './bus/hooks.ts';
+import { instrumentStageHooks } from './bus/instrument.ts';
+import { Ledger } from './delivery/ledger.ts';
+import { Pipeline, type Readiness } from './delivery/host.ts';
+import { startOrder, withTimeout, isSource, type PluginEntry } from './plugin/lifecycle.ts';
+import type { PluginStatus } from './plugin/types.ts';
+import type { ResolvedPipelineConfig } from './config/validate.ts';
+import type { ResolvedConfig } from './config/types.ts';
+import type { Logger } from './log.ts';
+import { toConductorError } from './errors.ts';
+import { DataDir } from './data-dir/data-dir.ts';
+
+export interface Conductor {
+  readonly config: ResolvedConfig;
+  readonly pipeline: Pipeline;
+  readonly stages: StageHooks;
+  readonly events: EventHooks;
+  readonly plugins: readonly PluginEntry[];
+  readonly ledger: Ledger;
+  start(): Promise<void>;
+  /** Graceful: stop sources, drain in-flight intents (bounded), stop the rest. Safe twice. */
+  stop(): Promise<{ abandoned: number }>;
+  readiness(): Readiness;
+  /** Resolves when every source reports it has offered all it had (`once`). */
+  idle(): Promise<void>;
+}
+
+export interface CreateOptions {
+  log: Logger;
+  mode: 'run' | 'once' | 'check';
+  /** Build everything but the sources (replay feeds the pipeline itself). */
+  withoutSources?: boolean;
+}
+
+export async function createConductor(resolved: ResolvedPipelineConfig, options: CreateOptions): Promise<Conductor> {
+  const { config, definitions } = resolved;
+  const log = options.log;
+  // `check` builds the pipeline without touching the disk: factories do no I/O, and the
+  // ledger lives in memory.
+  const checking = options.mode === 'check';
+  const dataDir = new DataDir(config.dataDir);
+  if (!checking) dataDir.ensure();
+  const stages = createStageHooks();
+  const events = createEventHooks();
+  instrumentStageHooks(stages, events);
+  const ledger = new Ledger(checking ? ':memory:' : join(dataDir.state, 'ledger.sqlite'), {
+    sync: config.ledger.sync,
+    onCorruption: ({ intentId, reason }) => {
+      log.error({ intentId, code: 'CND_ERR_LEDGER_CORRUPT' }, `ledger record quarantined: ${reason}`);
+      events.security.call({ type: 'ledger-corruption', file: '', intentId, message: reason, stage: 'ledger' });
+    },
+  });
+  const statuses = new Map<string, () => PluginStatus>();
+  let started = false;
+  const readiness = (): Readiness => {
+    const plugins: Record<string, PluginStatus> = {};
+    let ready = started && !pipeline.stopping;
+    for (const [id, status] of statuses) {
+      try {
+        plugins[id] = status();
+      } catch (error) {
+        plugins[id] = { ready: false, message: (error as Error).message };
+      }
+      if (!plugins[id]!.ready) ready = false;
+    }
+    return { ready, plugins };
+  };
+  const pipeline = new Pipeline({ stages, events, ledger, log, concurrency: config.concurrency, retry: config.retry, readiness });
+
+  const entries: PluginEntry[] = [];
+  for (const [id, definition] of definitions) {
+    if (options.withoutSources && isSource(definition)) continue;
+    const instance = await definition.create(
+      { id, log: log.child({ plugin: id }), dataDir: config.dataDir, config, host: pipeline, mode: options.mode },
+      config.plugins[id] as never,
+    );
+    instance.apply?.(stages);
+    if (instance.status) statuses.set(id, instance.status.bind(instance));
+    entries.push({ id, definition, instance });
+  }
+  const ordered = startOrder(entries);
+  const startedEntries: PluginEntry[] = [];
+  let stopping: Promise<{ abandoned: number }> | undefined;
+
+  const stopAll = async (list: PluginEntry[]) => {
+    for (const entry of list) {
+      try {
+        await withTimeout('stop', entry.id, config.pluginTimeoutMs, (signal) => entry.instance.stop?.(signal));
+      } catch (error) {
+        log.error({ err: toConductorError(error), plugin: entry.id }, (error as Error).message);
+      }
+    }
+  };
+
+  return {
+    config,
+    pipeline,
+    stages,
+    events,
+    plugins: entries,
+    ledger,
+    readiness,
+    async start() {
+      for (const entry of ordered) {
+        try {
+          await withTimeout('start', entry.id, config.pluginTimeoutMs, (signal) => entry.instance.start?.(signal));
+          startedEntries.push(entry);
+        } catch (error) {
+          // Whatever started is stopped again, upstream first, before the error surfaces.
+          await stopAll([...startedEntries].reverse());
+          ledger.close();
+          throw error;
+        }
+      }
+      started = true;
+      log.info({ plugins: ordered.map((e) => e.id), dataDir: config.dataDir }, 'conductor started');
+    },
+    stop() {
+      stopping ??= (async () => {
+        const reversed = [...startedEntries].reverse();
+        const sources = reversed.filter((e) => isSource(e.definition));
+        const rest = reversed.filter((e) => !isSource(e.definition));
+        await stopAll(sources);
+        const result = await pipeline.drain(config.shutdownTimeoutMs);
+        await stopAll(rest);
+        ledger.close();
+        log.info({ abandoned: result.abandoned }, 'conductor stopped');
+        return result;
+      })();
+      return stopping;
+    },
+    async idle() {
+      await Promise.all(entries.map((e) => e.instance.idle?.()));
+    },
+  };
+}

@@ -1,0 +1,113 @@
+// The hook bus (DESIGN §2.1): one tapable hook per stage, each of the kind its purpose needs,
+// plus event hooks that observers (metrics, tracing, audit) tap without touching the data path.
+import {
+  AsyncParallelHook,
+  AsyncSeriesBailHook,
+  AsyncSeriesHook,
+  AsyncSeriesWaterfallHook,
+  SyncHook,
+} from 'tapable';
+import type { Envelope, Intent, Outcome, Receipt } from '../intent/types.ts';
+import type { ConductorError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+
+/** Per-intent facts every stage tap receives. Taps may read it; only the core writes it. */
+export interface StageContext {
+  readonly intentId: string;
+  readonly file: string;
+  readonly source: string;
+  readonly receivedAt: number;
+  /** 1 for the first submission attempt, counting up across retries and restarts. */
+  attempt: number;
+  /** True when an earlier, interrupted attempt may already have reached the sink. */
+  resumed: boolean;
+  /** Aborted when the pipeline stops; long waits should honour it. */
+  readonly signal: AbortSignal;
+  readonly log: Logger;
+  /** Trace propagation, filled by a tracing plugin: the W3C traceparent for outgoing calls. */
+  trace: { traceId?: string; traceparent?: string };
+}
+
+/** A validate tap returns this (or throws) to refuse an intent. */
+export interface Rejection {
+  message: string;
+  code?: 'CND_ERR_INTENT_INVALID' | 'CND_ERR_INTENT_REJECTED';
+  /** Type label for the security-events metric and audit record, when the refusal is one. */
+  securityEvent?: string;
+}
+
+export interface StageEvent {
+  stage: string;
+  ctx: StageContext;
+}
+export interface StageEndEvent extends StageEvent {
+  durationMs: number;
+  error?: ConductorError;
+}
+export interface TapEndEvent extends StageEndEvent {
+  plugin: string;
+}
+export interface SecurityEvent {
+  type: string;
+  file: string;
+  intentId: string;
+  message: string;
+  stage: string;
+}
+export interface RetryEvent {
+  ctx: StageContext;
+  error: ConductorError;
+  delayMs: number;
+}
+
+export interface StageHooks {
+  validate: AsyncSeriesBailHook<[Intent, StageContext], Rejection | undefined>;
+  sanitize: AsyncSeriesWaterfallHook<[Intent, StageContext]>;
+  rateLimit: AsyncSeriesHook<[Intent, StageContext]>;
+  submit: AsyncSeriesBailHook<[Intent, StageContext], Receipt | undefined>;
+  audit: AsyncParallelHook<[Outcome, StageContext | undefined]>;
+}
+
+export interface EventHooks {
+  received: SyncHook<[Envelope]>;
+  stageStart: SyncHook<[StageEvent]>;
+  stageEnd: SyncHook<[StageEndEvent]>;
+  tapEnd: SyncHook<[TapEndEvent]>;
+  retry: SyncHook<[RetryEvent]>;
+  security: SyncHook<[SecurityEvent]>;
+  settled: SyncHook<[Outcome, StageContext | undefined]>;
+  /** The intent was not finished (released back to its source for later). */
+  deferred: SyncHook<[{ file: string; intentId: string; reason: string }]>;
+}
+
+export function createStageHooks(): StageHooks {
+  return {
+    validate: new AsyncSeriesBailHook(['intent', 'ctx'], 'validate'),
+    sanitize: new AsyncSeriesWaterfallHook(['intent', 'ctx'], 'sanitize'),
+    rateLimit: new AsyncSeriesHook(['intent', 'ctx'], 'rate-limit'),
+    submit: new AsyncSeriesBailHook(['intent', 'ctx'], 'submit'),
+    audit: new AsyncParallelHook(['outcome', 'ctx'], 'audit'),
+  };
+}
+
+export function createEventHooks(): EventHooks {
+  return {
+    received: new SyncHook(['envelope'], 'received'),
+    stageStart: new SyncHook(['event'], 'stageStart'),
+    stageEnd: new SyncHook(['event'], 'stageEnd'),
+    tapEnd: new SyncHook(['event'], 'tapEnd'),
+    retry: new SyncHook(['event'], 'retry'),
+    security: new SyncHook(['event'], 'security'),
+    settled: new SyncHook(['outcome', 'ctx'], 'settled'),
+    deferred: new SyncHook(['event'], 'deferred'),
+  };
+}
+
+/** Hook name in StageHooks → the stage name used in logs, metrics, status files. */
+export const STAGE_OF_HOOK: Record<keyof StageHooks, string> = {
+  validate: 'validate',
+  sanitize: 'sanitize',
+  rateLimit: 'rate-limit',
+  submit: 'submit',
+  audit: 'audit',
+};

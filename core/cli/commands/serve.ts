@@ -1,0 +1,77 @@
+// `conductor run` (watch until SIGTERM/SIGINT) and `conductor once` (drain the backlog, exit).
+import { EXIT } from '../exit-codes.ts';
+import { parseCommand } from '../options.ts';
+import { loadResolved, openConductor } from '../setup.ts';
+import { startProgress } from '../progress.ts';
+
+export const RUN_HELP = `conductor run [--config FILE] [--data-dir DIR] [--log-level LEVEL]
+
+Watches <data-dir>/handoff and processes every intent until SIGTERM or SIGINT. A first signal
+stops intake and lets in-flight intents finish (up to shutdownTimeoutMs), then exits 0; a
+second signal exits at once (130 / 143), leaving unfinished intents in handoff/ for next time.`;
+
+export const ONCE_HELP = `conductor once [--config FILE] [--data-dir DIR] [--log-level LEVEL]
+
+Processes every intent present in <data-dir>/handoff, then exits:
+  0  every intent succeeded or was a duplicate (or there was nothing to do)
+  1  at least one intent failed permanently (see <data-dir>/failed/)
+  3  some intents could not be delivered now (sink unreachable); they stay in handoff/
+Progress is shown on a terminal; otherwise only JSON logs are written.`;
+
+export async function runCommand(argv: string[]): Promise<number> {
+  const { common } = parseCommand(argv, {});
+  if (common.help) {
+    console.log(RUN_HELP);
+    return EXIT.ok;
+  }
+  const resolved = await loadResolved(common);
+  const { conductor, log, lock } = await openConductor(resolved, 'run');
+  let signals = 0;
+  const stopped = new Promise<void>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      signals += 1;
+      if (signals > 1) {
+        log.warn({ signal }, 'second signal: exiting now; unfinished intents stay in handoff/');
+        lock.release();
+        process.exit(signal === 'SIGINT' ? EXIT.interruptedInt : EXIT.interruptedTerm);
+      }
+      log.info({ signal }, 'stopping: intake closed, finishing in-flight intents');
+      resolve();
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+  try {
+    await conductor.start();
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+  await stopped;
+  await conductor.stop();
+  lock.release();
+  return EXIT.ok;
+}
+
+export async function onceCommand(argv: string[]): Promise<number> {
+  const { common } = parseCommand(argv, {});
+  if (common.help) {
+    console.log(ONCE_HELP);
+    return EXIT.ok;
+  }
+  const resolved = await loadResolved(common);
+  const { conductor, lock } = await openConductor(resolved, 'once');
+  try {
+    await conductor.start();
+    const stopProgress = startProgress(conductor.pipeline);
+    await conductor.idle();
+    stopProgress();
+    await conductor.stop();
+    const stats = conductor.pipeline.stats();
+    if (stats.deferred > 0) return EXIT.undone;
+    if (stats.failed > 0) return EXIT.failed;
+    return EXIT.ok;
+  } finally {
+    lock.release();
+  }
+}

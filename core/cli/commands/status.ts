@@ -1,0 +1,41 @@
+// `conductor status [FILE|ID]`: what the ledger knows, read without taking the lock.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { EXIT } from '../exit-codes.ts';
+import { parseCommand } from '../options.ts';
+import { loadResolved } from '../setup.ts';
+import { Ledger } from '../../delivery/ledger.ts';
+import { DataDir } from '../../data-dir/data-dir.ts';
+
+export const STATUS_HELP = `conductor status [--data-dir DIR] [--json] [FILE | INTENT_ID]
+
+Without an argument: how many intents the ledger holds, by status. With a file name or an
+intent id (or its prefix): every ledger record that matches, newest first.`;
+
+export async function statusCommand(argv: string[]): Promise<number> {
+  const { common, values, positionals } = parseCommand(argv, { json: { type: 'boolean' } }, true);
+  if (common.help) {
+    console.log(STATUS_HELP);
+    return EXIT.ok;
+  }
+  const { config } = await loadResolved(common);
+  const path = join(new DataDir(config.dataDir).state, 'ledger.sqlite');
+  if (!existsSync(path)) {
+    console.log(values['json'] === true ? '{}' : `no ledger in ${config.dataDir} yet`);
+    return EXIT.ok;
+  }
+  const ledger = new Ledger(path);
+  try {
+    const result = positionals.length === 0 ? ledger.counts() : positionals.flatMap((q) => ledger.find(q));
+    if (values['json'] === true) console.log(JSON.stringify(result, null, 2));
+    else if (Array.isArray(result)) {
+      if (result.length === 0) console.log('no matching intent');
+      for (const r of result) {
+        console.log(`${r.intentId}  ${r.status.padEnd(10)} ${r.file}  stage=${r.stage} attempts=${r.attempts}${r.receipt?.ref ? ` ref=${r.receipt.ref}` : ''}${r.message ? `  ${r.message}` : ''}`);
+      }
+    } else for (const [status, n] of Object.entries(result)) console.log(`${status.padEnd(12)} ${n}`);
+    return Array.isArray(result) && result.length === 0 ? EXIT.failed : EXIT.ok;
+  } finally {
+    ledger.close();
+  }
+}

@@ -1,0 +1,94 @@
+#!/usr/bin/env node
+// The `conductor` command. Each subcommand lives in commands/; this file only dispatches and
+// turns errors into messages and exit codes (DESIGN §2.5).
+import { ConductorError, toConductorError } from '../errors.ts';
+import { CONDUCTOR_VERSION } from '../version.ts';
+import { EXIT } from './exit-codes.ts';
+import { onceCommand, runCommand } from './commands/serve.ts';
+import { validateCommand } from './commands/validate.ts';
+import { printConfigCommand } from './commands/print-config.ts';
+import { statusCommand } from './commands/status.ts';
+import { replayCommand } from './commands/replay.ts';
+
+type Command = (argv: string[]) => Promise<number>;
+
+const COMMANDS: Record<string, { run: Command; summary: string }> = {
+  run: { run: runCommand, summary: 'watch the handoff directory until SIGTERM/SIGINT' },
+  once: { run: onceCommand, summary: 'process the backlog in handoff/, then exit' },
+  validate: { run: validateCommand, summary: 'check the config (and intent files) without starting anything' },
+  'print-config': { run: printConfigCommand, summary: 'print the resolved config, secrets redacted' },
+  status: { run: statusCommand, summary: 'what the ledger knows about an intent (or all of them)' },
+  replay: { run: replayCommand, summary: 'send intents from failed/ through the pipeline again' },
+};
+
+export function registerCommand(name: string, run: Command, summary: string): void {
+  COMMANDS[name] = { run, summary };
+}
+
+function help(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
+  return `conductor ${CONDUCTOR_VERSION} — turns network intents into kpt package revisions
+
+Usage: conductor <command> [options]
+
+Commands:
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`)
+  .join('\n')}
+
+Common options:
+  -c, --config FILE     config file (default: conductor.config.{ts,mjs,js,json,yaml,yml} in the
+                        working directory, else the embedded default pipeline)
+  -d, --data-dir DIR    data directory (env CONDUCTOR_DATA_DIR; default ./data)
+      --log-level LVL   trace|debug|info|warn|error|fatal|silent (env CONDUCTOR_LOG_LEVEL)
+  -h, --help            help for a command: conductor <command> --help
+  -v, --version         print the version
+
+Exit codes: 0 ok · 1 an intent failed (see failed/) · 2 usage or config error ·
+            3 work left in handoff/ (sink unreachable) · 130/143 interrupted by a second signal`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    console.log(help());
+    return name === undefined ? EXIT.usage : EXIT.ok;
+  }
+  if (name === '--version' || name === '-v' || name === 'version') {
+    console.log(CONDUCTOR_VERSION);
+    return EXIT.ok;
+  }
+  const command = COMMANDS[name];
+  if (command === undefined) {
+    console.error(`conductor: unknown command "${name}" (see conductor --help)`);
+    return EXIT.usage;
+  }
+  try {
+    return await command.run(rest);
+  } catch (thrown) {
+    const error = toConductorError(thrown);
+    console.error(`conductor ${name}: ${error.code}: ${error.message}`);
+    return exitCodeFor(error);
+  }
+}
+
+function exitCodeFor(error: ConductorError): number {
+  switch (error.code) {
+    case 'CND_ERR_USAGE':
+    case 'CND_ERR_CONFIG_NOT_FOUND':
+    case 'CND_ERR_CONFIG_LOAD':
+    case 'CND_ERR_CONFIG_INVALID':
+    case 'CND_ERR_PLUGIN_UNKNOWN':
+    case 'CND_ERR_PLUGIN_INVALID':
+    case 'CND_ERR_PLUGIN_DEPENDENCY':
+    case 'CND_ERR_PLUGIN_VERSION':
+    case 'CND_ERR_LOCKED':
+      return EXIT.usage;
+    default:
+      return EXIT.undone;
+  }
+}
+
+if (import.meta.main) {
+  process.exitCode = await main(process.argv.slice(2));
+}

@@ -1,0 +1,51 @@
+// Command-line parsing shared by every command: the common flags, and a usage error that
+// exits 2 with a pointer to --help.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { ConductorError } from '../errors.ts';
+import type { LogLevel } from '../log.ts';
+
+export const COMMON_OPTIONS = {
+  config: { type: 'string', short: 'c' },
+  'data-dir': { type: 'string', short: 'd' },
+  'log-level': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+export interface CommonFlags {
+  config?: string;
+  dataDir?: string;
+  logLevel?: LogLevel;
+  help: boolean;
+}
+
+const LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']);
+
+export function parseCommand<O extends NonNullable<ParseArgsConfig['options']>>(
+  argv: string[],
+  extra: O,
+  allowPositionals = false,
+): { common: CommonFlags; values: Record<string, unknown>; positionals: string[] } {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: { ...COMMON_OPTIONS, ...extra }, allowPositionals, strict: true });
+  } catch (error) {
+    throw new ConductorError('CND_ERR_USAGE', `${(error as Error).message} (see --help)`);
+  }
+  const values = parsed.values as Record<string, unknown>;
+  const env = process.env;
+  const logLevel = (values['log-level'] as string | undefined) ?? env['CONDUCTOR_LOG_LEVEL'];
+  if (logLevel !== undefined && !LEVELS.has(logLevel)) {
+    throw new ConductorError('CND_ERR_USAGE', `--log-level must be one of ${[...LEVELS].join(', ')}`);
+  }
+  const dataDir = (values['data-dir'] as string | undefined) ?? env['CONDUCTOR_DATA_DIR'];
+  return {
+    common: {
+      help: values['help'] === true,
+      ...(values['config'] === undefined ? {} : { config: values['config'] as string }),
+      ...(dataDir === undefined ? {} : { dataDir }),
+      ...(logLevel === undefined ? {} : { logLevel: logLevel as LogLevel }),
+    },
+    values,
+    positionals: parsed.positionals,
+  };
+}

@@ -1,0 +1,47 @@
+// What every command that needs a pipeline does first: load and validate the config, then
+// (for commands that work) take the data directory lock and build the pipeline.
+import { join } from 'node:path';
+import { loadConfigFile } from '../config/load.ts';
+import { resolveConfig, type ResolvedPipelineConfig } from '../config/validate.ts';
+import { createConductor, type Conductor } from '../app.ts';
+import { DataDirLock } from '../data-dir/lock.ts';
+import { DataDir } from '../data-dir/data-dir.ts';
+import { createLogger, type Logger } from '../log.ts';
+import type { CommonFlags } from './options.ts';
+
+export async function loadResolved(common: CommonFlags): Promise<ResolvedPipelineConfig> {
+  const loaded = await loadConfigFile(common.config === undefined ? {} : { configPath: common.config });
+  return resolveConfig(loaded.raw, {
+    source: loaded.source,
+    baseDir: loaded.baseDir,
+    overrides: {
+      ...(common.dataDir === undefined ? {} : { dataDir: common.dataDir }),
+      ...(common.logLevel === undefined ? {} : { logLevel: common.logLevel }),
+    },
+  });
+}
+
+export interface Opened {
+  conductor: Conductor;
+  log: Logger;
+  lock: DataDirLock;
+}
+
+export async function openConductor(
+  resolved: ResolvedPipelineConfig,
+  mode: 'run' | 'once',
+  options: { withoutSources?: boolean } = {},
+): Promise<Opened> {
+  const log = createLogger({ level: resolved.config.logLevel });
+  const dataDir = new DataDir(resolved.config.dataDir);
+  dataDir.ensure();
+  const lock = new DataDirLock(join(dataDir.state, 'conductor.lock'));
+  lock.acquire();
+  try {
+    const conductor = await createConductor(resolved, { log, mode, ...(options.withoutSources ? { withoutSources: true } : {}) });
+    return { conductor, log, lock };
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}

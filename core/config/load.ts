@@ -1,0 +1,60 @@
+// Finds and loads the config file with cosmiconfig: conductor.config.{ts,mjs,js,json,yaml,yml}
+// in the working directory, or the file named by --config. TypeScript configs load natively
+// (Node 24 strips types), so `defineConfig` gives full types without a build step.
+import { cosmiconfig } from 'cosmiconfig';
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConductorError } from '../errors.ts';
+
+export const CONFIG_SEARCH_PLACES = [
+  'conductor.config.ts',
+  'conductor.config.mjs',
+  'conductor.config.js',
+  'conductor.config.json',
+  'conductor.config.yaml',
+  'conductor.config.yml',
+];
+
+/** The repository's own default pipeline, used when no config file is found. */
+export const EMBEDDED_CONFIG = fileURLToPath(new URL('../../conductor.config.ts', import.meta.url));
+
+export interface LoadedConfig {
+  raw: unknown;
+  /** The file it came from. */
+  source: string;
+  /** Relative module paths in the config are taken from here. */
+  baseDir: string;
+}
+
+export async function loadConfigFile(options: { configPath?: string; cwd?: string } = {}): Promise<LoadedConfig> {
+  const cwd = options.cwd ?? process.cwd();
+  const explorer = cosmiconfig('conductor', { searchPlaces: CONFIG_SEARCH_PLACES, searchStrategy: 'none', cache: false });
+  let file = options.configPath === undefined ? undefined : resolve(cwd, options.configPath);
+  if (file !== undefined && !existsSync(file)) {
+    throw new ConductorError('CND_ERR_CONFIG_NOT_FOUND', `config file ${file} does not exist`, { path: file });
+  }
+  try {
+    const result = file === undefined ? await explorer.search(cwd) : await explorer.load(file);
+    if (result === null) {
+      file = EMBEDDED_CONFIG;
+      const embedded = await explorer.load(EMBEDDED_CONFIG);
+      return { raw: unwrap(embedded?.config), source: EMBEDDED_CONFIG, baseDir: dirname(EMBEDDED_CONFIG) };
+    }
+    return { raw: unwrap(result.config), source: result.filepath, baseDir: dirname(result.filepath) };
+  } catch (error) {
+    if (error instanceof ConductorError) throw error;
+    throw new ConductorError('CND_ERR_CONFIG_LOAD', `cannot load config ${file ?? `from ${cwd}`}: ${(error as Error).message}`, {
+      cause: error,
+      ...(file === undefined ? {} : { path: file }),
+    });
+  }
+}
+
+/** An ES module config loaded through import() may arrive as its namespace object. */
+function unwrap(config: unknown): unknown {
+  if (config !== null && typeof config === 'object' && 'default' in config && Object.keys(config).length <= 2) {
+    return (config as { default: unknown }).default;
+  }
+  return config;
+}

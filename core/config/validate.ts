@@ -1,0 +1,137 @@
+// Validates the whole config — the core keys and every plugin's options against that plugin's
+// own schema — and reports every problem at once, each with the exact path of the bad key
+// (`plugins.rate-limit.burst must be >= 1`), in the manner of the OTel Collector's joined errors.
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import ajvFormats from 'ajv-formats';
+import semver from 'semver';
+import { ConductorError } from '../errors.ts';
+import { CORE_CONFIG_SCHEMA, CORE_DEFAULTS } from './schema.ts';
+import { interpolateEnv, type InterpolationProblem } from './interpolate.ts';
+import { pluginNameOf, resolvePluginDefinition } from '../plugin/resolve.ts';
+import { DEFAULT_RETRY_POLICY } from '../delivery/retry.ts';
+import { CONDUCTOR_VERSION } from '../version.ts';
+import type { PluginDefinition } from '../plugin/types.ts';
+import type { ConductorConfig, ResolvedConfig } from './types.ts';
+import { resolve } from 'node:path';
+
+export interface ConfigProblem {
+  path: string;
+  message: string;
+}
+
+export interface ResolvedPipelineConfig {
+  config: ResolvedConfig;
+  /** Plugin id → its definition, in config order. */
+  definitions: Map<string, PluginDefinition>;
+}
+
+export interface ResolveOptions {
+  source: string;
+  baseDir: string;
+  env?: NodeJS.ProcessEnv;
+  /** Values from the command line, which win over the file. */
+  overrides?: Partial<Pick<ResolvedConfig, 'dataDir' | 'logLevel'>>;
+  cwd?: string;
+}
+
+const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
+ajvFormats.default(ajv);
+const validateCore = ajv.compile(CORE_CONFIG_SCHEMA);
+const pluginValidators = new WeakMap<PluginDefinition, ValidateFunction>();
+
+export async function resolveConfig(raw: unknown, options: ResolveOptions): Promise<ResolvedPipelineConfig> {
+  const problems: ConfigProblem[] = [];
+  const interpolationProblems: InterpolationProblem[] = [];
+  const input = interpolateEnv(raw, options.env ?? process.env, interpolationProblems);
+  problems.push(...interpolationProblems);
+  if (!validateCore(input)) problems.push(...(validateCore.errors ?? []).map((e) => describe(e, '')));
+  const config = (typeof input === 'object' && input !== null ? input : { plugins: {} }) as ConductorConfig;
+  const plugins = typeof config.plugins === 'object' && config.plugins !== null ? config.plugins : {};
+
+  const definitions = new Map<string, PluginDefinition>();
+  const resolvedPlugins: Record<string, Record<string, unknown>> = {};
+  for (const [id, options_] of Object.entries(plugins)) {
+    const path = `plugins.${id}`;
+    let definition: PluginDefinition;
+    try {
+      definition = await resolvePluginDefinition(pluginNameOf(id), config.modules ?? {}, options.baseDir);
+    } catch (error) {
+      problems.push({ path, message: (error as Error).message });
+      continue;
+    }
+    if (definition.conductor !== undefined && !semver.satisfies(CONDUCTOR_VERSION, definition.conductor, { includePrerelease: true })) {
+      problems.push({ path, message: `plugin ${definition.name} needs Conductor ${definition.conductor}, this is ${CONDUCTOR_VERSION}` });
+    }
+    const merged = { ...structuredClone(definition.defaults), ...(typeof options_ === 'object' && options_ !== null ? options_ : {}) };
+    const validate = validatorFor(definition, problems, path);
+    if (validate !== undefined && !validate(merged)) problems.push(...(validate.errors ?? []).map((e) => describe(e, path)));
+    definitions.set(id, definition);
+    resolvedPlugins[id] = merged;
+  }
+  const names = new Set([...definitions.keys()].map(pluginNameOf));
+  for (const [id, definition] of definitions) {
+    for (const dependency of definition.dependencies ?? []) {
+      if (!names.has(dependency)) problems.push({ path: `plugins.${id}`, message: `needs plugin "${dependency}", which is not configured` });
+    }
+  }
+  if (problems.length > 0) {
+    const listing = problems.map((p) => `  - ${p.path}: ${p.message}`).join('\n');
+    throw new ConductorError('CND_ERR_CONFIG_INVALID', `invalid config ${options.source}:\n${listing}`, {
+      path: problems[0]!.path,
+      details: { source: options.source, problems },
+    });
+  }
+  const dataDir = options.overrides?.dataDir ?? config.dataDir ?? CORE_DEFAULTS.dataDir;
+  return {
+    config: {
+      dataDir: resolve(options.cwd ?? process.cwd(), dataDir),
+      logLevel: options.overrides?.logLevel ?? config.logLevel ?? CORE_DEFAULTS.logLevel,
+      concurrency: config.concurrency ?? CORE_DEFAULTS.concurrency,
+      shutdownTimeoutMs: config.shutdownTimeoutMs ?? CORE_DEFAULTS.shutdownTimeoutMs,
+      pluginTimeoutMs: config.pluginTimeoutMs ?? CORE_DEFAULTS.pluginTimeoutMs,
+      requeueDelayMs: config.requeueDelayMs ?? CORE_DEFAULTS.requeueDelayMs,
+      retry: { ...DEFAULT_RETRY_POLICY, ...config.retry },
+      ledger: { sync: config.ledger?.sync ?? CORE_DEFAULTS.ledger.sync },
+      modules: config.modules ?? {},
+      plugins: resolvedPlugins,
+      source: options.source,
+    },
+    definitions,
+  };
+}
+
+function validatorFor(definition: PluginDefinition, problems: ConfigProblem[], path: string): ValidateFunction | undefined {
+  let validate = pluginValidators.get(definition);
+  if (validate === undefined) {
+    try {
+      validate = ajv.compile(definition.optionsSchema);
+    } catch (error) {
+      problems.push({ path, message: `plugin ${definition.name} has an invalid options schema: ${(error as Error).message}` });
+      return undefined;
+    }
+    pluginValidators.set(definition, validate);
+  }
+  return validate;
+}
+
+/** One ajv error → a path in dotted form and a sentence. */
+function describe(error: ErrorObject, base: string): ConfigProblem {
+  const segments = error.instancePath
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const path = [base, ...segments].filter(Boolean).join('.') || '(root)';
+  const params = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case 'additionalProperties':
+      return { path: `${path}.${String(params['additionalProperty'])}`.replace(/^\(root\)\./, ''), message: 'unknown key' };
+    case 'required':
+      return { path: `${path}.${String(params['missingProperty'])}`.replace(/^\(root\)\./, ''), message: 'is required' };
+    case 'propertyNames':
+      return { path, message: `"${String(params['propertyName'])}" is not a valid name` };
+    case 'enum':
+      return { path, message: `must be one of ${JSON.stringify(params['allowedValues'])}` };
+    default:
+      return { path, message: error.message ?? error.keyword };
+  }
+}

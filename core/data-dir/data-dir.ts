@@ -1,0 +1,223 @@
+// The data directory contract (DESIGN §2.4): handoff/ is the inbox; every entry whose name
+// matches ends in processed/ or failed/, with status/ telling its latest outcome. Reads are
+// confined to handoff/ and never block or follow links; moves never overwrite.
+import { constants, promises as fs, mkdirSync, type Stats } from 'node:fs';
+import { join } from 'node:path';
+import { ConductorError } from '../errors.ts';
+import { stemOf } from '../intent/identity.ts';
+import type { Outcome } from '../intent/types.ts';
+
+/** What identifies the exact bytes that were read, to notice a rewrite before the move. */
+export interface FileIdentity {
+  dev: number;
+  ino: number;
+  size: number;
+  mtimeMs: number;
+}
+
+export type ReadResult =
+  | { kind: 'read'; bytes: Uint8Array; identity: FileIdentity }
+  | { kind: 'refused'; error: ConductorError }
+  | { kind: 'gone' };
+
+export interface ErrorRecord {
+  file: string;
+  intentId: string;
+  stage: string;
+  code: string;
+  message: string;
+  attempts: number;
+  failedAt: string;
+  plugin?: string;
+}
+
+const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
+export class DataDir {
+  readonly root: string;
+  readonly handoff: string;
+  readonly processed: string;
+  readonly failed: string;
+  readonly status: string;
+  readonly state: string;
+  readonly out: string;
+
+  constructor(root: string) {
+    this.root = root;
+    this.handoff = join(root, 'handoff');
+    this.processed = join(root, 'processed');
+    this.failed = join(root, 'failed');
+    this.status = join(root, 'status');
+    this.state = join(root, 'state');
+    this.out = join(root, 'out');
+  }
+
+  ensure(): void {
+    for (const dir of [this.handoff, this.processed, this.failed, this.status, this.state]) mkdirSync(dir, { recursive: true });
+  }
+
+  /**
+   * Reads one entry of `dir` (handoff/ by default) by base name, refusing anything that is not
+   * a regular file within `maxBytes` — without opening it when lstat already says so, and with
+   * O_NOFOLLOW | O_NONBLOCK when opening, so a swapped-in link or FIFO can neither redirect nor
+   * block the read.
+   */
+  async read(name: string, maxBytes: number, dir = this.handoff): Promise<ReadResult> {
+    if (!isPlainName(name)) return refused(name, 'the name is not a plain file name', 'path-traversal');
+    const path = join(dir, name);
+    let stats: Stats;
+    try {
+      stats = await fs.lstat(path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'gone' };
+      throw error;
+    }
+    const special = specialKind(stats);
+    if (special !== undefined) return refused(name, `a ${special} is not an intent file; it was not opened`, special);
+    if (stats.size > maxBytes) return refused(name, `the file has ${stats.size} bytes, more than the limit of ${maxBytes}`, 'oversize');
+    let handle: fs.FileHandle;
+    try {
+      handle = await fs.open(path, READ_FLAGS);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return { kind: 'gone' };
+      if (code === 'ELOOP') return refused(name, 'a symbolic link is not an intent file; it was not followed', 'symlink');
+      throw error;
+    }
+    try {
+      const opened = await handle.stat();
+      const kind = specialKind(opened);
+      if (kind !== undefined) return refused(name, `a ${kind} is not an intent file`, kind);
+      if (opened.size > maxBytes) return refused(name, `the file has ${opened.size} bytes, more than the limit of ${maxBytes}`, 'oversize');
+      const buffer = Buffer.allocUnsafe(Math.min(opened.size, maxBytes) + 1);
+      let length = 0;
+      for (;;) {
+        const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
+        if (bytesRead === 0) break;
+        length += bytesRead;
+        if (length > maxBytes) return refused(name, `the file grew past the limit of ${maxBytes} bytes while being read`, 'oversize');
+      }
+      return { kind: 'read', bytes: buffer.subarray(0, length), identity: identityOf(opened) };
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** True when the entry in handoff/ is still the one that was read. */
+  async unchanged(name: string, identity: FileIdentity): Promise<boolean> {
+    try {
+      const now = identityOf(await fs.lstat(join(this.handoff, name)));
+      return now.ino === identity.ino && now.dev === identity.dev && now.size === identity.size && now.mtimeMs === identity.mtimeMs;
+    } catch {
+      return false;
+    }
+  }
+
+  async writeStatus(outcome: Outcome): Promise<void> {
+    const status = {
+      file: outcome.file,
+      intentId: outcome.intentId,
+      status: outcome.status,
+      stage: outcome.stage,
+      message: outcome.message,
+      attempts: outcome.attempts,
+      startedAt: outcome.startedAt,
+      finishedAt: outcome.finishedAt,
+      ...(outcome.code === undefined ? {} : { code: outcome.code }),
+      ...(outcome.receipt === undefined ? {} : { receipt: outcome.receipt }),
+      ...(outcome.traceId === undefined ? {} : { traceId: outcome.traceId }),
+    };
+    await writeAtomic(join(this.status, `${stemOf(outcome.file)}.status.json`), `${JSON.stringify(status, null, 2)}\n`);
+  }
+
+  /**
+   * Moves a settled entry out of `from` (handoff/ by default): to processed/, or to failed/
+   * beside its `<stem>.error.json` (written first, so a crash never leaves a failure without
+   * its reason). Returns the name it now has.
+   */
+  async settle(name: string, outcome: Outcome, from = this.handoff): Promise<string> {
+    if (outcome.status !== 'failed') return this.#moveUnique(join(from, name), this.processed, name);
+    const record = errorRecordOf(outcome);
+    return this.#moveUnique(join(from, name), this.failed, name, async (target) => {
+      await writeAtomic(join(this.failed, `${stemOf(target)}.error.json`), `${JSON.stringify(record, null, 2)}\n`);
+    });
+  }
+
+  async #moveUnique(source: string, dir: string, name: string, before?: (target: string) => Promise<void>): Promise<string> {
+    const stats = await fs.lstat(source);
+    for (let n = 0; n < 10_000; n += 1) {
+      const target = n === 0 ? name : `${stemOf(name)}.${n}${name.endsWith('.json') ? '.json' : ''}`;
+      const destination = join(dir, target);
+      const sidecarTaken = before !== undefined && (await exists(join(dir, `${stemOf(target)}.error.json`)));
+      if (sidecarTaken || (await exists(destination))) continue;
+      await before?.(target);
+      if (stats.isDirectory()) {
+        await fs.rename(source, destination);
+        return target;
+      }
+      try {
+        // link + unlink never replaces an existing name, unlike rename.
+        await fs.link(source, destination);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue;
+        throw error;
+      }
+      await fs.unlink(source);
+      return target;
+    }
+    throw new ConductorError('CND_ERR_INTERNAL', `no free name for ${name} in ${dir}`);
+  }
+}
+
+/** The `<stem>.error.json` beside a failed entry (DESIGN §2.4). */
+export function errorRecordOf(outcome: Outcome): ErrorRecord {
+  return {
+    file: outcome.file,
+    intentId: outcome.intentId,
+    stage: outcome.stage,
+    code: outcome.code ?? 'CND_ERR_INTERNAL',
+    message: outcome.message,
+    attempts: outcome.attempts,
+    failedAt: outcome.finishedAt,
+    ...(outcome.plugin === undefined ? {} : { plugin: outcome.plugin }),
+  };
+}
+
+export function isPlainName(name: string): boolean {
+  return name.length > 0 && name !== '.' && name !== '..' && !name.includes('/') && !name.includes('\0');
+}
+
+function identityOf(stats: Stats): FileIdentity {
+  return { dev: stats.dev, ino: stats.ino, size: stats.size, mtimeMs: stats.mtimeMs };
+}
+
+function specialKind(stats: Stats): string | undefined {
+  if (stats.isFile()) return undefined;
+  if (stats.isSymbolicLink()) return 'symlink';
+  if (stats.isDirectory()) return 'directory';
+  if (stats.isFIFO()) return 'fifo';
+  if (stats.isSocket()) return 'socket';
+  return 'device';
+}
+
+function refused(name: string, message: string, securityEvent: string): ReadResult {
+  return {
+    kind: 'refused',
+    error: new ConductorError('CND_ERR_FILE_REJECTED', `${name}: ${message}`, { stage: 'source', details: { securityEvent } }),
+  };
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await fs.lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function writeAtomic(path: string, content: string): Promise<void> {
+  const temporary = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  await fs.writeFile(temporary, content);
+  await fs.rename(temporary, path);
+}

@@ -1,0 +1,387 @@
+// The running pipeline: takes envelopes from sources, runs them through the stage hooks with
+// the ledger's bookkeeping, and hands each one back to its source with a terminal outcome
+// (ack) or as not done (release). This is where "at-least-once delivery, exactly-once effect"
+// (DESIGN §3) is made: the ledger is written before every step that has an effect outside.
+import type { Envelope, Intent, Outcome, Receipt } from '../intent/types.ts';
+import type { EventHooks, StageContext, StageHooks } from '../bus/hooks.ts';
+import { ConductorError, rejectIntent, toConductorError } from '../errors.ts';
+import { decodeUtf8, parseIntentJson } from '../intent/parse.ts';
+import { contentHash, intentIdOf, rawIdOf } from '../intent/identity.ts';
+import { withRetry, type RetryPolicy } from './retry.ts';
+import { KeyedSerializer, Semaphore } from './semaphore.ts';
+import type { Ledger, LedgerRecord } from './ledger.ts';
+import type { Logger } from '../log.ts';
+import type { PluginStatus } from '../plugin/types.ts';
+
+export interface HostStats {
+  /** Intents admitted and not yet settled. */
+  inFlight: number;
+  /** Items sources reported as waiting (e.g. files in handoff/ not yet admitted). */
+  backlog: number;
+  succeeded: number;
+  failed: number;
+  duplicate: number;
+  deferred: number;
+}
+
+export interface Readiness {
+  ready: boolean;
+  plugins: Record<string, PluginStatus>;
+}
+
+/** A place in the pipeline, held from before the source reads an item until it settles. */
+export interface Slot {
+  /** Runs the envelope through the pipeline; resolves with its outcome, or undefined if deferred. */
+  process(envelope: Envelope): Promise<Outcome | undefined>;
+  /** Gives the place back without processing anything (the item vanished, say). */
+  release(): void;
+}
+
+/** What plugins see of the running pipeline. */
+export interface Host {
+  readonly events: EventHooks;
+  readonly retryPolicy: RetryPolicy;
+  readonly stopping: boolean;
+  /** Waits for a free place (backpressure): sources call it before reading the next item. */
+  acquire(): Promise<Slot>;
+  /** Sources report how many items wait outside the pipeline (queue depth). */
+  setBacklog(source: string, count: number): void;
+  stats(): HostStats;
+  readiness(): Readiness;
+  /** Ledger record counts by status, for metrics and status commands. */
+  ledgerCounts(): Record<string, number>;
+}
+
+export interface PipelineOptions {
+  stages: StageHooks;
+  events: EventHooks;
+  ledger: Ledger;
+  log: Logger;
+  concurrency: number;
+  retry: RetryPolicy;
+  readiness: () => Readiness;
+}
+
+export class Pipeline implements Host {
+  readonly events: EventHooks;
+  readonly retryPolicy: RetryPolicy;
+  readonly #stages: StageHooks;
+  readonly #ledger: Ledger;
+  readonly #log: Logger;
+  readonly #slots: Semaphore;
+  readonly #targets = new KeyedSerializer();
+  readonly #abort = new AbortController();
+  readonly #inFlight = new Set<Promise<unknown>>();
+  readonly #backlog = new Map<string, number>();
+  readonly #readiness: () => Readiness;
+  readonly #counts = { succeeded: 0, failed: 0, duplicate: 0, deferred: 0 };
+  #admitted = 0;
+  #stopping = false;
+
+  constructor(options: PipelineOptions) {
+    this.events = options.events;
+    this.retryPolicy = options.retry;
+    this.#stages = options.stages;
+    this.#ledger = options.ledger;
+    this.#log = options.log;
+    this.#slots = new Semaphore(options.concurrency);
+    this.#readiness = options.readiness;
+  }
+
+  get stopping(): boolean {
+    return this.#stopping;
+  }
+
+  async acquire(): Promise<Slot> {
+    await this.#slots.acquire();
+    this.#admitted += 1;
+    let used = false;
+    const giveBack = () => {
+      if (used) return;
+      used = true;
+      this.#admitted -= 1;
+      this.#slots.release();
+    };
+    return {
+      process: (envelope) => {
+        if (used) return Promise.reject(new Error('a slot processes one envelope'));
+        const run = this.#process(envelope).finally(giveBack);
+        this.#inFlight.add(run);
+        void run.finally(() => this.#inFlight.delete(run));
+        return run;
+      },
+      release: giveBack,
+    };
+  }
+
+  setBacklog(source: string, count: number): void {
+    this.#backlog.set(source, count);
+  }
+
+  stats(): HostStats {
+    let backlog = 0;
+    for (const n of this.#backlog.values()) backlog += n;
+    return { inFlight: this.#admitted, backlog, ...this.#counts };
+  }
+
+  readiness(): Readiness {
+    return this.#readiness();
+  }
+
+  ledgerCounts(): Record<string, number> {
+    return this.#ledger.counts();
+  }
+
+  /**
+   * Stops intake and waits up to `deadlineMs` for in-flight intents. Waits inside the pipeline
+   * (rate limit, backoff) are cut short: those intents are released, not failed.
+   */
+  async drain(deadlineMs: number): Promise<{ abandoned: number }> {
+    this.#stopping = true;
+    this.#slots.close();
+    this.#abort.abort();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), deadlineMs);
+    });
+    const result = await Promise.race([Promise.allSettled(this.#inFlight).then(() => 'done' as const), deadline]);
+    clearTimeout(timer);
+    return { abandoned: result === 'timeout' ? this.#inFlight.size : 0 };
+  }
+
+  /**
+   * Runs only the checking stages (parse, validate, sanitize) on an envelope, touching nothing:
+   * what `conductor validate FILE` and config tests use.
+   */
+  async check(envelope: Envelope): Promise<{ intentId: string; intent?: Intent; error?: ConductorError }> {
+    let ctx = this.#context(envelope, envelope.intentId ?? rawIdOf(envelope.file, envelope.bytes));
+    try {
+      if (envelope.refusal !== undefined) throw envelope.refusal;
+      const raw = this.#parse(envelope);
+      ctx = this.#context(envelope, envelope.intentId ?? intentIdOf(envelope.file, raw));
+      const intent = await this.#validateAndSanitize(raw as unknown as Intent, ctx);
+      return { intentId: ctx.intentId, intent };
+    } catch (error) {
+      return { intentId: ctx.intentId, error: toConductorError(error, { intentId: ctx.intentId }) };
+    }
+  }
+
+  async #process(envelope: Envelope): Promise<Outcome | undefined> {
+    const startedAt = new Date();
+    this.events.received.call(envelope);
+    let ctx = this.#context(envelope, envelope.intentId ?? rawIdOf(envelope.file, envelope.bytes));
+    let prior: LedgerRecord | undefined;
+    try {
+      if (envelope.refusal !== undefined) throw envelope.refusal;
+      const raw = this.#parse(envelope);
+      ctx = this.#context(envelope, envelope.intentId ?? intentIdOf(envelope.file, raw));
+      const intent = await this.#validateAndSanitize(raw as unknown as Intent, ctx);
+      const hash = contentHash(intent);
+      prior = this.#ledger.get(ctx.intentId);
+      if (prior?.status === 'succeeded') return await this.#alreadyDone(envelope, ctx, prior, hash, startedAt);
+      const record = await this.#targets.run(`${intent.namespace}/${intent.target}`, () =>
+        this.#deliver(intent, hash, ctx, prior),
+      );
+      return await this.#settle(envelope, ctx, record, {
+        status: 'succeeded',
+        stage: 'submit',
+        message: 'submitted',
+        receipt: record.receipt ?? undefined,
+        startedAt,
+      });
+    } catch (thrown) {
+      const error = toConductorError(thrown, { intentId: ctx.intentId });
+      if (error.kind !== 'permanent') return this.#defer(envelope, ctx, error);
+      return await this.#fail(envelope, ctx, error, prior, startedAt);
+    }
+  }
+
+  #parse(envelope: Envelope): Record<string, unknown> {
+    return parseIntentJson(decodeUtf8(envelope.bytes));
+  }
+
+  async #validateAndSanitize(intent: Intent, ctx: StageContext): Promise<Intent> {
+    const rejection = await this.#stage('validate', ctx, () => this.#stages.validate.promise(intent, ctx));
+    if (rejection) {
+      throw rejectIntent(rejection.message, {
+        code: rejection.code ?? 'CND_ERR_INTENT_INVALID',
+        stage: 'validate',
+        ...(rejection.securityEvent === undefined ? {} : { securityEvent: rejection.securityEvent }),
+      });
+    }
+    return this.#stage('sanitize', ctx, () => this.#stages.sanitize.promise(intent, ctx));
+  }
+
+  /** Rate limit and submit, with the ledger written before the sink is called. */
+  async #deliver(intent: Intent, hash: string, ctx: StageContext, prior: LedgerRecord | undefined): Promise<LedgerRecord> {
+    const now = Date.now();
+    const record: LedgerRecord = {
+      intentId: ctx.intentId,
+      contentHash: hash,
+      file: ctx.file,
+      target: `${intent.namespace}/${intent.target}`,
+      status: 'submitting',
+      stage: 'rate-limit',
+      attempts: prior?.attempts ?? 0,
+      receipt: null,
+      code: null,
+      message: null,
+      createdAt: prior?.createdAt ?? now,
+      updatedAt: now,
+      settled: false,
+    };
+    ctx.resumed = prior?.status === 'submitting';
+    await this.#stage('rate-limit', ctx, () => this.#stages.rateLimit.promise(intent, ctx));
+    const receipt = await withRetry(
+      async (attempt) => {
+        ctx.attempt = attempt;
+        record.attempts = attempt;
+        record.stage = 'submit';
+        record.updatedAt = Date.now();
+        this.#ledger.put(record);
+        const result = await this.#stage('submit', ctx, () => this.#stages.submit.promise(intent, ctx));
+        ctx.resumed = true;
+        return result ?? this.#noReceipt(ctx);
+      },
+      this.retryPolicy,
+      {
+        signal: ctx.signal,
+        firstAttempt: record.attempts + 1,
+        onRetry: (error, _attempt, delayMs) => this.events.retry.call({ ctx, error, delayMs }),
+      },
+    );
+    Object.assign(record, { status: 'succeeded', receipt, updatedAt: Date.now() });
+    this.#ledger.put(record);
+    return record;
+  }
+
+  #noReceipt(ctx: StageContext): Receipt {
+    if (this.#stages.submit.taps.length === 0) return { sink: 'none' };
+    throw new ConductorError('CND_ERR_SUBMIT_PERMANENT', 'no sink accepted the intent', { stage: 'submit', intentId: ctx.intentId });
+  }
+
+  /**
+   * The ledger says this intent succeeded before. If the same file is still here because the
+   * process stopped between the ledger write and the move, finish that delivery; otherwise it
+   * is a duplicate — or, when the content differs under the same correlation_id, a conflict.
+   */
+  async #alreadyDone(envelope: Envelope, ctx: StageContext, prior: LedgerRecord, hash: string, startedAt: Date): Promise<Outcome> {
+    if (prior.contentHash !== hash) {
+      const error = new ConductorError(
+        'CND_ERR_INTENT_CONFLICT',
+        `correlation_id already used by a different intent (first seen as ${prior.file}); use a new correlation_id`,
+        { stage: 'validate', intentId: ctx.intentId },
+      );
+      return this.#settle(envelope, ctx, undefined, { status: 'failed', stage: 'validate', message: error.message, code: error.code, startedAt, attempts: prior.attempts });
+    }
+    const resuming = !prior.settled && prior.file === envelope.file;
+    return this.#settle(envelope, ctx, prior, {
+      status: resuming ? 'succeeded' : 'duplicate',
+      stage: 'submit',
+      message: resuming ? 'submitted' : `already submitted (first as ${prior.file})`,
+      receipt: prior.receipt ?? undefined,
+      startedAt,
+    });
+  }
+
+  async #fail(envelope: Envelope, ctx: StageContext, error: ConductorError, prior: LedgerRecord | undefined, startedAt: Date): Promise<Outcome> {
+    const securityEvent = error.details?.['securityEvent'];
+    if (typeof securityEvent === 'string') {
+      this.events.security.call({ type: securityEvent, file: envelope.file, intentId: ctx.intentId, message: error.message, stage: error.stage ?? 'validate' });
+    }
+    const now = Date.now();
+    const record: LedgerRecord = {
+      intentId: ctx.intentId,
+      contentHash: prior?.contentHash ?? '',
+      file: envelope.file,
+      target: prior?.target ?? null,
+      status: 'failed',
+      stage: error.stage ?? 'validate',
+      attempts: prior?.attempts ?? ctx.attempt,
+      receipt: null,
+      code: error.code,
+      message: error.message,
+      createdAt: prior?.createdAt ?? now,
+      updatedAt: now,
+      settled: false,
+    };
+    this.#ledger.put(record);
+    return this.#settle(envelope, ctx, record, {
+      status: 'failed',
+      stage: record.stage,
+      message: error.message,
+      code: error.code,
+      ...(error.plugin === undefined ? {} : { plugin: error.plugin }),
+      startedAt,
+    });
+  }
+
+  #defer(envelope: Envelope, ctx: StageContext, error: ConductorError): undefined {
+    this.#counts.deferred += 1;
+    const reason = `${error.code}: ${error.message}`;
+    this.#log.warn({ file: envelope.file, intentId: ctx.intentId, code: error.code, plugin: error.plugin }, `intent left in handoff for later: ${error.message}`);
+    envelope.release(reason);
+    this.events.deferred.call({ file: envelope.file, intentId: ctx.intentId, reason });
+    return undefined;
+  }
+
+  /** Terminal: audit, hand back to the source, then mark the ledger record settled. */
+  async #settle(
+    envelope: Envelope,
+    ctx: StageContext,
+    record: LedgerRecord | undefined,
+    result: Pick<Outcome, 'status' | 'stage' | 'message'> & { startedAt: Date; receipt?: Receipt | undefined; code?: string; plugin?: string; attempts?: number },
+  ): Promise<Outcome> {
+    const { startedAt, receipt, ...rest } = result;
+    const outcome: Outcome = {
+      file: envelope.file,
+      intentId: ctx.intentId,
+      attempts: result.attempts ?? record?.attempts ?? ctx.attempt,
+      startedAt: startedAt.toISOString(),
+      finishedAt: new Date().toISOString(),
+      ...rest,
+      ...(receipt === undefined ? {} : { receipt }),
+      ...(ctx.trace.traceId === undefined ? {} : { traceId: ctx.trace.traceId }),
+    };
+    try {
+      await this.#stage('audit', ctx, () => this.#stages.audit.promise(outcome, ctx));
+    } catch (error) {
+      this.#log.error({ err: error, intentId: ctx.intentId }, 'audit failed; the outcome is still recorded in the ledger');
+    }
+    await envelope.ack(outcome);
+    if (record !== undefined && !record.settled && record.intentId === ctx.intentId && record.file === envelope.file) {
+      this.#ledger.put({ ...record, settled: true, updatedAt: Date.now() });
+    }
+    this.#counts[outcome.status] += 1;
+    this.events.settled.call(outcome, ctx);
+    return outcome;
+  }
+
+  async #stage<T>(stage: string, ctx: StageContext, run: () => Promise<T>): Promise<T> {
+    this.events.stageStart.call({ stage, ctx });
+    const started = performance.now();
+    try {
+      const result = await run();
+      this.events.stageEnd.call({ stage, ctx, durationMs: performance.now() - started });
+      return result;
+    } catch (thrown) {
+      const error = toConductorError(thrown, { stage, intentId: ctx.intentId });
+      this.events.stageEnd.call({ stage, ctx, durationMs: performance.now() - started, error });
+      throw error;
+    }
+  }
+
+  #context(envelope: Envelope, intentId: string): StageContext {
+    return {
+      intentId,
+      file: envelope.file,
+      source: envelope.source,
+      receivedAt: envelope.receivedAt,
+      attempt: 0,
+      resumed: false,
+      signal: this.#abort.signal,
+      log: this.#log.child({ intentId, file: envelope.file }),
+      trace: {},
+    };
+  }
+}

@@ -1,0 +1,197 @@
+// The ledger (DESIGN §3): what Conductor knows about every intent, kept crash-safe in SQLite
+// (node:sqlite, WAL). Each row carries a checksum of its fields; a row that fails it is moved
+// to `quarantine` and reported, never a reason to stop: the intent is then simply unknown, and
+// the idempotent sink turns its next delivery into a no-op.
+import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { ConductorError } from '../errors.ts';
+import type { Receipt } from '../intent/types.ts';
+
+export type LedgerStatus = 'received' | 'submitting' | 'succeeded' | 'failed' | 'duplicate';
+
+export interface LedgerRecord {
+  intentId: string;
+  contentHash: string;
+  file: string;
+  target: string | null;
+  status: LedgerStatus;
+  stage: string;
+  attempts: number;
+  receipt: Receipt | null;
+  code: string | null;
+  message: string | null;
+  createdAt: number;
+  updatedAt: number;
+  /** True once the source let go of the original (the file left handoff/). */
+  settled: boolean;
+}
+
+export interface LedgerOptions {
+  /** 'normal' survives a killed process (WAL); 'full' also survives power loss, at a cost. */
+  sync?: 'normal' | 'full';
+  onCorruption?: (report: { intentId: string; reason: string }) => void;
+}
+
+const COLUMNS = 'intent_id, content_hash, file, target, status, stage, attempts, receipt, code, message, created_at, updated_at, settled, checksum';
+
+interface Row {
+  intent_id: string;
+  content_hash: string;
+  file: string;
+  target: string | null;
+  status: string;
+  stage: string;
+  attempts: number;
+  receipt: string | null;
+  code: string | null;
+  message: string | null;
+  created_at: number;
+  updated_at: number;
+  settled: number;
+  checksum: string;
+}
+
+export class Ledger {
+  readonly path: string;
+  #db: DatabaseSync;
+  readonly #onCorruption: LedgerOptions['onCorruption'];
+  readonly #upsert: ReturnType<DatabaseSync['prepare']>;
+  readonly #get: ReturnType<DatabaseSync['prepare']>;
+
+  constructor(path: string, options: LedgerOptions = {}) {
+    this.path = path;
+    this.#onCorruption = options.onCorruption;
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    this.#db = this.#open(path, options.sync ?? 'normal');
+    this.#upsert = this.#db.prepare(
+      `INSERT INTO intents (${COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+       ON CONFLICT(intent_id) DO UPDATE SET content_hash=excluded.content_hash, file=excluded.file, target=excluded.target,
+         status=excluded.status, stage=excluded.stage, attempts=excluded.attempts, receipt=excluded.receipt, code=excluded.code,
+         message=excluded.message, updated_at=excluded.updated_at, settled=excluded.settled, checksum=excluded.checksum`,
+    );
+    this.#get = this.#db.prepare(`SELECT ${COLUMNS} FROM intents WHERE intent_id = ?`);
+  }
+
+  #open(path: string, sync: 'normal' | 'full'): DatabaseSync {
+    try {
+      return initialise(new DatabaseSync(path), sync);
+    } catch (error) {
+      // An unreadable database file is set aside (kept for inspection) and a new one started.
+      if (!existsSync(path)) throw new ConductorError('CND_ERR_LEDGER', `cannot open the ledger: ${(error as Error).message}`, { cause: error });
+      const aside = `${path}.corrupt-${Date.now()}`;
+      renameSync(path, aside);
+      this.#onCorruption?.({ intentId: '*', reason: `ledger database unreadable (${(error as Error).message}); moved to ${aside}` });
+      return initialise(new DatabaseSync(path), sync);
+    }
+  }
+
+  get(intentId: string): LedgerRecord | undefined {
+    const row = this.#get.get(intentId) as Row | undefined;
+    return row === undefined ? undefined : this.#verified(row);
+  }
+
+  put(record: LedgerRecord): void {
+    const values = toValues(record);
+    this.#upsert.run(...values, checksumOf(values));
+  }
+
+  /** Records matching a file name, an intent id or its prefix; newest first. */
+  find(query: string): LedgerRecord[] {
+    const rows = this.#db
+      .prepare(`SELECT ${COLUMNS} FROM intents WHERE file = ? OR intent_id LIKE ? ORDER BY updated_at DESC LIMIT 100`)
+      .all(query, `${query.replace(/[%_]/g, '')}%`) as unknown as Row[];
+    return rows.map((row) => this.#verified(row)).filter((r): r is LedgerRecord => r !== undefined);
+  }
+
+  counts(): Record<string, number> {
+    const rows = this.#db.prepare('SELECT status, COUNT(*) AS n FROM intents GROUP BY status').all() as unknown as { status: string; n: number }[];
+    const counts: Record<string, number> = {};
+    for (const row of rows) counts[row.status] = row.n;
+    counts['quarantined'] = (this.#db.prepare('SELECT COUNT(*) AS n FROM quarantine').get() as { n: number }).n;
+    return counts;
+  }
+
+  close(): void {
+    if (this.#db.isOpen) this.#db.close();
+  }
+
+  /** Test and repair hook: run raw SQL against the ledger (used by the chaos and corruption tests). */
+  exec(sql: string): void {
+    this.#db.exec(sql);
+  }
+
+  #verified(row: Row): LedgerRecord | undefined {
+    const record = fromRow(row);
+    const values = record === undefined ? undefined : toValues(record);
+    if (record !== undefined && values !== undefined && checksumOf(values) === row.checksum) return record;
+    const reason = record === undefined ? 'unreadable fields' : 'checksum mismatch';
+    this.#db
+      .prepare('INSERT INTO quarantine (intent_id, row_json, reason, at) VALUES (?,?,?,?)')
+      .run(row.intent_id, JSON.stringify(row), reason, Date.now());
+    this.#db.prepare('DELETE FROM intents WHERE intent_id = ?').run(row.intent_id);
+    this.#onCorruption?.({ intentId: row.intent_id, reason });
+    return undefined;
+  }
+}
+
+function initialise(db: DatabaseSync, sync: 'normal' | 'full'): DatabaseSync {
+  db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${sync === 'full' ? 'FULL' : 'NORMAL'}; PRAGMA busy_timeout = 5000;`);
+  db.exec(`CREATE TABLE IF NOT EXISTS intents (
+      intent_id TEXT PRIMARY KEY, content_hash TEXT NOT NULL, file TEXT NOT NULL, target TEXT,
+      status TEXT NOT NULL, stage TEXT NOT NULL, attempts INTEGER NOT NULL, receipt TEXT, code TEXT, message TEXT,
+      created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, settled INTEGER NOT NULL, checksum TEXT NOT NULL);
+    CREATE INDEX IF NOT EXISTS intents_file ON intents (file);
+    CREATE TABLE IF NOT EXISTS quarantine (id INTEGER PRIMARY KEY, intent_id TEXT, row_json TEXT, reason TEXT, at INTEGER);`);
+  return db;
+}
+
+function toValues(r: LedgerRecord): SQLInputValue[] {
+  return [
+    r.intentId,
+    r.contentHash,
+    r.file,
+    r.target,
+    r.status,
+    r.stage,
+    r.attempts,
+    r.receipt === null ? null : JSON.stringify(r.receipt),
+    r.code,
+    r.message,
+    r.createdAt,
+    r.updatedAt,
+    r.settled ? 1 : 0,
+  ];
+}
+
+function checksumOf(values: SQLInputValue[]): string {
+  return createHash('sha256').update(JSON.stringify(values)).digest('hex').slice(0, 32);
+}
+
+const STATUSES = new Set<string>(['received', 'submitting', 'succeeded', 'failed', 'duplicate']);
+
+function fromRow(row: Row): LedgerRecord | undefined {
+  if (!STATUSES.has(row.status)) return undefined;
+  let receipt: Receipt | null = null;
+  try {
+    receipt = row.receipt === null ? null : (JSON.parse(row.receipt) as Receipt);
+  } catch {
+    return undefined;
+  }
+  return {
+    intentId: row.intent_id,
+    contentHash: row.content_hash,
+    file: row.file,
+    target: row.target,
+    status: row.status as LedgerStatus,
+    stage: row.stage,
+    attempts: Number(row.attempts),
+    receipt,
+    code: row.code,
+    message: row.message,
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+    settled: Number(row.settled) === 1,
+  };
+}

@@ -1,0 +1,57 @@
+// The public API of Conductor: everything a plugin or an embedding program needs. Built-in
+// plugins import only this module, as external plugins do.
+export { definePlugin, isPluginDefinition } from './plugin/define.ts';
+export type {
+  PluginDefinition,
+  PluginInstance,
+  PluginContext,
+  PluginStatus,
+  PluginKind,
+  Stage,
+  JsonSchema,
+} from './plugin/types.ts';
+export { STAGES } from './plugin/types.ts';
+export { defineConfig } from './config/types.ts';
+export type { ConductorConfig, ResolvedConfig } from './config/types.ts';
+export type {
+  StageHooks,
+  EventHooks,
+  StageContext,
+  Rejection,
+  StageEvent,
+  StageEndEvent,
+  TapEndEvent,
+  SecurityEvent,
+  RetryEvent,
+} from './bus/hooks.ts';
+export type { Envelope, Intent, IntentType, IntentConstraints, Outcome, OutcomeStatus, Receipt } from './intent/types.ts';
+export type { Host, HostStats, Readiness, Slot } from './delivery/host.ts';
+export {
+  ConductorError,
+  ERROR_CODES,
+  isConductorError,
+  rejectIntent,
+  toConductorError,
+} from './errors.ts';
+export type { ErrorCode, ErrorKind, ConductorErrorOptions } from './errors.ts';
+export { withRetry, backoffDelay, parseRetryAfter, sleep, untilAborted, DEFAULT_RETRY_POLICY } from './delivery/retry.ts';
+export type { RetryPolicy, RetryOptions } from './delivery/retry.ts';
+export { CircuitBreaker } from './delivery/circuit-breaker.ts';
+export type { CircuitState, CircuitBreakerOptions } from './delivery/circuit-breaker.ts';
+export { DataDir, writeAtomic } from './data-dir/data-dir.ts';
+export type { FileIdentity, ReadResult, ErrorRecord } from './data-dir/data-dir.ts';
+export { canonicalJson, contentHash, intentIdOf, stemOf, INTENT_ID_HEX_LENGTH } from './intent/identity.ts';
+export {
+  renderPackage,
+  renderKptfile,
+  renderDeployment,
+  applyIntentToPackage,
+  packageNameOf,
+  KPTFILE,
+  DEPLOYMENT_FILE,
+  INTENT_ID_ANNOTATION,
+} from './intent/krm.ts';
+export type { PackageFiles, ApplyResult } from './intent/krm.ts';
+export type { Logger, LogLevel } from './log.ts';
+export { redactConfig, REDACTED } from './config/redact.ts';
+export { CONDUCTOR_VERSION } from './version.ts';

@@ -1,0 +1,82 @@
+// The intent domain: the flat intent format (shared/reference/intent.schema.json) and the
+// envelope a source wraps around the raw bytes of one intent.
+
+export type IntentType = 'scaling' | 'deployment' | 'configuration';
+
+export interface IntentConstraints {
+  max_replicas?: number;
+  min_replicas?: number;
+  allowed_namespaces?: string[];
+  kpt_package_name?: string;
+  porch_repository?: string;
+  [key: string]: unknown;
+}
+
+export interface Intent {
+  intent_type: IntentType;
+  target: string;
+  namespace: string;
+  replicas: number;
+  reason?: string;
+  source?: 'user' | 'planner' | 'test' | '';
+  correlation_id?: string;
+  priority?: number;
+  constraints?: IntentConstraints;
+  created_at?: string;
+  updated_at?: string;
+  status?: 'pending' | 'processing' | 'completed' | 'failed';
+  target_resources?: string[];
+  description?: string;
+  nephio_context?: { package_revision?: string; workload_cluster?: string; blueprint_name?: string };
+}
+
+/** Terminal outcomes, as written to status/ and the audit log (DESIGN 2.4). */
+export type OutcomeStatus = 'succeeded' | 'failed' | 'duplicate';
+
+/**
+ * One unit of work handed to the pipeline by a source. The source keeps the original (a file
+ * stays in handoff/) until `ack` is called with a terminal outcome; `release` means "not done,
+ * keep it for later" (sink unreachable past the retry budget, or shutdown).
+ */
+export interface Envelope {
+  /** The name the producer gave it (for files: the base name in handoff/). */
+  readonly file: string;
+  /** The plugin id of the source that produced it. */
+  readonly source: string;
+  /** The raw bytes, exactly as read. */
+  readonly bytes: Uint8Array;
+  readonly receivedAt: number;
+  /** Set by replay: the intent keeps the id it had when it first failed. */
+  readonly intentId?: string;
+  /** Set by a source that refused the item before reading it (a symlink, a FIFO, too large…). */
+  readonly refusal?: Error;
+  /** Called once with the terminal outcome; only then may the source let go of the original. */
+  ack(outcome: Outcome): Promise<void>;
+  /** Called when the intent is not done (it must be offered again later). */
+  release(reason: string): void;
+}
+
+export interface Receipt {
+  /** The sink (plugin id) that accepted it. */
+  sink: string;
+  /** A sink-specific reference: a commit hash, a PackageRevision name, … */
+  ref?: string;
+  [key: string]: unknown;
+}
+
+export interface Outcome {
+  file: string;
+  intentId: string;
+  status: OutcomeStatus;
+  /** The last stage the intent reached (for failures: where it failed). */
+  stage: string;
+  message: string;
+  attempts: number;
+  startedAt: string;
+  finishedAt: string;
+  code?: string;
+  plugin?: string;
+  receipt?: Receipt;
+  traceId?: string;
+  intent?: Intent;
+}

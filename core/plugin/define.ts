@@ -1,0 +1,31 @@
+import { PLUGIN_BRAND, type PluginDefinition } from './types.ts';
+import { ConductorError } from '../errors.ts';
+
+const KEBAB = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
+
+/**
+ * Declares a plugin. Checks the metadata at once, so that a mistake in a plugin fails when its
+ * module loads, naming the plugin, instead of at the first intent.
+ */
+export function definePlugin<Options extends object>(definition: PluginDefinition<Options>): PluginDefinition<Options> {
+  assertPluginDefinition(definition, definition?.name ?? '(unnamed)');
+  Object.defineProperty(definition, PLUGIN_BRAND, { value: true, enumerable: false });
+  return Object.freeze(definition);
+}
+
+export function isPluginDefinition(value: unknown): value is PluginDefinition {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[PLUGIN_BRAND] === true;
+}
+
+export function assertPluginDefinition(definition: PluginDefinition<object>, where: string): void {
+  const fail = (message: string): never => {
+    throw new ConductorError('CND_ERR_PLUGIN_INVALID', `plugin ${where}: ${message}`, { plugin: definition?.name });
+  };
+  if (typeof definition !== 'object' || definition === null) fail('the definition must be an object');
+  if (typeof definition.name !== 'string' || !KEBAB.test(definition.name)) fail('name must be kebab-case');
+  if (typeof definition.create !== 'function') fail('create must be a function');
+  const schema = definition.optionsSchema;
+  if (typeof schema !== 'object' || schema === null || schema['type'] !== 'object') fail('optionsSchema must be an object schema');
+  if (schema['additionalProperties'] !== false) fail('optionsSchema must set additionalProperties: false');
+  if (typeof definition.defaults !== 'object' || definition.defaults === null) fail('defaults must be an object');
+}

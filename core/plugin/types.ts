@@ -1,0 +1,70 @@
+// The plugin contract (DESIGN §2.2): a factory with metadata that returns an instance with
+// start/stop and the taps it adds. Factories do no I/O; start runs downstream-first and stop
+// upstream-first, each under a timeout that names the plugin.
+import type { Logger } from '../log.ts';
+import type { Host } from '../delivery/host.ts';
+import type { StageHooks } from '../bus/hooks.ts';
+import type { ResolvedConfig } from '../config/types.ts';
+
+/** The pipeline stages in order, plus `service` for plugins outside the data path. */
+export const STAGES = ['source', 'validate', 'sanitize', 'rate-limit', 'submit', 'audit'] as const;
+export type Stage = (typeof STAGES)[number];
+export type PluginKind = Stage | 'service';
+
+/** A JSON Schema object (draft-07), as ajv takes it. */
+export type JsonSchema = Record<string, unknown>;
+
+export interface PluginStatus {
+  ready: boolean;
+  /** Why it is not ready (shown on /ready), or extra state worth showing. */
+  message?: string;
+  details?: Record<string, unknown>;
+}
+
+export interface PluginInstance {
+  /** Start background work and return; long work continues on the plugin's own timers. */
+  start?(signal: AbortSignal): Promise<void> | void;
+  /** Stop and flush. Must be safe before start() and when called twice. */
+  stop?(signal: AbortSignal): Promise<void> | void;
+  /** Adds the plugin's taps to the stage hooks (called once, before start). */
+  apply?(hooks: StageHooks): void;
+  /** Readiness as this plugin sees it; aggregated into /ready. */
+  status?(): PluginStatus;
+  /**
+   * Sources only, in `once` mode: resolves when everything present at start has been offered
+   * and has settled or been released.
+   */
+  idle?(): Promise<void>;
+}
+
+export interface PluginContext {
+  /** The instance id from the config: `porch-sink` or `porch-sink/eu`. */
+  readonly id: string;
+  readonly log: Logger;
+  /** The absolute data directory (DESIGN §2.4). */
+  readonly dataDir: string;
+  /** The whole resolved config (for reading shared settings; never for other plugins' options). */
+  readonly config: ResolvedConfig;
+  /** The running pipeline: sources feed it; services observe it. */
+  readonly host: Host;
+  /** `run` watches until stopped; `once` drains what is there and stops; `check` never starts. */
+  readonly mode: 'run' | 'once' | 'check';
+}
+
+export interface PluginDefinition<Options extends object = Record<string, unknown>> {
+  /** kebab-case, unique; appears in logs, metrics and errors. */
+  readonly name: string;
+  readonly kind: PluginKind | readonly PluginKind[];
+  readonly description: string;
+  /** JSON Schema of the options object; `additionalProperties: false` is required. */
+  readonly optionsSchema: JsonSchema;
+  readonly defaults: Options;
+  /** Names of plugins that must also be configured (e.g. a sink that needs a coordinator). */
+  readonly dependencies?: readonly string[];
+  /** A semver range of Conductor versions this plugin works with. */
+  readonly conductor?: string;
+  create(context: PluginContext, options: Options): PluginInstance | Promise<PluginInstance>;
+}
+
+/** Marks a value as a plugin definition, so that copies of the core in one process agree. */
+export const PLUGIN_BRAND: unique symbol = Symbol.for('conductor.plugin') as never;

@@ -1,0 +1,221 @@
+// The filesystem source: offers every entry of handoff/ whose name matches the pattern — the
+// backlog present at start (oldest first), then new arrivals seen by chokidar. Names wait in a
+// queue; bytes are read only once the pipeline has a free place, so a large backlog waits on
+// disk, not in memory. The original leaves handoff/ only when its intent is terminal.
+import { promises as fs } from 'node:fs';
+import { basename } from 'node:path';
+import { watch, type FSWatcher } from 'chokidar';
+import { DataDir, definePlugin, sleep, type FileIdentity, type Outcome } from '../../core/index.ts';
+import { globToRegExp } from './glob.ts';
+
+interface Options {
+  pattern: string;
+  /** How long a file must be unchanged before it is read (0 for producers that rename atomically). */
+  debounceMs: number;
+  maxFileBytes: number;
+  /** How many files are admitted in a row before the source yields to other work. */
+  maxFilesPerBatch: number;
+}
+
+export default definePlugin<Options>({
+  name: 'fs-source',
+  kind: 'source',
+  description: 'Reads intent files from <dataDir>/handoff and settles them into processed/ or failed/.',
+  optionsSchema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      pattern: { type: 'string', minLength: 1, pattern: '^[^/]+$' },
+      debounceMs: { type: 'integer', minimum: 0, maximum: 60_000 },
+      maxFileBytes: { type: 'integer', minimum: 1 },
+      maxFilesPerBatch: { type: 'integer', minimum: 1 },
+    },
+    required: ['pattern', 'debounceMs', 'maxFileBytes', 'maxFilesPerBatch'],
+  },
+  defaults: { pattern: 'intent-*.json', debounceMs: 250, maxFileBytes: 10 * 1024 * 1024, maxFilesPerBatch: 100 },
+  create(context, options) {
+    const { host, log } = context;
+    const dataDir = new DataDir(context.dataDir);
+    const matches = globToRegExp(options.pattern);
+    /** Names waiting for a place, in arrival order (a Set keeps order and drops repeats). */
+    const queue = new Set<string>();
+    /** Names admitted and not yet settled or released. */
+    const active = new Set<string>();
+    /** Names seen again while active: offered once more after they settle. */
+    const touched = new Set<string>();
+    const timers = new Set<NodeJS.Timeout>();
+    let wake: (() => void) | undefined;
+    let watcher: FSWatcher | undefined;
+    let stopped = false;
+    let pumping: Promise<void> | undefined;
+    let idleResolve: (() => void) | undefined;
+    const idle = new Promise<void>((resolve) => (idleResolve = resolve));
+
+    const report = () => host.setBacklog(context.id, queue.size);
+    const checkIdle = () => {
+      if (context.mode === 'once' && queue.size === 0 && active.size === 0) idleResolve?.();
+    };
+    const offer = (name: string) => {
+      if (stopped || !matches.test(name)) return;
+      if (active.has(name)) {
+        touched.add(name);
+        return;
+      }
+      queue.add(name);
+      report();
+      wake?.();
+    };
+
+    const settled = (name: string) => {
+      active.delete(name);
+      if (touched.delete(name)) offer(name);
+      checkIdle();
+    };
+
+    const ack = async (name: string, identity: FileIdentity | undefined, outcome: Outcome) => {
+      try {
+        // A file rewritten while it was processed is offered again, not moved: its new content
+        // must be submitted (or failed) on its own.
+        if (identity !== undefined && !(await dataDir.unchanged(name, identity))) {
+          log.warn({ file: name }, 'the file changed while it was processed; offering it again');
+          touched.add(name);
+          return;
+        }
+        await dataDir.writeStatus(outcome);
+        await dataDir.settle(name, outcome);
+      } catch (error) {
+        log.error({ err: error, file: name }, 'could not move the file out of handoff; it will be offered again');
+      } finally {
+        settled(name);
+      }
+    };
+
+    const release = (name: string) => {
+      if (context.mode === 'once' || stopped) {
+        settled(name);
+        return;
+      }
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        touched.add(name);
+        settled(name);
+      }, context.config.requeueDelayMs);
+      timers.add(timer);
+    };
+
+    /** Waits until a file has been still for debounceMs (a producer may still be writing). */
+    const settle = async (name: string): Promise<void> => {
+      if (options.debounceMs === 0) return;
+      for (;;) {
+        const stats = await fs.lstat(`${dataDir.handoff}/${name}`).catch(() => undefined);
+        if (stats === undefined) return;
+        const age = Date.now() - stats.mtimeMs;
+        if (age >= options.debounceMs) return;
+        await sleep(options.debounceMs - age);
+      }
+    };
+
+    const admitOne = async (name: string) => {
+      const slot = await host.acquire();
+      if (stopped) {
+        slot.release();
+        return;
+      }
+      active.add(name);
+      try {
+        await settle(name);
+        const result = await dataDir.read(name, options.maxFileBytes);
+        if (result.kind === 'gone') {
+          slot.release();
+          settled(name);
+          return;
+        }
+        const identity = result.kind === 'read' ? result.identity : undefined;
+        void slot.process({
+          file: name,
+          source: context.id,
+          bytes: result.kind === 'read' ? result.bytes : new Uint8Array(),
+          receivedAt: Date.now(),
+          ...(result.kind === 'refused' ? { refusal: result.error } : {}),
+          ack: (outcome) => ack(name, identity, outcome),
+          release: () => release(name),
+        });
+      } catch (error) {
+        slot.release();
+        log.error({ err: error, file: name }, 'could not read the file; it will be offered again');
+        release(name);
+      }
+    };
+
+    const pump = async () => {
+      let inARow = 0;
+      while (!stopped) {
+        const next = queue.values().next();
+        if (next.done) {
+          checkIdle();
+          await new Promise<void>((resolve) => (wake = resolve));
+          wake = undefined;
+          continue;
+        }
+        queue.delete(next.value);
+        report();
+        try {
+          await admitOne(next.value);
+        } catch {
+          return; // the pipeline is stopping: acquire refused
+        }
+        if (++inARow >= options.maxFilesPerBatch) {
+          inARow = 0;
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      }
+    };
+
+    const scanBacklog = async () => {
+      const entries: { name: string; mtimeMs: number }[] = [];
+      for (const entry of await fs.readdir(dataDir.handoff)) {
+        if (!matches.test(entry)) continue;
+        const stats = await fs.lstat(`${dataDir.handoff}/${entry}`).catch(() => undefined);
+        if (stats) entries.push({ name: entry, mtimeMs: stats.mtimeMs });
+      }
+      entries.sort((a, b) => a.mtimeMs - b.mtimeMs || (a.name < b.name ? -1 : 1));
+      for (const entry of entries) offer(entry.name);
+    };
+
+    return {
+      async start() {
+        dataDir.ensure();
+        if (context.mode === 'run') {
+          watcher = watch(dataDir.handoff, {
+            depth: 0,
+            ignoreInitial: true,
+            followSymlinks: false,
+            awaitWriteFinish: false,
+          });
+          const onPath = (path: string) => offer(basename(path));
+          watcher.on('add', onPath).on('change', onPath).on('addDir', (path) => {
+            if (path !== dataDir.handoff) onPath(path);
+          });
+          watcher.on('error', (error) => log.error({ err: error }, 'watcher error'));
+          await new Promise<void>((resolve) => watcher!.once('ready', () => resolve()));
+        }
+        await scanBacklog();
+        pumping = pump();
+      },
+      async stop() {
+        stopped = true;
+        wake?.();
+        for (const timer of timers) clearTimeout(timer);
+        await watcher?.close();
+        // The pump is not awaited: it may be waiting for a place that only frees as the
+        // pipeline drains, and it gives back any place it gets once `stopped` is set.
+        void pumping;
+      },
+      idle: () => {
+        checkIdle();
+        return idle;
+      },
+      status: () => ({ ready: !stopped, details: { queued: queue.size, active: active.size } }),
+    };
+  },
+});

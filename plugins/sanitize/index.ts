@@ -1,0 +1,77 @@
+// Cleans each intent before it goes further: every string NFC-normalised, control characters
+// and the blocked patterns refused, and the whole intent held to the input length limit of the
+// guide (max_input_length). Refusals are security events.
+import { canonicalJson, definePlugin, rejectIntent, type Intent } from '../../core/index.ts';
+
+interface Options {
+  maxInputLength: number;
+  /** Regular expressions (case-insensitive) that no string in an intent may match. */
+  blockedPatterns: string[];
+}
+
+/** Shell, template and markup injection shapes; none has a place in an intent's fields. */
+export const DEFAULT_BLOCKED_PATTERNS = [
+  '\\$\\(',
+  '`',
+  '\\$\\{',
+  '<\\s*/?\\s*script',
+  'javascript:',
+  '\\.\\./',
+  ';\\s*(rm|curl|wget|sh|bash|nc)\\b',
+  '\\|\\s*(sh|bash)\\b',
+  '&&',
+  '\\b(drop|truncate)\\s+table\\b',
+];
+
+// C0 and C1 controls other than tab, line feed and carriage return, plus bidi overrides.
+// oxlint-disable-next-line no-control-regex -- matching control characters is the point here
+const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/;
+
+export default definePlugin<Options>({
+  name: 'sanitize',
+  kind: 'sanitize',
+  description: 'NFC-normalises strings, refuses control characters, blocked patterns and oversize intents.',
+  optionsSchema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      maxInputLength: { type: 'integer', minimum: 1 },
+      blockedPatterns: { type: 'array', items: { type: 'string', minLength: 1, format: 'regex' } },
+    },
+    required: ['maxInputLength', 'blockedPatterns'],
+  },
+  defaults: { maxInputLength: 10_000, blockedPatterns: DEFAULT_BLOCKED_PATTERNS },
+  create(context, options) {
+    const blocked = options.blockedPatterns.map((source) => new RegExp(source, 'iu'));
+    const clean = (value: unknown, path: string): unknown => {
+      if (typeof value === 'string') {
+        const normalised = value.normalize('NFC');
+        if (CONTROL.test(normalised)) throw rejectIntent(`${path} contains a control character`, { securityEvent: 'control-characters', stage: 'sanitize' });
+        const hit = blocked.find((pattern) => pattern.test(normalised));
+        if (hit) throw rejectIntent(`${path} matches the blocked pattern /${hit.source}/`, { securityEvent: 'blocked-pattern', stage: 'sanitize' });
+        return normalised;
+      }
+      if (Array.isArray(value)) return value.map((item, i) => clean(item, `${path}[${i}]`));
+      if (value !== null && typeof value === 'object') {
+        const out: Record<string, unknown> = {};
+        for (const [key, item] of Object.entries(value)) out[clean(key, `${path}.${key}`) as string] = clean(item, path === 'intent' ? key : `${path}.${key}`);
+        return out;
+      }
+      return value;
+    };
+    return {
+      apply(hooks) {
+        hooks.sanitize.tap(context.id, (intent) => {
+          const length = canonicalJson(intent).length;
+          if (length > options.maxInputLength) {
+            throw rejectIntent(`the intent is ${length} characters long, more than max_input_length ${options.maxInputLength}`, {
+              securityEvent: 'input-too-long',
+              stage: 'sanitize',
+            });
+          }
+          return clean(intent, 'intent') as Intent;
+        });
+      },
+    };
+  },
+});
