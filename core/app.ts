@@ -67,7 +67,7 @@ export async function createConductor(resolved: ResolvedPipelineConfig, options:
       }
       if (!plugins[id]!.ready) ready = false;
     }
-    return { ready, plugins };
+    return { started, ready, plugins };
   };
   const pipeline = new Pipeline({ stages, events, ledger, log, concurrency: config.concurrency, retry: config.retry, readiness });
 

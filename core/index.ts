@@ -7,6 +7,8 @@ export type {
   PluginContext,
   PluginStatus,
   PluginKind,
+  PluginCommand,
+  PreflightCheck,
   Stage,
   JsonSchema,
 } from './plugin/types.ts';

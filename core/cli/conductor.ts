@@ -9,6 +9,8 @@ import { validateCommand } from './commands/validate.ts';
 import { printConfigCommand } from './commands/print-config.ts';
 import { statusCommand } from './commands/status.ts';
 import { replayCommand } from './commands/replay.ts';
+import { parseCommonLoosely } from './options.ts';
+import { loadResolved } from './setup.ts';
 
 type Command = (argv: string[]) => Promise<number>;
 
@@ -21,10 +23,6 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   replay: { run: replayCommand, summary: 'send intents from failed/ through the pipeline again' },
 };
 
-export function registerCommand(name: string, run: Command, summary: string): void {
-  COMMANDS[name] = { run, summary };
-}
-
 function help(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
   return `conductor ${CONDUCTOR_VERSION} — turns network intents into kpt package revisions
@@ -35,6 +33,8 @@ Commands:
 ${Object.entries(COMMANDS)
   .map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`)
   .join('\n')}
+
+Plugins in the config may add commands (e.g. \`conductor audit verify\` from audit-log).
 
 Common options:
   -c, --config FILE     config file (default: conductor.config.{ts,mjs,js,json,yaml,yml} in the
@@ -58,18 +58,30 @@ export async function main(argv: string[]): Promise<number> {
     console.log(CONDUCTOR_VERSION);
     return EXIT.ok;
   }
-  const command = COMMANDS[name];
-  if (command === undefined) {
-    console.error(`conductor: unknown command "${name}" (see conductor --help)`);
-    return EXIT.usage;
-  }
   try {
+    const command = COMMANDS[name];
+    if (command === undefined) return await pluginCommand(name, rest);
     return await command.run(rest);
   } catch (thrown) {
     const error = toConductorError(thrown);
     console.error(`conductor ${name}: ${error.code}: ${error.message}`);
     return exitCodeFor(error);
   }
+}
+
+/**
+ * A command no built-in knows may come from a configured plugin (`conductor audit verify` from
+ * audit-log): the config is loaded to find it.
+ */
+async function pluginCommand(name: string, argv: string[]): Promise<number> {
+  const common = parseCommonLoosely(argv);
+  const resolved = await loadResolved(common);
+  for (const [id, definition] of resolved.definitions) {
+    const command = definition.commands?.[name];
+    if (command !== undefined) return command.run(argv, { id, config: resolved.config, options: resolved.config.plugins[id] ?? {} });
+  }
+  console.error(`conductor: unknown command "${name}" (see conductor --help)`);
+  return EXIT.usage;
 }
 
 function exitCodeFor(error: ConductorError): number {

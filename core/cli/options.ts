@@ -49,3 +49,18 @@ export function parseCommand<O extends NonNullable<ParseArgsConfig['options']>>(
     positionals: parsed.positionals,
   };
 }
+
+/** Only the common flags, ignoring everything else (for commands a plugin parses itself). */
+export function parseCommonLoosely(argv: string[]): CommonFlags {
+  const { values } = parseArgs({ args: argv, options: COMMON_OPTIONS, allowPositionals: true, strict: false });
+  const pick = (key: string) => (typeof values[key] === 'string' ? (values[key] as string) : undefined);
+  const config = pick('config');
+  const dataDir = pick('data-dir') ?? process.env['CONDUCTOR_DATA_DIR'];
+  const logLevel = pick('log-level');
+  return {
+    help: false,
+    ...(config === undefined ? {} : { config }),
+    ...(dataDir === undefined ? {} : { dataDir }),
+    ...(logLevel !== undefined && LEVELS.has(logLevel) ? { logLevel: logLevel as LogLevel } : {}),
+  };
+}

@@ -25,6 +25,9 @@ export interface HostStats {
 }
 
 export interface Readiness {
+  /** True once every plugin started (the startup probe). */
+  started: boolean;
+  /** Started, not stopping, and every plugin reports ready. */
   ready: boolean;
   plugins: Record<string, PluginStatus>;
 }

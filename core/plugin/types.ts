@@ -35,6 +35,27 @@ export interface PluginInstance {
    * and has settled or been released.
    */
   idle?(): Promise<void>;
+  /**
+   * Optional reachability checks for `conductor validate --check-connectivity` (server reachable,
+   * credentials accepted, permissions granted). Only called on that request: it does I/O.
+   */
+  preflight?(signal: AbortSignal): Promise<PreflightCheck[]>;
+}
+
+export interface PreflightCheck {
+  name: string;
+  ok: boolean;
+  message: string;
+}
+
+/**
+ * A subcommand a plugin adds to the CLI (`conductor audit verify` comes from audit-log). It runs
+ * with the resolved config; the plugin's own options are `options`.
+ */
+export interface PluginCommand {
+  summary: string;
+  help: string;
+  run(argv: string[], context: { id: string; config: ResolvedConfig; options: Record<string, unknown> }): Promise<number>;
 }
 
 export interface PluginContext {
@@ -64,6 +85,8 @@ export interface PluginDefinition<Options extends object = Record<string, unknow
   /** A semver range of Conductor versions this plugin works with. */
   readonly conductor?: string;
   create(context: PluginContext, options: Options): PluginInstance | Promise<PluginInstance>;
+  /** CLI subcommands this plugin contributes (found when the plugin is in the config). */
+  readonly commands?: Readonly<Record<string, PluginCommand>>;
 }
 
 /** Marks a value as a plugin definition, so that copies of the core in one process agree. */

@@ -1,5 +1,7 @@
 // `conductor validate`: builds the whole pipeline from the config without starting it (no
 // port opened, no file touched), and checks intent files through parse, validate and sanitize.
+// With --check-connectivity, plugins that reach outside (a Porch server, Redis) check that
+// they can, each check printed as one pass/fail line.
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { EXIT } from '../exit-codes.ts';
@@ -7,16 +9,27 @@ import { parseCommand } from '../options.ts';
 import { loadResolved } from '../setup.ts';
 import { createConductor } from '../../app.ts';
 import { silentLogger } from '../../log.ts';
+import type { PreflightCheck } from '../../plugin/types.ts';
 
-export const VALIDATE_HELP = `conductor validate [--config FILE] [--json] [INTENT_FILE…]
+export const VALIDATE_HELP = `conductor validate [--config FILE] [--json] [--check-connectivity] [INTENT_FILE…]
 
 Loads and validates the config (every key, every plugin's options) and builds the pipeline
 without starting it: no port is opened and no file is written. With intent files, runs each
-through parse, validate and sanitize and says whether it would be accepted.
-Exit: 0 all good, 1 an intent file was refused, 2 the config is invalid.`;
+through parse, validate and sanitize and says whether it would be accepted. With
+--check-connectivity, plugins that talk to other systems check that they can (this does I/O).
+Exit: 0 all good, 1 an intent file was refused or a connectivity check failed, 2 the config is invalid.`;
+
+interface IntentResult {
+  file: string;
+  ok: boolean;
+  intentId: string;
+  code?: string;
+  stage?: string;
+  message?: string;
+}
 
 export async function validateCommand(argv: string[]): Promise<number> {
-  const { common, values, positionals } = parseCommand(argv, { json: { type: 'boolean' } }, true);
+  const { common, values, positionals } = parseCommand(argv, { json: { type: 'boolean' }, 'check-connectivity': { type: 'boolean' } }, true);
   if (common.help) {
     console.log(VALIDATE_HELP);
     return EXIT.ok;
@@ -24,30 +37,42 @@ export async function validateCommand(argv: string[]): Promise<number> {
   const resolved = await loadResolved(common);
   const conductor = await createConductor(resolved, { log: silentLogger(), mode: 'check' });
   const plugins = [...resolved.definitions.keys()];
-  const results: { file: string; ok: boolean; intentId: string; code?: string; stage?: string; message?: string }[] = [];
+  const intents: IntentResult[] = [];
   for (const path of positionals) {
-    const bytes = await readFile(path);
     const checked = await conductor.pipeline.check({
       file: basename(path),
       source: 'validate',
-      bytes,
+      bytes: await readFile(path),
       receivedAt: Date.now(),
       ack: async () => undefined,
       release: () => undefined,
     });
-    results.push({
+    intents.push({
       file: path,
       ok: checked.error === undefined,
       intentId: checked.intentId,
       ...(checked.error ? { code: checked.error.code, stage: checked.error.stage ?? 'validate', message: checked.error.message } : {}),
     });
   }
+  const checks: (PreflightCheck & { plugin: string })[] = [];
+  if (values['check-connectivity'] === true) {
+    for (const { id, instance } of conductor.plugins) {
+      if (!instance.preflight) continue;
+      const signal = AbortSignal.timeout(resolved.config.pluginTimeoutMs);
+      try {
+        for (const check of await instance.preflight(signal)) checks.push({ plugin: id, ...check });
+      } catch (error) {
+        checks.push({ plugin: id, name: 'preflight', ok: false, message: (error as Error).message });
+      }
+    }
+  }
   conductor.ledger.close();
   if (values['json'] === true) {
-    console.log(JSON.stringify({ config: resolved.config.source, plugins, intents: results }, null, 2));
+    console.log(JSON.stringify({ config: resolved.config.source, plugins, intents, checks }, null, 2));
   } else {
     console.log(`config ok: ${resolved.config.source} (${plugins.join(', ')})`);
-    for (const r of results) console.log(r.ok ? `ok      ${r.file} (intent ${r.intentId})` : `refused ${r.file}: [${r.stage}] ${r.code}: ${r.message}`);
+    for (const r of intents) console.log(r.ok ? `ok      ${r.file} (intent ${r.intentId})` : `refused ${r.file}: [${r.stage}] ${r.code}: ${r.message}`);
+    for (const c of checks) console.log(`${c.ok ? 'pass' : 'FAIL'}    ${c.plugin}: ${c.name}: ${c.message}`);
   }
-  return results.every((r) => r.ok) ? EXIT.ok : EXIT.failed;
+  return intents.every((r) => r.ok) && checks.every((c) => c.ok) ? EXIT.ok : EXIT.failed;
 }
