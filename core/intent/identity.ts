@@ -35,8 +35,8 @@ export function stemOf(file: string): string {
  * The intent id: from `correlation_id` when the producer set one (so a re-send under another
  * name is still the same intent), else from the file name and the canonical content.
  */
-export function intentIdOf(file: string, intent: { correlation_id?: unknown }): string {
-  const correlationId = intent.correlation_id;
+export function intentIdOf(file: string, intent: Record<string, unknown> | { correlation_id?: unknown }): string {
+  const correlationId = (intent as { correlation_id?: unknown }).correlation_id;
   if (typeof correlationId === 'string' && correlationId.length > 0) return digest('correlation', correlationId);
   return digest('file', stemOf(file), canonicalJson(intent));
 }

@@ -1,43 +1,61 @@
-// The audit trail: one pino JSON line with `audit: true` for every terminal outcome and every
-// security event, in a file of its own, written synchronously so a killed process loses none
-// of the lines it wrote, and flushed on stop.
+// The audit trail: one JSON line in pino's format with `audit: true` for every terminal outcome
+// and every security event, in a file of its own, written synchronously so a killed process
+// loses none of the lines it wrote. The lines form a hash chain (chain.ts) that
+// `conductor audit verify` checks; the chain continues across restarts from the last line.
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import pino from 'pino';
-import { definePlugin, type Outcome } from '../../core/index.ts';
+import { definePlugin, redactConfig, type Outcome } from '../../core/index.ts';
+import { linkRecord, resumeChain, writeCheckpoint, type ChainHead } from './chain.ts';
+import { auditCommand, DEFAULT_AUDIT_PATH } from './verify-command.ts';
 
 interface Options {
-  /** The audit log file; `<dataDir>/audit/audit.log` by default. */
+  /** The audit log file, relative to the data directory; `audit/audit.log` by default. */
   path?: string;
 }
+
+/** pino's number for `info`: the records read like any other pino line. */
+const INFO_LEVEL = 30;
+
+type Destination = pino.DestinationStream & { flushSync(): void; end(): void };
 
 export default definePlugin<Options>({
   name: 'audit-log',
   kind: 'audit',
-  description: 'Writes every terminal outcome and security event as a JSON line with audit: true.',
+  description: 'Writes every terminal outcome and security event as a hash-chained JSON line with audit: true.',
   optionsSchema: {
     type: 'object',
     additionalProperties: false,
     properties: { path: { type: 'string', minLength: 1 } },
   },
   defaults: {},
+  commands: { audit: auditCommand },
   create(context, options) {
-    const path = resolve(context.dataDir, options.path ?? 'audit/audit.log');
-    let destination: pino.DestinationStream & { flushSync(): void; end(): void } | undefined;
-    let logger: pino.Logger | undefined;
+    const path = resolve(context.dataDir, options.path ?? DEFAULT_AUDIT_PATH);
+    let destination: Destination | undefined;
+    let head: ChainHead | undefined;
 
-    const record = (event: string, fields: Record<string, unknown>) => logger?.info({ audit: true, event, ...fields });
+    // The line is built here rather than by a pino logger because its hash must cover exactly
+    // the fields written; pino's synchronous destination still does the writing.
+    const record = (event: string, fields: Record<string, unknown>) => {
+      if (destination === undefined || head === undefined) return;
+      const linked = linkRecord(head, { level: INFO_LEVEL, time: new Date().toISOString(), audit: true, event, ...redactConfig(fields) });
+      destination.write(`${linked.line}\n`);
+      head = linked.head;
+      writeCheckpoint(path, head);
+    };
 
     return {
       start() {
         mkdirSync(dirname(path), { recursive: true });
-        destination = pino.destination({ dest: path, sync: true, mkdir: true }) as typeof destination;
-        logger = pino({ base: null, timestamp: pino.stdTimeFunctions.isoTime, messageKey: 'msg' }, destination);
+        const resumed = resumeChain(path);
+        if (resumed.warning !== undefined) context.log.warn({ seq: resumed.head.seq }, resumed.warning);
+        head = resumed.head;
+        destination = pino.destination({ dest: path, sync: true, mkdir: true }) as Destination;
       },
       stop() {
         destination?.flushSync();
         destination?.end();
-        logger = undefined;
         destination = undefined;
       },
       apply(hooks) {
@@ -50,6 +68,7 @@ export default definePlugin<Options>({
             message: outcome.message,
             attempts: outcome.attempts,
             ...(outcome.code === undefined ? {} : { code: outcome.code }),
+            ...(outcome.plugin === undefined ? {} : { plugin: outcome.plugin }),
             ...(outcome.receipt === undefined ? {} : { receipt: outcome.receipt }),
             ...(outcome.traceId === undefined ? {} : { traceId: outcome.traceId }),
           });

@@ -1,0 +1,103 @@
+// Health probes on :8080 (DESIGN §5): /healthz (liveness: the process and its event loop, never
+// the sink, so a dead Porch does not get the pod restarted in a loop), /ready (every plugin's
+// status, 503 with a JSON body naming what is not ready) and /startup (200 once started).
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { definePlugin } from '../../core/index.ts';
+import { EventLoopWatch } from './event-loop.ts';
+import { close, listen } from './http-listener.ts';
+import { livenessAnswer, readinessAnswer, startupAnswer, type ProbeAnswer } from './reports.ts';
+
+interface Options {
+  port: number;
+  host: string;
+  livenessPath: string;
+  readinessPath: string;
+  startupPath: string;
+  /** /healthz fails when the event loop was this late; well above any pause normal work causes. */
+  maxEventLoopDelayMs: number;
+  /** How often the event loop is sampled. */
+  eventLoopSampleMs: number;
+}
+
+const PATH = { type: 'string', pattern: '^/' } as const;
+
+export default definePlugin<Options>({
+  name: 'health',
+  kind: 'service',
+  description: 'Serves the liveness, readiness and startup probes over HTTP.',
+  optionsSchema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      port: { type: 'integer', minimum: 0, maximum: 65_535 },
+      host: { type: 'string', minLength: 1 },
+      livenessPath: PATH,
+      readinessPath: PATH,
+      startupPath: PATH,
+      maxEventLoopDelayMs: { type: 'integer', minimum: 1 },
+      eventLoopSampleMs: { type: 'integer', minimum: 1, maximum: 60_000 },
+    },
+    required: ['port', 'host', 'livenessPath', 'readinessPath', 'startupPath', 'maxEventLoopDelayMs', 'eventLoopSampleMs'],
+  },
+  defaults: {
+    port: 8080,
+    host: '0.0.0.0',
+    livenessPath: '/healthz',
+    readinessPath: '/ready',
+    startupPath: '/startup',
+    maxEventLoopDelayMs: 5_000,
+    eventLoopSampleMs: 500,
+  },
+  create(context, options) {
+    const { host } = context;
+    const eventLoop = new EventLoopWatch(options.eventLoopSampleMs);
+    let server: Server | undefined;
+    let boundPort: number | undefined;
+
+    const probes: Record<string, () => ProbeAnswer> = {
+      [options.livenessPath]: () => livenessAnswer(eventLoop.delayMs, options.maxEventLoopDelayMs),
+      [options.readinessPath]: () => readinessAnswer(host.readiness(), host.stopping),
+      [options.startupPath]: () => startupAnswer(host.readiness()),
+    };
+
+    const serve = (request: IncomingMessage, response: ServerResponse) => {
+      const { pathname } = new URL(request.url ?? '/', 'http://localhost');
+      const probe = Object.hasOwn(probes, pathname) ? probes[pathname] : undefined;
+      if (probe === undefined) {
+        response.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not found', probes: Object.keys(probes) }));
+        return;
+      }
+      if (request.method !== 'GET' && request.method !== 'HEAD') {
+        response.writeHead(405, { allow: 'GET, HEAD' }).end();
+        return;
+      }
+      let answer: ProbeAnswer;
+      try {
+        answer = probe();
+      } catch (error) {
+        answer = { status: 503, body: { status: 'error', message: (error as Error).message } };
+      }
+      response
+        .writeHead(answer.status, { 'content-type': 'application/json', 'cache-control': 'no-store' })
+        .end(request.method === 'HEAD' ? undefined : `${JSON.stringify(answer.body)}\n`);
+    };
+
+    return {
+      async start() {
+        eventLoop.start();
+        server = createServer(serve);
+        boundPort = await listen(server, options.port, options.host, context.id);
+        context.log.info({ port: boundPort, host: options.host }, `health probes served on port ${boundPort}`);
+      },
+      async stop() {
+        eventLoop.stop();
+        const closing = server;
+        server = undefined;
+        boundPort = undefined;
+        if (closing !== undefined) await close(closing);
+      },
+      status: () =>
+        boundPort === undefined ? { ready: false, message: 'the health port is not open' } : { ready: true, details: { port: boundPort } },
+    };
+  },
+});

@@ -1,0 +1,270 @@
+// A thin JSON client for the Kubernetes API over undici (porch-api.md §5 "Content types": JSON
+// only). One connection pool per server, capped at `concurrency` sockets; every request goes
+// through the server's circuit breaker, carries the bearer token (re-read after a 401) and the
+// caller's W3C traceparent. Failures come out as ApiError (the server answered) or
+// TransportError (it did not); errors.ts decides what they mean for an intent.
+import { Agent } from 'undici';
+import { CircuitBreaker, parseRetryAfter } from '../../core/index.ts';
+import type { Connection } from './auth.ts';
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface RequestOptions {
+  method: Method;
+  /** The API path without the server's base path, e.g. /apis/porch.kpt.dev/v1alpha1/... */
+  path: string;
+  query?: Record<string, string>;
+  body?: unknown;
+  signal?: AbortSignal;
+  traceparent?: string | undefined;
+}
+
+/** A Kubernetes `Status` (porch-api.md §3.1), or what we made of a non-Status body. */
+export interface StatusBody {
+  reason: string;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+/** The server answered with a non-2xx status. */
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+  readonly status: number;
+  readonly reason: string;
+  readonly details: Record<string, unknown> | undefined;
+  readonly retryAfterMs: number | undefined;
+  readonly method: Method;
+  readonly path: string;
+
+  constructor(init: { status: number; body: StatusBody; retryAfterMs: number | undefined; method: Method; path: string }) {
+    super(init.body.message);
+    this.status = init.status;
+    this.reason = init.body.reason;
+    this.details = init.body.details;
+    this.retryAfterMs = init.retryAfterMs;
+    this.method = init.method;
+    this.path = init.path;
+  }
+}
+
+export type TransportFailure = 'tls' | 'connect' | 'timeout' | 'connection-lost' | 'aborted';
+
+/** No answer: the connection failed, was lost, timed out, or the caller gave up. */
+export class TransportError extends Error {
+  override readonly name = 'TransportError';
+  readonly failure: TransportFailure;
+  /** The OS or TLS error code underneath (ECONNREFUSED, UNABLE_TO_VERIFY_LEAF_SIGNATURE, …). */
+  readonly code: string | undefined;
+  readonly method: Method;
+  readonly path: string;
+
+  constructor(failure: TransportFailure, message: string, init: { code: string | undefined; method: Method; path: string; cause: unknown }) {
+    super(message, { cause: init.cause });
+    this.failure = failure;
+    this.code = init.code;
+    this.method = init.method;
+    this.path = init.path;
+  }
+
+  /** Nothing reached the server: a write did not happen. Anything else may hide an applied write. */
+  get neverSent(): boolean {
+    return this.failure === 'tls' || this.failure === 'connect';
+  }
+}
+
+/** What the client last learned about our credentials, for readiness. */
+export interface CredentialState {
+  ok: boolean;
+  message: string;
+}
+
+export interface ClientOptions {
+  connection: Connection;
+  timeoutMs: number;
+  concurrency: number;
+  breaker: CircuitBreaker;
+}
+
+const TLS_CODE = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|^ERR_TLS_|^ERR_SSL_|^EPROTO$/;
+const CONNECT_CODE = /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|UND_ERR_CONNECT_TIMEOUT)$/;
+
+export class KubeClient {
+  readonly connection: Connection;
+  readonly breaker: CircuitBreaker;
+  readonly #agent: Agent;
+  readonly #timeoutMs: number;
+  #credentials: CredentialState = { ok: true, message: 'not contacted yet' };
+
+  constructor(options: ClientOptions) {
+    this.connection = options.connection;
+    this.breaker = options.breaker;
+    this.#timeoutMs = options.timeoutMs;
+    const { ca, cert, key, rejectUnauthorized, servername } = options.connection.tls;
+    this.#agent = new Agent({
+      connections: options.concurrency,
+      connect: {
+        rejectUnauthorized,
+        ...(ca === undefined ? {} : { ca }),
+        ...(cert === undefined ? {} : { cert }),
+        ...(key === undefined ? {} : { key }),
+        ...(servername === undefined ? {} : { servername }),
+      },
+      headersTimeout: options.timeoutMs,
+      bodyTimeout: options.timeoutMs,
+    });
+  }
+
+  get credentials(): CredentialState {
+    return this.#credentials;
+  }
+
+  async close(): Promise<void> {
+    await this.#agent.close().catch(() => this.#agent.destroy());
+  }
+
+  /** Sends one request and returns the parsed JSON body of a 2xx answer. */
+  async request<T>(options: RequestOptions): Promise<T> {
+    return this.breaker.run(() => this.#withTokenReload<T>(options), isServerFailure);
+  }
+
+  /** A 401 after a token rotation: read the file again and repeat once with the new token. */
+  async #withTokenReload<T>(options: RequestOptions): Promise<T> {
+    try {
+      return await this.#send<T>(options);
+    } catch (error) {
+      const token = this.connection.token;
+      if (!(error instanceof ApiError && error.status === 401) || token === undefined) throw error;
+      if (!(await token.reload().catch(() => false))) throw error;
+      return await this.#send<T>(options);
+    }
+  }
+
+  async #send<T>(options: RequestOptions): Promise<T> {
+    const { method } = options;
+    const path = this.connection.basePath + options.path + queryString(options.query);
+    const headers: Record<string, string> = { accept: 'application/json' };
+    const token = await this.#token();
+    if (token !== undefined) headers['authorization'] = `Bearer ${token}`;
+    if (options.traceparent) headers['traceparent'] = options.traceparent;
+    let body: string | undefined;
+    if (options.body !== undefined) {
+      body = JSON.stringify(options.body);
+      headers['content-type'] = 'application/json';
+    }
+    const timeout = AbortSignal.timeout(this.#timeoutMs);
+    const signal = options.signal === undefined ? timeout : AbortSignal.any([options.signal, timeout]);
+    let status: number;
+    let responseHeaders: Record<string, string | string[] | undefined>;
+    let text: string;
+    try {
+      const response = await this.#agent.request({ origin: this.connection.origin, path, method, headers, body, signal });
+      status = response.statusCode;
+      responseHeaders = response.headers;
+      text = await response.body.text();
+    } catch (error) {
+      throw this.#transportError(error, method, options.path, options.signal, timeout);
+    }
+    if (status === 401) {
+      this.#credentials = { ok: false, message: `${this.connection.origin} rejected the credentials (401 Unauthorized) from ${this.connection.token?.description ?? 'no token'}` };
+    } else {
+      this.#credentials = { ok: true, message: `authenticated to ${this.connection.origin}` };
+    }
+    const contentType = String(responseHeaders['content-type'] ?? '');
+    if (status >= 200 && status < 300) {
+      try {
+        return JSON.parse(text) as T;
+      } catch (error) {
+        throw new ApiError({ status: 502, body: { reason: 'BadResponse', message: `${method} ${options.path}: the answer is not JSON: ${(error as Error).message}` }, retryAfterMs: undefined, method, path: options.path });
+      }
+    }
+    throw new ApiError({
+      status,
+      body: statusBody(status, text, contentType),
+      retryAfterMs: parseRetryAfter(responseHeaders['retry-after']),
+      method,
+      path: options.path,
+    });
+  }
+
+  async #token(): Promise<string | undefined> {
+    const source = this.connection.token;
+    if (source === undefined) return undefined;
+    try {
+      return await source.current();
+    } catch (error) {
+      this.#credentials = { ok: false, message: (error as Error).message };
+      throw error;
+    }
+  }
+
+  #transportError(error: unknown, method: Method, path: string, callerSignal: AbortSignal | undefined, timeout: AbortSignal): TransportError {
+    const code = errorCode(error);
+    const where = `${method} ${this.connection.origin}${path}`;
+    const init = { code, method, path, cause: error };
+    if (callerSignal?.aborted) return new TransportError('aborted', `${where}: cancelled`, init);
+    if (timeout.aborted) return new TransportError('timeout', `${where}: no answer within ${this.#timeoutMs} ms`, init);
+    const detail = deepestMessage(error);
+    if (code !== undefined && TLS_CODE.test(code)) {
+      const message = `TLS certificate of ${this.connection.origin} not accepted (${code}: ${detail}); check the CA (caFile, the kubeconfig's certificate-authority, or the service account's ca.crt)`;
+      this.#credentials = { ok: false, message };
+      return new TransportError('tls', message, init);
+    }
+    if (code !== undefined && CONNECT_CODE.test(code)) return new TransportError('connect', `${where}: cannot connect (${code}: ${detail})`, init);
+    if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return new TransportError('timeout', `${where}: no answer within ${this.#timeoutMs} ms`, init);
+    return new TransportError('connection-lost', `${where}: connection lost (${code ?? 'no code'}: ${detail})`, init);
+  }
+}
+
+/** The circuit counts what says "this server is not working": no answer, or a 5xx. */
+export function isServerFailure(error: unknown): boolean {
+  if (error instanceof TransportError) return error.failure !== 'aborted';
+  return error instanceof ApiError && error.status >= 500;
+}
+
+function queryString(query: Record<string, string> | undefined): string {
+  if (query === undefined) return '';
+  const text = new URLSearchParams(query).toString();
+  return text === '' ? '' : `?${text}`;
+}
+
+/**
+ * A Kubernetes Status from the body, or — for the text/plain 429 of flow control (porch-api.md
+ * §5) and proxies' HTML pages — the text itself as the message.
+ */
+function statusBody(status: number, text: string, contentType: string): StatusBody {
+  if (contentType.includes('json')) {
+    try {
+      const parsed = JSON.parse(text) as { kind?: unknown; reason?: unknown; message?: unknown; details?: unknown };
+      if (parsed && typeof parsed === 'object') {
+        return {
+          reason: typeof parsed.reason === 'string' ? parsed.reason : '',
+          message: typeof parsed.message === 'string' && parsed.message !== '' ? parsed.message : `HTTP ${status}`,
+          ...(parsed.details && typeof parsed.details === 'object' ? { details: parsed.details as Record<string, unknown> } : {}),
+        };
+      }
+    } catch {
+      // fall through to the text
+    }
+  }
+  const trimmed = text.trim().slice(0, 500);
+  return { reason: '', message: trimmed === '' ? `HTTP ${status}` : trimmed };
+}
+
+function errorCode(error: unknown): string | undefined {
+  for (let current: unknown = error, depth = 0; current !== null && typeof current === 'object' && depth < 5; depth += 1) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && code !== 'UND_ERR_SOCKET' && code !== 'UND_ERR_ABORTED') return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  const top = (error as { code?: unknown } | null)?.code;
+  return typeof top === 'string' ? top : undefined;
+}
+
+function deepestMessage(error: unknown): string {
+  let message = error instanceof Error ? error.message : String(error);
+  for (let current: unknown = error, depth = 0; current instanceof Error && depth < 5; depth += 1) {
+    if (current.message) message = current.message;
+    current = current.cause;
+  }
+  return message;
+}

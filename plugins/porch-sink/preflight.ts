@@ -1,0 +1,107 @@
+// `conductor validate --check-connectivity` for Porch: one pass/fail line per thing the flow
+// depends on, in the order they build on each other, stopping where later checks could only
+// repeat the same failure. Permissions are asked with SelfSubjectAccessReview, which needs no
+// permission of its own, for exactly the verbs the flow uses (porch-api.md §5 "Authorization").
+import type { PreflightCheck } from '../../core/index.ts';
+import { ApiError, TransportError } from './client.ts';
+import type { PorchApi } from './porch-api.ts';
+
+export interface PreflightTarget {
+  namespace: string;
+  repository: string;
+  approve: boolean;
+}
+
+/** Each access the flow needs, as the SelfSubjectAccessReview asks for it. */
+export function requiredAccess(approve: boolean): { verb: string; group: string; resource: string; subresource?: string }[] {
+  return [
+    { verb: 'get', group: 'config.porch.kpt.dev', resource: 'repositories' },
+    { verb: 'list', group: 'porch.kpt.dev', resource: 'packagerevisions' },
+    { verb: 'get', group: 'porch.kpt.dev', resource: 'packagerevisions' },
+    { verb: 'create', group: 'porch.kpt.dev', resource: 'packagerevisions' },
+    { verb: 'update', group: 'porch.kpt.dev', resource: 'packagerevisions' },
+    { verb: 'get', group: 'porch.kpt.dev', resource: 'packagerevisionresources' },
+    { verb: 'update', group: 'porch.kpt.dev', resource: 'packagerevisionresources' },
+    ...(approve ? [{ verb: 'update', group: 'porch.kpt.dev', resource: 'packagerevisions', subresource: 'approval' }] : []),
+  ];
+}
+
+export async function runPreflight(api: PorchApi, target: PreflightTarget, signal: AbortSignal): Promise<PreflightCheck[]> {
+  const checks: PreflightCheck[] = [];
+  const origin = api.client.connection.origin;
+  const options = { signal };
+
+  // 1. Reach: any HTTP answer proves the network path and TLS trust work.
+  let versionStatus = 200;
+  try {
+    await api.client.request({ method: 'GET', path: '/version', signal });
+  } catch (error) {
+    if (!(error instanceof ApiError)) {
+      checks.push({ name: 'reach server', ok: false, message: describe(error) });
+      return checks;
+    }
+    versionStatus = error.status;
+  }
+  checks.push({ name: 'reach server', ok: true, message: `${origin} answered (${api.client.connection.source})` });
+
+  // 2. Authenticate, and 3. the Porch API group is served (the APIService is available).
+  try {
+    const discovery = await api.discovery(options);
+    checks.push({ name: 'authenticate', ok: true, message: api.client.connection.token ? `token from ${api.client.connection.token.description} accepted` : 'accepted without a token' });
+    const names = (discovery.resources ?? []).map((r) => r.name);
+    const missing = ['packagerevisions', 'packagerevisions/approval', 'packagerevisionresources'].filter((n) => !names.includes(n));
+    checks.push(
+      missing.length === 0
+        ? { name: 'porch API', ok: true, message: 'porch.kpt.dev/v1alpha1 is served' }
+        : { name: 'porch API', ok: false, message: `porch.kpt.dev/v1alpha1 lacks ${missing.join(', ')}` },
+    );
+  } catch (error) {
+    if (error instanceof ApiError && (error.status === 401 || versionStatus === 401)) {
+      checks.push({ name: 'authenticate', ok: false, message: `credentials refused: ${error.message}` });
+      return checks;
+    }
+    if (error instanceof ApiError && error.status === 403) {
+      checks.push({ name: 'authenticate', ok: true, message: 'accepted (discovery is forbidden to this user)' });
+    } else {
+      checks.push({ name: 'authenticate', ok: versionStatus !== 401, message: versionStatus === 401 ? 'credentials refused' : 'not confirmed' });
+      checks.push({ name: 'porch API', ok: false, message: `porch.kpt.dev/v1alpha1 is not served: ${describe(error)}` });
+      if (versionStatus === 401) return checks;
+    }
+  }
+
+  // 4. The Repository exists and is Ready.
+  try {
+    const repository = await api.getRepository(target.namespace, target.repository, options);
+    const ready = repository.status?.conditions?.find((c) => c.type === 'Ready');
+    checks.push(
+      ready === undefined || ready.status === 'True'
+        ? { name: 'repository', ok: true, message: `${target.namespace}/${target.repository} exists${ready ? ' and is Ready' : ''}` }
+        : { name: 'repository', ok: false, message: `${target.namespace}/${target.repository} is not Ready: ${ready.message ?? ready.status}` },
+    );
+  } catch (error) {
+    checks.push({ name: 'repository', ok: false, message: `${target.namespace}/${target.repository}: ${describe(error)}` });
+  }
+
+  // 5. Every permission the flow uses.
+  for (const access of requiredAccess(target.approve)) {
+    const resource = access.subresource === undefined ? access.resource : `${access.resource}/${access.subresource}`;
+    const name = `may ${access.verb} ${resource}`;
+    try {
+      const review = await api.accessReview({ namespace: target.namespace, ...access }, options);
+      checks.push({
+        name,
+        ok: review.allowed,
+        message: review.allowed ? `allowed in ${target.namespace} (${access.group})` : `denied in ${target.namespace} (${access.group})${review.reason ? `: ${review.reason}` : ''}`,
+      });
+    } catch (error) {
+      checks.push({ name, ok: false, message: `cannot check: ${describe(error)}` });
+    }
+  }
+  return checks;
+}
+
+function describe(error: unknown): string {
+  if (error instanceof ApiError) return `${error.status}${error.reason ? ` ${error.reason}` : ''}: ${error.message}`;
+  if (error instanceof TransportError) return error.message;
+  return error instanceof Error ? error.message : String(error);
+}

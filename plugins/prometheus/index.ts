@@ -1,0 +1,81 @@
+// Prometheus metrics on :9090/metrics (DESIGN §5): the guide's conductor_loop_* names, per-stage
+// and per-plugin durations, sink retries and circuit state, ledger size and the process metrics
+// of prom-client, all in a registry of this instance's own (two pipelines in one process, as in
+// tests, do not share series).
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { definePlugin } from '../../core/index.ts';
+import { close, listen } from './http-listener.ts';
+import { registerConductorMetrics } from './metrics.ts';
+
+interface Options {
+  port: number;
+  host: string;
+  path: string;
+  /** prom-client's process and Node.js runtime metrics (process_*, nodejs_*). */
+  defaultMetrics: boolean;
+}
+
+export default definePlugin<Options>({
+  name: 'prometheus',
+  kind: 'service',
+  description: 'Serves Prometheus metrics of the pipeline and the process over HTTP.',
+  optionsSchema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      port: { type: 'integer', minimum: 0, maximum: 65_535 },
+      host: { type: 'string', minLength: 1 },
+      path: { type: 'string', pattern: '^/' },
+      defaultMetrics: { type: 'boolean' },
+    },
+    required: ['port', 'host', 'path', 'defaultMetrics'],
+  },
+  defaults: { port: 9090, host: '0.0.0.0', path: '/metrics', defaultMetrics: true },
+  create(context, options) {
+    const registry = new Registry();
+    registerConductorMetrics(registry, { host: context.host, pluginIds: Object.keys(context.config.plugins) }, context.id);
+    let defaultsCollected = false;
+    let server: Server | undefined;
+    let boundPort: number | undefined;
+
+    const serve = (request: IncomingMessage, response: ServerResponse) => {
+      const { pathname } = new URL(request.url ?? '/', 'http://localhost');
+      if (pathname !== options.path) {
+        response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end(`not found; metrics are at ${options.path}\n`);
+        return;
+      }
+      if (request.method !== 'GET' && request.method !== 'HEAD') {
+        response.writeHead(405, { allow: 'GET, HEAD' }).end();
+        return;
+      }
+      registry.metrics().then(
+        (text) => response.writeHead(200, { 'content-type': registry.contentType }).end(request.method === 'HEAD' ? undefined : text),
+        (error: unknown) => {
+          context.log.error({ err: error }, 'collecting metrics failed');
+          response.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end('collecting metrics failed\n');
+        },
+      );
+    };
+
+    return {
+      async start() {
+        if (options.defaultMetrics && !defaultsCollected) {
+          collectDefaultMetrics({ register: registry });
+          defaultsCollected = true;
+        }
+        server = createServer(serve);
+        boundPort = await listen(server, options.port, options.host, context.id);
+        context.log.info({ port: boundPort, host: options.host, path: options.path }, `metrics served on port ${boundPort}`);
+      },
+      async stop() {
+        const closing = server;
+        server = undefined;
+        boundPort = undefined;
+        if (closing !== undefined) await close(closing);
+      },
+      status: () =>
+        boundPort === undefined ? { ready: false, message: 'the metrics port is not open' } : { ready: true, details: { port: boundPort } },
+    };
+  },
+});
