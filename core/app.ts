@@ -47,7 +47,7 @@ export async function createConductor(resolved: ResolvedPipelineConfig, options:
   const stages = createStageHooks();
   const events = createEventHooks();
   instrumentStageHooks(stages, events);
-  const ledger = new Ledger(checking ? ':memory:' : join(dataDir.state, 'ledger.sqlite'), {
+  const ledger = new Ledger(checking ? ':memory:' : join(config.stateDir, 'ledger.sqlite'), {
     sync: config.ledger.sync,
     onCorruption: ({ intentId, reason }) => {
       log.error({ intentId, code: 'CND_ERR_LEDGER_CORRUPT' }, `ledger record quarantined: ${reason}`);

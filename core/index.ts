@@ -20,6 +20,7 @@ export type {
   EventHooks,
   StageContext,
   Rejection,
+  Claim,
   StageEvent,
   StageEndEvent,
   TapEndEvent,

@@ -60,7 +60,20 @@ export interface RetryEvent {
   delayMs: number;
 }
 
+/** A claim on a work item, held while it is processed (see `StageHooks.claim`). */
+export interface Claim {
+  /** Gives the claim back once the item settled or was released. */
+  release(): Promise<void>;
+}
+
 export interface StageHooks {
+  /**
+   * Coordination between replicas that share one handoff directory (not a pipeline stage).
+   * Asked before a source reads an item: a tap returns a Claim (granted), `null` (another
+   * replica holds it: skip it for now) or undefined (no opinion). With no taps every claim is
+   * granted, as for a single process.
+   */
+  claim: AsyncSeriesBailHook<[string], Claim | null | undefined>;
   validate: AsyncSeriesBailHook<[Intent, StageContext], Rejection | undefined>;
   sanitize: AsyncSeriesWaterfallHook<[Intent, StageContext]>;
   rateLimit: AsyncSeriesHook<[Intent, StageContext]>;
@@ -82,6 +95,7 @@ export interface EventHooks {
 
 export function createStageHooks(): StageHooks {
   return {
+    claim: new AsyncSeriesBailHook(['key'], 'claim'),
     validate: new AsyncSeriesBailHook(['intent', 'ctx'], 'validate'),
     sanitize: new AsyncSeriesWaterfallHook(['intent', 'ctx'], 'sanitize'),
     rateLimit: new AsyncSeriesHook(['intent', 'ctx'], 'rate-limit'),
@@ -105,6 +119,7 @@ export function createEventHooks(): EventHooks {
 
 /** Hook name in StageHooks → the stage name used in logs, metrics, status files. */
 export const STAGE_OF_HOOK: Record<keyof StageHooks, string> = {
+  claim: 'claim',
   validate: 'validate',
   sanitize: 'sanitize',
   rateLimit: 'rate-limit',

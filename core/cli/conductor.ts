@@ -40,6 +40,8 @@ Common options:
   -c, --config FILE     config file (default: conductor.config.{ts,mjs,js,json,yaml,yml} in the
                         working directory, else the embedded default pipeline)
   -d, --data-dir DIR    data directory (env CONDUCTOR_DATA_DIR; default ./data)
+      --state-dir DIR   this process's ledger and lock (env CONDUCTOR_STATE_DIR;
+                        default <data-dir>/state; one per replica when replicas share a data dir)
       --log-level LVL   trace|debug|info|warn|error|fatal|silent (env CONDUCTOR_LOG_LEVEL)
   -h, --help            help for a command: conductor <command> --help
   -v, --version         print the version

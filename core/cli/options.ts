@@ -7,6 +7,7 @@ import type { LogLevel } from '../log.ts';
 export const COMMON_OPTIONS = {
   config: { type: 'string', short: 'c' },
   'data-dir': { type: 'string', short: 'd' },
+  'state-dir': { type: 'string' },
   'log-level': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
@@ -14,6 +15,7 @@ export const COMMON_OPTIONS = {
 export interface CommonFlags {
   config?: string;
   dataDir?: string;
+  stateDir?: string;
   logLevel?: LogLevel;
   help: boolean;
 }
@@ -38,9 +40,11 @@ export function parseCommand<O extends NonNullable<ParseArgsConfig['options']>>(
     throw new ConductorError('CND_ERR_USAGE', `--log-level must be one of ${[...LEVELS].join(', ')}`);
   }
   const dataDir = (values['data-dir'] as string | undefined) ?? env['CONDUCTOR_DATA_DIR'];
+  const stateDir = (values['state-dir'] as string | undefined) ?? env['CONDUCTOR_STATE_DIR'];
   return {
     common: {
       help: values['help'] === true,
+      ...(stateDir === undefined ? {} : { stateDir }),
       ...(values['config'] === undefined ? {} : { config: values['config'] as string }),
       ...(dataDir === undefined ? {} : { dataDir }),
       ...(logLevel === undefined ? {} : { logLevel: logLevel as LogLevel }),
@@ -56,9 +60,11 @@ export function parseCommonLoosely(argv: string[]): CommonFlags {
   const pick = (key: string) => (typeof values[key] === 'string' ? (values[key] as string) : undefined);
   const config = pick('config');
   const dataDir = pick('data-dir') ?? process.env['CONDUCTOR_DATA_DIR'];
+  const stateDir = pick('state-dir') ?? process.env['CONDUCTOR_STATE_DIR'];
   const logLevel = pick('log-level');
   return {
     help: false,
+    ...(stateDir === undefined ? {} : { stateDir }),
     ...(config === undefined ? {} : { config }),
     ...(dataDir === undefined ? {} : { dataDir }),
     ...(logLevel !== undefined && LEVELS.has(logLevel) ? { logLevel: logLevel as LogLevel } : {}),

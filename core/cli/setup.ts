@@ -1,5 +1,6 @@
 // What every command that needs a pipeline does first: load and validate the config, then
 // (for commands that work) take the data directory lock and build the pipeline.
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfigFile } from '../config/load.ts';
 import { resolveConfig, type ResolvedPipelineConfig } from '../config/validate.ts';
@@ -16,6 +17,7 @@ export async function loadResolved(common: CommonFlags): Promise<ResolvedPipelin
     baseDir: loaded.baseDir,
     overrides: {
       ...(common.dataDir === undefined ? {} : { dataDir: common.dataDir }),
+      ...(common.stateDir === undefined ? {} : { stateDir: common.stateDir }),
       ...(common.logLevel === undefined ? {} : { logLevel: common.logLevel }),
     },
   });
@@ -35,7 +37,8 @@ export async function openConductor(
   const log = createLogger({ level: resolved.config.logLevel });
   const dataDir = new DataDir(resolved.config.dataDir);
   dataDir.ensure();
-  const lock = new DataDirLock(join(dataDir.state, 'conductor.lock'));
+  mkdirSync(resolved.config.stateDir, { recursive: true });
+  const lock = new DataDirLock(join(resolved.config.stateDir, 'conductor.lock'));
   lock.acquire();
   try {
     const conductor = await createConductor(resolved, { log, mode, ...(options.withoutSources ? { withoutSources: true } : {}) });

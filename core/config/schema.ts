@@ -8,6 +8,7 @@ export const CORE_CONFIG_SCHEMA = {
   required: ['plugins'],
   properties: {
     dataDir: { type: 'string', minLength: 1 },
+    stateDir: { type: 'string', minLength: 1 },
     logLevel: { enum: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] },
     concurrency: { type: 'integer', minimum: 1, maximum: 1024 },
     shutdownTimeoutMs: { type: 'integer', minimum: 0 },

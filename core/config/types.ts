@@ -6,6 +6,11 @@ import type { PluginDefinition } from '../plugin/types.ts';
 export interface ConductorConfig {
   /** The data directory (DESIGN §2.4); relative paths are taken from the working directory. */
   dataDir?: string;
+  /**
+   * Where this process keeps its ledger and lock; `<dataDir>/state` by default. Replicas that
+   * share one data directory (with a coordination plugin) each need their own.
+   */
+  stateDir?: string;
   logLevel?: LogLevel;
   /** How many intents may be in flight at once (the guide's "workers"). */
   concurrency?: number;
@@ -26,6 +31,7 @@ export interface ConductorConfig {
 /** The config after defaults, interpolation and validation. */
 export interface ResolvedConfig {
   dataDir: string;
+  stateDir: string;
   logLevel: LogLevel;
   concurrency: number;
   shutdownTimeoutMs: number;

@@ -12,7 +12,7 @@ import { DEFAULT_RETRY_POLICY } from '../delivery/retry.ts';
 import { CONDUCTOR_VERSION } from '../version.ts';
 import type { PluginDefinition } from '../plugin/types.ts';
 import type { ConductorConfig, ResolvedConfig } from './types.ts';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 
 export interface ConfigProblem {
   path: string;
@@ -30,7 +30,7 @@ export interface ResolveOptions {
   baseDir: string;
   env?: NodeJS.ProcessEnv;
   /** Values from the command line, which win over the file. */
-  overrides?: Partial<Pick<ResolvedConfig, 'dataDir' | 'logLevel'>>;
+  overrides?: Partial<Pick<ResolvedConfig, 'dataDir' | 'stateDir' | 'logLevel'>>;
   cwd?: string;
 }
 
@@ -81,10 +81,13 @@ export async function resolveConfig(raw: unknown, options: ResolveOptions): Prom
       details: { source: options.source, problems },
     });
   }
-  const dataDir = options.overrides?.dataDir ?? config.dataDir ?? CORE_DEFAULTS.dataDir;
+  const cwd = options.cwd ?? process.cwd();
+  const dataDir = resolve(cwd, options.overrides?.dataDir ?? config.dataDir ?? CORE_DEFAULTS.dataDir);
+  const stateDir = options.overrides?.stateDir ?? config.stateDir;
   return {
     config: {
-      dataDir: resolve(options.cwd ?? process.cwd(), dataDir),
+      dataDir,
+      stateDir: stateDir === undefined ? join(dataDir, 'state') : resolve(cwd, stateDir),
       logLevel: options.overrides?.logLevel ?? config.logLevel ?? CORE_DEFAULTS.logLevel,
       concurrency: config.concurrency ?? CORE_DEFAULTS.concurrency,
       shutdownTimeoutMs: config.shutdownTimeoutMs ?? CORE_DEFAULTS.shutdownTimeoutMs,

@@ -39,7 +39,6 @@ export class DataDir {
   readonly processed: string;
   readonly failed: string;
   readonly status: string;
-  readonly state: string;
   readonly out: string;
 
   constructor(root: string) {
@@ -48,12 +47,11 @@ export class DataDir {
     this.processed = join(root, 'processed');
     this.failed = join(root, 'failed');
     this.status = join(root, 'status');
-    this.state = join(root, 'state');
     this.out = join(root, 'out');
   }
 
   ensure(): void {
-    for (const dir of [this.handoff, this.processed, this.failed, this.status, this.state]) mkdirSync(dir, { recursive: true });
+    for (const dir of [this.handoff, this.processed, this.failed, this.status]) mkdirSync(dir, { recursive: true });
   }
 
   /**

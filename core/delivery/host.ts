@@ -3,7 +3,7 @@
 // (ack) or as not done (release). This is where "at-least-once delivery, exactly-once effect"
 // (DESIGN §3) is made: the ledger is written before every step that has an effect outside.
 import type { Envelope, Intent, Outcome, Receipt } from '../intent/types.ts';
-import type { EventHooks, StageContext, StageHooks } from '../bus/hooks.ts';
+import type { Claim, EventHooks, StageContext, StageHooks } from '../bus/hooks.ts';
 import { ConductorError, rejectIntent, toConductorError } from '../errors.ts';
 import { decodeUtf8, parseIntentJson } from '../intent/parse.ts';
 import { contentHash, intentIdOf, rawIdOf } from '../intent/identity.ts';
@@ -12,6 +12,9 @@ import { KeyedSerializer, Semaphore } from './semaphore.ts';
 import type { Ledger, LedgerRecord } from './ledger.ts';
 import type { Logger } from '../log.ts';
 import type { PluginStatus } from '../plugin/types.ts';
+
+/** The claim a single process always holds. */
+const LOCAL_CLAIM: Claim = { release: async () => undefined };
 
 export interface HostStats {
   /** Intents admitted and not yet settled. */
@@ -47,6 +50,11 @@ export interface Host {
   readonly stopping: boolean;
   /** Waits for a free place (backpressure): sources call it before reading the next item. */
   acquire(): Promise<Slot>;
+  /**
+   * Asks the coordination plugins (if any) for the item named `key` before reading it.
+   * Undefined means another replica holds it: skip it and offer it again later.
+   */
+  claim(key: string): Promise<Claim | undefined>;
   /** Sources report how many items wait outside the pipeline (queue depth). */
   setBacklog(source: string, count: number): void;
   stats(): HostStats;
@@ -115,6 +123,12 @@ export class Pipeline implements Host {
       },
       release: giveBack,
     };
+  }
+
+  async claim(key: string): Promise<Claim | undefined> {
+    const claim = await this.#stages.claim.promise(key);
+    if (claim === null) return undefined;
+    return claim ?? LOCAL_CLAIM;
   }
 
   setBacklog(source: string, count: number): void {

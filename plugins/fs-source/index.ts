@@ -5,7 +5,7 @@
 import { promises as fs } from 'node:fs';
 import { basename } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
-import { DataDir, definePlugin, sleep, type FileIdentity, type Outcome } from '../../core/index.ts';
+import { DataDir, definePlugin, sleep, type Claim, type FileIdentity, type Outcome } from '../../core/index.ts';
 import { globToRegExp } from './glob.ts';
 
 interface Options {
@@ -15,6 +15,11 @@ interface Options {
   maxFileBytes: number;
   /** How many files are admitted in a row before the source yields to other work. */
   maxFilesPerBatch: number;
+  /**
+   * How often `run` lists handoff/ again (0: never). Picks up what the watcher may have missed
+   * and what another replica claimed but did not finish.
+   */
+  rescanMs: number;
 }
 
 export default definePlugin<Options>({
@@ -29,10 +34,11 @@ export default definePlugin<Options>({
       debounceMs: { type: 'integer', minimum: 0, maximum: 60_000 },
       maxFileBytes: { type: 'integer', minimum: 1 },
       maxFilesPerBatch: { type: 'integer', minimum: 1 },
+      rescanMs: { type: 'integer', minimum: 0 },
     },
-    required: ['pattern', 'debounceMs', 'maxFileBytes', 'maxFilesPerBatch'],
+    required: ['pattern', 'debounceMs', 'maxFileBytes', 'maxFilesPerBatch', 'rescanMs'],
   },
-  defaults: { pattern: 'intent-*.json', debounceMs: 250, maxFileBytes: 10 * 1024 * 1024, maxFilesPerBatch: 100 },
+  defaults: { pattern: 'intent-*.json', debounceMs: 250, maxFileBytes: 10 * 1024 * 1024, maxFilesPerBatch: 100, rescanMs: 10_000 },
   create(context, options) {
     const { host, log } = context;
     const dataDir = new DataDir(context.dataDir);
@@ -66,8 +72,14 @@ export default definePlugin<Options>({
       wake?.();
     };
 
+    /** Claims held by this replica, given back when their file settles. */
+    const claims = new Map<string, Claim>();
+
     const settled = (name: string) => {
       active.delete(name);
+      const claim = claims.get(name);
+      claims.delete(name);
+      void claim?.release().catch((error: unknown) => log.warn({ err: error, file: name }, 'could not release the claim'));
       if (touched.delete(name)) offer(name);
       checkIdle();
     };
@@ -121,7 +133,18 @@ export default definePlugin<Options>({
         slot.release();
         return;
       }
+      const claim = await host.claim(name).catch((error: unknown) => {
+        log.warn({ err: error, file: name }, 'could not claim the file; offering it again later');
+        return undefined;
+      });
+      if (claim === undefined) {
+        // Another replica holds it (or the coordinator is unreachable): the rescan offers it
+        // again, so a replica that dies mid-way does not strand its files.
+        slot.release();
+        return;
+      }
       active.add(name);
+      claims.set(name, claim);
       try {
         await settle(name);
         const result = await dataDir.read(name, options.maxFileBytes);
@@ -201,11 +224,19 @@ export default definePlugin<Options>({
         }
         await scanBacklog();
         pumping = pump();
+        if (context.mode === 'run' && options.rescanMs > 0) {
+          const rescan = setInterval(() => {
+            scanBacklog().catch((error: unknown) => log.warn({ err: error }, 'rescan of handoff/ failed'));
+          }, options.rescanMs);
+          rescan.unref();
+          timers.add(rescan);
+        }
       },
       async stop() {
         stopped = true;
         wake?.();
         for (const timer of timers) clearTimeout(timer);
+        for (const claim of claims.values()) await claim.release().catch(() => undefined);
         await watcher?.close();
         // The pump is not awaited: it may be waiting for a place that only frees as the
         // pipeline drains, and it gives back any place it gets once `stopped` is set.

@@ -1,20 +1,26 @@
 // The embedded default sink (DESIGN §4): each intent becomes a kpt package under
-// out/<namespace>/<target>/ in a local git repository, one commit per intent carrying the
-// trailer `Conductor-Intent-Id: <id>`. Argo CD or Flux can sync that repository.
-// Idempotent: the trailers already in history are read at start, so re-delivering a committed
-// intent (after a crash between commit and ledger write) is a no-op that returns the commit.
-import { existsSync, promises as fs, rmSync } from 'node:fs';
+// <namespace>/<target>/ in a local git repository (`<dataDir>/out`), one commit per intent
+// carrying the trailer `Conductor-Intent-Id: <id>`. Argo CD or Flux can sync that repository.
+//
+// Commits are built directly as git objects from the previous tree (repo.ts), so a commit
+// costs a few small file writes instead of an index scan and several git processes.
+// Idempotent: the trailers in history are read at start, and again from whatever other writers
+// committed since, so re-delivering a committed intent (after a crash between commit and ledger
+// write, or by another replica) is a no-op returning the commit. Writers in several processes
+// take turns through a lock file in .git.
+import { promises as fs, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import lockfile from 'proper-lockfile';
 import {
   ConductorError,
   applyIntentToPackage,
   definePlugin,
   renderPackage,
   type Intent,
-  type PackageFiles,
   type Receipt,
 } from '../../core/index.ts';
 import { git, type GitIdentity } from './git.ts';
+import { Repo } from './repo.ts';
 
 interface Options {
   /** The repository directory; `<dataDir>/out` by default. */
@@ -22,9 +28,12 @@ interface Options {
   branch: string;
   authorName: string;
   authorEmail: string;
+  /** Also write each package into the working tree (the index is refreshed at start and stop). */
+  worktree: boolean;
 }
 
 export const TRAILER = 'Conductor-Intent-Id';
+const TRAILER_LINE = new RegExp(`^${TRAILER}: (\\S+)$`, 'm');
 
 export default definePlugin<Options>({
   name: 'git-sink',
@@ -35,82 +44,114 @@ export default definePlugin<Options>({
     additionalProperties: false,
     properties: {
       dir: { type: 'string', minLength: 1 },
-      branch: { type: 'string', pattern: '^[A-Za-z0-9._/-]+$' },
-      authorName: { type: 'string', minLength: 1 },
-      authorEmail: { type: 'string', minLength: 3 },
+      branch: { type: 'string', pattern: '^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$' },
+      authorName: { type: 'string', minLength: 1, pattern: '^[^<>\\n]+$' },
+      authorEmail: { type: 'string', minLength: 3, pattern: '^[^<>\\s]+$' },
+      worktree: { type: 'boolean' },
     },
-    required: ['branch', 'authorName', 'authorEmail'],
+    required: ['branch', 'authorName', 'authorEmail', 'worktree'],
   },
-  defaults: { branch: 'main', authorName: 'Conductor', authorEmail: 'conductor@localhost' },
+  defaults: { branch: 'main', authorName: 'Conductor', authorEmail: 'conductor@localhost', worktree: true },
   create(context, options) {
     const dir = resolve(context.dataDir, options.dir ?? 'out');
     const identity: GitIdentity = { name: options.authorName, email: options.authorEmail };
+    const repo = new Repo(dir, options.branch);
     const committed = new Map<string, string>();
+    let lastHead: string | undefined;
     let queue: Promise<unknown> = Promise.resolve();
     let ready = false;
 
-    /** Commits run one at a time: the index and HEAD are shared. */
+    /** Commits run one at a time in this process: they build on each other's HEAD. */
     const serial = <T>(work: () => Promise<T>): Promise<T> => {
       const run = queue.then(work, work);
       queue = run.catch(() => undefined);
       return run;
     };
 
-    const readPackage = async (packageDir: string): Promise<PackageFiles | undefined> => {
-      if (!existsSync(packageDir)) return undefined;
-      const files: PackageFiles = {};
-      for (const name of await fs.readdir(packageDir)) {
-        const path = join(packageDir, name);
-        if ((await fs.lstat(path)).isFile()) files[name] = await fs.readFile(path, 'utf8');
+    /** Learns the trailers of commits made since we last looked (by us or another writer). */
+    const catchUp = async (head: string | undefined) => {
+      if (head === undefined || head === lastHead) return;
+      if (lastHead === undefined) {
+        // The whole history once, through git itself (fast even for long histories).
+        const log = await git(dir, identity, ['log', `--format=%H %(trailers:key=${TRAILER},valueonly,separator=%x20)`, head]);
+        for (const line of log.split('\n')) {
+          const [hash, id] = line.trim().split(/\s+/);
+          if (hash && id) committed.set(id, hash);
+        }
+      } else {
+        for (let oid: string | undefined = head; oid !== undefined && oid !== lastHead; ) {
+          const { message, parents } = await repo.commitMessage(oid);
+          const id = TRAILER_LINE.exec(message)?.[1];
+          if (id !== undefined && !committed.has(id)) committed.set(id, oid);
+          oid = parents[0];
+        }
       }
-      return files;
+      lastHead = head;
+    };
+
+    const withRepoLock = async <T>(work: () => Promise<T>): Promise<T> => {
+      const release = await lockfile.lock(dir, {
+        lockfilePath: join(dir, '.git', 'conductor-writer.lock'),
+        stale: 5_000,
+        update: 1_000,
+        retries: { retries: 200, minTimeout: 2, maxTimeout: 50 },
+      });
+      try {
+        return await work();
+      } finally {
+        await release().catch(() => undefined);
+      }
     };
 
     const commit = async (intent: Intent, intentId: string, file: string): Promise<Receipt> => {
+      const head = await repo.head();
+      await catchUp(head);
       const known = committed.get(intentId);
       if (known !== undefined) return { sink: context.id, ref: known, reused: true };
-      const relative = join(intent.namespace, intent.target);
-      const packageDir = join(dir, relative);
-      const existing = await readPackage(packageDir);
+      const path = [intent.namespace, intent.target];
+      const existing = await repo.readDirectory(head, path);
       const files = existing === undefined ? renderPackage(intent, intentId) : applyIntentToPackage(existing, intent, intentId).files;
-      await fs.mkdir(packageDir, { recursive: true });
-      for (const [name, content] of Object.entries(files)) {
-        if (existing?.[name] !== content) await fs.writeFile(join(packageDir, name), content);
-      }
       const subject = `${intent.intent_type} ${intent.namespace}/${intent.target} to ${intent.replicas} replicas`;
       const body = [intent.reason ? `Reason: ${intent.reason}` : '', `Intent file: ${file}`].filter(Boolean).join('\n');
-      await git(dir, identity, ['add', '-A', '--', relative]);
-      await git(dir, identity, ['commit', '--quiet', '--allow-empty', '--no-verify', '-F', '-'], `${subject}\n\n${body}\n\n${TRAILER}: ${intentId}\n`);
-      const hash = (await git(dir, identity, ['rev-parse', 'HEAD'])).trim();
-      committed.set(intentId, hash);
-      return { sink: context.id, ref: hash };
+      const message = `${subject}\n\n${body}\n\n${TRAILER}: ${intentId}\n`;
+      const oid = await repo.commit(head, path, files, { ...identity, time: Math.floor(Date.now() / 1000) }, message);
+      committed.set(intentId, oid);
+      lastHead = oid;
+      if (options.worktree) {
+        const packageDir = join(dir, ...path);
+        await fs.mkdir(packageDir, { recursive: true });
+        for (const [name, content] of Object.entries(files)) if (existing?.[name] !== content) await fs.writeFile(join(packageDir, name), content);
+      }
+      return { sink: context.id, ref: oid };
+    };
+
+    /** Points the index at HEAD, so `git status` in the repository shows a clean tree. */
+    const refreshIndex = async () => {
+      if (options.worktree && (await repo.head()) !== undefined) await git(dir, identity, ['read-tree', 'HEAD']).catch(() => undefined);
     };
 
     return {
       async start() {
         await fs.mkdir(dir, { recursive: true });
-        if (!existsSync(join(dir, '.git'))) await git(dir, identity, ['init', '--quiet', '--initial-branch', options.branch]);
-        // This process owns the data directory: a lock left by a killed commit is stale.
-        for (const lock of ['index.lock', 'HEAD.lock', join('refs', 'heads', `${options.branch}.lock`)]) rmSync(join(dir, '.git', lock), { force: true });
-        const hasHead = await git(dir, identity, ['rev-parse', '--verify', '--quiet', 'HEAD']).then(() => true, () => false);
-        if (hasHead) {
-          const log = await git(dir, identity, ['log', `--format=%H %(trailers:key=${TRAILER},valueonly,separator=%x20)`]);
-          for (const line of log.split('\n')) {
-            const [hash, id] = line.trim().split(/\s+/);
-            if (hash && id) committed.set(id, hash);
-          }
-        }
+        if (!(await repo.exists())) await git(dir, identity, ['init', '--quiet', '--initial-branch', options.branch]);
+        rmSync(join(dir, '.git', 'index.lock'), { force: true });
+        await withRepoLock(async () => {
+          await catchUp(await repo.head());
+          await refreshIndex();
+        });
         ready = true;
       },
-      stop() {
+      async stop() {
+        if (!ready) return;
         ready = false;
-        return queue.then(() => undefined);
+        await queue;
+        await withRepoLock(refreshIndex).catch(() => undefined);
       },
       status: () => (ready ? { ready: true, details: { commits: committed.size } } : { ready: false, message: 'repository not open' }),
       apply(hooks) {
         hooks.submit.tapPromise(context.id, (intent, ctx) =>
           serial(() =>
-            commit(intent, ctx.intentId, ctx.file).catch((error: unknown) => {
+            withRepoLock(() => commit(intent, ctx.intentId, ctx.file)).catch((error: unknown) => {
               throw new ConductorError('CND_ERR_SUBMIT_TRANSIENT', `git commit failed: ${(error as Error).message}`, {
                 plugin: context.id,
                 intentId: ctx.intentId,

@@ -1,35 +1,64 @@
 // Paces submissions: a token bucket of `burst` tokens refilled at `requestsPerMinute`, from
-// rate-limiter-flexible (a fixed window of `burst` points per burst/rate seconds, behind its
-// FIFO queue so waiters are served in arrival order). Intents wait here; they are never dropped.
-import { RateLimiterMemory, RateLimiterQueue } from 'rate-limiter-flexible';
-import { definePlugin, untilAborted } from '../../core/index.ts';
+// rate-limiter-flexible (a window of `burst` points per burst/rate seconds, behind its FIFO
+// queue so waiters are served in arrival order). With `redisUrl`, the bucket lives in Redis and
+// is shared by every replica. Intents wait here; they are never dropped.
+import { Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterQueue, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { ConductorError, definePlugin, untilAborted } from '../../core/index.ts';
 
 interface Options {
   requestsPerMinute: number;
   burst: number;
+  /** A Redis URL to share one bucket between replicas. */
+  redisUrl?: string;
+  keyPrefix: string;
 }
 
 export default definePlugin<Options>({
   name: 'rate-limit',
   kind: 'rate-limit',
-  description: 'Token-bucket pacing of submissions (requests per minute, with a burst).',
+  description: 'Token-bucket pacing of submissions (requests per minute, with a burst), optionally shared through Redis.',
   optionsSchema: {
     type: 'object',
     additionalProperties: false,
     properties: {
       requestsPerMinute: { type: 'number', exclusiveMinimum: 0 },
       burst: { type: 'integer', minimum: 1 },
+      redisUrl: { type: 'string', pattern: '^rediss?://' },
+      keyPrefix: { type: 'string', minLength: 1 },
     },
-    required: ['requestsPerMinute', 'burst'],
+    required: ['requestsPerMinute', 'burst', 'keyPrefix'],
   },
-  defaults: { requestsPerMinute: 60, burst: 10 },
+  defaults: { requestsPerMinute: 60, burst: 10, keyPrefix: 'conductor:rate' },
   create(context, options) {
-    const limiter = new RateLimiterMemory({ points: options.burst, duration: (options.burst * 60) / options.requestsPerMinute });
-    const queue = new RateLimiterQueue(limiter, { maxQueueSize: Number.MAX_SAFE_INTEGER });
+    const window = { points: options.burst, duration: (options.burst * 60) / options.requestsPerMinute };
+    let redis: Redis | undefined;
+    let queue: RateLimiterQueue | undefined;
+    const build = (limiter: RateLimiterAbstract) => new RateLimiterQueue(limiter, { maxQueueSize: Number.MAX_SAFE_INTEGER });
+    if (options.redisUrl === undefined) queue = build(new RateLimiterMemory(window));
     return {
+      async start() {
+        if (options.redisUrl === undefined) return;
+        redis = new Redis(options.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
+        redis.on('error', () => undefined);
+        await redis.connect();
+        queue = build(new RateLimiterRedis({ storeClient: redis, keyPrefix: options.keyPrefix, ...window }));
+      },
+      async stop() {
+        await redis?.quit().catch(() => redis?.disconnect());
+        redis = undefined;
+      },
+      status: () => (options.redisUrl === undefined || redis?.status === 'ready' ? { ready: true } : { ready: false, message: `redis ${redis?.status ?? 'not started'}` }),
       apply(hooks) {
         hooks.rateLimit.tapPromise(context.id, async (_intent, ctx) => {
-          await untilAborted(queue.removeTokens(1), ctx.signal, 'waiting for the rate limit');
+          if (queue === undefined) throw new ConductorError('CND_ERR_INTERNAL', 'the rate limiter is not started', { plugin: context.id });
+          try {
+            await untilAborted(queue.removeTokens(1), ctx.signal, 'waiting for the rate limit');
+          } catch (error) {
+            if (error instanceof ConductorError) throw error;
+            // The shared bucket is unreachable: the intent waits for later rather than failing.
+            throw new ConductorError('CND_ERR_SUBMIT_TRANSIENT', `rate limiter unavailable: ${(error as Error).message}`, { plugin: context.id, cause: error });
+          }
         });
       },
     };

@@ -5,7 +5,6 @@ import { EXIT } from '../exit-codes.ts';
 import { parseCommand } from '../options.ts';
 import { loadResolved } from '../setup.ts';
 import { Ledger } from '../../delivery/ledger.ts';
-import { DataDir } from '../../data-dir/data-dir.ts';
 
 export const STATUS_HELP = `conductor status [--data-dir DIR] [--json] [FILE | INTENT_ID]
 
@@ -19,7 +18,7 @@ export async function statusCommand(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   const { config } = await loadResolved(common);
-  const path = join(new DataDir(config.dataDir).state, 'ledger.sqlite');
+  const path = join(config.stateDir, 'ledger.sqlite');
   if (!existsSync(path)) {
     console.log(values['json'] === true ? '{}' : `no ledger in ${config.dataDir} yet`);
     return EXIT.ok;

@@ -2,7 +2,7 @@
 
 import type { IncomingHttpHeaders } from 'node:http';
 import { parse as parseYaml } from 'yaml';
-import { badRequest } from './k8s-status.ts';
+import { badRequest, unsupportedMediaType } from './k8s-status.ts';
 
 export interface SimRequest {
   method: string;
@@ -37,6 +37,10 @@ export function mediaType(header: string | undefined): string {
  */
 export function parseBody(request: SimRequest): unknown {
   const text = request.rawBody.toString('utf8');
+  const type = request.contentType;
+  if (type !== '' && type !== 'application/json' && !type.endsWith('+json') && type !== 'application/yaml') {
+    throw unsupportedMediaType(type, ['application/json', 'application/yaml']);
+  }
   if (request.contentType === 'application/yaml' || request.contentType === 'application/apply-patch+yaml') {
     try {
       return parseYaml(text) as unknown;

@@ -118,6 +118,11 @@ export function methodNotAllowed(): ApiError {
   return new ApiError(status(405, 'the server does not allow this method on the requested resource', 'MethodNotAllowed', {}));
 }
 
+/** A 422 without field causes (e.g. a failed JSON-patch `test`). */
+export function unprocessable(message: string): ApiError {
+  return new ApiError(status(422, message, 'Invalid'));
+}
+
 export function gone(message: string): ApiError {
   return new ApiError(status(410, message, 'Gone'));
 }

@@ -212,6 +212,54 @@ export function withUpstream(kptfileText: string, packageName: string, upstream:
   return doc.toString(KYAML_STYLE);
 }
 
+type Reserialised = { ok: true; text: string } | { ok: false; error: string };
+
+/** Packages repeat the same files over and over; caching keeps a long flow fast. */
+const reserialiseCache = new Map<string, Reserialised>();
+
+function reserialise(text: string): Reserialised {
+  const cached = reserialiseCache.get(text);
+  if (cached !== undefined) return cached;
+  let result: Reserialised;
+  const docs = [...parseAllDocuments(text)];
+  const failed = docs.flatMap((d) => d.errors)[0];
+  if (failed !== undefined) result = { ok: false, error: failed.message.split('\n')[0] ?? failed.message };
+  // An empty stream has nothing to re-serialise.
+  else result = { ok: true, text: docs.length === 0 ? text : docs.map((d) => d.toString(KYAML_STYLE)).join('') };
+  if (reserialiseCache.size > 2048) reserialiseCache.clear();
+  reserialiseCache.set(text, result);
+  return result;
+}
+
+const kptfileCache = new Map<string, Reserialised>();
+
+/** The root Kptfile must be a Kptfile; render records its success as the Rendered condition. */
+function renderedKptfile(text: string, renderedCondition: boolean): Reserialised {
+  const key = `${renderedCondition ? 1 : 0}${text}`;
+  const cached = kptfileCache.get(key);
+  if (cached !== undefined) return cached;
+  let result: Reserialised = { ok: true, text };
+  const kptfile = parseDocument(text);
+  const root = asObject(kptfile.toJS());
+  if (root === undefined || root['kind'] !== 'Kptfile') {
+    result = { ok: false, error: 'error reading Kptfile: the root Kptfile is not a kpt.dev/v1 Kptfile' };
+  } else if (renderedCondition) {
+    const current = (getPlain(kptfile, ['status', 'conditions']) as Condition[] | undefined) ?? [];
+    const rendered: Condition = { type: 'Rendered', status: 'True', reason: 'RenderSuccess' };
+    const next = current.filter((c) => c.type !== 'Rendered');
+    const at = current.findIndex((c) => c.type === 'Rendered');
+    if (at >= 0) next.splice(at, 0, rendered);
+    else next.push(rendered);
+    if (!sameJson(current, next)) {
+      kptfile.setIn(['status', 'conditions'], kptfile.createNode(next));
+      result = { ok: true, text: kptfile.toString(KYAML_STYLE) };
+    }
+  }
+  if (kptfileCache.size > 2048) kptfileCache.clear();
+  kptfileCache.set(key, result);
+  return result;
+}
+
 export type RenderResult = { ok: true; files: Record<string, string> } | { ok: false; error: string };
 
 function isYamlFile(path: string): boolean {
@@ -235,35 +283,12 @@ export function renderPackage(files: Record<string, string>, renderedCondition: 
       out[path] = text;
       continue;
     }
-    const list = [...parseAllDocuments(text)];
-    if (list.length === 0) {
-      out[path] = text; // an empty stream has nothing to re-serialise
-      continue;
-    }
-    for (const doc of list) {
-      const first = doc.errors[0];
-      if (first !== undefined) {
-        return { ok: false, error: `failed to parse "${path}": ${first.message.split('\n')[0] ?? first.message}` };
-      }
-    }
-    out[path] = list.map((d) => d.toString(KYAML_STYLE)).join('');
+    const result = reserialise(text);
+    if (!result.ok) return { ok: false, error: `failed to parse "${path}": ${result.error}` };
+    out[path] = result.text;
   }
-  const kptfile = parseDocument(out[KPTFILE] ?? '');
-  const root = asObject(kptfile.toJS());
-  if (root === undefined || root['kind'] !== 'Kptfile') {
-    return { ok: false, error: 'error reading Kptfile: the root Kptfile is not a kpt.dev/v1 Kptfile' };
-  }
-  if (renderedCondition) {
-    const current = (getPlain(kptfile, ['status', 'conditions']) as Condition[] | undefined) ?? [];
-    const rendered: Condition = { type: 'Rendered', status: 'True', reason: 'RenderSuccess' };
-    const next = current.filter((c) => c.type !== 'Rendered');
-    const at = current.findIndex((c) => c.type === 'Rendered');
-    if (at >= 0) next.splice(at, 0, rendered);
-    else next.push(rendered);
-    if (!sameJson(current, next)) {
-      kptfile.setIn(['status', 'conditions'], kptfile.createNode(next));
-      out[KPTFILE] = kptfile.toString(KYAML_STYLE);
-    }
-  }
+  const kptfile = renderedKptfile(out[KPTFILE] ?? '', renderedCondition);
+  if (!kptfile.ok) return kptfile;
+  out[KPTFILE] = kptfile.text;
   return { ok: true, files: out };
 }

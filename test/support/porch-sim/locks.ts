@@ -53,19 +53,19 @@ export class MutationGate {
         this.releaseHold = resolve;
       });
     }
-    const gate = this;
+    const waiting = () => this.waitingCount;
     return {
       get waiting() {
-        return gate.waitingCount;
+        return waiting();
       },
-      whenWaiting(count = 1) {
-        if (gate.waitingCount >= count) return Promise.resolve();
-        return new Promise<void>((resolve) => gate.waiters.push({ count, resolve }));
+      whenWaiting: (count = 1) => {
+        if (this.waitingCount >= count) return Promise.resolve();
+        return new Promise<void>((resolve) => this.waiters.push({ count, resolve }));
       },
-      release() {
-        gate.releaseHold?.();
-        gate.releaseHold = undefined;
-        gate.holdPromise = undefined;
+      release: () => {
+        this.releaseHold?.();
+        this.releaseHold = undefined;
+        this.holdPromise = undefined;
       },
     };
   }

@@ -2,7 +2,7 @@
 // to the current object and hands the result to the update path, so a patch without
 // metadata.resourceVersion carries the current one over (last writer wins).
 
-import { badRequest, unsupportedMediaType } from './k8s-status.ts';
+import { badRequest, unprocessable, unsupportedMediaType } from './k8s-status.ts';
 import type { JsonObject } from './types.ts';
 
 export const MERGE_PATCH = 'application/merge-patch+json';
@@ -57,7 +57,7 @@ export function applyJsonPatch(target: unknown, operations: unknown): unknown {
     const path = decodePointer(raw['path']);
     if (op === 'test') {
       if (JSON.stringify(getAt(doc, path)) !== JSON.stringify(raw['value'])) {
-        throw new PatchConflict(`testing value /${path.join('/')} failed: test failed`);
+        throw unprocessable(`the server rejected our request due to an error in our request: testing value /${path.join('/')} failed`);
       }
       continue;
     }
@@ -75,9 +75,6 @@ export function applyJsonPatch(target: unknown, operations: unknown): unknown {
   }
   return doc;
 }
-
-/** A failed `test` operation: the apiserver answers 422 for it; callers map it. */
-export class PatchConflict extends Error {}
 
 function getAt(doc: unknown, path: string[]): unknown {
   let node = doc;

@@ -3,7 +3,42 @@
 
 import { KPTFILE, kptfileFacts } from './kptfile.ts';
 import type { SimStore } from './store.ts';
-import type { JsonObject, Locator, RepositoryRecord, RevisionRecord } from './types.ts';
+import type { Condition, JsonObject, Lifecycle, Locator, RepositoryRecord, RevisionRecord } from './types.ts';
+
+/** A PackageRevision as served (porch-api.md §2.1). */
+export interface PackageRevisionObject {
+  kind: 'PackageRevision';
+  apiVersion: string;
+  metadata: {
+    name: string;
+    namespace: string;
+    uid: string;
+    resourceVersion: string;
+    creationTimestamp: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    ownerReferences?: JsonObject[];
+    finalizers?: string[];
+  };
+  spec: {
+    packageName: string;
+    repository: string;
+    workspaceName: string;
+    revision?: number;
+    lifecycle: Lifecycle;
+    tasks?: JsonObject[];
+    readinessGates?: Array<{ conditionType: string }>;
+    packageMetadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
+  };
+  status: {
+    upstreamLock: Locator;
+    selfLock?: Locator;
+    publishedBy?: string;
+    publishTimestamp: string | null;
+    deployment?: boolean;
+    conditions?: Condition[];
+  };
+}
 
 export const PORCH_API_VERSION = 'porch.kpt.dev/v1alpha1';
 export const CONFIG_API_VERSION = 'config.porch.kpt.dev/v1alpha1';
@@ -25,7 +60,7 @@ function selfLock(record: RevisionRecord, repo: RepositoryRecord | undefined): L
   };
 }
 
-export function packageRevisionJson(store: SimStore, record: RevisionRecord): JsonObject {
+export function packageRevisionJson(store: SimStore, record: RevisionRecord): PackageRevisionObject {
   const facts = kptfileFacts(record.files[KPTFILE]);
   const labels = store.servedLabels(record);
   const metadata: JsonObject = {
@@ -70,7 +105,7 @@ export function packageRevisionJson(store: SimStore, record: RevisionRecord): Js
   if (repo?.deployment === true) status['deployment'] = true;
   if (facts.conditions !== undefined && facts.conditions.length > 0) status['conditions'] = facts.conditions;
 
-  return { kind: 'PackageRevision', apiVersion: PORCH_API_VERSION, metadata, spec, status };
+  return { kind: 'PackageRevision', apiVersion: PORCH_API_VERSION, metadata, spec, status } as unknown as PackageRevisionObject;
 }
 
 /** The renderStatus of a successful (or never run) render: always present (porch-api.md §2.2). */

@@ -1,0 +1,109 @@
+// Lets several replicas share one handoff directory (DESIGN §3, scale-out): before a replica
+// reads a file it claims it in Redis with an expiring lease (SET NX PX), renews the lease while
+// the intent is in flight, and gives it back when the file settles. A replica that dies simply
+// stops renewing; once its lease expires, another replica's rescan claims the file. Leases
+// only spread the work: correctness still rests on the idempotent sinks.
+import { hostname } from 'node:os';
+import { Redis } from 'ioredis';
+import { ConductorError, definePlugin, type Claim } from '../../core/index.ts';
+
+interface Options {
+  url: string;
+  keyPrefix: string;
+  leaseMs: number;
+  /** Identifies this replica in the claims it holds (default: host name and pid). */
+  replicaId?: string;
+}
+
+// Delete / extend only a claim this replica still holds (compare-and-act, atomically).
+const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
+const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
+
+export default definePlugin<Options>({
+  name: 'redis-coordination',
+  kind: 'service',
+  description: 'Per-file claims with expiring, renewed leases in Redis, so replicas can share one handoff directory.',
+  optionsSchema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      url: { type: 'string', pattern: '^rediss?://' },
+      keyPrefix: { type: 'string', minLength: 1 },
+      leaseMs: { type: 'integer', minimum: 100 },
+      replicaId: { type: 'string', minLength: 1 },
+    },
+    required: ['url', 'keyPrefix', 'leaseMs'],
+  },
+  defaults: { url: 'redis://127.0.0.1:6379', keyPrefix: 'conductor', leaseMs: 15_000 },
+  create(context, options) {
+    const replicaId = options.replicaId ?? `${hostname()}-${process.pid}`;
+    const held = new Map<string, string>();
+    let redis: Redis | undefined;
+    let renewTimer: NodeJS.Timeout | undefined;
+    let lastError: string | undefined;
+
+    const keyOf = (name: string) => `${options.keyPrefix}:claim:${name}`;
+    const connected = () => {
+      if (redis === undefined || redis.status !== 'ready') {
+        throw new ConductorError('CND_ERR_SUBMIT_TRANSIENT', `redis is not connected${lastError ? `: ${lastError}` : ''}`, { plugin: context.id });
+      }
+      return redis;
+    };
+
+    const renewAll = async () => {
+      if (redis?.status !== 'ready') return;
+      for (const [name, key] of held) {
+        const renewed = await redis.eval(RENEW, 1, key, replicaId, String(options.leaseMs)).catch(() => 0);
+        if (renewed !== 1) context.log.warn({ file: name }, 'lost the claim on a file in flight; the sink keeps it from being applied twice');
+      }
+    };
+
+    return {
+      async start() {
+        redis = new Redis(options.url, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectionName: `conductor-${replicaId}` });
+        redis.on('error', (error: Error) => (lastError = error.message));
+        await redis.connect();
+        renewTimer = setInterval(() => void renewAll(), Math.max(50, Math.floor(options.leaseMs / 3)));
+        renewTimer.unref();
+      },
+      async stop() {
+        if (renewTimer) clearInterval(renewTimer);
+        const client = redis;
+        redis = undefined;
+        if (client === undefined) return;
+        for (const key of held.values()) await client.eval(RELEASE, 1, key, replicaId).catch(() => undefined);
+        held.clear();
+        await client.quit().catch(() => client.disconnect());
+      },
+      status: () =>
+        redis?.status === 'ready'
+          ? { ready: true, details: { replicaId, claims: held.size } }
+          : { ready: false, message: `redis ${redis?.status ?? 'not started'}${lastError ? `: ${lastError}` : ''}` },
+      async preflight() {
+        const client = new Redis(options.url, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
+        try {
+          await client.connect();
+          return [{ name: 'redis reachable', ok: (await client.ping()) === 'PONG', message: options.url.replace(/\/\/[^@]*@/, '//[redacted]@') }];
+        } catch (error) {
+          return [{ name: 'redis reachable', ok: false, message: (error as Error).message }];
+        } finally {
+          client.disconnect();
+        }
+      },
+      apply(hooks) {
+        hooks.claim.tapPromise(context.id, async (name): Promise<Claim | null> => {
+          const key = keyOf(name);
+          const granted = await connected().set(key, replicaId, 'PX', options.leaseMs, 'NX');
+          if (granted !== 'OK') return null;
+          held.set(name, key);
+          return {
+            release: async () => {
+              held.delete(name);
+              await connected().eval(RELEASE, 1, key, replicaId);
+            },
+          };
+        });
+      },
+    };
+  },
+});
