@@ -14,6 +14,16 @@ COPY package.json package-lock.json ./
 # Production dependencies only: the "node" devDependency (a Node binary for dev machines) is
 # left out, and no install scripts run.
 RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
+# The git sink runs the git command line, which the runtime image lacks: stage git and the
+# libraries it needs beyond glibc (libpcre2-8, zlib) under /gitroot to copy them across.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends git \
+ && rm -rf /var/lib/apt/lists/* \
+ && mkdir -p /gitroot/usr/bin /gitroot/usr/share/git-core/templates \
+ && cp /usr/bin/git /gitroot/usr/bin/git \
+ && for lib in $(ldd /usr/bin/git | awk '$3 ~ /^\// {print $3}' | grep -Ev '/(libc|libm|libdl|libpthread|ld-linux[^/]*)\.so'); do \
+      dir="/gitroot/usr/lib/$(basename "$(dirname "$lib")")"; mkdir -p "$dir"; cp -L "$lib" "$dir/"; \
+    done
 COPY conductor.config.ts ./
 COPY core ./core
 COPY plugins ./plugins
@@ -42,6 +52,7 @@ COPY --from=build /app/package.json /app/package-lock.json /app/conductor.config
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/core ./core
 COPY --from=build /app/plugins ./plugins
+COPY --from=build /gitroot/ /
 COPY --from=build --chown=65532:65532 /data /data
 USER 65532:65532
 EXPOSE 8080 9090

@@ -194,15 +194,33 @@ export default definePlugin<Options>({
       }
     };
 
+    let scanning = false;
+    /**
+     * Lists handoff/ and rebuilds the queue oldest first (by modification time), so what waited
+     * longest — the backlog, or files another replica claimed and then abandoned — goes before
+     * newer arrivals. Names queued but not listed (just arrived) keep their place after.
+     */
     const scanBacklog = async () => {
-      const entries: { name: string; mtimeMs: number }[] = [];
-      for (const entry of await fs.readdir(dataDir.handoff)) {
-        if (!matches.test(entry)) continue;
-        const stats = await fs.lstat(`${dataDir.handoff}/${entry}`).catch(() => undefined);
-        if (stats) entries.push({ name: entry, mtimeMs: stats.mtimeMs });
+      if (scanning) return;
+      scanning = true;
+      try {
+        const entries: { name: string; mtimeMs: number }[] = [];
+        for (const entry of await fs.readdir(dataDir.handoff)) {
+          if (!matches.test(entry) || active.has(entry)) continue;
+          const stats = await fs.lstat(`${dataDir.handoff}/${entry}`).catch(() => undefined);
+          if (stats) entries.push({ name: entry, mtimeMs: stats.mtimeMs });
+        }
+        entries.sort((a, b) => a.mtimeMs - b.mtimeMs || (a.name < b.name ? -1 : 1));
+        const listed = new Set(entries.map((e) => e.name));
+        const arrivedSince = [...queue].filter((name) => !listed.has(name));
+        queue.clear();
+        for (const name of listed) queue.add(name);
+        for (const name of arrivedSince) queue.add(name);
+        report();
+        wake?.();
+      } finally {
+        scanning = false;
       }
-      entries.sort((a, b) => a.mtimeMs - b.mtimeMs || (a.name < b.name ? -1 : 1));
-      for (const entry of entries) offer(entry.name);
     };
 
     return {

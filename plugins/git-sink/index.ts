@@ -92,9 +92,13 @@ export default definePlugin<Options>({
     const withRepoLock = async <T>(work: () => Promise<T>): Promise<T> => {
       const release = await lockfile.lock(dir, {
         lockfilePath: join(dir, '.git', 'conductor-writer.lock'),
-        stale: 5_000,
-        update: 1_000,
-        retries: { retries: 200, minTimeout: 2, maxTimeout: 50 },
+        // A writer killed while holding the lock stops refreshing it; others take over after
+        // `stale`. Should a live writer be judged stale (a long stall), git's own ref update
+        // still refuses a lost race, and the trailer check keeps the commit unique.
+        stale: 2_000,
+        update: 500,
+        retries: { retries: 400, minTimeout: 2, maxTimeout: 25 },
+        onCompromised: (error) => context.log.warn({ err: error }, 'the repository writer lock was taken over'),
       });
       try {
         return await work();

@@ -84,21 +84,29 @@ export function subsets<T>(items: readonly T[]): T[][] {
   return out.sort((a, b) => a.length - b.length);
 }
 
-/** Renders the base with the given components through a throwaway kustomization. */
-export async function renderCombination(components: readonly string[]): Promise<RenderedSet> {
+/**
+ * Renders the base with the given components through a throwaway kustomization; with
+ * `configText`, that text replaces the base's conductor.config.json (as an overlay would).
+ */
+export async function renderCombination(components: readonly string[], configText?: string): Promise<RenderedSet> {
   const name = ['base', ...components].join(' + ');
   const dir = await mkdtemp(join(tmpdir(), 'conductor-gitops-'));
   try {
     // kustomize refuses absolute resource paths, so point at the repo relatively.
-    const kustomization = {
+    const kustomization: Record<string, unknown> = {
       apiVersion: 'kustomize.config.k8s.io/v1beta1',
       kind: 'Kustomization',
       resources: [relative(dir, BASE_DIR)],
       components: components.map((c) => relative(dir, join(COMPONENTS_DIR, c))),
     };
+    if (configText !== undefined) {
+      await writeFile(join(dir, 'conductor.config.json'), configText);
+      kustomization['configMapGenerator'] = [
+        { name: 'conductor-config', namespace: 'conductor', behavior: 'replace', files: ['conductor.config.json'] },
+      ];
+    }
     await writeFile(join(dir, 'kustomization.yaml'), stringify(kustomization));
-    const rendered = await renderUncached(dir, name);
-    return rendered;
+    return await renderUncached(dir, name);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -106,7 +114,7 @@ export async function renderCombination(components: readonly string[]): Promise<
 
 /** Runs the jobs with at most `limit` in flight, keeping their order in the result. */
 export async function inParallel<T, R>(items: readonly T[], limit: number, job: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array<R>(items.length);
+  const results: R[] = [];
   let next = 0;
   async function worker(): Promise<void> {
     while (next < items.length) {
