@@ -61,6 +61,10 @@ export interface Host {
   readiness(): Readiness;
   /** Ledger record counts by status, for metrics and status commands. */
   ledgerCounts(): Record<string, number>;
+  /** Forgets settled intents older than `before` (ms since the epoch); returns how many (retention). */
+  pruneLedger(before: number): number;
+  /** Writes a consistent copy of the ledger to `path` (backup). */
+  snapshotLedger(path: string): void;
 }
 
 export interface PipelineOptions {
@@ -147,6 +151,14 @@ export class Pipeline implements Host {
 
   ledgerCounts(): Record<string, number> {
     return this.#ledger.counts();
+  }
+
+  pruneLedger(before: number): number {
+    return this.#ledger.prune(before);
+  }
+
+  snapshotLedger(path: string): void {
+    this.#ledger.snapshot(path);
   }
 
   /**

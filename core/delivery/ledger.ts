@@ -105,6 +105,23 @@ export class Ledger {
     return rows.map((row) => this.#verified(row)).filter((r): r is LedgerRecord => r !== undefined);
   }
 
+  /**
+   * Removes records of intents that settled (terminal and handed back to their source) before
+   * `before` (ms since the epoch); returns how many. A pruned intent delivered again is no
+   * longer known here, and the idempotent sink recognises it instead.
+   */
+  prune(before: number): number {
+    const result = this.#db
+      .prepare(`DELETE FROM intents WHERE settled = 1 AND status IN ('succeeded', 'failed', 'duplicate') AND updated_at < ?`)
+      .run(before);
+    return Number(result.changes);
+  }
+
+  /** A consistent copy of the ledger at `path`, taken while writers go on (VACUUM INTO). */
+  snapshot(path: string): void {
+    this.#db.prepare('VACUUM INTO ?').run(path);
+  }
+
   counts(): Record<string, number> {
     const rows = this.#db.prepare('SELECT status, COUNT(*) AS n FROM intents GROUP BY status').all() as unknown as { status: string; n: number }[];
     const counts: Record<string, number> = {};
