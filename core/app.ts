@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { createEventHooks, createStageHooks, type EventHooks, type StageHooks } from './bus/hooks.ts';
 import { instrumentStageHooks } from './bus/instrument.ts';
 import { Ledger } from './delivery/ledger.ts';
-import { Pipeline, type Readiness } from './delivery/host.ts';
+import { Pipeline, type Readiness, type RuntimeInfo } from './delivery/host.ts';
+import { createHash } from 'node:crypto';
+import { canonicalJson } from './intent/identity.ts';
 import { startOrder, withTimeout, isSource, type PluginEntry } from './plugin/lifecycle.ts';
 import type { PluginStatus } from './plugin/types.ts';
 import type { ResolvedPipelineConfig } from './config/validate.ts';
@@ -34,6 +36,14 @@ export interface CreateOptions {
   mode: 'run' | 'once' | 'check';
   /** Build everything but the sources (replay feeds the pipeline itself). */
   withoutSources?: boolean;
+  /** Shared with the process that may rebuild the pipeline on reload. */
+  runtime?: RuntimeInfo;
+}
+
+/** A short, stable hash of a resolved config (what /ready shows and reloads compare). */
+export function configHash(config: ResolvedConfig): string {
+  const modules = Object.fromEntries(Object.entries(config.modules).map(([k, v]) => [k, typeof v === 'string' ? v : v.name]));
+  return createHash('sha256').update(canonicalJson({ ...config, modules, source: undefined })).digest('hex').slice(0, 12);
 }
 
 export async function createConductor(resolved: ResolvedPipelineConfig, options: CreateOptions): Promise<Conductor> {
@@ -69,7 +79,8 @@ export async function createConductor(resolved: ResolvedPipelineConfig, options:
     }
     return { started, ready, plugins };
   };
-  const pipeline = new Pipeline({ stages, events, ledger, log, concurrency: config.concurrency, retry: config.retry, readiness });
+  const runtime = options.runtime ?? { configHash: configHash(config), configSource: config.source, reloads: { applied: 0, refused: 0 } };
+  const pipeline = new Pipeline({ stages, events, ledger, log, concurrency: config.concurrency, retry: config.retry, readiness, runtime });
 
   const entries: PluginEntry[] = [];
   for (const [id, definition] of definitions) {

@@ -28,7 +28,7 @@ export type {
   RetryEvent,
 } from './bus/hooks.ts';
 export type { Envelope, Intent, IntentType, IntentConstraints, Outcome, OutcomeStatus, Receipt } from './intent/types.ts';
-export type { Host, HostStats, Readiness, Slot } from './delivery/host.ts';
+export type { Host, HostStats, Readiness, RuntimeInfo, Slot } from './delivery/host.ts';
 export {
   ConductorError,
   ERROR_CODES,

@@ -13,7 +13,8 @@ import type { Logger } from '../log.ts';
 
 /** Per-intent facts every stage tap receives. Taps may read it; only the core writes it. */
 export interface StageContext {
-  readonly intentId: string;
+  /** Final once the intent is parsed (before that, an id of the raw bytes). */
+  intentId: string;
   readonly file: string;
   readonly source: string;
   readonly receivedAt: number;
@@ -23,7 +24,7 @@ export interface StageContext {
   resumed: boolean;
   /** Aborted when the pipeline stops; long waits should honour it. */
   readonly signal: AbortSignal;
-  readonly log: Logger;
+  log: Logger;
   /** Trace propagation, filled by a tracing plugin: the W3C traceparent for outgoing calls. */
   trace: { traceId?: string; traceparent?: string };
 }
@@ -82,7 +83,8 @@ export interface StageHooks {
 }
 
 export interface EventHooks {
-  received: SyncHook<[Envelope]>;
+  /** An envelope entered the pipeline; the context's intent id is provisional until parsed. */
+  received: SyncHook<[Envelope, StageContext]>;
   stageStart: SyncHook<[StageEvent]>;
   stageEnd: SyncHook<[StageEndEvent]>;
   tapEnd: SyncHook<[TapEndEvent]>;
@@ -106,7 +108,7 @@ export function createStageHooks(): StageHooks {
 
 export function createEventHooks(): EventHooks {
   return {
-    received: new SyncHook(['envelope'], 'received'),
+    received: new SyncHook(['envelope', 'ctx'], 'received'),
     stageStart: new SyncHook(['event'], 'stageStart'),
     stageEnd: new SyncHook(['event'], 'stageEnd'),
     tapEnd: new SyncHook(['event'], 'tapEnd'),

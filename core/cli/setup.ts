@@ -29,17 +29,22 @@ export interface Opened {
   lock: DataDirLock;
 }
 
+/** Creates the data directory's folders and takes this process's lock on its state directory. */
+export function lockDataDir(resolved: ResolvedPipelineConfig): { log: Logger; lock: DataDirLock } {
+  const log = createLogger({ level: resolved.config.logLevel });
+  new DataDir(resolved.config.dataDir).ensure();
+  mkdirSync(resolved.config.stateDir, { recursive: true });
+  const lock = new DataDirLock(join(resolved.config.stateDir, 'conductor.lock'));
+  lock.acquire();
+  return { log, lock };
+}
+
 export async function openConductor(
   resolved: ResolvedPipelineConfig,
   mode: 'run' | 'once',
   options: { withoutSources?: boolean } = {},
 ): Promise<Opened> {
-  const log = createLogger({ level: resolved.config.logLevel });
-  const dataDir = new DataDir(resolved.config.dataDir);
-  dataDir.ensure();
-  mkdirSync(resolved.config.stateDir, { recursive: true });
-  const lock = new DataDirLock(join(resolved.config.stateDir, 'conductor.lock'));
-  lock.acquire();
+  const { log, lock } = lockDataDir(resolved);
   try {
     const conductor = await createConductor(resolved, { log, mode, ...(options.withoutSources ? { withoutSources: true } : {}) });
     return { conductor, log, lock };

@@ -4,7 +4,7 @@
 import { cosmiconfig } from 'cosmiconfig';
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ConductorError } from '../errors.ts';
 
 export const CONFIG_SEARCH_PLACES = [
@@ -29,7 +29,12 @@ export interface LoadedConfig {
 
 export async function loadConfigFile(options: { configPath?: string; cwd?: string } = {}): Promise<LoadedConfig> {
   const cwd = options.cwd ?? process.cwd();
-  const explorer = cosmiconfig('conductor', { searchPlaces: CONFIG_SEARCH_PLACES, searchStrategy: 'none', cache: false });
+  const explorer = cosmiconfig('conductor', {
+    searchPlaces: CONFIG_SEARCH_PLACES,
+    searchStrategy: 'none',
+    cache: false,
+    loaders: { '.ts': freshImport, '.mjs': freshImport, '.js': freshImport },
+  });
   let file = options.configPath === undefined ? undefined : resolve(cwd, options.configPath);
   if (file !== undefined && !existsSync(file)) {
     throw new ConductorError('CND_ERR_CONFIG_NOT_FOUND', `config file ${file} does not exist`, { path: file });
@@ -49,6 +54,15 @@ export async function loadConfigFile(options: { configPath?: string; cwd?: strin
       ...(file === undefined ? {} : { path: file }),
     });
   }
+}
+
+/**
+ * Imports a module config afresh each time (a query string defeats the module cache), so a
+ * reload sees the file as it is now.
+ */
+async function freshImport(filepath: string): Promise<unknown> {
+  const namespace = (await import(`${pathToFileURL(filepath).href}?load=${Date.now()}-${Math.random().toString(36).slice(2)}`)) as Record<string, unknown>;
+  return namespace['default'] ?? namespace;
 }
 
 /** An ES module config loaded through import() may arrive as its namespace object. */

@@ -27,6 +27,14 @@ export interface HostStats {
   deferred: number;
 }
 
+/** Facts about the running process that outlive one pipeline (a reload builds a new one). */
+export interface RuntimeInfo {
+  /** A short hash of the resolved config in force. */
+  configHash: string;
+  configSource: string;
+  reloads: { applied: number; refused: number };
+}
+
 export interface Readiness {
   /** True once every plugin started (the startup probe). */
   started: boolean;
@@ -61,6 +69,7 @@ export interface Host {
   readiness(): Readiness;
   /** Ledger record counts by status, for metrics and status commands. */
   ledgerCounts(): Record<string, number>;
+  runtime(): RuntimeInfo;
   /** Forgets settled intents older than `before` (ms since the epoch); returns how many (retention). */
   pruneLedger(before: number): number;
   /** Writes a consistent copy of the ledger to `path` (backup). */
@@ -75,6 +84,7 @@ export interface PipelineOptions {
   concurrency: number;
   retry: RetryPolicy;
   readiness: () => Readiness;
+  runtime: RuntimeInfo;
 }
 
 export class Pipeline implements Host {
@@ -89,6 +99,7 @@ export class Pipeline implements Host {
   readonly #inFlight = new Set<Promise<unknown>>();
   readonly #backlog = new Map<string, number>();
   readonly #readiness: () => Readiness;
+  readonly #runtime: RuntimeInfo;
   readonly #counts = { succeeded: 0, failed: 0, duplicate: 0, deferred: 0 };
   #admitted = 0;
   #stopping = false;
@@ -101,6 +112,11 @@ export class Pipeline implements Host {
     this.#log = options.log;
     this.#slots = new Semaphore(options.concurrency);
     this.#readiness = options.readiness;
+    this.#runtime = options.runtime;
+  }
+
+  runtime(): RuntimeInfo {
+    return this.#runtime;
   }
 
   get stopping(): boolean {
@@ -197,13 +213,14 @@ export class Pipeline implements Host {
 
   async #process(envelope: Envelope): Promise<Outcome | undefined> {
     const startedAt = new Date();
-    this.events.received.call(envelope);
     let ctx = this.#context(envelope, envelope.intentId ?? rawIdOf(envelope.file, envelope.bytes));
+    this.events.received.call(envelope, ctx);
     let prior: LedgerRecord | undefined;
     try {
       if (envelope.refusal !== undefined) throw envelope.refusal;
       const raw = this.#parse(envelope);
-      ctx = this.#context(envelope, envelope.intentId ?? intentIdOf(envelope.file, raw));
+      // The real id is known once parsed; observers keep the context they saw at `received`.
+      ctx = Object.assign(ctx, this.#identity(envelope, envelope.intentId ?? intentIdOf(envelope.file, raw)));
       const intent = await this.#validateAndSanitize(raw as unknown as Intent, ctx);
       const hash = contentHash(intent);
       prior = this.#ledger.get(ctx.intentId);
@@ -230,14 +247,17 @@ export class Pipeline implements Host {
   }
 
   async #validateAndSanitize(intent: Intent, ctx: StageContext): Promise<Intent> {
-    const rejection = await this.#stage('validate', ctx, () => this.#stages.validate.promise(intent, ctx));
-    if (rejection) {
-      throw rejectIntent(rejection.message, {
-        code: rejection.code ?? 'CND_ERR_INTENT_INVALID',
-        stage: 'validate',
-        ...(rejection.securityEvent === undefined ? {} : { securityEvent: rejection.securityEvent }),
-      });
-    }
+    // A rejection is thrown inside the stage, so it ends the stage as an error for observers.
+    await this.#stage('validate', ctx, async () => {
+      const rejection = await this.#stages.validate.promise(intent, ctx);
+      if (rejection) {
+        throw rejectIntent(rejection.message, {
+          code: rejection.code ?? 'CND_ERR_INTENT_INVALID',
+          stage: 'validate',
+          ...(rejection.securityEvent === undefined ? {} : { securityEvent: rejection.securityEvent }),
+        });
+      }
+    });
     return this.#stage('sanitize', ctx, () => this.#stages.sanitize.promise(intent, ctx));
   }
 
@@ -398,6 +418,10 @@ export class Pipeline implements Host {
       this.events.stageEnd.call({ stage, ctx, durationMs: performance.now() - started, error });
       throw error;
     }
+  }
+
+  #identity(envelope: Envelope, intentId: string): Pick<StageContext, 'intentId' | 'log'> {
+    return { intentId, log: this.#log.child({ intentId, file: envelope.file }) };
   }
 
   #context(envelope: Envelope, intentId: string): StageContext {

@@ -4,7 +4,7 @@
 // lines breaks the `prev` link of the line that now follows. Removing lines from the end breaks
 // no link, so a small checkpoint file beside the log records the last seq and hash written.
 import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, existsSync, fstatSync, openSync, readFileSync, readSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, createReadStream, existsSync, fstatSync, ftruncateSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { canonicalJson } from '../../core/index.ts';
 
@@ -53,16 +53,34 @@ export function readCheckpoint(logPath: string): ChainHead | undefined {
   return undefined;
 }
 
-/** Written through a temporary file and a rename, so a crash never leaves half a checkpoint. */
-export function writeCheckpoint(logPath: string, head: ChainHead): void {
-  const path = checkpointPathOf(logPath);
-  writeFileSync(`${path}.tmp`, `${JSON.stringify(head)}\n`);
-  renameSync(`${path}.tmp`, path);
+/** Fixed width, so that each update overwrites the whole checkpoint in one small write. */
+const CHECKPOINT_WIDTH = 127;
+
+/**
+ * The checkpoint, rewritten in place after every record: one write of a fixed-width line at
+ * offset 0 (a temporary file and a rename would cost a disk flush per record on ext4). A write
+ * torn by a crash leaves an unreadable checkpoint, which verify reports as absent.
+ */
+export class CheckpointWriter {
+  readonly #fd: number;
+
+  constructor(logPath: string) {
+    this.#fd = openSync(checkpointPathOf(logPath), constants.O_RDWR | constants.O_CREAT, 0o644);
+    ftruncateSync(this.#fd, CHECKPOINT_WIDTH + 1);
+  }
+
+  write(head: ChainHead): void {
+    writeSync(this.#fd, `${JSON.stringify(head).padEnd(CHECKPOINT_WIDTH)}\n`, 0);
+  }
+
+  close(): void {
+    closeSync(this.#fd);
+  }
 }
 
 /** The last non-empty line of a file, read from its end (the log may be large). */
-export function lastLineOf(path: string): string | undefined {
-  if (!existsSync(path)) return undefined;
+export function lastLineOf(path: string): { line: string | undefined; cut: boolean } {
+  if (!existsSync(path)) return { line: undefined, cut: false };
   const fd = openSync(path, 'r');
   try {
     const size = fstatSync(fd).size;
@@ -71,10 +89,13 @@ export function lastLineOf(path: string): string | undefined {
       const start = Math.max(0, size - chunk);
       const buffer = Buffer.alloc(size - start);
       readSync(fd, buffer, 0, buffer.length, start);
-      const text = buffer.toString('utf8').replace(/\n+$/, '');
+      const raw = buffer.toString('utf8');
+      // A crash in the middle of a write leaves a last line without its newline.
+      const cut = raw.length > 0 && !raw.endsWith('\n');
+      const text = raw.replace(/\n+$/, '');
       const newline = text.lastIndexOf('\n');
-      if (newline >= 0) return text.slice(newline + 1);
-      if (start === 0) return text.length > 0 ? text : undefined;
+      if (newline >= 0) return { line: text.slice(newline + 1), cut };
+      if (start === 0) return { line: text.length > 0 ? text : undefined, cut };
       chunk *= 4;
     }
   } finally {
@@ -82,16 +103,23 @@ export function lastLineOf(path: string): string | undefined {
   }
 }
 
+export interface Resumed {
+  head: ChainHead;
+  /** The log ends in a cut line: a newline must be written before the next record. */
+  cut: boolean;
+  warning?: string;
+}
+
 /**
  * Where to continue the chain after a restart: the last line of the log, or the checkpoint when
  * it is further along (the log was cut short: continuing from the checkpoint keeps that visible
  * to verify instead of starting a clean new chain over the gap).
  */
-export function resumeChain(logPath: string): { head: ChainHead; warning?: string } {
+export function resumeChain(logPath: string): Resumed {
   const checkpoint = readCheckpoint(logPath);
-  const last = lastLineOf(logPath);
+  const { line: last, cut } = lastLineOf(logPath);
   let fromLog: ChainHead | undefined;
-  if (last !== undefined) {
+  if (last !== undefined && !cut) {
     try {
       const record = JSON.parse(last) as Record<string, unknown>;
       if (typeof record['seq'] === 'number' && typeof record['hash'] === 'string') fromLog = { seq: record['seq'], hash: record['hash'] };
@@ -99,15 +127,15 @@ export function resumeChain(logPath: string): { head: ChainHead; warning?: strin
       // Handled below: an unchained last line.
     }
   }
-  if (checkpoint !== undefined && (fromLog === undefined || checkpoint.seq > fromLog.seq)) {
-    return {
-      head: checkpoint,
-      ...(fromLog?.seq === checkpoint.seq ? {} : { warning: `the audit log ends before record ${checkpoint.seq} of its checkpoint; verify will report the gap` }),
-    };
+  if (checkpoint !== undefined && checkpoint.seq > (fromLog?.seq ?? 0)) {
+    const warning = cut
+      ? 'the last line of the audit log was cut by a crash; verify will name it'
+      : `the audit log ends before record ${checkpoint.seq} of its checkpoint; verify will report the gap`;
+    return { head: checkpoint, cut, warning };
   }
-  if (fromLog !== undefined) return { head: fromLog };
-  if (last !== undefined) return { head: EMPTY_CHAIN, warning: 'the last line of the audit log is not a chained record; verify will report it' };
-  return { head: EMPTY_CHAIN };
+  if (fromLog !== undefined) return { head: fromLog, cut };
+  if (last !== undefined) return { head: EMPTY_CHAIN, cut, warning: 'the last line of the audit log is not a complete chained record; verify will report it' };
+  return { head: EMPTY_CHAIN, cut };
 }
 
 export type VerifyResult = { ok: true; records: number; checkpoint: 'matched' | 'absent' } | { ok: false; records: number; line: number; reason: string };

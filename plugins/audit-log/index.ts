@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import pino from 'pino';
 import { definePlugin, redactConfig, type Outcome } from '../../core/index.ts';
-import { linkRecord, resumeChain, writeCheckpoint, type ChainHead } from './chain.ts';
+import { CheckpointWriter, linkRecord, resumeChain, type ChainHead } from './chain.ts';
 import { auditCommand, DEFAULT_AUDIT_PATH } from './verify-command.ts';
 
 interface Options {
@@ -34,15 +34,16 @@ export default definePlugin<Options>({
     const path = resolve(context.dataDir, options.path ?? DEFAULT_AUDIT_PATH);
     let destination: Destination | undefined;
     let head: ChainHead | undefined;
+    let checkpoint: CheckpointWriter | undefined;
 
     // The line is built here rather than by a pino logger because its hash must cover exactly
     // the fields written; pino's synchronous destination still does the writing.
     const record = (event: string, fields: Record<string, unknown>) => {
-      if (destination === undefined || head === undefined) return;
+      if (destination === undefined || head === undefined || checkpoint === undefined) return;
       const linked = linkRecord(head, { level: INFO_LEVEL, time: new Date().toISOString(), audit: true, event, ...redactConfig(fields) });
       destination.write(`${linked.line}\n`);
       head = linked.head;
-      writeCheckpoint(path, head);
+      checkpoint.write(head);
     };
 
     return {
@@ -52,11 +53,17 @@ export default definePlugin<Options>({
         if (resumed.warning !== undefined) context.log.warn({ seq: resumed.head.seq }, resumed.warning);
         head = resumed.head;
         destination = pino.destination({ dest: path, sync: true, mkdir: true }) as Destination;
+        // The cut line stays a line of its own (verify names it), not the start of the next record.
+        if (resumed.cut) destination.write('\n');
+        checkpoint = new CheckpointWriter(path);
+        checkpoint.write(head);
       },
       stop() {
         destination?.flushSync();
         destination?.end();
         destination = undefined;
+        checkpoint?.close();
+        checkpoint = undefined;
       },
       apply(hooks) {
         hooks.audit.tap(context.id, (outcome: Outcome) => {

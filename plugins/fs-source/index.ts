@@ -127,10 +127,26 @@ export default definePlugin<Options>({
       }
     };
 
+    /** Gives up on a name without processing it (not terminal; a later scan may offer it again). */
+    const drop = (name: string) => {
+      active.delete(name);
+      touched.delete(name);
+      checkIdle();
+    };
+
     const admitOne = async (name: string) => {
-      const slot = await host.acquire();
+      // Counted as active from here on, so `idle()` cannot resolve while it waits for a place.
+      active.add(name);
+      let slot: Awaited<ReturnType<typeof host.acquire>>;
+      try {
+        slot = await host.acquire();
+      } catch (error) {
+        drop(name);
+        throw error;
+      }
       if (stopped) {
         slot.release();
+        drop(name);
         return;
       }
       const claim = await host.claim(name).catch((error: unknown) => {
@@ -141,9 +157,9 @@ export default definePlugin<Options>({
         // Another replica holds it (or the coordinator is unreachable): the rescan offers it
         // again, so a replica that dies mid-way does not strand its files.
         slot.release();
+        drop(name);
         return;
       }
-      active.add(name);
       claims.set(name, claim);
       try {
         await settle(name);

@@ -56,7 +56,7 @@ export default definePlugin<Options>({
 
     const probes: Record<string, () => ProbeAnswer> = {
       [options.livenessPath]: () => livenessAnswer(eventLoop.delayMs, options.maxEventLoopDelayMs),
-      [options.readinessPath]: () => readinessAnswer(host.readiness(), host.stopping),
+      [options.readinessPath]: () => readinessAnswer(host.readiness(), host.stopping, host.runtime()),
       [options.startupPath]: () => startupAnswer(host.readiness()),
     };
 
@@ -84,9 +84,9 @@ export default definePlugin<Options>({
 
     return {
       async start() {
-        eventLoop.start();
         server = createServer(serve);
         boundPort = await listen(server, options.port, options.host, context.id);
+        eventLoop.start();
         context.log.info({ port: boundPort, host: options.host }, `health probes served on port ${boundPort}`);
       },
       async stop() {

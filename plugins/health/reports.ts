@@ -1,6 +1,6 @@
 // The bodies of the three probes. Each answer is JSON so that a person running curl sees why;
 // the kubelet only reads the status code.
-import { redactConfig, type Readiness } from '../../core/index.ts';
+import { redactConfig, type Readiness, type RuntimeInfo } from '../../core/index.ts';
 
 export interface ProbeAnswer {
   status: 200 | 503;
@@ -14,7 +14,7 @@ export interface NotReady {
 }
 
 /** /ready: 200 only when the pipeline runs and every plugin says it is ready. */
-export function readinessAnswer(readiness: Readiness, stopping: boolean): ProbeAnswer {
+export function readinessAnswer(readiness: Readiness, stopping: boolean, runtime?: RuntimeInfo): ProbeAnswer {
   const notReady: NotReady[] = [];
   if (!readiness.started) notReady.push({ plugin: 'conductor', message: 'starting: not every plugin has started yet' });
   else if (stopping) notReady.push({ plugin: 'conductor', message: 'stopping' });
@@ -33,6 +33,7 @@ export function readinessAnswer(readiness: Readiness, stopping: boolean): ProbeA
     status: ready ? 200 : 503,
     body: {
       status: ready ? 'ready' : 'not ready',
+      ...(runtime === undefined ? {} : { configHash: runtime.configHash }),
       ...(ready ? {} : { notReady }),
       plugins: Object.fromEntries(Object.entries(readiness.plugins).map(([id, s]) => [id, s.ready ? 'ready' : 'not ready'])),
     },

@@ -50,7 +50,7 @@ export default definePlugin<PorchSinkOptions>({
     const connect = (circuit: CircuitBreaker): PorchApi => {
       const connection = resolveConnection(options);
       if (options.insecureSkipTLSVerify) log.warn({ server: connection.origin }, 'insecureSkipTLSVerify is set: the server certificate is NOT verified; use this for development only');
-      else if (connection.origin.startsWith('http:')) log.warn({ server: connection.origin }, 'the server is plain HTTP: the token travels unencrypted');
+      else if (connection.origin.startsWith('http:') && connection.token !== undefined) log.warn({ server: connection.origin }, 'the server is plain HTTP: the token travels unencrypted');
       return new PorchApi(new KubeClient({ connection, timeoutMs: options.timeoutMs, concurrency: options.concurrency, breaker: circuit }));
     };
 

@@ -145,13 +145,30 @@ export function registerConductorMetrics(registry: Registry, source: MetricsSour
     },
   });
 
-  const configReloads = new Counter({
+  // Reloads replace the pipeline (and this plugin with it): the counts live in the process's
+  // runtime record, read at scrape time, so they survive the reloads they count.
+  new Counter({
     name: 'conductor_config_reloads_total',
     help: 'Config reloads, by result (success or failure).',
     labelNames: ['result'],
     registers,
+    collect() {
+      const { reloads } = host.runtime();
+      this.reset();
+      this.inc({ result: 'success' }, reloads.applied);
+      this.inc({ result: 'failure' }, reloads.refused);
+    },
   });
-  for (const result of ['success', 'failure']) configReloads.inc({ result }, 0);
+  new Gauge({
+    name: 'conductor_config_info',
+    help: 'Always 1; the hash label identifies the config in force.',
+    labelNames: ['hash'],
+    registers,
+    collect() {
+      this.reset();
+      this.set({ hash: host.runtime().configHash }, 1);
+    },
+  });
 
   new Gauge({
     name: 'conductor_build_info',

@@ -15,7 +15,7 @@ test('defaults fill in and ${env:…} is interpolated', async () => {
   );
   assert.equal(config.dataDir, '/srv/conductor');
   assert.equal(config.concurrency, 4);
-  assert.deepEqual(config.plugins['rate-limit'], { requestsPerMinute: 60, burst: 3 });
+  assert.deepEqual(config.plugins['rate-limit'], { requestsPerMinute: 60, burst: 3, keyPrefix: 'conductor:rate' });
   assert.deepEqual((config.plugins['sanitize'] as { blockedPatterns: string[] }).blockedPatterns, ['forbidden']);
   assert.equal(config.retry.maxAttempts, 8);
 });

@@ -1,12 +1,16 @@
 // `conductor run` (watch until SIGTERM/SIGINT) and `conductor once` (drain the backlog, exit).
 import { EXIT } from '../exit-codes.ts';
 import { parseCommand } from '../options.ts';
-import { loadResolved, openConductor } from '../setup.ts';
+import { loadResolved, lockDataDir, openConductor } from '../setup.ts';
+import { Supervisor } from '../../reload/supervisor.ts';
 import { startProgress } from '../progress.ts';
 
 export const RUN_HELP = `conductor run [--config FILE] [--data-dir DIR] [--log-level LEVEL]
 
-Watches <data-dir>/handoff and processes every intent until SIGTERM or SIGINT. A first signal
+Watches <data-dir>/handoff and processes every intent until SIGTERM or SIGINT. SIGHUP, or a
+change to the config file, reloads the config: the new pipeline replaces the old one after the
+old one drained; a config that does not validate is refused and the old pipeline keeps running.
+A first signal
 stops intake and lets in-flight intents finish (up to shutdownTimeoutMs), then exits 0; a
 second signal exits at once (130 / 143), leaving unfinished intents in handoff/ for next time.`;
 
@@ -25,9 +29,19 @@ export async function runCommand(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   const resolved = await loadResolved(common);
-  const { conductor, log, lock } = await openConductor(resolved, 'run');
+  const { log, lock } = lockDataDir(resolved);
+  let supervisor: Supervisor;
+  try {
+    supervisor = await Supervisor.create(resolved, { log, load: () => loadResolved(common) });
+    await supervisor.start();
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
   let signals = 0;
-  const stopped = new Promise<void>((resolve) => {
+  const onHangup = () => void supervisor.reload('SIGHUP');
+  process.on('SIGHUP', onHangup);
+  await new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
       signals += 1;
       if (signals > 1) {
@@ -41,14 +55,8 @@ export async function runCommand(argv: string[]): Promise<number> {
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
   });
-  try {
-    await conductor.start();
-  } catch (error) {
-    lock.release();
-    throw error;
-  }
-  await stopped;
-  await conductor.stop();
+  process.off('SIGHUP', onHangup);
+  await supervisor.stop();
   lock.release();
   return EXIT.ok;
 }
