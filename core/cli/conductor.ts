@@ -9,6 +9,8 @@ import { validateCommand } from './commands/validate.ts';
 import { printConfigCommand } from './commands/print-config.ts';
 import { statusCommand } from './commands/status.ts';
 import { replayCommand } from './commands/replay.ts';
+import { graphCommand } from './commands/graph.ts';
+import { testCommand } from './commands/test-cases.ts';
 import { parseCommonLoosely } from './options.ts';
 import { loadResolved } from './setup.ts';
 
@@ -21,6 +23,8 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   'print-config': { run: printConfigCommand, summary: 'print the resolved config, secrets redacted' },
   status: { run: statusCommand, summary: 'what the ledger knows about an intent (or all of them)' },
   replay: { run: replayCommand, summary: 'send intents from failed/ through the pipeline again' },
+  graph: { run: graphCommand, summary: 'show the stages, their plugins in order, and the start order' },
+  test: { run: testCommand, summary: 'run declarative config test cases (intent in, outcome out)' },
 };
 
 function help(): string {
