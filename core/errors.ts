@@ -32,6 +32,10 @@ export const ERROR_CODES = {
   CND_ERR_LEDGER: { kind: 'transient', meaning: 'the ledger could not be read or written' },
   CND_ERR_LEDGER_CORRUPT: { kind: 'permanent', meaning: 'a ledger record failed its checksum and was quarantined' },
   CND_ERR_LOCKED: { kind: 'permanent', meaning: 'another process owns this data directory' },
+  CND_ERR_BACKUP: { kind: 'transient', meaning: 'a backup could not be written (a file shrank while read, the disk is full, …)' },
+  CND_ERR_BACKUP_DAMAGED: { kind: 'permanent', meaning: 'a backup archive failed a checksum or its structure is broken; restore refused it' },
+  CND_ERR_BACKUP_FOREIGN: { kind: 'permanent', meaning: 'the file is not a Conductor backup, or one of a format this version cannot read' },
+  CND_ERR_RESTORE_NOT_EMPTY: { kind: 'permanent', meaning: 'restore refused to overwrite a data directory that holds files (see --force)' },
   CND_ERR_SHUTDOWN: { kind: 'transient', meaning: 'the pipeline is stopping; the intent stays in handoff/' },
   CND_ERR_INTERNAL: { kind: 'transient', meaning: 'an unexpected error inside Conductor or a plugin' },
 } as const satisfies Record<string, { kind: ErrorKind; meaning: string }>;

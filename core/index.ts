@@ -26,6 +26,7 @@ export type {
   TapEndEvent,
   SecurityEvent,
   RetryEvent,
+  RetentionEvent,
 } from './bus/hooks.ts';
 export type { Envelope, Intent, IntentType, IntentConstraints, Outcome, OutcomeStatus, Receipt } from './intent/types.ts';
 export type { Host, HostStats, Readiness, RuntimeInfo, Slot } from './delivery/host.ts';
@@ -58,3 +59,10 @@ export type { PackageFiles, ApplyResult } from './intent/krm.ts';
 export type { Logger, LogLevel } from './log.ts';
 export { redactConfig, REDACTED } from './config/redact.ts';
 export { CONDUCTOR_VERSION } from './version.ts';
+// A shared options fragment (in the manner of the OTel Collector's configretry): a plugin whose
+// options include a retry policy embeds this schema and merges the value over its defaults, so
+// every plugin's `retry` reads like the core's own.
+import { CORE_CONFIG_SCHEMA } from './config/schema.ts';
+/** JSON Schema of a partial RetryPolicy (each key optional), as under `retry` in the config. */
+export const RETRY_POLICY_SCHEMA = CORE_CONFIG_SCHEMA.properties.retry;
+export { listenHttp, closeHttp } from './http/listen.ts';

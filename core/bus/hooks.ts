@@ -55,6 +55,14 @@ export interface SecurityEvent {
   message: string;
   stage: string;
 }
+/** A retention plugin removed old entries of one area of the data directory. */
+export interface RetentionEvent {
+  area: 'processed' | 'status' | 'failed' | 'ledger';
+  removed: number;
+  /** ISO time: everything removed was older than this. */
+  olderThan: string;
+  plugin: string;
+}
 export interface RetryEvent {
   ctx: StageContext;
   error: ConductorError;
@@ -93,6 +101,7 @@ export interface EventHooks {
   settled: SyncHook<[Outcome, StageContext | undefined]>;
   /** The intent was not finished (released back to its source for later). */
   deferred: SyncHook<[{ file: string; intentId: string; reason: string }]>;
+  retention: SyncHook<[RetentionEvent]>;
 }
 
 export function createStageHooks(): StageHooks {
@@ -116,6 +125,7 @@ export function createEventHooks(): EventHooks {
     security: new SyncHook(['event'], 'security'),
     settled: new SyncHook(['outcome', 'ctx'], 'settled'),
     deferred: new SyncHook(['event'], 'deferred'),
+    retention: new SyncHook(['event'], 'retention'),
   };
 }
 

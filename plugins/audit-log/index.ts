@@ -83,6 +83,9 @@ export default definePlugin<Options>({
         context.host.events.security.tap(context.id, (event) => {
           record('security', { type: event.type, intentId: event.intentId, file: event.file, stage: event.stage, message: event.message });
         });
+        context.host.events.retention.tap(context.id, (event) => {
+          record('retention', { area: event.area, removed: event.removed, olderThan: event.olderThan, plugin: event.plugin });
+        });
       },
     };
   },

@@ -2,9 +2,9 @@
 // the sink, so a dead Porch does not get the pod restarted in a loop), /ready (every plugin's
 // status, 503 with a JSON body naming what is not ready) and /startup (200 once started).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { definePlugin } from '../../core/index.ts';
+import { closeHttp, definePlugin, listenHttp } from '../../core/index.ts';
 import { EventLoopWatch } from './event-loop.ts';
-import { close, listen } from './http-listener.ts';
+
 import { livenessAnswer, readinessAnswer, startupAnswer, type ProbeAnswer } from './reports.ts';
 
 interface Options {
@@ -85,7 +85,7 @@ export default definePlugin<Options>({
     return {
       async start() {
         server = createServer(serve);
-        boundPort = await listen(server, options.port, options.host, context.id);
+        boundPort = await listenHttp(server, options.port, options.host, context.id);
         eventLoop.start();
         context.log.info({ port: boundPort, host: options.host }, `health probes served on port ${boundPort}`);
       },
@@ -94,7 +94,7 @@ export default definePlugin<Options>({
         const closing = server;
         server = undefined;
         boundPort = undefined;
-        if (closing !== undefined) await close(closing);
+        if (closing !== undefined) await closeHttp(closing);
       },
       status: () =>
         boundPort === undefined ? { ready: false, message: 'the health port is not open' } : { ready: true, details: { port: boundPort } },

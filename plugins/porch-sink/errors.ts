@@ -13,18 +13,18 @@ import { CredentialError } from './auth.ts';
  */
 export function isStaleResourceVersion(error: unknown): boolean {
   if (!(error instanceof ApiError)) return false;
-  if (error.status === 500) return /the object has been modified|resourceVersion must be specified/.test(error.message);
+  if (error.status === 500) return /the object has been modified|resourceVersion must be specified/.test(error.serverMessage);
   return error.status === 409 && !isInFlight(error);
 }
 
 /** The per-object in-flight lock (porch-api.md §4.2): someone else is writing it right now. */
 export function isInFlight(error: unknown): boolean {
-  return error instanceof ApiError && error.status === 409 && /already in progress/.test(error.message);
+  return error instanceof ApiError && error.status === 409 && /already in progress/.test(error.serverMessage);
 }
 
 /** A create for a workspace that exists: an earlier attempt (whose reply was lost) made it (§4.4). */
 export function isDuplicateWorkspace(error: unknown): boolean {
-  return error instanceof ApiError && error.status === 500 && /workspaceNames must be unique/.test(error.message);
+  return error instanceof ApiError && error.status === 500 && /workspaceNames must be unique/.test(error.serverMessage);
 }
 
 /**
@@ -46,7 +46,7 @@ export function isNotFound(error: unknown): boolean {
  * §0, §6.3 item 14). It happens when the package has revisions but none is Published to copy.
  */
 export function isPackageExists(error: unknown): boolean {
-  return error instanceof ApiError && error.status === 500 && /already exists in repo(sitory)? "/.test(error.message);
+  return error instanceof ApiError && error.status === 500 && /already exists in repo(sitory)? "/.test(error.serverMessage);
 }
 
 /** A 422 on a lifecycle step may come from a stale view of the object; it is worth a fresh look. */
@@ -56,7 +56,7 @@ export function isInvalid(error: unknown): boolean {
 
 /** The apiserver's RBAC refusal (porch-api.md §5 "Authorization"), as opposed to Porch's own 403s. */
 function isRbacDenial(error: ApiError): boolean {
-  return error.status === 403 && /cannot \S+ resource /.test(error.message);
+  return error.status === 403 && /cannot \S+ resource /.test(error.serverMessage);
 }
 
 // 500s from Porch's engine that no retry can fix (porch-api.md §3.1): the package content or our
@@ -98,7 +98,7 @@ export function toSubmitError(error: unknown, where: Where): ConductorError {
     return new ConductorError('CND_ERR_INTERNAL', `${where.step}: ${error instanceof Error ? error.message : String(error)}`, { ...base, cause: error });
   }
   const { code, hint } = classify(error);
-  const message = `${where.step}: ${error.method} ${error.path} answered ${error.status}${error.reason ? ` ${error.reason}` : ''}: ${error.message}${hint ? ` (${hint})` : ''}`;
+  const message = `${where.step}: ${error.message}${hint ? ` (${hint})` : ''}`;
   return new ConductorError(code, message, {
     ...base,
     cause: error,
@@ -119,12 +119,12 @@ function classify(error: ApiError): { code: ErrorCode; hint?: string } {
   if (status === 404) {
     // A missing Repository is configuration that no retry fixes; a missing revision vanished
     // between two steps (deleted by someone), and the next attempt looks again.
-    return /repositories\.config\.porch\.kpt\.dev/.test(error.message) ? { code: 'CND_ERR_SUBMIT_PERMANENT' } : { code: 'CND_ERR_SUBMIT_TRANSIENT' };
+    return /repositories\.config\.porch\.kpt\.dev/.test(error.serverMessage) ? { code: 'CND_ERR_SUBMIT_PERMANENT' } : { code: 'CND_ERR_SUBMIT_TRANSIENT' };
   }
   if (status === 409 || status === 408) return { code: 'CND_ERR_SUBMIT_TRANSIENT' };
   if (status >= 400 && status < 500) return { code: 'CND_ERR_SUBMIT_PERMANENT' };
   if (status === 500) {
-    if (PERMANENT_500.some((pattern) => pattern.test(error.message))) return { code: 'CND_ERR_SUBMIT_PERMANENT' };
+    if (PERMANENT_500.some((pattern) => pattern.test(error.serverMessage))) return { code: 'CND_ERR_SUBMIT_PERMANENT' };
     if (isPackageExists(error)) {
       return { code: 'CND_ERR_SUBMIT_TRANSIENT', hint: 'the package has revisions but none Published to copy; the intent waits until an earlier revision is approved or deleted' };
     }

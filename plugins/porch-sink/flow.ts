@@ -7,6 +7,7 @@
 //   nothing        → create a Draft: `edit` (copy) of the latest Published revision, or `init`
 //   Draft          → write the resources (if they do not hold the intent yet), then propose
 //   Proposed       → approve through the approval subresource (when `approve`), else done
+//                    (propose and approve wait while a readiness gate is unmet, as porchctl does)
 //   Published      → done (also DeletionProposed: it was delivered, someone retires it since)
 import {
   ConductorError,
@@ -103,11 +104,13 @@ export async function runFlow(api: PorchApi, input: FlowInput): Promise<FlowResu
           current = fresh;
           continue;
         }
+        assertReady(fresh, input, step);
         current = await api.updateRevision(withLifecycle(fresh, 'Proposed'), options);
         steps.push('propose');
         continue;
       }
       step = 'approve';
+      assertReady(current, input, step);
       current = await api.approveRevision(withLifecycle(current, 'Published'), options);
       steps.push('approve');
     } catch (error) {
@@ -231,6 +234,24 @@ async function writeResources(api: PorchApi, revision: PackageRevision, input: F
   // A full replacement of the file map, conditional on the resourceVersion we read.
   await api.putResources({ ...resources, spec: { ...resources.spec, resources: files } }, options);
   return true;
+}
+
+/**
+ * Readiness gates (the Kptfile's info.readinessGates, mirrored in spec.readinessGates) are not
+ * enforced by the server, only by porchctl before propose and approve (porch-api.md §2.6, §6.3
+ * item 15). The sink holds back the same way: an unmet gate means some controller has not
+ * finished with the package, so the intent waits (transient) instead of publishing it early.
+ */
+function assertReady(revision: PackageRevision, input: FlowInput, step: string): void {
+  const gates = (revision.spec.readinessGates as { conditionType?: string }[] | undefined) ?? [];
+  const conditions = (revision.status?.['conditions'] as { type?: string; status?: string }[] | undefined) ?? [];
+  const unmet = gates.map((g) => g.conditionType).filter((type) => type && !conditions.some((c) => c.type === type && c.status === 'True'));
+  if (unmet.length === 0) return;
+  throw new ConductorError(
+    'CND_ERR_SUBMIT_TRANSIENT',
+    `${step}: readiness gate${unmet.length > 1 ? 's' : ''} ${unmet.join(', ')} of ${revision.metadata.name} not True yet; the intent waits until ${unmet.length > 1 ? 'they are' : 'it is'}`,
+    { plugin: input.plugin, intentId: input.intentId, details: { step, unmetReadinessGates: unmet } },
+  );
 }
 
 /** The whole object back, with the lifecycle changed and the resourceVersion it was read at. */

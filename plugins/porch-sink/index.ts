@@ -121,7 +121,7 @@ export default definePlugin<PorchSinkOptions>({
           ? credentials.message
           : circuit === 'open'
             ? `circuit open after repeated failures: ${breaker.lastError ?? 'unknown'}`
-            : `${api.client.connection.origin}: ${credentials.message}`;
+            : credentials.message;
         return { ready, message, details: { circuit, server: api.client.connection.origin, credentials: credentials.ok ? 'ok' : 'failing' } };
       },
       apply(hooks) {

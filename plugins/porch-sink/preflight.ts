@@ -31,8 +31,8 @@ export async function runPreflight(api: PorchApi, target: PreflightTarget, signa
   const origin = api.client.connection.origin;
   const options = { signal };
 
-  // 1. Reach: any HTTP answer proves the network path and TLS trust work.
-  let versionStatus = 200;
+  // 1. Reach: any HTTP answer, even a refusal, proves the network path and the TLS trust.
+  let versionRefusal: ApiError | undefined;
   try {
     await api.client.request({ method: 'GET', path: '/version', signal });
   } catch (error) {
@@ -40,33 +40,36 @@ export async function runPreflight(api: PorchApi, target: PreflightTarget, signa
       checks.push({ name: 'reach server', ok: false, message: describe(error) });
       return checks;
     }
-    versionStatus = error.status;
+    versionRefusal = error;
   }
   checks.push({ name: 'reach server', ok: true, message: `${origin} answered (${api.client.connection.source})` });
 
-  // 2. Authenticate, and 3. the Porch API group is served (the APIService is available).
+  // 2. Authenticate: a 401 anywhere means the credentials were refused; nothing further can pass.
+  let resources: (string | undefined)[] | undefined;
+  let discoveryError: unknown;
   try {
-    const discovery = await api.discovery(options);
-    checks.push({ name: 'authenticate', ok: true, message: api.client.connection.token ? `token from ${api.client.connection.token.description} accepted` : 'accepted without a token' });
-    const names = (discovery.resources ?? []).map((r) => r.name);
-    const missing = ['packagerevisions', 'packagerevisions/approval', 'packagerevisionresources'].filter((n) => !names.includes(n));
+    resources = ((await api.discovery(options)).resources ?? []).map((r) => r.name);
+  } catch (error) {
+    discoveryError = error;
+  }
+  const refused = [versionRefusal, discoveryError].find((e): e is ApiError => e instanceof ApiError && e.status === 401);
+  if (refused !== undefined || (discoveryError !== undefined && !(discoveryError instanceof ApiError))) {
+    checks.push({ name: 'authenticate', ok: false, message: `credentials refused: ${describe(refused ?? discoveryError)}` });
+    return checks;
+  }
+  const token = api.client.connection.token;
+  checks.push({ name: 'authenticate', ok: true, message: token ? `${token.description} accepted` : 'accepted without a token' });
+
+  // 3. The Porch API group is served (its APIService is available, porch-api.md §1, §5).
+  if (resources === undefined) {
+    checks.push({ name: 'porch API', ok: false, message: `porch.kpt.dev/v1alpha1 is not usable: ${describe(discoveryError)}` });
+  } else {
+    const missing = ['packagerevisions', 'packagerevisions/approval', 'packagerevisionresources'].filter((n) => !resources.includes(n));
     checks.push(
       missing.length === 0
         ? { name: 'porch API', ok: true, message: 'porch.kpt.dev/v1alpha1 is served' }
         : { name: 'porch API', ok: false, message: `porch.kpt.dev/v1alpha1 lacks ${missing.join(', ')}` },
     );
-  } catch (error) {
-    if (error instanceof ApiError && (error.status === 401 || versionStatus === 401)) {
-      checks.push({ name: 'authenticate', ok: false, message: `credentials refused: ${error.message}` });
-      return checks;
-    }
-    if (error instanceof ApiError && error.status === 403) {
-      checks.push({ name: 'authenticate', ok: true, message: 'accepted (discovery is forbidden to this user)' });
-    } else {
-      checks.push({ name: 'authenticate', ok: versionStatus !== 401, message: versionStatus === 401 ? 'credentials refused' : 'not confirmed' });
-      checks.push({ name: 'porch API', ok: false, message: `porch.kpt.dev/v1alpha1 is not served: ${describe(error)}` });
-      if (versionStatus === 401) return checks;
-    }
   }
 
   // 4. The Repository exists and is Ready.
@@ -101,7 +104,7 @@ export async function runPreflight(api: PorchApi, target: PreflightTarget, signa
 }
 
 function describe(error: unknown): string {
-  if (error instanceof ApiError) return `${error.status}${error.reason ? ` ${error.reason}` : ''}: ${error.message}`;
+  if (error instanceof ApiError) return `${error.status}${error.reason ? ` ${error.reason}` : ''}: ${error.serverMessage}`;
   if (error instanceof TransportError) return error.message;
   return error instanceof Error ? error.message : String(error);
 }

@@ -4,8 +4,8 @@
 // tests, do not share series).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { definePlugin } from '../../core/index.ts';
-import { close, listen } from './http-listener.ts';
+import { closeHttp, definePlugin, listenHttp } from '../../core/index.ts';
+
 import { registerConductorMetrics } from './metrics.ts';
 
 interface Options {
@@ -65,14 +65,14 @@ export default definePlugin<Options>({
           defaultsCollected = true;
         }
         server = createServer(serve);
-        boundPort = await listen(server, options.port, options.host, context.id);
+        boundPort = await listenHttp(server, options.port, options.host, context.id);
         context.log.info({ port: boundPort, host: options.host, path: options.path }, `metrics served on port ${boundPort}`);
       },
       async stop() {
         const closing = server;
         server = undefined;
         boundPort = undefined;
-        if (closing !== undefined) await close(closing);
+        if (closing !== undefined) await closeHttp(closing);
       },
       status: () =>
         boundPort === undefined ? { ready: false, message: 'the metrics port is not open' } : { ready: true, details: { port: boundPort } },

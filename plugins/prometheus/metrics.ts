@@ -193,6 +193,14 @@ export function registerConductorMetrics(registry: Registry, source: MetricsSour
     errors.inc({ type: errorTypeOfReason(reason) });
   });
   events.security.tap(tapName, ({ type }) => securityEvents.inc({ type: securityTypeOf(type) }));
+  const retentionRemoved = new Counter({
+    name: 'conductor_retention_removed_total',
+    help: 'Entries removed by retention, by area of the data directory.',
+    labelNames: ['area'],
+    registers,
+  });
+  for (const area of ['processed', 'status', 'failed', 'ledger']) retentionRemoved.inc({ area }, 0);
+  events.retention.tap(tapName, ({ area, removed }) => retentionRemoved.inc({ area }, removed));
   events.tapEnd.tap(tapName, ({ stage, plugin, durationMs, error }) => {
     const labels = { stage: stageLabel(stage), plugin: pluginOf(plugin) };
     pluginDuration.observe(labels, durationMs / 1000);
