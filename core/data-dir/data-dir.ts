@@ -1,8 +1,9 @@
 // The data directory contract (DESIGN §2.4): handoff/ is the inbox; every entry whose name
 // matches ends in processed/ or failed/, with status/ telling its latest outcome. Reads are
 // confined to handoff/ and never block or follow links; moves never overwrite.
+import { createHash } from 'node:crypto';
 import { constants, promises as fs, mkdirSync, type Stats } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ConductorError } from '../errors.ts';
 import { stemOf } from '../intent/identity.ts';
 import type { Outcome } from '../intent/types.ts';
@@ -13,6 +14,8 @@ export interface FileIdentity {
   ino: number;
   size: number;
   mtimeMs: number;
+  /** sha256 of the bytes read: a rewrite that keeps size and mtime (rsync --inplace --times) changes it. */
+  digest?: string;
 }
 
 export type ReadResult =
@@ -95,17 +98,50 @@ export class DataDir {
         length += bytesRead;
         if (length > maxBytes) return refused(name, `the file grew past the limit of ${maxBytes} bytes while being read`, 'oversize');
       }
-      return { kind: 'read', bytes: buffer.subarray(0, length), identity: identityOf(opened) };
+      const bytes = buffer.subarray(0, length);
+      return { kind: 'read', bytes, identity: { ...identityOf(opened), digest: digestOf(bytes) } };
     } finally {
       await handle.close();
     }
+  }
+
+  /**
+   * Gives an entry of handoff/ whose name is not valid UTF-8 (`raw`, as readdir returned it) a
+   * name a string can hold: each bad byte becomes U+FFFD, with a `.<n>` suffix when that name
+   * is taken (never overwriting). Returns the new name.
+   */
+  async renameUnreadable(raw: Buffer): Promise<string> {
+    const lossy = raw.toString('utf8');
+    const source = Buffer.concat([Buffer.from(`${this.handoff}/`), raw]);
+    const directory = (await fs.lstat(source)).isDirectory();
+    for (let n = 0; n < 10_000; n += 1) {
+      const target = n === 0 ? lossy : fittedName(stemOf(lossy), `.${n}${lossy.endsWith('.json') ? '.json' : ''}`);
+      const destination = join(this.handoff, target);
+      if (await exists(destination)) continue;
+      if (directory) {
+        await fs.rename(source, destination);
+        return target;
+      }
+      try {
+        await fs.link(source, destination);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue;
+        throw error;
+      }
+      await fs.unlink(source);
+      return target;
+    }
+    throw new ConductorError('CND_ERR_INTERNAL', `no free name for ${lossy} in ${this.handoff}`);
   }
 
   /** True when the entry in handoff/ is still the one that was read. */
   async unchanged(name: string, identity: FileIdentity): Promise<boolean> {
     try {
       const now = identityOf(await fs.lstat(join(this.handoff, name)));
-      return now.ino === identity.ino && now.dev === identity.dev && now.size === identity.size && now.mtimeMs === identity.mtimeMs;
+      if (!(now.ino === identity.ino && now.dev === identity.dev && now.size === identity.size && now.mtimeMs === identity.mtimeMs)) return false;
+      if (identity.digest === undefined) return true;
+      const again = await this.read(name, identity.size);
+      return again.kind === 'read' && digestOf(again.bytes) === identity.digest;
     } catch {
       return false;
     }
@@ -125,7 +161,7 @@ export class DataDir {
       ...(outcome.receipt === undefined ? {} : { receipt: outcome.receipt }),
       ...(outcome.traceId === undefined ? {} : { traceId: outcome.traceId }),
     };
-    await writeAtomic(join(this.status, `${stemOf(outcome.file)}.status.json`), `${JSON.stringify(status, null, 2)}\n`);
+    await writeAtomic(join(this.status, statusNameOf(outcome.file)), `${JSON.stringify(status, null, 2)}\n`);
   }
 
   /**
@@ -137,16 +173,16 @@ export class DataDir {
     if (outcome.status !== 'failed') return this.#moveUnique(join(from, name), this.processed, name);
     const record = errorRecordOf(outcome);
     return this.#moveUnique(join(from, name), this.failed, name, async (target) => {
-      await writeAtomic(join(this.failed, `${stemOf(target)}.error.json`), `${JSON.stringify(record, null, 2)}\n`);
+      await writeAtomic(join(this.failed, errorNameOf(target)), `${JSON.stringify(record, null, 2)}\n`);
     });
   }
 
   async #moveUnique(source: string, dir: string, name: string, before?: (target: string) => Promise<void>): Promise<string> {
     const stats = await fs.lstat(source);
     for (let n = 0; n < 10_000; n += 1) {
-      const target = n === 0 ? name : `${stemOf(name)}.${n}${name.endsWith('.json') ? '.json' : ''}`;
+      const target = n === 0 ? name : fittedName(stemOf(name), `.${n}${name.endsWith('.json') ? '.json' : ''}`);
       const destination = join(dir, target);
-      const sidecarTaken = before !== undefined && (await exists(join(dir, `${stemOf(target)}.error.json`)));
+      const sidecarTaken = before !== undefined && (await exists(join(dir, errorNameOf(target))));
       if (sidecarTaken || (await exists(destination))) continue;
       await before?.(target);
       if (stats.isDirectory()) {
@@ -181,8 +217,33 @@ export function errorRecordOf(outcome: Outcome): ErrorRecord {
   };
 }
 
+/** The longest file name Linux file systems take, in bytes. */
+const NAME_MAX = 255;
+
+/**
+ * `<stem><suffix>`, or, when that would be longer than NAME_MAX bytes, the stem cut short and
+ * marked with a hash of the whole stem: a 255-byte intent name still gets its own sidecars.
+ */
+export function fittedName(stem: string, suffix: string): string {
+  const room = NAME_MAX - Buffer.byteLength(suffix);
+  if (Buffer.byteLength(stem) <= room) return `${stem}${suffix}`;
+  const mark = `~${createHash('sha256').update(stem).digest('hex').slice(0, 16)}`;
+  const chars = [...stem];
+  while (Buffer.byteLength(chars.join('')) > room - mark.length) chars.pop();
+  return `${chars.join('')}${mark}${suffix}`;
+}
+
+/** `status/<stem>.status.json`, fitted to NAME_MAX. */
+export const statusNameOf = (file: string): string => fittedName(stemOf(file), '.status.json');
+/** `failed/<stem>.error.json`, fitted to NAME_MAX. */
+export const errorNameOf = (file: string): string => fittedName(stemOf(file), '.error.json');
+
 export function isPlainName(name: string): boolean {
   return name.length > 0 && name !== '.' && name !== '..' && !name.includes('/') && !name.includes('\0');
+}
+
+function digestOf(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
 }
 
 function identityOf(stats: Stats): FileIdentity {
@@ -215,7 +276,8 @@ async function exists(path: string): Promise<boolean> {
 }
 
 export async function writeAtomic(path: string, content: string): Promise<void> {
-  const temporary = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  // Short, beside the target: the target's own name may already be NAME_MAX bytes long.
+  const temporary = join(dirname(path), `.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`);
   await fs.writeFile(temporary, content);
   await fs.rename(temporary, path);
 }

@@ -95,6 +95,8 @@ export class Pipeline implements Host {
   readonly #log: Logger;
   readonly #slots: Semaphore;
   readonly #targets = new KeyedSerializer();
+  /** One intent id at a time: two files with one correlation_id must not both pass the ledger check. */
+  readonly #ids = new KeyedSerializer();
   readonly #abort = new AbortController();
   readonly #inFlight = new Set<Promise<unknown>>();
   readonly #backlog = new Map<string, number>();
@@ -136,6 +138,12 @@ export class Pipeline implements Host {
     return {
       process: (envelope) => {
         if (used) return Promise.reject(new Error('a slot processes one envelope'));
+        if (this.#stopping) {
+          // Draining: nothing new enters (the ledger may be closed already); it stays with its source.
+          giveBack();
+          envelope.release('the pipeline is stopping');
+          return Promise.resolve(undefined);
+        }
         const run = this.#process(envelope).finally(giveBack);
         this.#inFlight.add(run);
         void run.finally(() => this.#inFlight.delete(run));
@@ -223,17 +231,19 @@ export class Pipeline implements Host {
       ctx = Object.assign(ctx, this.#identity(envelope, envelope.intentId ?? intentIdOf(envelope.file, raw)));
       const intent = await this.#validateAndSanitize(raw as unknown as Intent, ctx);
       const hash = contentHash(intent);
-      prior = this.#ledger.get(ctx.intentId);
-      if (prior?.status === 'succeeded') return await this.#alreadyDone(envelope, ctx, prior, hash, startedAt);
-      const record = await this.#targets.run(`${intent.namespace}/${intent.target}`, () =>
-        this.#deliver(intent, hash, ctx, prior),
-      );
-      return await this.#settle(envelope, ctx, record, {
-        status: 'succeeded',
-        stage: 'submit',
-        message: 'submitted',
-        receipt: record.receipt ?? undefined,
-        startedAt,
+      return await this.#ids.run(ctx.intentId, async () => {
+        prior = this.#ledger.get(ctx.intentId);
+        if (prior?.status === 'succeeded') return await this.#alreadyDone(envelope, ctx, prior, hash, startedAt);
+        const record = await this.#targets.run(`${intent.namespace}/${intent.target}`, () =>
+          this.#deliver(intent, hash, ctx, prior),
+        );
+        return await this.#settle(envelope, ctx, record, {
+          status: 'succeeded',
+          stage: 'submit',
+          message: 'submitted',
+          receipt: record.receipt ?? undefined,
+          startedAt,
+        });
       });
     } catch (thrown) {
       const error = toConductorError(thrown, { intentId: ctx.intentId });
@@ -319,8 +329,9 @@ export class Pipeline implements Host {
       const error = new ConductorError(
         'CND_ERR_INTENT_CONFLICT',
         `correlation_id already used by a different intent (first seen as ${prior.file}); use a new correlation_id`,
-        { stage: 'validate', intentId: ctx.intentId },
+        { stage: 'validate', intentId: ctx.intentId, details: { securityEvent: 'intent-conflict' } },
       );
+      this.events.security.call({ type: 'intent-conflict', file: envelope.file, intentId: ctx.intentId, message: error.message, stage: 'validate' });
       return this.#settle(envelope, ctx, undefined, { status: 'failed', stage: 'validate', message: error.message, code: error.code, startedAt, attempts: prior.attempts });
     }
     const resuming = !prior.settled && prior.file === envelope.file;

@@ -5,7 +5,7 @@
 import { promises as fs } from 'node:fs';
 import { basename } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
-import { DataDir, definePlugin, sleep, type Claim, type FileIdentity, type Outcome } from '../../core/index.ts';
+import { ConductorError, DataDir, definePlugin, sleep, type Claim, type FileIdentity, type Outcome, type ReadResult } from '../../core/index.ts';
 import { globToRegExp } from './glob.ts';
 
 interface Options {
@@ -72,6 +72,9 @@ export default definePlugin<Options>({
       wake?.();
     };
 
+    /** Entries renamed because their names were not UTF-8: refused when admitted. */
+    const unreadableNames = new Set<string>();
+
     /** Claims held by this replica, given back when their file settles. */
     const claims = new Map<string, Claim>();
 
@@ -135,6 +138,9 @@ export default definePlugin<Options>({
     };
 
     const admitOne = async (name: string) => {
+      // Queued again (by a rescan) while it is still being processed: the running admission
+      // owns it; a change meanwhile was noted by offer() and is offered again after it settles.
+      if (active.has(name)) return;
       // Counted as active from here on, so `idle()` cannot resolve while it waits for a place.
       active.add(name);
       let slot: Awaited<ReturnType<typeof host.acquire>>;
@@ -163,7 +169,15 @@ export default definePlugin<Options>({
       claims.set(name, claim);
       try {
         await settle(name);
-        const result = await dataDir.read(name, options.maxFileBytes);
+        const result: ReadResult = unreadableNames.delete(name)
+          ? {
+              kind: 'refused',
+              error: new ConductorError('CND_ERR_FILE_REJECTED', `${name}: the file name was not valid UTF-8 (renamed to this); it was not read`, {
+                stage: 'source',
+                details: { securityEvent: 'file-name' },
+              }),
+            }
+          : await dataDir.read(name, options.maxFileBytes);
         if (result.kind === 'gone') {
           slot.release();
           settled(name);
@@ -221,8 +235,15 @@ export default definePlugin<Options>({
       scanning = true;
       try {
         const entries: { name: string; mtimeMs: number }[] = [];
-        for (const entry of await fs.readdir(dataDir.handoff)) {
+        for (const raw of await fs.readdir(dataDir.handoff, { encoding: 'buffer' })) {
+          let entry = raw.toString('utf8');
           if (!matches.test(entry) || active.has(entry)) continue;
+          if (!Buffer.from(entry).equals(raw)) {
+            // No string names this entry (its name is not UTF-8): rename it so that one does,
+            // and refuse it when it is admitted.
+            entry = await dataDir.renameUnreadable(raw);
+            unreadableNames.add(entry);
+          }
           const stats = await fs.lstat(`${dataDir.handoff}/${entry}`).catch(() => undefined);
           if (stats) entries.push({ name: entry, mtimeMs: stats.mtimeMs });
         }
@@ -230,7 +251,7 @@ export default definePlugin<Options>({
         const listed = new Set(entries.map((e) => e.name));
         const arrivedSince = [...queue].filter((name) => !listed.has(name));
         queue.clear();
-        for (const name of listed) queue.add(name);
+        for (const name of listed) if (!active.has(name)) queue.add(name);
         for (const name of arrivedSince) queue.add(name);
         report();
         wake?.();
@@ -254,6 +275,11 @@ export default definePlugin<Options>({
             if (path !== dataDir.handoff) onPath(path);
           });
           watcher.on('error', (error) => log.error({ err: error }, 'watcher error'));
+          // An entry whose name is not UTF-8 shows up only as a raw event with a lossy name
+          // (U+FFFD): a scan renames it so that it can be refused.
+          watcher.on('raw', (_event, path) => {
+            if (String(path).includes('\uFFFD')) scanBacklog().catch((error: unknown) => log.warn({ err: error }, 'scan of handoff/ failed'));
+          });
           await new Promise<void>((resolve) => watcher!.once('ready', () => resolve()));
         }
         await scanBacklog();

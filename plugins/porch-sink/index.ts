@@ -54,6 +54,8 @@ export default definePlugin<PorchSinkOptions>({
       return new PorchApi(new KubeClient({ connection, timeoutMs: options.timeoutMs, concurrency: options.concurrency, breaker: circuit }));
     };
 
+    let probe: NodeJS.Timeout | undefined;
+
     const submit = async (intent: Intent, ctx: StageContext): Promise<Receipt> => {
       const where = { plugin: context.id, intentId: ctx.intentId };
       if (api === undefined) throw new ConductorError('CND_ERR_SUBMIT_TRANSIENT', `porch sink is not connected: ${startError ?? 'not started'}`, where);
@@ -104,8 +106,16 @@ export default definePlugin<PorchSinkOptions>({
         void api.discovery({ signal: stopping.signal }).catch((error: unknown) => {
           if (!stopping.signal.aborted) log.warn({ err: error }, `porch server not usable yet: ${(error as Error).message}`);
         });
+        // While the circuit is not closed, probe the server now and then, so readiness comes
+        // back when the server does, even when no intent is waiting to be the probe.
+        probe = setInterval(() => {
+          if (api === undefined || breaker.state === 'closed') return;
+          void api.discovery({ signal: stopping.signal }).catch(() => undefined);
+        }, options.circuitBreaker.resetMs);
+        probe.unref();
       },
       async stop() {
+        if (probe) clearInterval(probe);
         stopping.abort();
         const closing = api?.client.close();
         api = undefined;
@@ -116,12 +126,15 @@ export default definePlugin<PorchSinkOptions>({
         const circuit = breaker.state;
         if (api === undefined) return { ready: false, message: `porch sink not connected: ${startError ?? 'not started'}`, details: { circuit } };
         const credentials = api.client.credentials;
-        const ready = circuit !== 'open' && credentials.ok;
+        // Half-open is still an outage until its probe succeeds: ready only with a closed circuit.
+        const ready = circuit === 'closed' && credentials.ok;
         const message = !credentials.ok
           ? credentials.message
           : circuit === 'open'
             ? `circuit open after repeated failures: ${breaker.lastError ?? 'unknown'}`
-            : credentials.message;
+            : circuit === 'half-open'
+              ? `circuit half-open, probing the server after: ${breaker.lastError ?? 'failures'}`
+              : credentials.message;
         return { ready, message, details: { circuit, server: api.client.connection.origin, credentials: credentials.ok ? 'ok' : 'failing' } };
       },
       apply(hooks) {

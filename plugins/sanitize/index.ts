@@ -46,6 +46,7 @@ export default definePlugin<Options>({
     const clean = (value: unknown, path: string): unknown => {
       if (typeof value === 'string') {
         const normalised = value.normalize('NFC');
+        if (!normalised.isWellFormed()) throw rejectIntent(`${path} contains a lone surrogate (not representable in UTF-8)`, { securityEvent: 'encoding', stage: 'sanitize' });
         if (CONTROL.test(normalised)) throw rejectIntent(`${path} contains a control character`, { securityEvent: 'control-characters', stage: 'sanitize' });
         const hit = blocked.find((pattern) => pattern.test(normalised));
         if (hit) throw rejectIntent(`${path} matches the blocked pattern /${hit.source}/`, { securityEvent: 'blocked-pattern', stage: 'sanitize' });

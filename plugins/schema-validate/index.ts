@@ -28,13 +28,13 @@ export function describeSchemaError(error: ErrorObject): string {
 export function businessRules(intent: Intent, allowed: string[] | undefined): Rejection | undefined {
   const c = intent.constraints;
   if (c?.min_replicas !== undefined && intent.replicas < c.min_replicas) {
-    return { message: `replicas ${intent.replicas} is below constraints.min_replicas ${c.min_replicas}`, code: 'CND_ERR_INTENT_INVALID' };
+    return { message: `replicas ${intent.replicas} is below constraints.min_replicas ${c.min_replicas}`, code: 'CND_ERR_INTENT_INVALID', securityEvent: 'replica-constraints' };
   }
   if (c?.max_replicas !== undefined && intent.replicas > c.max_replicas) {
-    return { message: `replicas ${intent.replicas} is above constraints.max_replicas ${c.max_replicas}`, code: 'CND_ERR_INTENT_INVALID' };
+    return { message: `replicas ${intent.replicas} is above constraints.max_replicas ${c.max_replicas}`, code: 'CND_ERR_INTENT_INVALID', securityEvent: 'replica-constraints' };
   }
   if (c?.min_replicas !== undefined && c.max_replicas !== undefined && c.min_replicas > c.max_replicas) {
-    return { message: 'constraints.min_replicas is above constraints.max_replicas', code: 'CND_ERR_INTENT_INVALID' };
+    return { message: 'constraints.min_replicas is above constraints.max_replicas', code: 'CND_ERR_INTENT_INVALID', securityEvent: 'replica-constraints' };
   }
   if (c?.allowed_namespaces !== undefined && !c.allowed_namespaces.includes(intent.namespace)) {
     return { message: `namespace ${intent.namespace} is not in constraints.allowed_namespaces`, code: 'CND_ERR_INTENT_REJECTED', securityEvent: 'namespace-not-allowed' };

@@ -7,8 +7,7 @@ import { join } from 'node:path';
 import { EXIT } from '../exit-codes.ts';
 import { parseCommand } from '../options.ts';
 import { loadResolved, openConductor } from '../setup.ts';
-import { DataDir, errorRecordOf, writeAtomic, type ErrorRecord } from '../../data-dir/data-dir.ts';
-import { stemOf } from '../../intent/identity.ts';
+import { DataDir, errorNameOf, errorRecordOf, writeAtomic, type ErrorRecord } from '../../data-dir/data-dir.ts';
 import { ConductorError } from '../../errors.ts';
 import type { Outcome } from '../../intent/types.ts';
 
@@ -84,7 +83,7 @@ async function selectFailed(dataDir: DataDir, names: string[], all: boolean, sin
 
 async function readErrorRecord(dataDir: DataDir, name: string): Promise<ErrorRecord | undefined> {
   try {
-    return JSON.parse(await fs.readFile(join(dataDir.failed, `${stemOf(name)}.error.json`), 'utf8')) as ErrorRecord;
+    return JSON.parse(await fs.readFile(join(dataDir.failed, errorNameOf(name)), 'utf8')) as ErrorRecord;
   } catch {
     return undefined;
   }
@@ -96,7 +95,7 @@ async function exists(path: string): Promise<boolean> {
 
 async function settleReplay(dataDir: DataDir, name: string, outcome: Outcome): Promise<void> {
   await dataDir.writeStatus(outcome);
-  const errorFile = join(dataDir.failed, `${stemOf(name)}.error.json`);
+  const errorFile = join(dataDir.failed, errorNameOf(name));
   if (outcome.status === 'failed') {
     const record = errorRecordOf(outcome);
     await writeAtomic(errorFile, `${JSON.stringify(record, null, 2)}\n`);
