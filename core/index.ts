@@ -38,7 +38,7 @@ export {
   toConductorError,
 } from './errors.ts';
 export type { ErrorCode, ErrorKind, ConductorErrorOptions } from './errors.ts';
-export { withRetry, backoffDelay, parseRetryAfter, sleep, untilAborted, DEFAULT_RETRY_POLICY } from './delivery/retry.ts';
+export { withRetry, backoffDelay, delayFor, parseRetryAfter, sleep, untilAborted, DEFAULT_RETRY_POLICY } from './delivery/retry.ts';
 export type { RetryPolicy, RetryOptions } from './delivery/retry.ts';
 export { CircuitBreaker } from './delivery/circuit-breaker.ts';
 export type { CircuitState, CircuitBreakerOptions } from './delivery/circuit-breaker.ts';
@@ -59,10 +59,5 @@ export type { PackageFiles, ApplyResult } from './intent/krm.ts';
 export type { Logger, LogLevel } from './log.ts';
 export { redactConfig, REDACTED } from './config/redact.ts';
 export { CONDUCTOR_VERSION } from './version.ts';
-// A shared options fragment (in the manner of the OTel Collector's configretry): a plugin whose
-// options include a retry policy embeds this schema and merges the value over its defaults, so
-// every plugin's `retry` reads like the core's own.
-import { CORE_CONFIG_SCHEMA } from './config/schema.ts';
-/** JSON Schema of a partial RetryPolicy (each key optional), as under `retry` in the config. */
-export const RETRY_POLICY_SCHEMA = CORE_CONFIG_SCHEMA.properties.retry;
+export { RETRY_POLICY_SCHEMA } from './config/schema.ts';
 export { listenHttp, closeHttp } from './http/listen.ts';

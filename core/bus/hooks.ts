@@ -35,6 +35,8 @@ export interface Rejection {
   code?: 'CND_ERR_INTENT_INVALID' | 'CND_ERR_INTENT_REJECTED';
   /** Type label for the security-events metric and audit record, when the refusal is one. */
   securityEvent?: string;
+  /** The plugin that refused (filled in by the core). */
+  plugin?: string;
 }
 
 export interface StageEvent {

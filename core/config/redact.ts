@@ -1,6 +1,6 @@
 // Secrets never appear where config is printed or logged: values under secret-looking keys are
 // replaced, and so is the password part of any URL. (Paths to secret files are fine to show.)
-const SECRET_KEY = /(token|password|passwd|secret|api[-_]?key|credentials?|private[-_]?key|bearer)$/i;
+const SECRET_KEY = /(token|password|passwd|secret|api[-_]?key|credentials?|private[-_]?key|bearer|authorization|cookie)$/i;
 
 export const REDACTED = '[redacted]';
 

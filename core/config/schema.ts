@@ -42,6 +42,12 @@ export const CORE_CONFIG_SCHEMA = {
   },
 } as const;
 
+/**
+ * A shared options fragment (as the OTel Collector's configretry): a plugin whose options include
+ * a retry policy embeds this schema, so every plugin's `retry` reads like the core's own.
+ */
+export const RETRY_POLICY_SCHEMA = CORE_CONFIG_SCHEMA.properties.retry;
+
 export const CORE_DEFAULTS = {
   dataDir: './data',
   logLevel: 'info',

@@ -264,6 +264,7 @@ export class Pipeline implements Host {
         throw rejectIntent(rejection.message, {
           code: rejection.code ?? 'CND_ERR_INTENT_INVALID',
           stage: 'validate',
+          ...(rejection.plugin === undefined ? {} : { plugin: rejection.plugin }),
           ...(rejection.securityEvent === undefined ? {} : { securityEvent: rejection.securityEvent }),
         });
       }

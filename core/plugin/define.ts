@@ -1,7 +1,8 @@
-import { PLUGIN_BRAND, type PluginDefinition } from './types.ts';
+import { PLUGIN_BRAND, STAGES, type PluginDefinition } from './types.ts';
 import { ConductorError } from '../errors.ts';
 
 const KEBAB = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
+const KINDS = new Set<string>([...STAGES, 'service']);
 
 /**
  * Declares a plugin. Checks the metadata at once, so that a mistake in a plugin fails when its
@@ -24,6 +25,9 @@ export function assertPluginDefinition(definition: PluginDefinition<object>, whe
   if (typeof definition !== 'object' || definition === null) fail('the definition must be an object');
   if (typeof definition.name !== 'string' || !KEBAB.test(definition.name)) fail('name must be kebab-case');
   if (typeof definition.create !== 'function') fail('create must be a function');
+  const kinds: unknown[] = typeof definition.kind === 'string' ? [definition.kind] : Array.isArray(definition.kind) ? definition.kind : [];
+  if (kinds.length === 0 || kinds.some((k) => !KINDS.has(k as string))) fail(`kind must be one or more of ${[...KINDS].join(', ')}`);
+  if (typeof definition.description !== 'string' || definition.description.trim() === '') fail('description must say what the plugin does');
   const schema = definition.optionsSchema;
   if (typeof schema !== 'object' || schema === null || schema['type'] !== 'object') fail('optionsSchema must be an object schema');
   if (schema['additionalProperties'] !== false) fail('optionsSchema must set additionalProperties: false');

@@ -4,6 +4,8 @@
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import { redactConfig, type Logger } from '../../core/index.ts';
 
 /**
@@ -29,8 +31,19 @@ export class ReportingExporter implements SpanExporter {
   readonly #shownUrl: string;
   #failing = false;
 
+  /** The exporter's keep-alive agents, destroyed on shutdown so no socket outlives stop(). */
+  readonly #agents: HttpAgent[] = [];
+
   constructor(url: string, timeoutMs: number, log: Logger) {
-    this.#inner = new OTLPTraceExporter({ url, timeoutMillis: timeoutMs });
+    this.#inner = new OTLPTraceExporter({
+      url,
+      timeoutMillis: timeoutMs,
+      httpAgentOptions: (protocol: string) => {
+        const agent = protocol === 'https:' ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
+        this.#agents.push(agent);
+        return agent;
+      },
+    });
     this.#log = log;
     this.#shownUrl = redactConfig(url);
   }
@@ -42,8 +55,12 @@ export class ReportingExporter implements SpanExporter {
     });
   }
 
-  shutdown(): Promise<void> {
-    return this.#inner.shutdown();
+  async shutdown(): Promise<void> {
+    try {
+      await this.#inner.shutdown();
+    } finally {
+      for (const agent of this.#agents.splice(0)) agent.destroy();
+    }
   }
 
   forceFlush(): Promise<void> {

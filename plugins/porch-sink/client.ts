@@ -31,13 +31,16 @@ export class ApiError extends Error {
   override readonly name = 'ApiError';
   readonly status: number;
   readonly reason: string;
+  /** The server's own words (Status.message, or the text of a non-Status body). */
+  readonly serverMessage: string;
   readonly details: Record<string, unknown> | undefined;
   readonly retryAfterMs: number | undefined;
   readonly method: Method;
   readonly path: string;
 
   constructor(init: { status: number; body: StatusBody; retryAfterMs: number | undefined; method: Method; path: string }) {
-    super(init.body.message);
+    super(`${init.method} ${init.path} answered ${init.status}${init.body.reason ? ` ${init.body.reason}` : ''}: ${init.body.message}`);
+    this.serverMessage = init.body.message;
     this.status = init.status;
     this.reason = init.body.reason;
     this.details = init.body.details;

@@ -53,12 +53,20 @@ test('a plugin dependency that is not configured is refused', async () => {
 test('definePlugin refuses bad metadata, naming the plugin', async () => {
   const { definePlugin } = await import('../../core/index.ts');
   assert.throws(
-    () => definePlugin({ name: 'Bad_Name', kind: 'service', description: '', optionsSchema: { type: 'object', additionalProperties: false }, defaults: {}, create: () => ({}) }),
+    () => definePlugin({ name: 'Bad_Name', kind: 'service', description: 'bad name', optionsSchema: { type: 'object', additionalProperties: false }, defaults: {}, create: () => ({}) }),
     /CND_ERR_PLUGIN_INVALID|kebab-case/,
   );
   assert.throws(
-    () => definePlugin({ name: 'open-schema', kind: 'service', description: '', optionsSchema: { type: 'object' }, defaults: {}, create: () => ({}) }),
+    () => definePlugin({ name: 'open-schema', kind: 'service', description: 'open schema', optionsSchema: { type: 'object' }, defaults: {}, create: () => ({}) }),
     /open-schema.*additionalProperties: false/,
+  );
+  assert.throws(
+    () => definePlugin({ name: 'typo', kind: 'sink' as never, description: 'x', optionsSchema: { type: 'object', additionalProperties: false }, defaults: {}, create: () => ({}) }),
+    /plugin typo: kind must be one or more of/,
+  );
+  assert.throws(
+    () => definePlugin({ name: 'mute', kind: 'audit', description: ' ', optionsSchema: { type: 'object', additionalProperties: false }, defaults: {}, create: () => ({}) }),
+    /plugin mute: description must say what the plugin does/,
   );
 });
 

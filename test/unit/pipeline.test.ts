@@ -160,3 +160,24 @@ test('a plugin that hangs at start fails with a timeout naming it, and what star
   await assert.rejects(conductor.start(), (e: ConductorError) => e.code === 'CND_ERR_PLUGIN_TIMEOUT' && e.plugin === 'hangs' && /plugin hangs did not start within 50 ms/.test(e.message));
   assert.deepEqual(order, ['start fine', 'stop fine']);
 });
+
+test('a validator returning false skips no one; a rejection and a claim error name their plugin', async (t) => {
+  const calls: string[] = [];
+  const modules = {
+    lenient: plugin('lenient', 'validate', (id) => ({ apply: (h) => h.validate.tap(id, () => (calls.push('lenient'), false as never)) })),
+    strict: plugin('strict', 'validate', (id) => ({ apply: (h) => h.validate.tap(id, (i) => (calls.push('strict'), i.replicas > 5 ? { message: 'too many' } : undefined)) })),
+    coordinator: plugin('coordinator', 'service', (id) => ({
+      apply: (h) =>
+        h.claim.tapPromise(id, async () => {
+          throw new Error('redis went away');
+        }),
+    })),
+  };
+  const p = await testPipeline({ lenient: {}, strict: {}, coordinator: {} }, modules);
+  t.after(() => p.close());
+  const refused = await p.feed('intent-1.json', scaling('a', 9));
+  assert.deepEqual(calls, ['lenient', 'strict']);
+  assert.equal(refused.outcome?.status, 'failed');
+  assert.equal(refused.outcome?.plugin, 'strict');
+  await assert.rejects(p.conductor.pipeline.claim('intent-2.json'), (e: ConductorError) => e.plugin === 'coordinator' && e.code === 'CND_ERR_INTERNAL');
+});

@@ -1,0 +1,4 @@
+import { runConformance } from '../../core/testkit/index.ts';
+import plugin from '../../plugins/prometheus/index.ts';
+
+runConformance(plugin, { options: { port: 0, host: '127.0.0.1' } });

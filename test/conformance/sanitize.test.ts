@@ -1,0 +1,4 @@
+import { runConformance } from '../../core/testkit/index.ts';
+import plugin from '../../plugins/sanitize/index.ts';
+
+runConformance(plugin);
