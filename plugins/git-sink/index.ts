@@ -8,7 +8,7 @@
 // committed since, so re-delivering a committed intent (after a crash between commit and ledger
 // write, or by another replica) is a no-op returning the commit. Writers in several processes
 // take turns through a lock file in .git.
-import { promises as fs, rmSync } from 'node:fs';
+import { existsSync, promises as fs, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import lockfile from 'proper-lockfile';
 import {
@@ -16,6 +16,7 @@ import {
   applyIntentToPackage,
   definePlugin,
   renderPackage,
+  sleep,
   type Intent,
   type Receipt,
 } from '../../core/index.ts';
@@ -129,6 +130,22 @@ export default definePlugin<Options>({
       return { sink: context.id, ref: oid };
     };
 
+    /**
+     * Creates the repository. Replicas starting together may race to do it: a loser of that race
+     * waits until the winner's `git init` has finished, then goes on with the repository it made.
+     */
+    const initialise = async () => {
+      try {
+        await git(dir, identity, ['init', '--quiet', '--initial-branch', options.branch]);
+      } catch (error) {
+        for (let waited = 0; waited < 10_000; waited += 50) {
+          if ((await repo.exists()) && !existsSync(join(dir, '.git', 'config.lock'))) return;
+          await sleep(50);
+        }
+        throw error;
+      }
+    };
+
     /** Points the index at HEAD, so `git status` in the repository shows a clean tree. */
     const refreshIndex = async () => {
       if (options.worktree && (await repo.head()) !== undefined) await git(dir, identity, ['read-tree', 'HEAD']).catch(() => undefined);
@@ -137,9 +154,11 @@ export default definePlugin<Options>({
     return {
       async start() {
         await fs.mkdir(dir, { recursive: true });
-        if (!(await repo.exists())) await git(dir, identity, ['init', '--quiet', '--initial-branch', options.branch]);
-        rmSync(join(dir, '.git', 'index.lock'), { force: true });
+        if (!(await repo.exists())) await initialise();
         await withRepoLock(async () => {
+          // Every writer holds this lock when it touches the index, so a git lock found now was
+          // left by one that was killed: it is stale.
+          rmSync(join(dir, '.git', 'index.lock'), { force: true });
           await catchUp(await repo.head());
           await refreshIndex();
         });
