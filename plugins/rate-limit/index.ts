@@ -14,6 +14,18 @@ interface Options {
   keyPrefix: string;
 }
 
+/**
+ * The fixed window that paces like the bucket: `burst` points per burst/rate seconds. Windows
+ * are whole seconds (at least one), because the Redis store expires keys in whole seconds — a
+ * shorter one would round to "never expires" and the shared bucket would never refill. When the
+ * rate is so high that one second holds more than `burst`, the window holds that second's worth.
+ */
+export function windowOf(requestsPerMinute: number, burst: number): { points: number; duration: number } {
+  const perSecond = requestsPerMinute / 60;
+  const duration = Math.max(1, Math.round(burst / perSecond));
+  return { points: Math.max(burst, Math.round(perSecond * duration)), duration };
+}
+
 export default definePlugin<Options>({
   name: 'rate-limit',
   kind: 'rate-limit',
@@ -31,7 +43,7 @@ export default definePlugin<Options>({
   },
   defaults: { requestsPerMinute: 60, burst: 10, keyPrefix: 'conductor:rate' },
   create(context, options) {
-    const window = { points: options.burst, duration: (options.burst * 60) / options.requestsPerMinute };
+    const window = windowOf(options.requestsPerMinute, options.burst);
     let redis: Redis | undefined;
     let queue: RateLimiterQueue | undefined;
     const build = (limiter: RateLimiterAbstract) => new RateLimiterQueue(limiter, { maxQueueSize: Number.MAX_SAFE_INTEGER });
