@@ -2,7 +2,7 @@
 // matches ends in processed/ or failed/, with status/ telling its latest outcome. Reads are
 // confined to handoff/ and never block or follow links; moves never overwrite.
 import { createHash } from 'node:crypto';
-import { constants, promises as fs, mkdirSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, linkSync, lstatSync, mkdirSync, openSync, promises as fs, readSync, renameSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ConductorError } from '../errors.ts';
 import { stemOf } from '../intent/identity.ts';
@@ -68,7 +68,7 @@ export class DataDir {
     const path = join(dir, name);
     let stats: Stats;
     try {
-      stats = await fs.lstat(path);
+      stats = lstatSync(path);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'gone' };
       throw error;
@@ -76,9 +76,9 @@ export class DataDir {
     const special = specialKind(stats);
     if (special !== undefined) return refused(name, `a ${special} is not an intent file; it was not opened`, special);
     if (stats.size > maxBytes) return refused(name, `the file has ${stats.size} bytes, more than the limit of ${maxBytes}`, 'oversize');
-    let handle: fs.FileHandle;
+    let fd: number;
     try {
-      handle = await fs.open(path, READ_FLAGS);
+      fd = openSync(path, READ_FLAGS);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') return { kind: 'gone' };
@@ -86,14 +86,14 @@ export class DataDir {
       throw error;
     }
     try {
-      const opened = await handle.stat();
+      const opened = fstatSync(fd);
       const kind = specialKind(opened);
       if (kind !== undefined) return refused(name, `a ${kind} is not an intent file`, kind);
       if (opened.size > maxBytes) return refused(name, `the file has ${opened.size} bytes, more than the limit of ${maxBytes}`, 'oversize');
       const buffer = Buffer.allocUnsafe(Math.min(opened.size, maxBytes) + 1);
       let length = 0;
       for (;;) {
-        const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
+        const bytesRead = readSync(fd, buffer, length, buffer.length - length, length);
         if (bytesRead === 0) break;
         length += bytesRead;
         if (length > maxBytes) return refused(name, `the file grew past the limit of ${maxBytes} bytes while being read`, 'oversize');
@@ -101,7 +101,7 @@ export class DataDir {
       const bytes = buffer.subarray(0, length);
       return { kind: 'read', bytes, identity: { ...identityOf(opened), digest: digestOf(bytes) } };
     } finally {
-      await handle.close();
+      closeSync(fd);
     }
   }
 
@@ -137,7 +137,7 @@ export class DataDir {
   /** True when the entry in handoff/ is still the one that was read. */
   async unchanged(name: string, identity: FileIdentity): Promise<boolean> {
     try {
-      const now = identityOf(await fs.lstat(join(this.handoff, name)));
+      const now = identityOf(lstatSync(join(this.handoff, name)));
       if (!(now.ino === identity.ino && now.dev === identity.dev && now.size === identity.size && now.mtimeMs === identity.mtimeMs)) return false;
       if (identity.digest === undefined) return true;
       const again = await this.read(name, identity.size);
@@ -178,7 +178,7 @@ export class DataDir {
   }
 
   async #moveUnique(source: string, dir: string, name: string, before?: (target: string) => Promise<void>): Promise<string> {
-    const stats = await fs.lstat(source);
+    const stats = lstatSync(source);
     for (let n = 0; n < 10_000; n += 1) {
       const target = n === 0 ? name : fittedName(stemOf(name), `.${n}${name.endsWith('.json') ? '.json' : ''}`);
       const destination = join(dir, target);
@@ -186,17 +186,17 @@ export class DataDir {
       if (sidecarTaken || (await exists(destination))) continue;
       await before?.(target);
       if (stats.isDirectory()) {
-        await fs.rename(source, destination);
+        renameSync(source, destination);
         return target;
       }
       try {
         // link + unlink never replaces an existing name, unlike rename.
-        await fs.link(source, destination);
+        linkSync(source, destination);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue;
         throw error;
       }
-      await fs.unlink(source);
+      unlinkSync(source);
       return target;
     }
     throw new ConductorError('CND_ERR_INTERNAL', `no free name for ${name} in ${dir}`);
@@ -268,7 +268,7 @@ function refused(name: string, message: string, securityEvent: string): ReadResu
 
 async function exists(path: string): Promise<boolean> {
   try {
-    await fs.lstat(path);
+    lstatSync(path);
     return true;
   } catch {
     return false;
@@ -278,6 +278,6 @@ async function exists(path: string): Promise<boolean> {
 export async function writeAtomic(path: string, content: string): Promise<void> {
   // Short, beside the target: the target's own name may already be NAME_MAX bytes long.
   const temporary = join(dirname(path), `.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`);
-  await fs.writeFile(temporary, content);
-  await fs.rename(temporary, path);
+  writeFileSync(temporary, content);
+  renameSync(temporary, path);
 }

@@ -299,6 +299,7 @@ export class Pipeline implements Host {
         record.stage = 'submit';
         record.updatedAt = Date.now();
         this.#ledger.put(record);
+        await this.#ledger.flush();
         const result = await this.#stage('submit', ctx, () => this.#stages.submit.promise(intent, ctx));
         ctx.resumed = true;
         return result ?? this.#noReceipt(ctx);
@@ -312,6 +313,7 @@ export class Pipeline implements Host {
     );
     Object.assign(record, { status: 'succeeded', receipt, updatedAt: Date.now() });
     this.#ledger.put(record);
+    await this.#ledger.flush();
     return record;
   }
 
@@ -367,6 +369,7 @@ export class Pipeline implements Host {
       settled: false,
     };
     this.#ledger.put(record);
+    await this.#ledger.flush();
     return this.#settle(envelope, ctx, record, {
       status: 'failed',
       stage: record.stage,

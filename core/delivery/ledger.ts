@@ -59,6 +59,8 @@ export class Ledger {
   readonly #onCorruption: LedgerOptions['onCorruption'];
   readonly #upsert: ReturnType<DatabaseSync['prepare']>;
   readonly #get: ReturnType<DatabaseSync['prepare']>;
+  /** Waiters on the open transaction, which commits at the next turn of the event loop. */
+  #batch: (() => void)[] | undefined;
 
   constructor(path: string, options: LedgerOptions = {}) {
     this.path = path;
@@ -92,9 +94,34 @@ export class Ledger {
     return row === undefined ? undefined : this.#verified(row);
   }
 
+  /**
+   * Writes a record. Writes made in the same turn of the event loop share one transaction
+   * (group commit), committed at the next turn; `flush()` resolves once it is.
+   */
   put(record: LedgerRecord): void {
     const values = toValues(record);
+    if (this.#batch === undefined) {
+      this.#db.exec('BEGIN');
+      this.#batch = [];
+      setImmediate(() => this.commit());
+    }
     this.#upsert.run(...values, checksumOf(values));
+  }
+
+  /** Resolves once every write made so far is committed. */
+  flush(): Promise<void> {
+    const batch = this.#batch;
+    if (batch === undefined) return Promise.resolve();
+    return new Promise((resolve) => batch.push(resolve));
+  }
+
+  /** Commits the open transaction now. */
+  commit(): void {
+    const batch = this.#batch;
+    if (batch === undefined) return;
+    this.#batch = undefined;
+    if (this.#db.isOpen) this.#db.exec('COMMIT');
+    for (const resolve of batch) resolve();
   }
 
   /** Records matching a file name, an intent id or its prefix; newest first. */
@@ -111,6 +138,7 @@ export class Ledger {
    * longer known here, and the idempotent sink recognises it instead.
    */
   prune(before: number): number {
+    this.commit();
     const result = this.#db
       .prepare(`DELETE FROM intents WHERE settled = 1 AND status IN ('succeeded', 'failed', 'duplicate') AND updated_at < ?`)
       .run(before);
@@ -119,6 +147,7 @@ export class Ledger {
 
   /** A consistent copy of the ledger at `path`, taken while writers go on (VACUUM INTO). */
   snapshot(path: string): void {
+    this.commit();
     this.#db.prepare('VACUUM INTO ?').run(path);
   }
 
@@ -131,6 +160,7 @@ export class Ledger {
   }
 
   close(): void {
+    this.commit();
     if (this.#db.isOpen) this.#db.close();
   }
 

@@ -8,6 +8,11 @@ export interface ParseLimits {
 }
 
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+/**
+ * Texts that need the reviver: a forbidden key (plain or escaped) or anything NFC could change
+ * (non-ASCII, or an escape that makes it). Pure-ASCII intents without those words skip it.
+ */
+const NEEDS_REVIVER = /[^ -~\t\n\r]|\\u|__proto__|constructor|prototype/;
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
 /**
@@ -44,7 +49,7 @@ export function parseIntentJson(text: string, limits: ParseLimits = { maxDepth: 
     // JSON.parse already refuses trailing data ("Unexpected non-whitespace character").
     // Strings and keys are NFC-normalised here, before identity and validation: two spellings
     // of one text are one intent, and the schema's limits hold for what is submitted.
-    value = JSON.parse(text, (key, v: unknown) => {
+    value = !NEEDS_REVIVER.test(text) ? JSON.parse(text) : JSON.parse(text, (key, v: unknown) => {
       if (FORBIDDEN_KEYS.has(key) || FORBIDDEN_KEYS.has(key.normalize('NFC'))) throw new ForbiddenKey(key);
       if (typeof v === 'string') return v.normalize('NFC');
       if (v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).some((k) => k !== k.normalize('NFC'))) {

@@ -3,7 +3,7 @@
 // written to a temporary name and renamed into place, as git itself does, so a killed process
 // never leaves a truncated object that a later commit of the same content would reuse.
 import { createHash } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 
@@ -19,16 +19,23 @@ export function objectId(type: ObjectType, content: Uint8Array): string {
   return createHash('sha1').update(`${type} ${content.length}\0`).update(content).digest('hex');
 }
 
+/** Fan-out directories known to exist (objects/xx), so each is created at most once. */
+const knownDirs = new Set<string>();
+
+// Synchronous on purpose: a loose object is a few hundred bytes, and each async call is a hop
+// through the libuv thread pool, which costs far more than the write itself on a busy machine.
 export async function writeObject(gitDir: string, type: ObjectType, content: Uint8Array): Promise<string> {
   const oid = objectId(type, content);
   const dir = join(gitDir, 'objects', oid.slice(0, 2));
   const path = join(dir, oid.slice(2));
-  const exists = await fs.access(path).then(() => true, () => false);
-  if (exists) return oid;
-  await fs.mkdir(dir, { recursive: true });
+  if (existsSync(path)) return oid;
+  if (!knownDirs.has(dir)) {
+    mkdirSync(dir, { recursive: true });
+    knownDirs.add(dir);
+  }
   const temporary = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
-  await fs.writeFile(temporary, deflateSync(Buffer.concat([Buffer.from(`${type} ${content.length}\0`), content]), { level: 1 }));
-  await fs.rename(temporary, path);
+  writeFileSync(temporary, deflateSync(Buffer.concat([Buffer.from(`${type} ${content.length}\0`), content]), { level: 1 }));
+  renameSync(temporary, path);
   return oid;
 }
 

@@ -14,6 +14,9 @@ export class Repo {
   readonly branch: string;
   readonly #cache = {};
   readonly #trees = new Map<string, TreeEntry[]>();
+  /** What this process wrote or read: commit → its tree, blob → its text (bounded like #trees). */
+  readonly #commitTrees = new Map<string, string>();
+  readonly #blobs = new Map<string, string>();
 
   constructor(dir: string, branch: string) {
     this.dir = dir;
@@ -47,14 +50,21 @@ export class Repo {
     if (cached) return cached;
     const { tree } = await git.readTree({ fs: nodeFs, gitdir: this.gitDir, oid, cache: this.#cache });
     const entries = tree.map((e) => ({ mode: e.mode as TreeEntry['mode'], path: e.path, oid: e.oid }));
-    if (this.#trees.size > 10_000) this.#trees.clear();
-    this.#trees.set(oid, entries);
+    this.#remember(this.#trees, oid, entries);
     return entries;
+  }
+
+  #remember<V>(map: Map<string, V>, key: string, value: V): void {
+    if (map.size > 10_000) map.clear();
+    map.set(key, value);
   }
 
   async #treeOfCommit(commit: string | undefined): Promise<string | undefined> {
     if (commit === undefined) return undefined;
+    const known = this.#commitTrees.get(commit);
+    if (known !== undefined) return known;
     const { commit: parsed } = await git.readCommit({ fs: nodeFs, gitdir: this.gitDir, oid: commit, cache: this.#cache });
+    this.#remember(this.#commitTrees, commit, parsed.tree);
     return parsed.tree;
   }
 
@@ -69,8 +79,13 @@ export class Repo {
     const files: Record<string, string> = {};
     for (const entry of await this.#tree(tree)) {
       if (entry.mode !== '100644' && entry.mode !== '100755') continue;
-      const { blob } = await git.readBlob({ fs: nodeFs, gitdir: this.gitDir, oid: entry.oid, cache: this.#cache });
-      files[entry.path] = Buffer.from(blob).toString('utf8');
+      let text = this.#blobs.get(entry.oid);
+      if (text === undefined) {
+        const { blob } = await git.readBlob({ fs: nodeFs, gitdir: this.gitDir, oid: entry.oid, cache: this.#cache });
+        text = Buffer.from(blob).toString('utf8');
+        this.#remember(this.#blobs, entry.oid, text);
+      }
+      files[entry.path] = text;
     }
     return files;
   }
@@ -83,9 +98,12 @@ export class Repo {
   async commit(parent: string | undefined, path: string[], files: Record<string, string>, author: Signature, message: string): Promise<string> {
     const leaf: TreeEntry[] = [];
     for (const [name, content] of Object.entries(files)) {
-      leaf.push({ mode: '100644', path: name, oid: await writeObject(this.gitDir, 'blob', Buffer.from(content)) });
+      const blob = await writeObject(this.gitDir, 'blob', Buffer.from(content));
+      this.#remember(this.#blobs, blob, content);
+      leaf.push({ mode: '100644', path: name, oid: blob });
     }
     let oid = await writeObject(this.gitDir, 'tree', encodeTree(leaf));
+    this.#remember(this.#trees, oid, leaf);
     // Rebuild each tree from the package directory up to the root.
     const trees: (string | undefined)[] = [await this.#treeOfCommit(parent)];
     for (const part of path.slice(0, -1)) {
@@ -94,9 +112,12 @@ export class Repo {
     }
     for (let depth = path.length - 1; depth >= 0; depth -= 1) {
       const siblings = (await this.#tree(trees[depth])).filter((e) => e.path !== path[depth]);
-      oid = await writeObject(this.gitDir, 'tree', encodeTree([...siblings, { mode: '040000', path: path[depth]!, oid }]));
+      const entries: TreeEntry[] = [...siblings, { mode: '040000', path: path[depth]!, oid }];
+      oid = await writeObject(this.gitDir, 'tree', encodeTree(entries));
+      this.#remember(this.#trees, oid, entries);
     }
     const commit = await writeObject(this.gitDir, 'commit', encodeCommit(oid, parent === undefined ? [] : [parent], author, message));
+    this.#remember(this.#commitTrees, commit, oid);
     await fs.mkdir(dirname(this.headRef), { recursive: true });
     // The temporary file stays outside refs/, so a leftover is never mistaken for a branch.
     const temporary = join(this.gitDir, `conductor-head.tmp-${process.pid}`);
