@@ -1,0 +1,270 @@
+// (b) Files → the Porch simulator (no added latency), approve on: every intent becomes a
+// Published PackageRevision through the full flow (list, create, read resources, write them,
+// read, propose, approve — 7 requests). Conductor runs as the real CLI (`conductor once`); the
+// simulator runs in a process of its own. The bare loop makes the same requests with undici at
+// the same concurrency (same per-target ordering), with the ledger rows and audit line of
+// bare.ts; the naive peer does them one file at a time with fetch.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { promises as fs, mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { Pool } from 'undici';
+import { INTENT_ID_ANNOTATION, applyIntentToPackage, type Intent } from '../../core/index.ts';
+import { BareAudit, BareLedger, intentValidator, parseAndValidate, pool } from '../lib/bare.ts';
+import { inChild } from '../lib/child.ts';
+import { auditTimes, runCli, steadyRate } from '../lib/cli.ts';
+import { benchConfig, REPO_ROOT, scratch, writeConfig } from '../lib/config.ts';
+import { writeBacklog } from '../lib/intents.ts';
+import { PORCH_NAMESPACE, PORCH_REPOSITORY } from '../lib/porch-sim-server.ts';
+import { figure, type ScenarioResult } from '../lib/report.ts';
+import type { BenchContext } from '../lib/context.ts';
+
+const SIM_SERVER = fileURLToPath(new URL('../lib/porch-sim-server.ts', import.meta.url));
+const CONCURRENCY = 16;
+const API = `/apis/porch.kpt.dev/v1alpha1/namespaces/${PORCH_NAMESPACE}`;
+
+interface Sim {
+  url: string;
+  /** Stops it; resolves with what it holds. */
+  stop(): Promise<{ published: number; requests: number }>;
+}
+
+async function startSim(): Promise<Sim> {
+  const child: ChildProcess = spawn(process.execPath, [SIM_SERVER], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout! });
+  const iterator = lines[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  if (first.done) throw new Error('the Porch simulator exited before it started');
+  const { url } = JSON.parse(first.value) as { url: string };
+  return {
+    url,
+    async stop() {
+      child.kill('SIGTERM');
+      const last = await iterator.next();
+      lines.close();
+      return last.done ? { published: Number.NaN, requests: Number.NaN } : (JSON.parse(last.value) as { published: number; requests: number });
+    },
+  };
+}
+
+interface PorchMeasured {
+  count: number;
+  published: number;
+  requests: number;
+  wallMs: number;
+  steadyRate: number;
+}
+
+export async function measureConductor(count: number, usageDir: string): Promise<PorchMeasured> {
+  const dir = scratch('porch');
+  const sim = await startSim();
+  try {
+    writeBacklog(join(dir.dir, 'handoff'), count, 'porch');
+    const config = writeConfig(
+      dir.dir,
+      benchConfig({
+        dataDir: dir.dir,
+        concurrency: CONCURRENCY,
+        sink: { 'porch-sink': { server: sim.url, namespace: PORCH_NAMESPACE, repository: PORCH_REPOSITORY, approve: true, concurrency: CONCURRENCY } },
+      }),
+    );
+    const run = await runCli(['once', '--config', config], { label: 'b-conductor', usageDir });
+    if (run.code !== 0) throw new Error(`conductor once exited ${String(run.code)}: ${run.stderr.slice(-1500)}`);
+    const held = await sim.stop();
+    return { count, ...held, wallMs: run.wallMs, steadyRate: steadyRate(auditTimes(dir.dir)) };
+  } catch (error) {
+    await sim.stop().catch(() => undefined);
+    throw error;
+  } finally {
+    dir.remove();
+  }
+}
+
+interface Revision {
+  metadata: { name: string; namespace?: string; annotations?: Record<string, string>; resourceVersion?: string };
+  spec: { packageName?: string; repository?: string; workspaceName?: string; lifecycle?: string; revision?: number; resources?: Record<string, string>; [key: string]: unknown };
+  [key: string]: unknown;
+}
+
+/** The Porch flow for one intent, with no resume logic (the bare loop assumes a clean server). */
+export async function porchFlow(call: (method: string, path: string, body?: unknown) => Promise<unknown>, intent: Intent, id: string): Promise<string> {
+  const packageName = intent.target;
+  const workspace = `intent-${id}`;
+  const selector = encodeURIComponent(`spec.repository=${PORCH_REPOSITORY},spec.packageName=${packageName}`);
+  const list = (await call('GET', `${API}/packagerevisions?fieldSelector=${selector}`)) as { items?: Revision[] | null };
+  let latest: Revision | undefined;
+  for (const r of list.items ?? []) {
+    if (r.spec.lifecycle === 'Published' && (r.spec.revision ?? 0) > 0 && (latest === undefined || (r.spec.revision ?? 0) > (latest.spec.revision ?? 0))) latest = r;
+  }
+  const task =
+    latest === undefined
+      ? { type: 'init', init: { description: `${intent.target} in ${intent.namespace}`, keywords: ['conductor'] } }
+      : { type: 'edit', edit: { sourceRef: { name: latest.metadata.name } } };
+  const created = (await call('POST', `${API}/packagerevisions`, {
+    apiVersion: 'porch.kpt.dev/v1alpha1',
+    kind: 'PackageRevision',
+    metadata: { namespace: PORCH_NAMESPACE, annotations: { [INTENT_ID_ANNOTATION]: id } },
+    spec: { packageName, repository: PORCH_REPOSITORY, workspaceName: workspace, lifecycle: 'Draft', tasks: [task] },
+  })) as Revision;
+  const name = created.metadata.name;
+  const resources = (await call('GET', `${API}/packagerevisionresources/${name}`)) as Revision;
+  const { files } = applyIntentToPackage(resources.spec.resources ?? {}, intent, id);
+  await call('PUT', `${API}/packagerevisionresources/${name}`, { ...resources, spec: { ...resources.spec, resources: files } });
+  const fresh = (await call('GET', `${API}/packagerevisions/${name}`)) as Revision;
+  const proposed = (await call('PUT', `${API}/packagerevisions/${name}`, { ...fresh, spec: { ...fresh.spec, lifecycle: 'Proposed' } })) as Revision;
+  await call('PUT', `${API}/packagerevisions/${name}/approval`, { ...proposed, spec: { ...proposed.spec, lifecycle: 'Published' } });
+  return name;
+}
+
+/** Runs work for one key at a time (the same per-target ordering the pipeline keeps). */
+function keyedSerial(): <T>(key: string, work: () => Promise<T>) => Promise<T> {
+  const tails = new Map<string, Promise<unknown>>();
+  return (key, work) => {
+    const run = (tails.get(key) ?? Promise.resolve()).then(work, work);
+    const tail = run.catch(() => undefined);
+    tails.set(key, tail);
+    void tail.then(() => tails.get(key) === tail && tails.delete(key));
+    return run;
+  };
+}
+
+async function drainBare(handoff: string, processed: string, dir: string, concurrency: number, call: (method: string, path: string, body?: unknown) => Promise<unknown>): Promise<number> {
+  const validate = intentValidator();
+  const ledger = new BareLedger(join(dir, 'ledger.sqlite'));
+  const audit = new BareAudit(join(dir, 'audit.log'));
+  const serial = keyedSerial();
+  const started = performance.now();
+  const names = readdirSync(handoff).filter((n) => n.startsWith('intent-') && n.endsWith('.json'));
+  await pool(names, concurrency, async (name) => {
+    const bytes = await fs.readFile(join(handoff, name));
+    const { intent, id } = parseAndValidate(validate, name, bytes);
+    ledger.put(id, name, 'submitting');
+    const revision = await serial(String(intent['target']), () => porchFlow(call, intent as unknown as Intent, id));
+    ledger.put(id, name, 'succeeded', revision);
+    audit.write({ intentId: id, file: name, outcome: 'succeeded', receipt: revision });
+    await fs.rename(join(handoff, name), join(processed, name));
+  });
+  const wallMs = performance.now() - started;
+  ledger.close();
+  audit.close();
+  return wallMs;
+}
+
+async function measureWith(count: number, label: string, concurrency: number, makeCall: (url: string) => { call: (method: string, path: string, body?: unknown) => Promise<unknown>; close(): Promise<void> }): Promise<PorchMeasured> {
+  const dir = scratch(label);
+  const sim = await startSim();
+  try {
+    const handoff = join(dir.dir, 'handoff');
+    const processed = join(dir.dir, 'processed');
+    writeBacklog(handoff, count, 'porch');
+    mkdirSync(processed, { recursive: true });
+    const client = makeCall(sim.url);
+    const wallMs = await drainBare(handoff, processed, dir.dir, concurrency, client.call);
+    await client.close();
+    const held = await sim.stop();
+    return { count, ...held, wallMs, steadyRate: (count / wallMs) * 1000 };
+  } catch (error) {
+    await sim.stop().catch(() => undefined);
+    throw error;
+  } finally {
+    dir.remove();
+  }
+}
+
+/** The bare loop: undici Pool with as many connections as the sink uses. */
+export function measureBare(count: number): Promise<PorchMeasured> {
+  return measureWith(count, 'porch-bare', CONCURRENCY, (url) => {
+    const client = new Pool(url, { connections: CONCURRENCY });
+    return {
+      async call(method, path, body) {
+        const response = await client.request({
+          method: method as 'GET',
+          path,
+          headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        });
+        const text = await response.body.text();
+        if (response.statusCode >= 300) throw new Error(`${method} ${path}: ${response.statusCode} ${text.slice(0, 300)}`);
+        return JSON.parse(text) as unknown;
+      },
+      close: () => client.close(),
+    };
+  });
+}
+
+/** The naive peer: one file at a time, global fetch. */
+export function measureNaive(count: number): Promise<PorchMeasured> {
+  return measureWith(count, 'porch-naive', 1, (url) => ({
+    async call(method, path, body) {
+      const response = await fetch(`${url}${path}`, {
+        method,
+        headers: { 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      const text = await response.text();
+      if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text.slice(0, 300)}`);
+      return JSON.parse(text) as unknown;
+    },
+    close: async () => undefined,
+  }));
+}
+
+/** Whether the porch sink loads at all (it is being written elsewhere): the reason when not. */
+async function unavailable(): Promise<string | undefined> {
+  try {
+    const module = (await import('../../plugins/porch-sink/index.ts')) as { default?: { name?: string } };
+    if (module.default?.name !== 'porch-sink') return 'plugins/porch-sink does not export the porch-sink plugin';
+    await import('../../test/support/porch-sim/index.ts');
+    return undefined;
+  } catch (error) {
+    return (error as Error).message.split('\n')[0];
+  }
+}
+
+export async function run(ctx: BenchContext): Promise<ScenarioResult> {
+  const count = ctx.quick ? 100 : 500;
+  const title = 'files → Porch simulator, full flow with approval (real CLI, `conductor once`)';
+  const reason = await unavailable();
+  if (reason !== undefined) {
+    return { id: 'b', title, status: `not available: ${reason}`, setup: {}, figures: [], notes: [] };
+  }
+  const usage = scratch('porch-usage');
+  const conductor: PorchMeasured[] = [];
+  const bare: PorchMeasured[] = [];
+  const naive: PorchMeasured[] = [];
+  const naiveCount = Math.round(count / 5);
+  try {
+    for (let i = 0; i < ctx.runs; i += 1) {
+      ctx.log(`(b) run ${i + 1}/${ctx.runs}`);
+      const steps = [
+        async () => conductor.push(await measureConductor(count, usage.dir)),
+        async () => bare.push(await inChild<PorchMeasured>(import.meta.url, 'measureBare', count, 'b-bare')),
+        async () => naive.push(await inChild<PorchMeasured>(import.meta.url, 'measureNaive', naiveCount, 'b-naive')),
+      ];
+      for (const step of i % 2 === 0 ? steps : [...steps].reverse()) await step();
+    }
+  } catch (error) {
+    return { id: 'b', title, status: `failed: ${(error as Error).message.slice(0, 300)}`, setup: { intents: count }, figures: [], notes: [] };
+  } finally {
+    usage.remove();
+  }
+  const short = conductor.filter((m) => m.published !== m.count).length;
+  return {
+    id: 'b',
+    title,
+    status: 'ok',
+    setup: { intents: count, naiveIntents: naiveCount, concurrency: CONCURRENCY, sinkConcurrency: CONCURRENCY, approve: true, runs: ctx.runs, requestsPerIntent: 7 },
+    figures: [
+      figure('throughput', 'conductor throughput (first → last settle)', 'intents/s', conductor.map((m) => m.steadyRate), { op: '>=', value: 500 }),
+      figure('bareThroughput', 'bare loop throughput (undici, same requests)', 'intents/s', bare.map((m) => m.steadyRate)),
+      figure('ratio', 'conductor/bare time per intent', '×', conductor.map((m, i) => bare[i]!.steadyRate / m.steadyRate), { op: '<=', value: 1.25 }),
+      figure('naiveThroughput', 'naive peer (one at a time, fetch)', 'intents/s', naive.map((m) => m.steadyRate)),
+      figure('requestsPerIntent', 'requests per intent (conductor)', '', conductor.map((m) => m.requests / m.count)),
+    ],
+    notes: [
+      ...(short > 0 ? [`${short} conductor run(s) published fewer revisions than intents`] : []),
+      `published per run: conductor ${conductor.map((m) => m.published).join(', ')}; bare ${bare.map((m) => m.published).join(', ')}`,
+    ],
+  };
+}
