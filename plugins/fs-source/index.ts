@@ -58,8 +58,10 @@ export default definePlugin<Options>({
     const idle = new Promise<void>((resolve) => (idleResolve = resolve));
 
     const report = () => host.setBacklog(context.id, queue.size);
+    /** False until the first listing of handoff/ has been queued (`once` is not idle before). */
+    let listed = false;
     const checkIdle = () => {
-      if (context.mode === 'once' && queue.size === 0 && active.size === 0) idleResolve?.();
+      if (context.mode === 'once' && listed && queue.size === 0 && active.size === 0) idleResolve?.();
     };
     const offer = (name: string) => {
       if (stopped || !matches.test(name)) return;
@@ -282,8 +284,15 @@ export default definePlugin<Options>({
           });
           await new Promise<void>((resolve) => watcher!.once('ready', () => resolve()));
         }
-        await scanBacklog();
+        // The backlog is listed in the background: with 100,000 files waiting, listing them takes
+        // longer than a plugin may take to start, and the pump can begin with the first ones.
         pumping = pump();
+        void scanBacklog()
+          .catch((error: unknown) => log.error({ err: error }, 'listing handoff/ failed; the next rescan tries again'))
+          .finally(() => {
+            listed = true;
+            checkIdle();
+          });
         if (context.mode === 'run' && options.rescanMs > 0) {
           const rescan = setInterval(() => {
             scanBacklog().catch((error: unknown) => log.warn({ err: error }, 'rescan of handoff/ failed'));
