@@ -3,19 +3,11 @@
 // after some traffic — and the contract list the other gitops checks use agrees with it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
+import { freePort } from '../support/ports.ts';
 import { startCli } from '../support/cli.ts';
 import { dropIntent, fastConfig, makeDataDir, scaling, writeJsonConfig } from '../support/data-dir.ts';
 import { waitFor } from '../support/wait.ts';
 import { EXPORTED_METRIC_NAMES, SYNTHETIC_METRIC_NAMES, metricNamesUsedByBundle } from './support/metrics.ts';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** Series names a scrape offers: each family, and a histogram's _bucket/_sum/_count series. */
 function scrapedNames(text: string): Set<string> {

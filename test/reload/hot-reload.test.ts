@@ -4,7 +4,7 @@
 // reload metric shows one success and one failure.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
+import { freePort } from '../support/ports.ts';
 import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startCli } from '../support/cli.ts';
@@ -13,14 +13,6 @@ import { gitLog } from '../support/git.ts';
 import { waitFor } from '../support/wait.ts';
 
 const INTENTS = Number(process.env['RELOAD_INTENTS'] ?? 1_000);
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** Replaces the config the way a careful editor (or a ConfigMap update) does: write, then rename. */
 function writeConfig(path: string, config: unknown): void {
