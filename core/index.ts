@@ -60,4 +60,4 @@ export type { Logger, LogLevel } from './log.ts';
 export { redactConfig, REDACTED } from './config/redact.ts';
 export { CONDUCTOR_VERSION } from './version.ts';
 export { RETRY_POLICY_SCHEMA } from './config/schema.ts';
-export { listenHttp, closeHttp } from './http/listen.ts';
+export { listenHttp, closeHttp, HttpEndpoint } from './http/listen.ts';

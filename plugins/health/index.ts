@@ -1,8 +1,8 @@
 // Health probes on :8080 (DESIGN §5): /healthz (liveness: the process and its event loop, never
 // the sink, so a dead Porch does not get the pod restarted in a loop), /ready (every plugin's
 // status, 503 with a JSON body naming what is not ready) and /startup (200 once started).
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { closeHttp, definePlugin, listenHttp } from '../../core/index.ts';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HttpEndpoint, definePlugin } from '../../core/index.ts';
 import { EventLoopWatch } from './event-loop.ts';
 
 import { livenessAnswer, readinessAnswer, startupAnswer, type ProbeAnswer } from './reports.ts';
@@ -51,8 +51,6 @@ export default definePlugin<Options>({
   create(context, options) {
     const { host } = context;
     const eventLoop = new EventLoopWatch(options.eventLoopSampleMs);
-    let server: Server | undefined;
-    let boundPort: number | undefined;
 
     const probes: Record<string, () => ProbeAnswer> = {
       [options.livenessPath]: () => livenessAnswer(eventLoop.delayMs, options.maxEventLoopDelayMs),
@@ -82,22 +80,20 @@ export default definePlugin<Options>({
         .end(request.method === 'HEAD' ? undefined : `${JSON.stringify(answer.body)}\n`);
     };
 
+    const endpoint = new HttpEndpoint(serve, { port: options.port, host: options.host, plugin: context.id });
+
     return {
       async start() {
-        server = createServer(serve);
-        boundPort = await listenHttp(server, options.port, options.host, context.id);
+        const boundPort = await endpoint.open();
         eventLoop.start();
         context.log.info({ port: boundPort, host: options.host }, `health probes served on port ${boundPort}`);
       },
       async stop() {
         eventLoop.stop();
-        const closing = server;
-        server = undefined;
-        boundPort = undefined;
-        if (closing !== undefined) await closeHttp(closing);
+        await endpoint.close();
       },
       status: () =>
-        boundPort === undefined ? { ready: false, message: 'the health port is not open' } : { ready: true, details: { port: boundPort } },
+        endpoint.port === undefined ? { ready: false, message: 'the health port is not open' } : { ready: true, details: { port: endpoint.port } },
     };
   },
 });

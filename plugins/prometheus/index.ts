@@ -2,9 +2,9 @@
 // and per-plugin durations, sink retries and circuit state, ledger size and the process metrics
 // of prom-client, all in a registry of this instance's own (two pipelines in one process, as in
 // tests, do not share series).
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { closeHttp, definePlugin, listenHttp } from '../../core/index.ts';
+import { HttpEndpoint, definePlugin } from '../../core/index.ts';
 
 import { registerConductorMetrics } from './metrics.ts';
 
@@ -36,8 +36,6 @@ export default definePlugin<Options>({
     const registry = new Registry();
     registerConductorMetrics(registry, { host: context.host, pluginIds: Object.keys(context.config.plugins) }, context.id);
     let defaultsCollected = false;
-    let server: Server | undefined;
-    let boundPort: number | undefined;
 
     const serve = (request: IncomingMessage, response: ServerResponse) => {
       const { pathname } = new URL(request.url ?? '/', 'http://localhost');
@@ -58,24 +56,22 @@ export default definePlugin<Options>({
       );
     };
 
+    const endpoint = new HttpEndpoint(serve, { port: options.port, host: options.host, plugin: context.id });
+
     return {
       async start() {
         if (options.defaultMetrics && !defaultsCollected) {
           collectDefaultMetrics({ register: registry });
           defaultsCollected = true;
         }
-        server = createServer(serve);
-        boundPort = await listenHttp(server, options.port, options.host, context.id);
+        const boundPort = await endpoint.open();
         context.log.info({ port: boundPort, host: options.host, path: options.path }, `metrics served on port ${boundPort}`);
       },
       async stop() {
-        const closing = server;
-        server = undefined;
-        boundPort = undefined;
-        if (closing !== undefined) await closeHttp(closing);
+        await endpoint.close();
       },
       status: () =>
-        boundPort === undefined ? { ready: false, message: 'the metrics port is not open' } : { ready: true, details: { port: boundPort } },
+        endpoint.port === undefined ? { ready: false, message: 'the metrics port is not open' } : { ready: true, details: { port: endpoint.port } },
     };
   },
 });
