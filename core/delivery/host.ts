@@ -207,11 +207,11 @@ export class Pipeline implements Host {
    * what `conductor validate FILE` and config tests use.
    */
   async check(envelope: Envelope): Promise<{ intentId: string; intent?: Intent; error?: ConductorError }> {
-    let ctx = this.#context(envelope, envelope.intentId ?? rawIdOf(envelope.file, envelope.bytes));
+    const ctx = this.#context(envelope, envelope.intentId ?? rawIdOf(envelope.file, envelope.bytes));
     try {
       if (envelope.refusal !== undefined) throw envelope.refusal;
       const raw = this.#parse(envelope);
-      ctx = this.#context(envelope, envelope.intentId ?? intentIdOf(envelope.file, raw));
+      this.#identify(ctx, envelope.intentId ?? intentIdOf(envelope.file, raw));
       const intent = await this.#validateAndSanitize(raw as unknown as Intent, ctx);
       return { intentId: ctx.intentId, intent };
     } catch (error) {
@@ -221,14 +221,14 @@ export class Pipeline implements Host {
 
   async #process(envelope: Envelope): Promise<Outcome | undefined> {
     const startedAt = new Date();
-    let ctx = this.#context(envelope, envelope.intentId ?? rawIdOf(envelope.file, envelope.bytes));
+    const ctx = this.#context(envelope, envelope.intentId ?? rawIdOf(envelope.file, envelope.bytes));
     this.events.received.call(envelope, ctx);
     let prior: LedgerRecord | undefined;
     try {
       if (envelope.refusal !== undefined) throw envelope.refusal;
       const raw = this.#parse(envelope);
       // The real id is known once parsed; observers keep the context they saw at `received`.
-      ctx = Object.assign(ctx, this.#identity(envelope, envelope.intentId ?? intentIdOf(envelope.file, raw)));
+      this.#identify(ctx, envelope.intentId ?? intentIdOf(envelope.file, raw));
       const intent = await this.#validateAndSanitize(raw as unknown as Intent, ctx);
       const hash = contentHash(intent);
       return await this.#ids.run(ctx.intentId, async () => {
@@ -435,8 +435,13 @@ export class Pipeline implements Host {
     }
   }
 
-  #identity(envelope: Envelope, intentId: string): Pick<StageContext, 'intentId' | 'log'> {
-    return { intentId, log: this.#log.child({ intentId, file: envelope.file }) };
+  /**
+   * The intent's real id, once parsed: the context's logger gains it as a binding (one child
+   * logger per intent, made in #context, whose bindings until now name only the file).
+   */
+  #identify(ctx: StageContext, intentId: string): void {
+    ctx.intentId = intentId;
+    ctx.log.setBindings({ intentId });
   }
 
   #context(envelope: Envelope, intentId: string): StageContext {
@@ -448,7 +453,7 @@ export class Pipeline implements Host {
       attempt: 0,
       resumed: false,
       signal: this.#abort.signal,
-      log: this.#log.child({ intentId, file: envelope.file }),
+      log: this.#log.child({ file: envelope.file }),
       trace: {},
     };
   }
