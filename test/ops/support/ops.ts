@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ledger } from '../../../core/delivery/ledger.ts';
-import { scaling } from '../../support/data-dir.ts';
+import { fastConfig, scaling } from '../../support/data-dir.ts';
 
 export const TRAILER_FORMAT = '--format=%(trailers:key=Conductor-Intent-Id,valueonly)';
 
@@ -58,15 +58,6 @@ export function ledgerRecords(stateDir: string, ids: Iterable<string>): Map<stri
 
 /** A config file outside the data directory (the data directory is passed with --data-dir). */
 export function opsConfig(plugins: Record<string, Record<string, unknown>> = {}): Record<string, unknown> {
-  return {
-    logLevel: 'info',
-    plugins: {
-      'fs-source': { debounceMs: 0 },
-      'schema-validate': {},
-      sanitize: {},
-      'git-sink': {},
-      'audit-log': {},
-      ...plugins,
-    },
-  };
+  const { dataDir: _unused, ...config } = fastConfig('', plugins);
+  return { ...config, logLevel: 'info' };
 }
