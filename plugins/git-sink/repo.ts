@@ -2,7 +2,7 @@
 // packed objects), build the next commit from the previous tree with one package directory
 // replaced, and move the branch atomically. No index or working-tree scan is involved, which is
 // what makes a commit per intent cheap.
-import { promises as fs, existsSync } from 'node:fs';
+import { promises as fs, existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import * as nodeFs from 'node:fs';
 import { dirname, join } from 'node:path';
 import git from 'isomorphic-git';
@@ -91,38 +91,66 @@ export class Repo {
   }
 
   /**
-   * Writes a commit whose tree is the parent's with the directory at `path` replaced by
-   * `files`, and moves the branch to it (write to a temporary file, then rename: a killed
-   * process leaves the old or the new value, never a torn one). Returns the new commit id.
+   * Writes a commit whose tree is the parent's with each directory named in `changes` (e.g.
+   * ["ns", "target"]) replaced by its files, and moves the branch to it (write to a temporary
+   * file, then rename: a killed process leaves the old or the new value, never a torn one).
+   * Only the trees on the changed paths are rewritten. Returns the new commit id.
    */
-  async commit(parent: string | undefined, path: string[], files: Record<string, string>, author: Signature, message: string): Promise<string> {
-    const leaf: TreeEntry[] = [];
-    for (const [name, content] of Object.entries(files)) {
-      const blob = await writeObject(this.gitDir, 'blob', Buffer.from(content));
-      this.#remember(this.#blobs, blob, content);
-      leaf.push({ mode: '100644', path: name, oid: blob });
+  async commit(parent: string | undefined, changes: readonly PackageChange[], author: Signature, message: string): Promise<string> {
+    const root: ChangeNode = { children: new Map() };
+    for (const change of changes) {
+      let node = root;
+      for (const part of change.path) {
+        let child = node.children.get(part);
+        if (child === undefined) node.children.set(part, (child = { children: new Map() }));
+        node = child;
+      }
+      node.files = change.files;
     }
-    let oid = await writeObject(this.gitDir, 'tree', encodeTree(leaf));
-    this.#remember(this.#trees, oid, leaf);
-    // Rebuild each tree from the package directory up to the root.
-    const trees: (string | undefined)[] = [await this.#treeOfCommit(parent)];
-    for (const part of path.slice(0, -1)) {
-      const entry = (await this.#tree(trees.at(-1))).find((e) => e.path === part && e.mode === '040000');
-      trees.push(entry?.oid);
-    }
-    for (let depth = path.length - 1; depth >= 0; depth -= 1) {
-      const siblings = (await this.#tree(trees[depth])).filter((e) => e.path !== path[depth]);
-      const entries: TreeEntry[] = [...siblings, { mode: '040000', path: path[depth]!, oid }];
-      oid = await writeObject(this.gitDir, 'tree', encodeTree(entries));
-      this.#remember(this.#trees, oid, entries);
-    }
-    const commit = await writeObject(this.gitDir, 'commit', encodeCommit(oid, parent === undefined ? [] : [parent], author, message));
-    this.#remember(this.#commitTrees, commit, oid);
-    await fs.mkdir(dirname(this.headRef), { recursive: true });
+    const tree = await this.#rewrite(await this.#treeOfCommit(parent), root);
+    const commit = await writeObject(this.gitDir, 'commit', encodeCommit(tree, parent === undefined ? [] : [parent], author, message));
+    this.#remember(this.#commitTrees, commit, tree);
+    // Synchronous, like the object writes (objects.ts): two tiny file operations.
+    mkdirSync(dirname(this.headRef), { recursive: true });
     // The temporary file stays outside refs/, so a leftover is never mistaken for a branch.
     const temporary = join(this.gitDir, `conductor-head.tmp-${process.pid}`);
-    await fs.writeFile(temporary, `${commit}\n`);
-    await fs.rename(temporary, this.headRef);
+    writeFileSync(temporary, `${commit}\n`);
+    renameSync(temporary, this.headRef);
     return commit;
   }
+
+  /** Writes the tree `base` with `node`'s changes applied (depth first) and returns its id. */
+  async #rewrite(base: string | undefined, node: ChangeNode): Promise<string> {
+    let entries: TreeEntry[];
+    if (node.files !== undefined) {
+      // A package directory: its files replace whatever it held.
+      entries = [];
+      for (const [name, content] of Object.entries(node.files)) {
+        const blob = await writeObject(this.gitDir, 'blob', Buffer.from(content));
+        this.#remember(this.#blobs, blob, content);
+        entries.push({ mode: '100644', path: name, oid: blob });
+      }
+    } else {
+      const existing = await this.#tree(base);
+      entries = existing.filter((e) => !node.children.has(e.path));
+      for (const [name, child] of node.children) {
+        const previous = existing.find((e) => e.path === name && e.mode === '040000');
+        entries.push({ mode: '040000', path: name, oid: await this.#rewrite(previous?.oid, child) });
+      }
+    }
+    const oid = await writeObject(this.gitDir, 'tree', encodeTree(entries));
+    this.#remember(this.#trees, oid, entries);
+    return oid;
+  }
+}
+
+/** One package directory's new content, for `Repo.commit`. */
+export interface PackageChange {
+  path: readonly string[];
+  files: Record<string, string>;
+}
+
+interface ChangeNode {
+  children: Map<string, ChangeNode>;
+  files?: Record<string, string>;
 }

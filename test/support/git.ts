@@ -1,7 +1,8 @@
 // Reading the git sink's repository the way a reviewer would: commits and their trailers.
 import { execFileSync } from 'node:child_process';
 
-export function gitLog(repo: string): { hash: string; subject: string; intentId: string }[] {
+/** Commits, newest first; `intentIds` holds every trailer of a grouped commit, `intentId` them joined by commas. */
+export function gitLog(repo: string): { hash: string; subject: string; intentId: string; intentIds: string[] }[] {
   let out: string;
   try {
     out = execFileSync('git', ['-C', repo, 'log', '--format=%H%x09%s%x09%(trailers:key=Conductor-Intent-Id,valueonly,separator=%x2C)'], {
@@ -16,7 +17,8 @@ export function gitLog(repo: string): { hash: string; subject: string; intentId:
     .filter(Boolean)
     .map((line) => {
       const [hash, subject, intentId] = line.split('\t');
-      return { hash: hash!, subject: subject!, intentId: (intentId ?? '').trim() };
+      const ids = (intentId ?? '').trim();
+      return { hash: hash!, subject: subject!, intentId: ids, intentIds: ids === '' ? [] : ids.split(',') };
     });
 }
 
