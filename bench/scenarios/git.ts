@@ -3,6 +3,8 @@
 // and commits with the same object-writing approach (plugins/git-sink/objects.ts: loose objects,
 // tree rebuilt from the package up, branch moved by rename), then moves the file. The naive peer
 // is the shell loop an operator would write: jq, git add, git commit, mv — one file at a time.
+// A last measurement runs the same CLI with grouped commits (maxIntentsPerCommit, DESIGN's
+// option for when one commit per intent is the limit).
 import { execFileSync, spawn } from 'node:child_process';
 import { promises as fs, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -36,12 +38,13 @@ interface GitMeasured {
   cpuMs: number;
 }
 
-export async function measureConductor(args: { count: number; concurrency: number }, usageDir: string): Promise<GitMeasured> {
+export async function measureConductor(args: { count: number; concurrency: number; group?: number }, usageDir: string): Promise<GitMeasured> {
   const dir = scratch('git');
   try {
     writeBacklog(join(dir.dir, 'handoff'), args.count, 'git');
-    const config = writeConfig(dir.dir, benchConfig({ dataDir: dir.dir, concurrency: args.concurrency, sink: { 'git-sink': {} } }));
-    const run = await runCli(['once', '--config', config], { label: 'c-conductor', usageDir });
+    const sink = { 'git-sink': args.group === undefined ? {} : { maxIntentsPerCommit: args.group } };
+    const config = writeConfig(dir.dir, benchConfig({ dataDir: dir.dir, concurrency: args.concurrency, sink }));
+    const run = await runCli(['once', '--config', config], { label: args.group === undefined ? 'c-conductor' : 'c-conductor-grouped', usageDir });
     if (run.code !== 0) throw new Error(`conductor once exited ${String(run.code)}: ${run.stderr.slice(-1500)}`);
     const times = auditTimes(dir.dir);
     return { count: args.count, commits: commitCount(join(dir.dir, 'out')), wallMs: run.wallMs, steadyRate: steadyRate(times), cpuMs: run.cpuMs };
@@ -159,11 +162,13 @@ export async function measureNaive(args: { count: number }): Promise<GitMeasured
 
 export async function run(ctx: BenchContext): Promise<ScenarioResult> {
   const args = { count: ctx.quick ? 100 : 600, concurrency: 4 };
+  const groupedArgs = { count: ctx.quick ? 400 : 3000, concurrency: 32, group: 32 };
   const naiveCount = ctx.quick ? 12 : 50;
   const usage = scratch('git-usage');
   const conductor: GitMeasured[] = [];
   const bare: GitMeasured[] = [];
   const naive: GitMeasured[] = [];
+  const grouped: GitMeasured[] = [];
   try {
     for (let i = 0; i < ctx.runs; i += 1) {
       ctx.log(`(c) run ${i + 1}/${ctx.runs}`);
@@ -171,6 +176,7 @@ export async function run(ctx: BenchContext): Promise<ScenarioResult> {
         async () => conductor.push(await measureConductor(args, usage.dir)),
         async () => bare.push(await inChild<GitMeasured>(import.meta.url, 'measureBare', args, 'c-bare')),
         async () => naive.push(await measureNaive({ count: naiveCount })),
+        async () => grouped.push(await measureConductor(groupedArgs, usage.dir)),
       ];
       for (const step of i % 2 === 0 ? steps : [...steps].reverse()) await step();
     }
@@ -178,11 +184,12 @@ export async function run(ctx: BenchContext): Promise<ScenarioResult> {
     usage.remove();
   }
   const lost = conductor.filter((m) => m.commits !== m.count).length;
+  const missing = grouped.filter((m) => m.commits < 1).length;
   return {
     id: 'c',
     title: 'files → git sink, one commit per intent (real CLI, `conductor once`)',
     status: 'ok',
-    setup: { intents: args.count, concurrency: args.concurrency, naiveIntents: naiveCount, runs: ctx.runs, debounceMs: 0 },
+    setup: { intents: args.count, concurrency: args.concurrency, naiveIntents: naiveCount, groupedIntents: groupedArgs.count, runs: ctx.runs, debounceMs: 0 },
     figures: [
       figure('throughput', 'conductor throughput (first→last commit)', 'intents/s', conductor.map((m) => m.steadyRate), { op: '>=', value: 200 }),
       figure('throughputWithStartup', 'conductor throughput incl. start and exit', 'intents/s', conductor.map((m) => (m.count / m.wallMs) * 1000)),
@@ -191,9 +198,12 @@ export async function run(ctx: BenchContext): Promise<ScenarioResult> {
       figure('naiveThroughput', 'naive peer (shell: jq + git add/commit)', 'intents/s', naive.map((m) => m.steadyRate)),
       figure('cpuPerIntent', 'conductor CPU per intent (whole process)', 'ms', conductor.map((m) => m.cpuMs / m.count)),
       figure('bareCpuPerIntent', 'bare CPU per intent', 'ms', bare.map((m) => m.cpuMs / m.count)),
+      figure('groupedThroughput', `grouped commits (maxIntentsPerCommit ${groupedArgs.group}, concurrency ${groupedArgs.concurrency})`, 'intents/s', grouped.map((m) => m.steadyRate)),
+      figure('groupedIntentsPerCommit', 'grouped: intents per commit', 'intents', grouped.map((m) => m.count / m.commits)),
     ],
     notes: [
       ...(lost > 0 ? [`${lost} conductor run(s) made fewer commits than intents`] : []),
+      ...(missing > 0 ? [`${missing} grouped run(s) made no commit`] : []),
       `commits per run: conductor ${conductor.map((m) => m.commits).join(', ')}; bare ${bare.map((m) => m.commits).join(', ')}`,
     ],
   };
