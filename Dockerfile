@@ -29,7 +29,7 @@ COPY core ./core
 COPY plugins ./plugins
 # Node 24 runs the TypeScript directly (type stripping); prove that it loads with the
 # production dependencies alone, and prepare /data for uid 65532.
-RUN node core/cli/conductor.ts --version \
+RUN node core/cli/conductor.js --version \
  && mkdir -p /data
 
 # --- runtime: distroless Node 24, non-root, no shell, no package manager ----------------------
@@ -57,4 +57,4 @@ COPY --from=build --chown=65532:65532 /data /data
 USER 65532:65532
 EXPOSE 8080 9090
 # The base image's entrypoint is node.
-CMD ["core/cli/conductor.ts", "run", "--config", "/etc/conductor/conductor.config.json", "--data-dir", "/data"]
+CMD ["core/cli/conductor.js", "run", "--config", "/etc/conductor/conductor.config.json", "--data-dir", "/data"]

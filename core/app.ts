@@ -128,7 +128,8 @@ export async function createConductor(resolved: ResolvedPipelineConfig, options:
         }
       }
       started = true;
-      log.info({ plugins: ordered.map((e) => e.id), dataDir: config.dataDir }, 'conductor started');
+      // uptimeMs: since the process started (the start-up time, for the first pipeline of a process).
+      log.info({ plugins: ordered.map((e) => e.id), dataDir: config.dataDir, uptimeMs: Math.round(performance.now()) }, 'conductor started');
     },
     stop() {
       stopping ??= (async () => {

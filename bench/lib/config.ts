@@ -9,7 +9,7 @@ import { resolveConfig } from '../../core/config/validate.ts';
 import { silentLogger } from '../../core/log.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const CLI = join(REPO_ROOT, 'core/cli/conductor.ts');
+export const CLI = join(REPO_ROOT, 'core/cli/conductor.js');
 export const NULL_SINK_MODULE = fileURLToPath(new URL('./sinks.ts', import.meta.url));
 
 /** 60 M/min with a burst of 1 M: a one-second window of a million tokens, far above any rate here. */

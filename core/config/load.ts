@@ -2,7 +2,8 @@
 // in the working directory, or the file named by --config. TypeScript configs load natively
 // (Node 24 strips types), so `defineConfig` gives full types without a build step.
 import { cosmiconfig } from 'cosmiconfig';
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ConductorError } from '../errors.ts';
@@ -57,11 +58,14 @@ export async function loadConfigFile(options: { configPath?: string; cwd?: strin
 }
 
 /**
- * Imports a module config afresh each time (a query string defeats the module cache), so a
- * reload sees the file as it is now.
+ * Imports a module config as the file is now: the query string names its content, so a changed
+ * file is a new module to the module cache (a reload sees the change), while an unchanged one
+ * keeps its URL — and so its entry in Node's compile cache, which spares loading the TypeScript
+ * stripper at every start (a third of the start time and 20 MB with a .ts config).
  */
 async function freshImport(filepath: string): Promise<unknown> {
-  const namespace = (await import(`${pathToFileURL(filepath).href}?load=${Date.now()}-${Math.random().toString(36).slice(2)}`)) as Record<string, unknown>;
+  const version = createHash('sha256').update(readFileSync(filepath)).digest('hex').slice(0, 16);
+  const namespace = (await import(`${pathToFileURL(filepath).href}?v=${version}`)) as Record<string, unknown>;
   return namespace['default'] ?? namespace;
 }
 

@@ -10,7 +10,7 @@
 // committed since, so re-delivering a committed intent (after a crash between commit and ledger
 // write, or by another replica) is a no-op returning the commit. Writers in several processes
 // take turns through a lock file in .git.
-import { existsSync, promises as fs, rmSync } from 'node:fs';
+import { promises as fs, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import lockfile from 'proper-lockfile';
 import {
@@ -18,7 +18,6 @@ import {
   applyIntentToPackage,
   definePlugin,
   renderPackage,
-  sleep,
   type Intent,
   type Receipt,
 } from '../../core/index.ts';
@@ -182,22 +181,6 @@ export default definePlugin<Options>({
       }
     };
 
-    /**
-     * Creates the repository. Replicas starting together may race to do it: a loser of that race
-     * waits until the winner's `git init` has finished, then goes on with the repository it made.
-     */
-    const initialise = async () => {
-      try {
-        await git(dir, identity, ['init', '--quiet', '--initial-branch', options.branch]);
-      } catch (error) {
-        for (let waited = 0; waited < 10_000; waited += 50) {
-          if ((await repo.exists()) && !existsSync(join(dir, '.git', 'config.lock'))) return;
-          await sleep(50);
-        }
-        throw error;
-      }
-    };
-
     /** Points the index at HEAD, so `git status` in the repository shows a clean tree. */
     const refreshIndex = async () => {
       if (options.worktree && (await repo.head()) !== undefined) await git(dir, identity, ['read-tree', 'HEAD']).catch(() => undefined);
@@ -206,7 +189,7 @@ export default definePlugin<Options>({
     return {
       async start() {
         await fs.mkdir(dir, { recursive: true });
-        if (!(await repo.exists())) await initialise();
+        if (!(await repo.exists())) repo.init();
         await withRepoLock(async () => {
           // Every writer holds this lock when it touches the index, so a git lock found now was
           // left by one that was killed: it is stale.

@@ -1,12 +1,23 @@
-// The sink's view of its repository: read HEAD and trees (isomorphic-git, which also reads
-// packed objects), build the next commit from the previous tree with one package directory
+// The sink's view of its repository: create it, read HEAD and trees (isomorphic-git, which also
+// reads packed objects), build the next commit from the previous tree with package directories
 // replaced, and move the branch atomically. No index or working-tree scan is involved, which is
 // what makes a commit per intent cheap.
-import { promises as fs, existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { promises as fs, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import * as nodeFs from 'node:fs';
 import { dirname, join } from 'node:path';
-import git from 'isomorphic-git';
 import { encodeCommit, encodeTree, writeObject, type Signature, type TreeEntry } from './objects.ts';
+
+type IsomorphicGit = typeof import('isomorphic-git').default;
+let isomorphicGit: Promise<IsomorphicGit> | undefined;
+
+/** isomorphic-git, loaded when first needed: a new repository is never read through it at start. */
+function gitReader(): Promise<IsomorphicGit> {
+  isomorphicGit ??= import('isomorphic-git').then((m) => m.default);
+  return isomorphicGit;
+}
+
+/** What `git init` writes that git needs to recognise a repository (it adds the rest itself). */
+const REPOSITORY_CONFIG = '[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = false\n\tlogallrefupdates = true\n';
 
 export class Repo {
   readonly dir: string;
@@ -32,14 +43,39 @@ export class Repo {
     return existsSync(join(this.gitDir, 'HEAD'));
   }
 
+  /**
+   * Creates the repository in-process (no `git init` child: it was a tenth of the start time).
+   * The skeleton is written under a temporary name and renamed to `.git` in one step, so a
+   * repository is either complete or absent — a killed process leaves only a stray temporary
+   * directory — and of replicas starting together exactly one rename wins; the others use it.
+   */
+  init(): void {
+    mkdirSync(this.dir, { recursive: true });
+    const temporary = join(this.dir, `.git.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`);
+    for (const sub of ['objects/info', 'objects/pack', 'refs/heads', 'refs/tags', 'info']) mkdirSync(join(temporary, sub), { recursive: true });
+    writeFileSync(join(temporary, 'config'), REPOSITORY_CONFIG);
+    writeFileSync(join(temporary, 'HEAD'), `ref: refs/heads/${this.branch}\n`);
+    try {
+      renameSync(temporary, this.gitDir);
+    } catch (error) {
+      rmSync(temporary, { recursive: true, force: true });
+      // Another process made it first (a non-empty .git cannot be replaced by a rename).
+      if (!['EEXIST', 'ENOTEMPTY'].includes((error as NodeJS.ErrnoException).code ?? '') || !existsSync(join(this.gitDir, 'HEAD'))) throw error;
+    }
+  }
+
   /** The branch's commit, or undefined before the first commit. */
   async head(): Promise<string | undefined> {
     const loose = await fs.readFile(this.headRef, 'utf8').catch(() => undefined);
     if (loose !== undefined && /^[0-9a-f]{40}\s*$/.test(loose)) return loose.trim();
+    // Only a packed ref is left to look for; without packed-refs there is none (a new repository).
+    if (loose === undefined && !existsSync(join(this.gitDir, 'packed-refs'))) return undefined;
+    const git = await gitReader();
     return git.resolveRef({ fs: nodeFs, gitdir: this.gitDir, ref: `refs/heads/${this.branch}` }).catch(() => undefined);
   }
 
   async commitMessage(oid: string): Promise<{ message: string; parents: string[] }> {
+    const git = await gitReader();
     const { commit } = await git.readCommit({ fs: nodeFs, gitdir: this.gitDir, oid, cache: this.#cache });
     return { message: commit.message, parents: commit.parent };
   }
@@ -48,6 +84,7 @@ export class Repo {
     if (oid === undefined) return [];
     const cached = this.#trees.get(oid);
     if (cached) return cached;
+    const git = await gitReader();
     const { tree } = await git.readTree({ fs: nodeFs, gitdir: this.gitDir, oid, cache: this.#cache });
     const entries = tree.map((e) => ({ mode: e.mode as TreeEntry['mode'], path: e.path, oid: e.oid }));
     this.#remember(this.#trees, oid, entries);
@@ -63,6 +100,7 @@ export class Repo {
     if (commit === undefined) return undefined;
     const known = this.#commitTrees.get(commit);
     if (known !== undefined) return known;
+    const git = await gitReader();
     const { commit: parsed } = await git.readCommit({ fs: nodeFs, gitdir: this.gitDir, oid: commit, cache: this.#cache });
     this.#remember(this.#commitTrees, commit, parsed.tree);
     return parsed.tree;
@@ -81,6 +119,7 @@ export class Repo {
       if (entry.mode !== '100644' && entry.mode !== '100755') continue;
       let text = this.#blobs.get(entry.oid);
       if (text === undefined) {
+        const git = await gitReader();
         const { blob } = await git.readBlob({ fs: nodeFs, gitdir: this.gitDir, oid: entry.oid, cache: this.#cache });
         text = Buffer.from(blob).toString('utf8');
         this.#remember(this.#blobs, entry.oid, text);

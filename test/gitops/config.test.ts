@@ -1,5 +1,5 @@
 // The config each rendered ConfigMap carries passes the app's own validator:
-// `conductor validate --config <file>` (run as `node core/cli/conductor.ts validate ...`).
+// `conductor validate --config <file>` (run as `node core/cli/conductor.js validate ...`).
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';

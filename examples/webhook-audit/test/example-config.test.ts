@@ -11,7 +11,7 @@ import { sampleIntent } from '../../../core/testkit/index.ts';
 import { startReceiver } from './support/receiver.ts';
 
 // In a project that installed Conductor this is `npx conductor`.
-const CLI = fileURLToPath(new URL('../../../core/cli/conductor.ts', import.meta.url));
+const CLI = fileURLToPath(new URL('../../../core/cli/conductor.js', import.meta.url));
 const CONFIG = fileURLToPath(new URL('../conductor.config.ts', import.meta.url));
 
 function conductor(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stderr: string }> {

@@ -24,7 +24,7 @@ export const DEFAULT_METRICS_PORT = 9090;
 export const DEFAULT_METRICS_PATH = '/metrics';
 /** The arguments the image runs with (its entrypoint is node). */
 export const CONTRACT_ARGS = [
-  'core/cli/conductor.ts',
+  'core/cli/conductor.js',
   'run',
   '--config',
   '/etc/conductor/conductor.config.json',

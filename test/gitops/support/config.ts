@@ -8,7 +8,7 @@ import { finding, type Finding, type RenderedSet } from './objects.ts';
 import { REPO_ROOT } from './render.ts';
 import { appConfig } from './app.ts';
 
-export const CLI = join(REPO_ROOT, 'core', 'cli', 'conductor.ts');
+export const CLI = join(REPO_ROOT, 'core', 'cli', 'conductor.js');
 
 export interface CliResult {
   code: number;

@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const CLI = fileURLToPath(new URL('../../../core/cli/conductor.ts', import.meta.url));
+const CLI = fileURLToPath(new URL('../../../core/cli/conductor.js', import.meta.url));
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 export interface CliResult {
