@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { CLI, REPO_ROOT } from './config.ts';
 import { memoryOf, profileArgs, waitFor } from './child.ts';
 
-const PRELOAD = fileURLToPath(new URL('./usage-preload.ts', import.meta.url));
+const PRELOAD = fileURLToPath(new URL('./usage-preload.js', import.meta.url));
 
 export interface CliRun {
   code: number | null;
@@ -20,12 +20,12 @@ export interface CliRun {
   cpuMs: number;
 }
 
-export async function runCli(args: string[], options: { label: string; timeoutMs?: number; usageDir: string }): Promise<CliRun> {
+export async function runCli(args: string[], options: { label: string; timeoutMs?: number; usageDir: string; nodeOptions?: string }): Promise<CliRun> {
   const usageFile = join(options.usageDir, `usage-${process.hrtime.bigint()}.json`);
   const started = performance.now();
   const child = spawn(process.execPath, [...profileArgs(options.label), '--import', PRELOAD, CLI, ...args], {
     cwd: REPO_ROOT,
-    env: { ...process.env, BENCH_USAGE_FILE: usageFile, CONDUCTOR_LOG_LEVEL: 'warn' },
+    env: { ...process.env, BENCH_USAGE_FILE: usageFile, CONDUCTOR_LOG_LEVEL: 'warn', ...(options.nodeOptions === undefined ? {} : { NODE_OPTIONS: options.nodeOptions }) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let sampledHwmMiB = 0;
@@ -74,4 +74,12 @@ export function quarterRates(times: number[]): { first: number; last: number } {
   if (q < 2) return { first: Number.NaN, last: Number.NaN };
   const rateOf = (from: number, to: number) => ((to - from) / Math.max(0.001, (times[to]! - times[from]!) / 1000));
   return { first: rateOf(0, q), last: rateOf(n - 1 - q, n - 1) };
+}
+
+/** The NODE_OPTIONS the container image sets (read from the Dockerfile, so the two cannot drift). */
+export function imageNodeOptions(): string {
+  const dockerfile = readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8');
+  const value = /^ENV NODE_OPTIONS="([^"]*)"/m.exec(dockerfile)?.[1];
+  if (value === undefined) throw new Error('the Dockerfile sets no NODE_OPTIONS');
+  return value;
 }
