@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 import { INTENT_ID_ANNOTATION, applyIntentToPackage, type Intent } from '../../core/index.ts';
 import { BareAudit, BareLedger, intentValidator, parseAndValidate, pool } from '../lib/bare.ts';
-import { inChild } from '../lib/child.ts';
+import { inChild, profileArgs } from '../lib/child.ts';
 import { auditTimes, runCli, steadyRate } from '../lib/cli.ts';
 import { benchConfig, REPO_ROOT, scratch, writeConfig } from '../lib/config.ts';
 import { writeBacklog } from '../lib/intents.ts';
@@ -31,7 +31,7 @@ interface Sim {
 }
 
 async function startSim(): Promise<Sim> {
-  const child: ChildProcess = spawn(process.execPath, [SIM_SERVER], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child: ChildProcess = spawn(process.execPath, [...profileArgs('b-simulator'), SIM_SERVER], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout! });
   const iterator = lines[Symbol.asyncIterator]();
   const first = await iterator.next();
