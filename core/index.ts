@@ -60,4 +60,6 @@ export type { Logger, LogLevel } from './log.ts';
 export { redactConfig, REDACTED } from './config/redact.ts';
 export { CONDUCTOR_VERSION } from './version.ts';
 export { RETRY_POLICY_SCHEMA } from './config/schema.ts';
+export { compileSchema, schemaKey } from './schema/compile.ts';
+export type { ErrorObject, ValidateFunction } from './schema/compile.ts';
 export { listenHttp, closeHttp, HttpEndpoint } from './http/listen.ts';

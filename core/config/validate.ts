@@ -1,8 +1,7 @@
 // Validates the whole config — the core keys and every plugin's options against that plugin's
 // own schema — and reports every problem at once, each with the exact path of the bad key
 // (`plugins.rate-limit.burst must be >= 1`), in the manner of the OTel Collector's joined errors.
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import ajvFormats from 'ajv-formats';
+import { compileSchema, type ErrorObject, type ValidateFunction } from '../schema/compile.ts';
 // The one function needed, not the whole package (a fifth of the modules loaded at start).
 import satisfies from 'semver/functions/satisfies.js';
 import { ConductorError } from '../errors.ts';
@@ -35,16 +34,13 @@ export interface ResolveOptions {
   cwd?: string;
 }
 
-const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
-ajvFormats.default(ajv);
-const validateCore = ajv.compile(CORE_CONFIG_SCHEMA);
-const pluginValidators = new WeakMap<PluginDefinition, ValidateFunction>();
 
 export async function resolveConfig(raw: unknown, options: ResolveOptions): Promise<ResolvedPipelineConfig> {
   const problems: ConfigProblem[] = [];
   const interpolationProblems: InterpolationProblem[] = [];
   const input = interpolateEnv(raw, options.env ?? process.env, interpolationProblems);
   problems.push(...interpolationProblems);
+  const validateCore = await compileSchema(CORE_CONFIG_SCHEMA);
   if (!validateCore(input)) problems.push(...(validateCore.errors ?? []).map((e) => describe(e, '')));
   const config = (typeof input === 'object' && input !== null ? input : { plugins: {} }) as ConductorConfig;
   const plugins = typeof config.plugins === 'object' && config.plugins !== null ? config.plugins : {};
@@ -65,7 +61,7 @@ export async function resolveConfig(raw: unknown, options: ResolveOptions): Prom
       problems.push({ path, message: `plugin ${definition.name} needs Conductor ${definition.conductor}, this is ${CONDUCTOR_VERSION}` });
     }
     const merged = { ...structuredClone(definition.defaults), ...(typeof options_ === 'object' && options_ !== null ? options_ : {}) };
-    const validate = validatorFor(definition, problems, path);
+    const validate = await validatorFor(definition, problems, path);
     if (validate !== undefined && !validate(merged)) problems.push(...(validate.errors ?? []).map((e) => describe(e, path)));
     definitions.set(id, definition);
     resolvedPlugins[id] = merged;
@@ -105,18 +101,13 @@ export async function resolveConfig(raw: unknown, options: ResolveOptions): Prom
   };
 }
 
-function validatorFor(definition: PluginDefinition, problems: ConfigProblem[], path: string): ValidateFunction | undefined {
-  let validate = pluginValidators.get(definition);
-  if (validate === undefined) {
-    try {
-      validate = ajv.compile(definition.optionsSchema);
-    } catch (error) {
-      problems.push({ path, message: `plugin ${definition.name} has an invalid options schema: ${(error as Error).message}` });
-      return undefined;
-    }
-    pluginValidators.set(definition, validate);
+async function validatorFor(definition: PluginDefinition, problems: ConfigProblem[], path: string): Promise<ValidateFunction | undefined> {
+  try {
+    return await compileSchema(definition.optionsSchema);
+  } catch (error) {
+    problems.push({ path, message: `plugin ${definition.name} has an invalid options schema: ${(error as Error).message}` });
+    return undefined;
   }
-  return validate;
 }
 
 /** One ajv error → a path in dotted form and a sentence. */

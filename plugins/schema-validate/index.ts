@@ -2,16 +2,14 @@
 // a schema cannot express: replicas within the intent's own min/max, and the namespace within
 // both the intent's and the operator's allowed namespaces.
 import { readFileSync } from 'node:fs';
-import { Ajv, type ErrorObject } from 'ajv';
-import ajvFormats from 'ajv-formats';
-import { definePlugin, type Intent, type Rejection } from '../../core/index.ts';
+import { compileSchema, definePlugin, type ErrorObject, type Intent, type Rejection } from '../../core/index.ts';
 
 interface Options {
   /** When set, intents for any other namespace are refused. */
   allowedNamespaces?: string[];
 }
 
-const INTENT_SCHEMA = JSON.parse(readFileSync(new URL('./intent.schema.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+export const INTENT_SCHEMA = JSON.parse(readFileSync(new URL('./intent.schema.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 
 export function describeSchemaError(error: ErrorObject): string {
   const path = error.instancePath.split('/').slice(1).join('.') || 'intent';
@@ -57,10 +55,9 @@ export default definePlugin<Options>({
     },
   },
   defaults: {},
-  create(context, options) {
-    const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
-    ajvFormats.default(ajv);
-    const validate = ajv.compile<Intent>(INTENT_SCHEMA);
+  async create(context, options) {
+    // Precompiled (core/schema): ajv is not loaded to check intents against the shipped schema.
+    const validate = await compileSchema<Intent>(INTENT_SCHEMA);
     return {
       apply(hooks) {
         hooks.validate.tap(context.id, (intent) => {
