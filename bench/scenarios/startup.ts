@@ -2,8 +2,11 @@
 // schema-validate, sanitize, rate-limit, git-sink, audit-log) plus health and prometheus on free
 // ports, spawned as the real CLI; /ready is polled every 5 ms until it answers 200. Then, after a
 // quiet period, the idle RSS from /proc/<pid>/status. Compared with the floor of any Node
-// service: a bare `node` process serving 200 on /ready (node:http, nothing else).
-import { spawn, type ChildProcess } from 'node:child_process';
+// service: a bare `node` process serving 200 on /ready (node:http, nothing else). Each run
+// starts twice with a compile cache of its own (NODE_COMPILE_CACHE): first empty, as the first
+// start after an install finds it, then filled, as every later start does; the targets are
+// about the later starts.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { CLI, REPO_ROOT, benchConfig, scratch, writeConfig } from '../lib/config.ts';
 import { memoryOf, profileArgs, waitFor } from '../lib/child.ts';
@@ -49,7 +52,7 @@ async function measureAt(port: number, spawnIt: () => ChildProcess): Promise<Sta
   }
 }
 
-export async function measureConductor(): Promise<StartMeasured> {
+export async function measureConductor(compileCache: string): Promise<StartMeasured> {
   const dir = scratch('startup');
   try {
     const port = await freePort();
@@ -66,7 +69,7 @@ export async function measureConductor(): Promise<StartMeasured> {
     return await measureAt(port, () =>
       spawn(process.execPath, [...profileArgs('f-conductor'), CLI, 'run', '--config', config], {
         cwd: REPO_ROOT,
-        env: { ...process.env, CONDUCTOR_LOG_LEVEL: 'warn' },
+        env: { ...process.env, CONDUCTOR_LOG_LEVEL: 'warn', NODE_COMPILE_CACHE: compileCache },
         stdio: ['ignore', 'ignore', 'pipe'],
       }),
     );
@@ -86,10 +89,19 @@ export async function measureBareNode(): Promise<StartMeasured> {
 export async function run(ctx: BenchContext): Promise<ScenarioResult> {
   idleSettleMs = ctx.quick ? 1_500 : 3_000;
   const conductor: StartMeasured[] = [];
+  const cold: StartMeasured[] = [];
   const bare: StartMeasured[] = [];
+  // The scenarios before this one leave a lot of written and deleted files to the disk.
+  execFileSync('sync');
   for (let i = 0; i < ctx.runs; i += 1) {
     ctx.log(`(f) run ${i + 1}/${ctx.runs}`);
-    conductor.push(await measureConductor());
+    const cache = scratch('compile-cache');
+    try {
+      cold.push(await measureConductor(cache.dir));
+      conductor.push(await measureConductor(cache.dir));
+    } finally {
+      cache.remove();
+    }
     bare.push(await measureBareNode());
   }
   return {
@@ -104,6 +116,8 @@ export async function run(ctx: BenchContext): Promise<ScenarioResult> {
       figure('idleRss', 'idle RSS', 'MiB', conductor.map((m) => m.idleRssMiB), { op: '<=', value: 100 }),
       figure('bareIdleRss', 'bare node http server idle RSS', 'MiB', bare.map((m) => m.idleRssMiB)),
       figure('stopMs', 'SIGTERM → exit (idle)', 'ms', conductor.map((m) => m.stopMs)),
+      figure('coldReadyMs', 'first start after an install (empty compile cache) → /ready 200', 'ms', cold.map((m) => m.readyMs)),
+      figure('coldIdleRss', 'first start after an install: idle RSS', 'MiB', cold.map((m) => m.idleRssMiB)),
     ],
     notes: [],
   };
