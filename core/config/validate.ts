@@ -34,7 +34,6 @@ export interface ResolveOptions {
   cwd?: string;
 }
 
-
 export async function resolveConfig(raw: unknown, options: ResolveOptions): Promise<ResolvedPipelineConfig> {
   const problems: ConfigProblem[] = [];
   const interpolationProblems: InterpolationProblem[] = [];
