@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import standalone from 'ajv/dist/standalone/index.js';
 import { CORE_CONFIG_SCHEMA } from '../core/config/schema.ts';
 import { builtinPluginNames } from '../core/plugin/resolve.ts';
-import { ajvInstance, schemaKey } from '../core/schema/compile.ts';
+import { createAjv, schemaKey } from '../core/schema/compile.ts';
 import type { PluginDefinition } from '../core/plugin/types.ts';
 import { INTENT_SCHEMA } from '../plugins/schema-validate/index.ts';
 
@@ -28,7 +28,7 @@ export async function shippedSchemas(): Promise<Map<string, object>> {
 
 /** The generated module's text. */
 export async function generate(): Promise<string> {
-  const ajv = await ajvInstance({ source: true });
+  const ajv = await createAjv({ source: true });
   const exports: Record<string, string> = {};
   const names: string[] = [];
   for (const [name, schema] of await shippedSchemas()) {

@@ -19,20 +19,16 @@ export function schemaKey(schema: object): string {
   return `v${createHash('sha256').update(canonicalJson(schema)).digest('hex').slice(0, 24)}`;
 }
 
-let ajv: Promise<AjvInstance> | undefined;
-
-/** An ajv instance with Conductor's options and formats, made on first need. */
-export function ajvInstance(options: { source?: boolean } = {}): Promise<AjvInstance> {
-  const make = async () => {
-    const [{ Ajv }, formats] = await Promise.all([import('ajv'), import('ajv-formats')]);
-    const instance = new Ajv({ ...AJV_OPTIONS, ...(options.source ? { code: { source: true, esm: true } } : {}) });
-    formats.default.default(instance);
-    return instance;
-  };
-  if (options.source) return make();
-  ajv ??= make();
-  return ajv;
+/** A new ajv instance with Conductor's options and formats; `source` keeps the generated code (for the generator). */
+export async function createAjv(options: { source?: boolean } = {}): Promise<AjvInstance> {
+  const [{ Ajv }, formats] = await Promise.all([import('ajv'), import('ajv-formats')]);
+  const instance = new Ajv({ ...AJV_OPTIONS, ...(options.source ? { code: { source: true, esm: true } } : {}) });
+  formats.default.default(instance);
+  return instance;
 }
+
+/** The instance that compiles schemas not precompiled, made on first need. */
+let shared: Promise<AjvInstance> | undefined;
 
 const compiled = new Map<string, ValidateFunction>();
 
@@ -43,7 +39,7 @@ const compiled = new Map<string, ValidateFunction>();
 export async function compileSchema<T = unknown>(schema: object): Promise<ValidateFunction<T>> {
   const key = schemaKey(schema);
   let validate = compiled.get(key) ?? (precompiled[key] as ValidateFunction | undefined);
-  if (validate === undefined) validate = (await ajvInstance()).compile(schema);
+  if (validate === undefined) validate = (await (shared ??= createAjv())).compile(schema);
   compiled.set(key, validate);
   return validate as ValidateFunction<T>;
 }

@@ -8,6 +8,7 @@ import { ERROR_CODES, type ConductorError } from '../errors.ts';
 import { isPluginDefinition } from '../plugin/define.ts';
 import { STAGES, type PluginDefinition, type PluginKind, type PluginStatus, type PreflightCheck } from '../plugin/types.ts';
 import { CONDUCTOR_VERSION } from '../version.ts';
+import { AJV_OPTIONS } from '../schema/compile.ts';
 
 const KEBAB = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 const KINDS: readonly string[] = [...STAGES, 'service'];
@@ -55,9 +56,9 @@ export function definitionProblems(definition: PluginDefinition<any>): string[] 
   return problems;
 }
 
-/** The ajv settings the core validates plugin options with (core/config/validate.ts). */
+/** A fresh ajv with the settings the core validates plugin options with (core/schema/compile.ts). */
 export function strictAjv(): Ajv {
-  const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
+  const ajv = new Ajv(AJV_OPTIONS);
   ajvFormats.default(ajv);
   return ajv;
 }
