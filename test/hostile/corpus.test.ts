@@ -16,7 +16,7 @@ import { closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, readd
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { canonicalJson } from '../../core/index.ts';
-import { Harness, intent, json, type HarnessOptions } from './support/harness.ts';
+import { Harness, intent, json, watchUnhandled, type HarnessOptions } from './support/harness.ts';
 import { verifyEntries, verifyRun, type Expect } from './support/expect.ts';
 import { beforeRead } from './support/plugins.ts';
 
@@ -568,18 +568,6 @@ const cases: Case[] = [
 ];
 
 const expectationsOf = (c: Case, h: Harness, context: unknown): Expect[] => (typeof c.expect === 'function' ? c.expect(h, context) : c.expect);
-
-function watchUnhandled(t: { after(fn: () => void): void }): unknown[] {
-  const errors: unknown[] = [];
-  const onError = (error: unknown) => void errors.push(error);
-  process.on('unhandledRejection', onError);
-  process.on('uncaughtException', onError);
-  t.after(() => {
-    process.off('unhandledRejection', onError);
-    process.off('uncaughtException', onError);
-  });
-  return errors;
-}
 
 const summary = (h: Harness, files: Set<string>): string =>
   h.settled

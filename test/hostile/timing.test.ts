@@ -14,21 +14,9 @@ import { join } from 'node:path';
 import { setTimeout as pause } from 'node:timers/promises';
 import type { Intent, Outcome } from '../../core/index.ts';
 import { waitFor } from '../support/wait.ts';
-import { Harness, intent, json, type HarnessOptions } from './support/harness.ts';
+import { Harness, intent, json, watchUnhandled, type HarnessOptions } from './support/harness.ts';
 import { BOUND_MS, verify, type Expect } from './support/expect.ts';
 import { Gate, holdFailure, holdSubmit } from './support/plugins.ts';
-
-function watchUnhandled(t: { after(fn: () => void): void }): unknown[] {
-  const errors: unknown[] = [];
-  const onError = (error: unknown) => void errors.push(error);
-  process.on('unhandledRejection', onError);
-  process.on('uncaughtException', onError);
-  t.after(() => {
-    process.off('unhandledRejection', onError);
-    process.off('uncaughtException', onError);
-  });
-  return errors;
-}
 
 async function running(t: { after(fn: () => unknown): void }, options: HarnessOptions): Promise<Harness> {
   const h = await Harness.create({ mode: 'run', ...options, source: { rescanMs: 0, ...options.source } });

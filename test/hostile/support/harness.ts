@@ -372,3 +372,16 @@ export class Harness {
 export function stem(file: string): string {
   return file.endsWith('.json') ? file.slice(0, -'.json'.length) : file;
 }
+
+/** Collects unhandled rejections and uncaught exceptions while a test runs (none may occur). */
+export function watchUnhandled(t: { after(fn: () => void): void }): unknown[] {
+  const errors: unknown[] = [];
+  const onError = (error: unknown) => void errors.push(error);
+  process.on('unhandledRejection', onError);
+  process.on('uncaughtException', onError);
+  t.after(() => {
+    process.off('unhandledRejection', onError);
+    process.off('uncaughtException', onError);
+  });
+  return errors;
+}
