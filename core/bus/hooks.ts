@@ -25,6 +25,14 @@ export interface StageContext {
   /** Aborted when the pipeline stops; long waits should honour it. */
   readonly signal: AbortSignal;
   log: Logger;
+  /**
+   * The hash of the validated, sanitized intent (set before rate-limit and submit): with the
+   * intent id it is the effect's identity, recorded by sinks so that the same id with other
+   * content is found out at the sink even when the ledger has forgotten it.
+   */
+  contentHash?: string;
+  /** The envelope's `order` (see Envelope.order): sinks record it to let the newest intent win. */
+  readonly order?: number;
   /** Trace propagation, filled by a tracing plugin: the W3C traceparent for outgoing calls. */
   trace: { traceId?: string; traceparent?: string };
 }

@@ -7,10 +7,10 @@ export function startProgress(host: Host, stream: NodeJS.WriteStream = process.s
   const started = Date.now();
   const draw = () => {
     const s = host.stats();
-    const done = s.succeeded + s.failed + s.duplicate;
+    const done = s.succeeded + s.failed + s.duplicate + s.superseded;
     const rate = done / Math.max(0.001, (Date.now() - started) / 1000);
     stream.write(
-      `\r\x1b[K${done} done (${s.succeeded} ok, ${s.duplicate} duplicate, ${s.failed} failed, ${s.deferred} left for later), ` +
+      `\r\x1b[K${done} done (${s.succeeded} ok, ${s.duplicate} duplicate, ${s.superseded} superseded, ${s.failed} failed, ${s.deferred} left for later), ` +
         `${s.inFlight} in flight, ${s.backlog} waiting · ${rate.toFixed(0)}/s`,
     );
   };

@@ -25,6 +25,7 @@ export interface HostStats {
   failed: number;
   duplicate: number;
   deferred: number;
+  superseded: number;
 }
 
 /** Facts about the running process that outlive one pipeline (a reload builds a new one). */
@@ -102,7 +103,7 @@ export class Pipeline implements Host {
   readonly #backlog = new Map<string, number>();
   readonly #readiness: () => Readiness;
   readonly #runtime: RuntimeInfo;
-  readonly #counts = { succeeded: 0, failed: 0, duplicate: 0, deferred: 0 };
+  readonly #counts = { succeeded: 0, failed: 0, duplicate: 0, deferred: 0, superseded: 0 };
   #admitted = 0;
   #stopping = false;
 
@@ -231,6 +232,7 @@ export class Pipeline implements Host {
       this.#identify(ctx, envelope.intentId ?? intentIdOf(envelope.file, raw));
       const intent = await this.#validateAndSanitize(raw as unknown as Intent, ctx);
       const hash = contentHash(intent);
+      ctx.contentHash = hash;
       return await this.#ids.run(ctx.intentId, async () => {
         prior = this.#ledger.get(ctx.intentId);
         if (prior?.status === 'succeeded') return await this.#alreadyDone(envelope, ctx, prior, hash, startedAt);
@@ -247,6 +249,7 @@ export class Pipeline implements Host {
       });
     } catch (thrown) {
       const error = toConductorError(thrown, { intentId: ctx.intentId });
+      if (error.code === 'CND_ERR_INTENT_SUPERSEDED') return await this.#supersede(envelope, ctx, error, prior, startedAt);
       if (error.kind !== 'permanent') return this.#defer(envelope, ctx, error);
       return await this.#fail(envelope, ctx, error, prior, startedAt);
     }
@@ -380,6 +383,36 @@ export class Pipeline implements Host {
     });
   }
 
+  /** The sink holds a newer intent's effect for this target: settled, with nothing changed. */
+  async #supersede(envelope: Envelope, ctx: StageContext, error: ConductorError, prior: LedgerRecord | undefined, startedAt: Date): Promise<Outcome> {
+    const now = Date.now();
+    const record: LedgerRecord = {
+      intentId: ctx.intentId,
+      contentHash: ctx.contentHash ?? prior?.contentHash ?? '',
+      file: envelope.file,
+      target: prior?.target ?? null,
+      status: 'superseded',
+      stage: 'submit',
+      attempts: prior?.attempts ?? ctx.attempt,
+      receipt: null,
+      code: error.code,
+      message: error.message,
+      createdAt: prior?.createdAt ?? now,
+      updatedAt: now,
+      settled: false,
+    };
+    this.#ledger.put(record);
+    await this.#ledger.flush();
+    return this.#settle(envelope, ctx, record, {
+      status: 'superseded',
+      stage: 'submit',
+      message: error.message,
+      code: error.code,
+      ...(error.plugin === undefined ? {} : { plugin: error.plugin }),
+      startedAt,
+    });
+  }
+
   #defer(envelope: Envelope, ctx: StageContext, error: ConductorError): undefined {
     this.#counts.deferred += 1;
     const reason = `${error.code}: ${error.message}`;
@@ -453,6 +486,7 @@ export class Pipeline implements Host {
       attempt: 0,
       resumed: false,
       signal: this.#abort.signal,
+      ...(envelope.order === undefined ? {} : { order: envelope.order }),
       log: this.#log.child({ file: envelope.file }),
       trace: {},
     };

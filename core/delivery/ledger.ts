@@ -9,7 +9,7 @@ import { dirname } from 'node:path';
 import { ConductorError } from '../errors.ts';
 import type { Receipt } from '../intent/types.ts';
 
-export type LedgerStatus = 'received' | 'submitting' | 'succeeded' | 'failed' | 'duplicate';
+export type LedgerStatus = 'received' | 'submitting' | 'succeeded' | 'failed' | 'duplicate' | 'superseded';
 
 export interface LedgerRecord {
   intentId: string;
@@ -140,7 +140,7 @@ export class Ledger {
   prune(before: number): number {
     this.commit();
     const result = this.#db
-      .prepare(`DELETE FROM intents WHERE settled = 1 AND status IN ('succeeded', 'failed', 'duplicate') AND updated_at < ?`)
+      .prepare(`DELETE FROM intents WHERE settled = 1 AND status IN ('succeeded', 'failed', 'duplicate', 'superseded') AND updated_at < ?`)
       .run(before);
     return Number(result.changes);
   }
@@ -216,7 +216,7 @@ function checksumOf(values: SQLInputValue[]): string {
   return createHash('sha256').update(JSON.stringify(values)).digest('hex').slice(0, 32);
 }
 
-const STATUSES = new Set<string>(['received', 'submitting', 'succeeded', 'failed', 'duplicate']);
+const STATUSES = new Set<string>(['received', 'submitting', 'succeeded', 'failed', 'duplicate', 'superseded']);
 
 function fromRow(row: Row): LedgerRecord | undefined {
   if (!STATUSES.has(row.status)) return undefined;

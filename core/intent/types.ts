@@ -30,8 +30,12 @@ export interface Intent {
   nephio_context?: { package_revision?: string; workload_cluster?: string; blueprint_name?: string };
 }
 
-/** Terminal outcomes, as written to status/ and the audit log (DESIGN 2.4). */
-export type OutcomeStatus = 'succeeded' | 'failed' | 'duplicate';
+/**
+ * Terminal outcomes, as written to status/ and the audit log (DESIGN 2.4). `superseded`: the
+ * sink already holds the effect of a newer intent for the same target, so this older one is
+ * settled without changing anything (not a failure; the file goes to processed/).
+ */
+export type OutcomeStatus = 'succeeded' | 'failed' | 'duplicate' | 'superseded';
 
 /**
  * One unit of work handed to the pipeline by a source. The source keeps the original (a file
@@ -46,6 +50,12 @@ export interface Envelope {
   /** The raw bytes, exactly as read. */
   readonly bytes: Uint8Array;
   readonly receivedAt: number;
+  /**
+   * When the producer made the intent (ms since the epoch; for files, their mtime): the order in
+   * which intents for one target take effect across replicas. Sinks record it with the effect
+   * and settle an intent older than the one they hold as `superseded`.
+   */
+  readonly order?: number;
   /** Set by replay: the intent keeps the id it had when it first failed. */
   readonly intentId?: string;
   /** Set by a source that refused the item before reading it (a symlink, a FIFO, too large…). */

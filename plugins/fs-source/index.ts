@@ -191,6 +191,8 @@ export default definePlugin<Options>({
           source: context.id,
           bytes: result.kind === 'read' ? result.bytes : new Uint8Array(),
           receivedAt: Date.now(),
+          // The producer's write time orders intents for one target across replicas.
+          ...(identity === undefined ? {} : { order: identity.mtimeMs }),
           ...(result.kind === 'refused' ? { refusal: result.error } : {}),
           ack: (outcome) => ack(name, identity, outcome),
           release: () => release(name),

@@ -10,7 +10,7 @@ const PROCESSING_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
 /** One stage or one plugin's tap: usually milliseconds; a rate-limit wait may take a minute. */
 const STAGE_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
-const OUTCOMES = ['succeeded', 'failed', 'duplicate'] as const;
+const OUTCOMES = ['succeeded', 'failed', 'duplicate', 'superseded'] as const;
 const MAX_SECURITY_TYPES = 32;
 
 export interface MetricsSource {
@@ -28,7 +28,7 @@ export function registerConductorMetrics(registry: Registry, source: MetricsSour
 
   const filesProcessed = new Counter({
     name: 'conductor_loop_files_processed_total',
-    help: 'Intents that reached a terminal state, by outcome (succeeded, failed, duplicate).',
+    help: 'Intents that reached a terminal state, by outcome (succeeded, failed, duplicate, superseded).',
     labelNames: ['outcome'],
     registers,
   });
