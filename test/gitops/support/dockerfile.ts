@@ -61,7 +61,7 @@ export function parseDockerfile(text: string): ParsedDockerfile {
 }
 
 /** Files and directories (relative to the build context) the app needs at run time. */
-export const RUNTIME_PATHS = ['core', 'plugins', 'package.json', 'package-lock.json', 'conductor.config.ts', 'node_modules'] as const;
+export const RUNTIME_PATHS = ['core', 'plugins', 'package.json', 'package-lock.json', 'conductor.config.ts', 'node_modules', 'examples/blueprints'] as const;
 
 /** Where the build stage stages the git binary and its libraries (copied to / at run time). */
 export const GIT_STAGE = '/gitroot';
