@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
 import YAML from 'yaml';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import {
@@ -130,4 +131,49 @@ test('defect 8: the package name (Kptfile and directory) is kpt_package_name els
   );
   const kptfile = YAML.parse(applyIntentToPackage({}, { ...intent, constraints: { kpt_package_name: 'odu-pkg' } }, 'id').files['Kptfile']!) as any;
   assert.equal(kptfile.metadata.name, 'odu-pkg');
+});
+
+test('property: instantiating keeps every blueprint line but the name, namespace, replicas and name-label lines', () => {
+  const word = fc.stringMatching(/^[a-z][a-z0-9]{0,7}$/);
+  const comment = fc.stringMatching(/^[ -~]{0,30}$/).map((text) => `# ${text}`);
+  fc.assert(
+    fc.property(
+      fc.array(comment, { maxLength: 3 }),
+      fc.integer({ min: 1, max: 4 }),
+      fc.uniqueArray(fc.tuple(word, word), { selector: ([k]) => k, maxLength: 4 }),
+      fc.boolean(),
+      fc.integer({ min: 1, max: 100 }),
+      (header, width, extra, withReplicas, replicas) => {
+        const i = ' '.repeat(width);
+        const fields = extra.filter(([k]) => !['replicas', 'selector', 'template'].includes(k));
+        const lines = [
+          ...header,
+          'apiVersion: apps/v1',
+          'kind: Deployment',
+          'metadata:',
+          `${i}name: web`,
+          `${i}labels: {app: web}`,
+          'spec:',
+          ...(withReplicas ? [`${i}replicas: 1`] : []),
+          ...fields.map(([k, v]) => `${i}${k}: ${v}`),
+          `${i}selector: {matchLabels: {app: web}}`,
+          `${i}template:`,
+          `${i}${i}metadata: {labels: {app: web}}`,
+          `${i}${i}spec: {containers: [{name: web, image: "nginx:1.27.3"}]}`,
+          '',
+        ];
+        const before = lines.join('\n');
+        const files = instantiateBlueprint({ Kptfile: KPTFILE, 'd.yaml': before }, { ...intent, replicas });
+        const expected = lines
+          .map((line) =>
+            line.startsWith('#') ? line : line.replace(`${i}name: web`, `${i}name: odu-high-phy\n${i}namespace: oran-odu`).replaceAll('app: web', 'app: odu-high-phy'),
+          )
+          .map((line) => (line === `${i}replicas: 1` ? `${i}replicas: ${replicas}` : line))
+          .map((line) => (line === 'spec:' && !withReplicas ? `spec:\n${i}replicas: ${replicas}` : line))
+          .join('\n');
+        assert.equal(files['d.yaml'], expected);
+      },
+    ),
+    { numRuns: 200 },
+  );
 });
