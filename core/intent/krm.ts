@@ -49,9 +49,8 @@ export function packageNameOf(intent: Intent): string {
   const name = intent.constraints?.kpt_package_name ?? intent.target;
   if (typeof name !== 'string' || name.length > 63 || !DNS_LABEL.test(name)) {
     const field = intent.constraints?.kpt_package_name === undefined ? 'target' : 'constraints.kpt_package_name';
-    throw new ConductorError('CND_ERR_INTENT_INVALID', `${field} ${JSON.stringify(name)} is not a DNS-1123 label, so it cannot name a kpt package`, {
-      details: { field },
-    });
+    const message = `${field} ${JSON.stringify(name)} is not a DNS-1123 label, so it cannot name a kpt package`;
+    throw new ConductorError('CND_ERR_INTENT_INVALID', message, { details: { field } });
   }
   return name;
 }
@@ -157,10 +156,8 @@ export function applyIntentToPackage(existing: PackageFiles, intent: Intent, int
       });
     } catch (error) {
       if (!(error instanceof UneditableYaml)) throw error;
-      throw new ConductorError('CND_ERR_SUBMIT_PERMANENT', `cannot set spec.replicas of Deployment ${intent.target} in ${name}: ${error.message}`, {
-        intentId,
-        details: { file: name },
-      });
+      const message = `cannot set spec.replicas of Deployment ${intent.target} in ${name}: ${error.message}`;
+      throw new ConductorError('CND_ERR_SUBMIT_PERMANENT', message, { intentId, details: { file: name } });
     }
     return { files: { ...existing, [name]: updated }, changedFile: name, changed: true };
   }
@@ -211,7 +208,8 @@ function editDocument(
   const after = parseAll(updated);
   const wanted = docs.map((doc) => doc.toJS() as unknown);
   expect(wanted[index] as Record<string, any>);
-  if (after.length !== docs.length || after.some((doc) => doc.errors.length > 0) || !isDeepStrictEqual(after.map((doc) => doc.toJS() as unknown), wanted)) {
+  const same = after.length === docs.length && after.every((doc) => doc.errors.length === 0);
+  if (!same || !isDeepStrictEqual(after.map((doc) => doc.toJS() as unknown), wanted)) {
     throw new UneditableYaml('an in-place edit would change more than the values it sets');
   }
   return updated;

@@ -72,7 +72,8 @@ export function insertKey(source: string, map: YAMLMap, key: string, text: strin
   if (!/^ *$/.test(indent)) throw new UneditableYaml('the map\'s keys do not start their lines');
   const afterPair = after === undefined ? undefined : map.items.find((p) => keyOf(p) === after);
   const afterValue = afterPair?.value as Node | undefined;
-  const afterEnd = afterValue?.range && !source.slice(afterValue.range[0], afterValue.range[1]).includes('\n') ? afterValue.range[1] : undefined;
+  const afterRange = afterValue?.range ?? undefined;
+  const afterEnd = afterRange && !source.slice(afterRange[0], afterRange[1]).includes('\n') ? afterRange[1] : undefined;
   const newline = source.indexOf('\n', afterEnd ?? parentKeyEnd);
   if (newline === -1 || (afterEnd === undefined && newline >= firstKey.range[0])) {
     throw new UneditableYaml('the map starts on the line of its key');

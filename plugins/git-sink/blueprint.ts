@@ -67,9 +67,9 @@ export class Blueprint {
     if (this.#files === undefined) {
       throw new ConductorError(
         'CND_ERR_BLUEPRINT',
-        `there is no package for ${intent.namespace}/${intent.target} and no blueprint to create it from: set ${this.#option} to a kpt package ` +
-          'directory holding the Deployment new targets start from (the project ships examples/blueprints/deployment), ' +
-          'or create the package in the repository first',
+        `there is no package for ${intent.namespace}/${intent.target} and no blueprint to create it from: ` +
+          `set ${this.#option} to a kpt package directory holding the Deployment new targets start from ` +
+          '(the project ships examples/blueprints/deployment), or create the package in the repository first',
         { plugin: this.#context.id, intentId },
       );
     }

@@ -149,7 +149,8 @@ export default definePlugin<Options>({
         const known = packages.get(key);
         const before = known === undefined ? await repo.readDirectory(head, path) : known.before;
         const current = known?.files ?? before;
-        const files = current === undefined ? blueprint.newPackage(intent, intentId) : applyIntentToPackage(current, intent, intentId).files;
+        const files =
+          current === undefined ? blueprint.newPackage(intent, intentId) : applyIntentToPackage(current, intent, intentId).files;
         packages.set(key, { path, before, files });
       }
       const changes = [...packages.values()];

@@ -36,7 +36,8 @@ test('with the blueprint: a new target is a schema-valid Deployment with an imag
   const files = committedFiles(out);
   const shipped = readFileSync(join(BLUEPRINT, 'deployment.yaml'), 'utf8');
   for (const [target, replicas, packageName] of [['odu-high-phy', 4, 'odu-high-phy'], ['cu-cp', 2, 'cu-cp-pkg']] as const) {
-    const deploymentFile = files.find((f) => f.endsWith('/deployment.yaml') && YAML.parse(git(out, 'show', `HEAD:${f}`)).metadata.name === target);
+    const named = (f: string) => (YAML.parse(git(out, 'show', `HEAD:${f}`)) as { metadata: { name: string } }).metadata.name === target;
+    const deploymentFile = files.find((f) => f.endsWith('/deployment.yaml') && named(f));
     assert.ok(deploymentFile, `a deployment.yaml for ${target} in ${files.join(', ')}`);
     const text = git(out, 'show', `HEAD:${deploymentFile}`);
     const deployment = YAML.parse(text) as Record<string, any>;
@@ -90,11 +91,12 @@ test('without a blueprint: a new target is refused with CND_ERR_BLUEPRINT (exit 
   assert.ok(!committedFiles(out).some((f) => f.includes('brand-new')));
 });
 
-test('a blueprint option that names no usable package stops the start, naming the option; a relative one is taken from the config file', async (t) => {
+test('a blueprint that is no usable package stops the start, naming the option; a relative path starts at the config file', async (t) => {
   const dir = makeDataDir();
   t.after(dir.cleanup);
   dropIntent(dir.handoff, 'intent-a.json', scaling('a', 1));
-  const run = (blueprint: string) => runCli(['once', '--config', writeJsonConfig(dir.root, fastConfig(dir.root, { 'git-sink': { blueprint } }))]);
+  const run = (blueprint: string) =>
+    runCli(['once', '--config', writeJsonConfig(dir.root, fastConfig(dir.root, { 'git-sink': { blueprint } }))]);
 
   const missing = await run('no-such-dir');
   assert.notEqual(missing.code, 0);

@@ -25,7 +25,15 @@ const SHIPPED = fileURLToPath(new URL('../../examples/blueprints/deployment', im
 const shipped: PackageFiles = Object.fromEntries(readdirSync(SHIPPED).map((name) => [name, readFileSync(join(SHIPPED, name), 'utf8')]));
 const intent: Intent = { intent_type: 'scaling', target: 'odu-high-phy', namespace: 'oran-odu', replicas: 5 };
 
-const KPTFILE = ['# upstream: the team blueprint', 'apiVersion: kpt.dev/v1', 'kind: Kptfile', 'metadata:', '  name: nginx-blueprint  # renamed per package', 'info: {description: "nginx"}', ''].join('\n');
+const KPTFILE = [
+  '# upstream: the team blueprint',
+  'apiVersion: kpt.dev/v1',
+  'kind: Kptfile',
+  'metadata:',
+  '  name: nginx-blueprint  # renamed per package',
+  'info: {description: "nginx"}',
+  '',
+].join('\n');
 const DEPLOYMENT = [
   '# nginx, the team way',
   'apiVersion: apps/v1',
@@ -110,7 +118,12 @@ test('a blueprint without a Kptfile or without exactly one Deployment is refused
 });
 
 test('defect 7: no Deployment carries the intent-id annotation (the commit trailer / PackageRevision record it)', () => {
-  for (const files of [instantiateBlueprint(shipped, intent, { intentId: 'id-1' }), renderPackage(intent), applyIntentToPackage({}, intent, 'id-1').files]) {
+  const packages = [
+    instantiateBlueprint(shipped, intent, { intentId: 'id-1' }),
+    renderPackage(intent),
+    applyIntentToPackage({}, intent, 'id-1').files,
+  ];
+  for (const files of packages) {
     for (const [name, content] of Object.entries(files)) assert.ok(!content.includes(INTENT_ID_ANNOTATION), `${name} names no intent`);
   }
 });
@@ -121,7 +134,8 @@ test('defect 8: the package name (Kptfile and directory) is kpt_package_name els
   for (const bad of ['../etc', 'Odu', 'a/b', '-x', 'x'.repeat(64), '']) {
     assert.throws(
       () => packageNameOf({ ...intent, constraints: { kpt_package_name: bad } }),
-      (error: unknown) => error instanceof ConductorError && error.code === 'CND_ERR_INTENT_INVALID' && /constraints\.kpt_package_name/.test(error.message),
+      (error: unknown) =>
+        error instanceof ConductorError && error.code === 'CND_ERR_INTENT_INVALID' && /constraints\.kpt_package_name/.test(error.message),
       bad,
     );
   }
@@ -129,7 +143,8 @@ test('defect 8: the package name (Kptfile and directory) is kpt_package_name els
     () => instantiateBlueprint(shipped, { ...intent, constraints: { kpt_package_name: '../x' } }, { intentId: 'id-3' }),
     (error: unknown) => error instanceof ConductorError && error.code === 'CND_ERR_INTENT_INVALID' && error.intentId === 'id-3',
   );
-  const kptfile = YAML.parse(applyIntentToPackage({}, { ...intent, constraints: { kpt_package_name: 'odu-pkg' } }, 'id').files['Kptfile']!) as any;
+  const added = applyIntentToPackage({}, { ...intent, constraints: { kpt_package_name: 'odu-pkg' } }, 'id');
+  const kptfile = YAML.parse(added.files['Kptfile']!) as { metadata: { name: string } };
   assert.equal(kptfile.metadata.name, 'odu-pkg');
 });
 
@@ -164,10 +179,10 @@ test('property: instantiating keeps every blueprint line but the name, namespace
         ];
         const before = lines.join('\n');
         const files = instantiateBlueprint({ Kptfile: KPTFILE, 'd.yaml': before }, { ...intent, replicas });
+        const renamed = (line: string) =>
+          line.replace(`${i}name: web`, `${i}name: odu-high-phy\n${i}namespace: oran-odu`).replaceAll('app: web', 'app: odu-high-phy');
         const expected = lines
-          .map((line) =>
-            line.startsWith('#') ? line : line.replace(`${i}name: web`, `${i}name: odu-high-phy\n${i}namespace: oran-odu`).replaceAll('app: web', 'app: odu-high-phy'),
-          )
+          .map((line) => (line.startsWith('#') ? line : renamed(line)))
           .map((line) => (line === `${i}replicas: 1` ? `${i}replicas: ${replicas}` : line))
           .map((line) => (line === 'spec:' && !withReplicas ? `spec:\n${i}replicas: ${replicas}` : line))
           .join('\n');

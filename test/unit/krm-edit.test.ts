@@ -55,7 +55,11 @@ function lineDiff(before: string, after: string): { added: string[]; removed: st
   const a = before.split('\n');
   const b = after.split('\n');
   const lcs: number[][] = Array.from({ length: a.length + 1 }, () => Array.from({ length: b.length + 1 }, () => 0));
-  for (let i = a.length - 1; i >= 0; i--) for (let j = b.length - 1; j >= 0; j--) lcs[i]![j] = a[i] === b[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
+  for (let i = a.length - 1; i >= 0; i--) {
+    for (let j = b.length - 1; j >= 0; j--) {
+      lcs[i]![j] = a[i] === b[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
+    }
+  }
   const added: string[] = [];
   const removed: string[] = [];
   let i = 0;
@@ -94,7 +98,8 @@ test('a flow-style spec gains the entry inside its braces; an empty replicas get
   const empty = 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\nspec:\n  replicas:\n  selector: {}\n';
   assert.equal(applyIntentToPackage({ 'd.yaml': empty }, intent, 'id').files['d.yaml'], empty.replace('replicas:\n', 'replicas: 7\n'));
   const crlf = 'apiVersion: apps/v1\r\nkind: Deployment\r\nmetadata:\r\n  name: api\r\nspec:\r\n  selector: {}\r\n';
-  assert.equal(applyIntentToPackage({ 'd.yaml': crlf }, intent, 'id').files['d.yaml'], crlf.replace('spec:\r\n', 'spec:\r\n  replicas: 7\r\n'));
+  const withCrlf = applyIntentToPackage({ 'd.yaml': crlf }, intent, 'id').files['d.yaml'];
+  assert.equal(withCrlf, crlf.replace('spec:\r\n', 'spec:\r\n  replicas: 7\r\n'));
 });
 
 test('a Deployment without a spec map is refused with a clear permanent error, not reformatted', () => {
@@ -115,7 +120,9 @@ test('a Deployment without a spec map is refused with a clear permanent error, n
 const word = fc.stringMatching(/^[a-z][a-z0-9]{0,7}$/);
 const comment = fc.stringMatching(/^[ -~]{0,30}$/).map((text) => `# ${text}`);
 const scalar = fc.oneof(word, fc.integer({ min: 0, max: 9999 }).map(String), word.map((w) => `"${w}"`), word.map((w) => `'${w}'`));
-const flowMap = fc.uniqueArray(fc.tuple(word, scalar), { selector: ([k]) => k, minLength: 1, maxLength: 3 }).map((pairs) => `{${pairs.map(([k, v]) => `${k}: ${v}`).join(', ')}}`);
+const flowMap = fc
+  .uniqueArray(fc.tuple(word, scalar), { selector: ([k]) => k, minLength: 1, maxLength: 3 })
+  .map((pairs) => `{${pairs.map(([k, v]) => `${k}: ${v}`).join(', ')}}`);
 const value = fc.oneof(scalar, flowMap);
 
 test('property: every byte but the added replicas line is preserved', () => {
