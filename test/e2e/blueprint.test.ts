@@ -116,3 +116,44 @@ test('a blueprint that is no usable package stops the start, naming the option; 
   const ok = await run('my-blueprint');
   assert.equal(ok.code, 0, ok.stderr);
 });
+
+test('an existing HPA-style package (no spec.replicas) gains exactly one line in git', async (t) => {
+  const dir = makeDataDir();
+  t.after(dir.cleanup);
+  const out = join(dir.root, 'out');
+  const pkg = join(out, 'shop', 'api');
+  mkdirSync(pkg, { recursive: true });
+  const deployment = [
+    '# api: scaled by its HorizontalPodAutoscaler until now',
+    'apiVersion: apps/v1',
+    'kind: Deployment',
+    'metadata: {name: api, namespace: shop, labels: {app: api}}',
+    'spec:',
+    '    selector:',
+    '        matchLabels: {app: api}',
+    '    template:',
+    '        metadata: {labels: {app: api}}',
+    '        spec:',
+    '            containers:',
+    '            -   name: api',
+    '                image: "registry.example/api:2.1"',
+    '---',
+    'apiVersion: autoscaling/v2',
+    'kind: HorizontalPodAutoscaler',
+    'metadata: {name: api, namespace: shop}',
+    'spec: {scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: api}, maxReplicas: 10}',
+    '',
+  ].join('\n');
+  writeFileSync(join(pkg, 'Kptfile'), 'apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: api\n');
+  writeFileSync(join(pkg, 'deployment.yaml'), deployment);
+  git(dir.root, 'init', '--quiet', '--initial-branch', 'main', out);
+  git(out, 'add', '.');
+  git(out, '-c', 'user.name=Shop team', '-c', 'user.email=shop@example.com', 'commit', '--quiet', '-m', 'api package');
+  dropIntent(dir.handoff, 'intent-api.json', scaling('api', 3, { namespace: 'shop' }));
+
+  const result = await runCli(['once', '--config', writeJsonConfig(dir.root, fastConfig(dir.root))]);
+
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(git(out, 'diff', '--numstat', 'HEAD~1', 'HEAD'), '1\t0\tshop/api/deployment.yaml\n');
+  assert.equal(git(out, 'show', 'HEAD:shop/api/deployment.yaml'), deployment.replace('spec:\n    selector', 'spec:\n    replicas: 3\n    selector'));
+});
