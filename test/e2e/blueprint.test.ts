@@ -155,5 +155,6 @@ test('an existing HPA-style package (no spec.replicas) gains exactly one line in
 
   assert.equal(result.code, 0, result.stderr);
   assert.equal(git(out, 'diff', '--numstat', 'HEAD~1', 'HEAD'), '1\t0\tshop/api/deployment.yaml\n');
-  assert.equal(git(out, 'show', 'HEAD:shop/api/deployment.yaml'), deployment.replace('spec:\n    selector', 'spec:\n    replicas: 3\n    selector'));
+  const expected = deployment.replace('spec:\n    selector', 'spec:\n    replicas: 3\n    selector');
+  assert.equal(git(out, 'show', 'HEAD:shop/api/deployment.yaml'), expected);
 });
