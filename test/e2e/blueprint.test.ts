@@ -1,9 +1,11 @@
 // Issue 18, acceptance 5: a new target with a blueprint configured becomes a package whose
 // Deployment passes the Kubernetes schema with its image; without a blueprint the intent is
 // refused (CND_ERR_BLUEPRINT, failed/, exit 1) and nothing is committed. A blueprint that
-// cannot be used stops the start, naming the option.
+// cannot be used stops the start, naming the option. And (defect 2) an existing package whose
+// Deployment has no spec.replicas gains exactly one line.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import YAML from 'yaml';
@@ -11,7 +13,6 @@ import { Deployment } from 'kubernetes-models/apps/v1';
 import { runCli } from '../support/cli.ts';
 import { BLUEPRINT, dropIntent, fastConfig, list, makeDataDir, scaling, writeJsonConfig } from '../support/data-dir.ts';
 import { gitLog } from '../support/git.ts';
-import { execFileSync } from 'node:child_process';
 
 const git = (repo: string, ...args: string[]) => execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8' });
 
