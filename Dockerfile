@@ -27,6 +27,8 @@ RUN apt-get update \
 COPY conductor.config.ts ./
 COPY core ./core
 COPY plugins ./plugins
+# The git sink instantiates new targets from this blueprint (the configs name it).
+COPY examples/blueprints ./examples/blueprints
 # Node 24 runs the TypeScript directly (type stripping); prove that it loads with the
 # production dependencies alone, and prepare /data for uid 65532.
 RUN node core/cli/conductor.js --version \
@@ -57,6 +59,7 @@ COPY --from=build /app/package.json /app/package-lock.json /app/conductor.config
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/core ./core
 COPY --from=build /app/plugins ./plugins
+COPY --from=build /app/examples/blueprints ./examples/blueprints
 COPY --from=build /gitroot/ /
 COPY --from=build --chown=65532:65532 /data /data
 USER 65532:65532

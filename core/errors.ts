@@ -28,6 +28,7 @@ export const ERROR_CODES = {
   CND_ERR_SUBMIT_TRANSIENT: { kind: 'transient', meaning: 'the sink could not be reached or answered with a retryable error' },
   CND_ERR_SUBMIT_THROTTLED: { kind: 'throttle', meaning: 'the sink asked to slow down' },
   CND_ERR_SUBMIT_PERMANENT: { kind: 'permanent', meaning: 'the sink refused the intent and retrying cannot help' },
+  CND_ERR_BLUEPRINT: { kind: 'permanent', meaning: 'a new target needs a blueprint package, and none is configured or it is unusable' },
   CND_ERR_CIRCUIT_OPEN: { kind: 'transient', meaning: 'the sink circuit breaker is open' },
   CND_ERR_RETRY_EXHAUSTED: { kind: 'transient', meaning: 'the retry budget ran out; the intent stays in handoff/' },
   CND_ERR_LEDGER: { kind: 'transient', meaning: 'the ledger could not be read or written' },

@@ -50,12 +50,13 @@ export {
   renderKptfile,
   renderDeployment,
   applyIntentToPackage,
+  instantiateBlueprint,
   packageNameOf,
   KPTFILE,
   DEPLOYMENT_FILE,
   INTENT_ID_ANNOTATION,
 } from './intent/krm.ts';
-export type { PackageFiles, ApplyResult } from './intent/krm.ts';
+export type { PackageFiles, ApplyResult, InstantiateOptions } from './intent/krm.ts';
 export type { Logger, LogLevel } from './log.ts';
 export { redactConfig, REDACTED } from './config/redact.ts';
 export { CONDUCTOR_VERSION } from './version.ts';

@@ -17,12 +17,13 @@ import {
   ConductorError,
   applyIntentToPackage,
   definePlugin,
-  renderPackage,
+  isConductorError,
   type Intent,
   type Receipt,
 } from '../../core/index.ts';
 import { git, type GitIdentity } from './git.ts';
 import { Repo } from './repo.ts';
+import { Blueprint } from './blueprint.ts';
 
 interface Options {
   /** The repository directory; `<dataDir>/out` by default. */
@@ -34,6 +35,8 @@ interface Options {
   worktree: boolean;
   /** At most this many intents per commit; 1 (the default) is one commit per intent. */
   maxIntentsPerCommit: number;
+  /** A kpt package directory new targets are instantiated from (relative to the config file). */
+  blueprint?: string;
 }
 
 /** An intent waiting for its turn to be committed. */
@@ -62,6 +65,7 @@ export default definePlugin<Options>({
       authorEmail: { type: 'string', minLength: 3, pattern: '^[^<>\\s]+$' },
       worktree: { type: 'boolean' },
       maxIntentsPerCommit: { type: 'integer', minimum: 1, maximum: 1000 },
+      blueprint: { type: 'string', minLength: 1 },
     },
     required: ['branch', 'authorName', 'authorEmail', 'worktree', 'maxIntentsPerCommit'],
   },
@@ -70,6 +74,7 @@ export default definePlugin<Options>({
     const dir = resolve(context.dataDir, options.dir ?? 'out');
     const identity: GitIdentity = { name: options.authorName, email: options.authorEmail };
     const repo = new Repo(dir, options.branch);
+    const blueprint = new Blueprint({ id: context.id, configSource: context.config.source }, options.blueprint);
     const committed = new Map<string, string>();
     let lastHead: string | undefined;
     let queue: Promise<unknown> = Promise.resolve();
@@ -144,7 +149,8 @@ export default definePlugin<Options>({
         const known = packages.get(key);
         const before = known === undefined ? await repo.readDirectory(head, path) : known.before;
         const current = known?.files ?? before;
-        const files = current === undefined ? renderPackage(intent, intentId) : applyIntentToPackage(current, intent, intentId).files;
+        const files =
+          current === undefined ? blueprint.newPackage(intent, intentId) : applyIntentToPackage(current, intent, intentId).files;
         packages.set(key, { path, before, files });
       }
       const changes = [...packages.values()];
@@ -169,6 +175,14 @@ export default definePlugin<Options>({
         const receipts = await withRepoLock(() => commit(group));
         group.forEach((p, i) => p.resolve(receipts[i]!));
       } catch (error) {
+        // An intent the sink refuses for good (a new target without a blueprint) fails alone; the
+        // others of its group go back to the front of the line for the turns still queued.
+        const refused = isConductorError(error) && !error.retryable ? group.find((p) => p.intentId === error.intentId) : undefined;
+        if (refused !== undefined) {
+          refused.reject(error);
+          pending.unshift(...group.filter((p) => p !== refused));
+          return;
+        }
         for (const p of group) {
           p.reject(
             new ConductorError('CND_ERR_SUBMIT_TRANSIENT', `git commit failed: ${(error as Error).message}`, {
@@ -188,6 +202,7 @@ export default definePlugin<Options>({
 
     return {
       async start() {
+        await blueprint.load();
         await fs.mkdir(dir, { recursive: true });
         if (!(await repo.exists())) repo.init();
         await withRepoLock(async () => {

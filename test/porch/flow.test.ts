@@ -78,9 +78,9 @@ test('resumes from whatever an interrupted attempt left: a Draft, a Draft with r
   const kptfile = renderKptfile('nf-r', intent);
   const cases = [
     { lifecycle: 'Draft', resources: { Kptfile: kptfile }, expectedWrites: ['update-resources', 'update', 'approval'] },
-    { lifecycle: 'Draft', resources: { Kptfile: kptfile, 'deployment.yaml': renderDeployment(intent, intentId) }, expectedWrites: ['update', 'approval'] },
-    { lifecycle: 'Proposed', resources: { Kptfile: kptfile, 'deployment.yaml': renderDeployment(intent, intentId) }, expectedWrites: ['approval'] },
-    { lifecycle: 'Published', resources: { Kptfile: kptfile, 'deployment.yaml': renderDeployment(intent, intentId) }, expectedWrites: [] },
+    { lifecycle: 'Draft', resources: { Kptfile: kptfile, 'deployment.yaml': renderDeployment(intent) }, expectedWrites: ['update', 'approval'] },
+    { lifecycle: 'Proposed', resources: { Kptfile: kptfile, 'deployment.yaml': renderDeployment(intent) }, expectedWrites: ['approval'] },
+    { lifecycle: 'Published', resources: { Kptfile: kptfile, 'deployment.yaml': renderDeployment(intent) }, expectedWrites: [] },
   ] as const;
   for (const { lifecycle, resources, expectedWrites } of cases) {
     const sim = await startSim({
@@ -243,7 +243,7 @@ test('a package whose only revision is unpublished waits in handoff/ (Porch refu
 test('an unmet readiness gate holds the proposal back (as porchctl does); once the condition is True, it goes through', async (t) => {
   const gatedKptfile = 'apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: gated\ninfo:\n  readinessGates:\n  - conditionType: config.example.org/Specialized\n';
   const sim = await startSim({
-    packages: [{ repository: REPOSITORY, namespace: NAMESPACE, packageName: 'gated', resources: { Kptfile: gatedKptfile, 'deployment.yaml': renderDeployment(scaling('nf-g', 1), 'seed') } }],
+    packages: [{ repository: REPOSITORY, namespace: NAMESPACE, packageName: 'gated', resources: { Kptfile: gatedKptfile, 'deployment.yaml': renderDeployment(scaling('nf-g', 1)) } }],
   });
   const dir = await setUp(t, sim);
   const { intent, intentId } = oneIntent(dir, 'nf-g', 7, { constraints: { kpt_package_name: 'gated' } });
