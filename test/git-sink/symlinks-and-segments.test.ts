@@ -75,7 +75,7 @@ test('an untracked symlink in the working tree is not followed either', { timeou
 test('`..`, `.`, `.git` and other non-segments as namespace or package name are refused by the sink', { timeout: 60_000 }, async (t) => {
   const s = setUp(t);
   const before = s.canaries();
-  const cases: [string, Record<string, unknown>][] = [
+  const cases: [string, unknown][] = [
     ['intent-dotdot.json', scaling('..', 2, { namespace: '..' })],
     ['intent-dotdot-target.json', scaling('..', 2, { namespace: 'ns' })],
     ['intent-dot.json', scaling('.', 2, { namespace: 'ns' })],
