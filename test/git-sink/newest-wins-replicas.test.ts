@@ -54,7 +54,7 @@ test(`two replicas, ${TARGETS} targets × (3, then 5 a moment later): every targ
       for (const [name, replicas, at] of writes) dropIntentAt(dir.handoff, name, scaling(target, replicas), at);
       files.push(older, newer);
     }
-    await waitFor(`round ${round} processed`, () => files.every((f) => list(join(dir.root, 'processed')).includes(f)), 60_000, 25).catch((error: unknown) => {
+    await waitFor(`round ${round} processed`, () => files.every((f) => list(join(dir.root, 'processed')).includes(f)), 240_000, 25).catch((error: unknown) => {
       t.diagnostic(`stderr: ${running.map((r) => r.output().stderr).join("\n")} handoff: ${list(dir.handoff).join(" ")}`);
       throw error;
     });

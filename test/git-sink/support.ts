@@ -1,9 +1,8 @@
 // Shared set-up for the git sink's tests: a repository prepared by hand the way an operator's
 // GitOps repository would be (with git itself), and intent files with a chosen producer time.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync, utimesSync } from 'node:fs';
+import { readFileSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { dropIntent } from '../support/data-dir.ts';
 
 const IDENTITY = ['-c', 'user.name=Operator', '-c', 'user.email=operator@example.com', '-c', 'commit.gpgsign=false', '-c', 'core.hooksPath=/dev/null'];
 
@@ -21,10 +20,16 @@ export function initRepo(repo: string, prepare: () => void): string {
   return gitIn(repo, 'rev-parse', 'HEAD').trim();
 }
 
-/** Writes an intent file whose modification time (the producer's order) is `at` (ms since the epoch). */
+/**
+ * Writes an intent file whose modification time (the producer's order) is `at` (ms since the
+ * epoch): written and dated under a temporary name, then renamed, so no reader sees another time.
+ */
 export function dropIntentAt(handoff: string, name: string, content: unknown, at: number): string {
-  const path = dropIntent(handoff, name, content);
-  utimesSync(path, at / 1000, at / 1000);
+  const temporary = join(handoff, `.${name}.tmp`);
+  writeFileSync(temporary, typeof content === 'string' ? content : JSON.stringify(content));
+  utimesSync(temporary, at / 1000, at / 1000);
+  const path = join(handoff, name);
+  renameSync(temporary, path);
   return path;
 }
 
