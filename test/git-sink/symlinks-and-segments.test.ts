@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { runCli } from '../support/cli.ts';
 import { list, scaling, tempDir, writeJsonConfig } from '../support/data-dir.ts';
 import { gitLog } from '../support/git.ts';
-import { dropIntentAt, initRepo, statusOf } from './support.ts';
+import { dropIntentAt, initRepo, statusOf, wholeness } from './support.ts';
 
 const CANARY_TEXT = 'canary: untouched\n';
 
@@ -96,4 +96,21 @@ test('`..`, `.`, `.git` and other non-segments as namespace or package name are 
   const out = join(s.dataDir, 'out');
   assert.deepEqual(gitLog(out), [], 'nothing committed');
   assert.deepEqual(list(join(out, '.git', 'hooks')), []);
+});
+
+test('a tracked directory replaced by a symlink is restored as a directory at start, not written through', { timeout: 60_000 }, async (t) => {
+  const s = setUp(t);
+  const out = join(s.dataDir, 'out');
+  const config = writeJsonConfig(s.dataDir, bareConfig(s.dataDir));
+  dropIntentAt(s.handoff, 'intent-ns5.json', scaling('x', 2, { namespace: 'ns5' }), Date.now() - 1_000);
+  assert.equal((await runCli(['once', '--config', config])).code, 0);
+  rmSync(join(out, 'ns5'), { recursive: true });
+  symlinkSync(s.canaryDir, join(out, 'ns5'));
+  const before = s.canaries();
+  dropIntentAt(s.handoff, 'intent-ns5-again.json', scaling('x', 3, { namespace: 'ns5' }), Date.now());
+  const run = await runCli(['once', '--config', config]);
+  assert.equal(run.code, 0, run.stderr);
+  assert.deepEqual(s.canaries(), before, 'nothing outside the data directory changed');
+  assert.match(readFileSync(join(out, 'ns5', 'x', 'deployment.yaml'), 'utf8'), /replicas: 3\n/);
+  assert.deepEqual(wholeness(out), { fsck: '', status: '' });
 });
