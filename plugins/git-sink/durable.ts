@@ -22,7 +22,15 @@ export function temporaryName(path: string): string {
 }
 
 /** Writes `data` to `temporary` (fsynced with full durability), then renames it to `path`. */
-export function writeThenRename(temporary: string, path: string, data: Uint8Array | string, options: { durability?: Durability; mode?: number; dir?: string } = {}): void {
+export interface WriteOptions {
+  durability?: Durability;
+  /** The file's permission bits (the umask still applies). */
+  mode?: number;
+  /** The directory that gains the entry, fsynced by `flush` with full durability. */
+  dir?: string;
+}
+
+export function writeThenRename(temporary: string, path: string, data: Uint8Array | string, options: WriteOptions = {}): void {
   const fd = openSync(temporary, 'wx', options.mode ?? 0o644);
   try {
     const bytes = typeof data === 'string' ? Buffer.from(data) : data;

@@ -131,7 +131,8 @@ export default definePlugin<Options>({
         if (!committed.has(effect.id)) committed.set(effect.id, { commit, contentHash: effect.contentHash });
         if (effect.target === undefined || effect.order === undefined) continue;
         const known = newest.get(effect.target);
-        if (known === undefined || known.order < effect.order) newest.set(effect.target, { order: effect.order, intentId: effect.id, commit });
+        if (known !== undefined && known.order >= effect.order) continue;
+        newest.set(effect.target, { order: effect.order, intentId: effect.id, commit });
       }
     };
 
@@ -175,8 +176,14 @@ export default definePlugin<Options>({
       }
     };
 
-    const refusal = (p: Pending, code: 'CND_ERR_INTENT_CONFLICT' | 'CND_ERR_INTENT_SUPERSEDED' | 'CND_ERR_SUBMIT_PERMANENT', message: string, details?: Record<string, unknown>) =>
-      new ConductorError(code, message, { plugin: context.id, intentId: p.intentId, stage: 'submit', ...(details === undefined ? {} : { details }) });
+    type RefusalCode = 'CND_ERR_INTENT_CONFLICT' | 'CND_ERR_INTENT_SUPERSEDED' | 'CND_ERR_SUBMIT_PERMANENT';
+    const refusal = (p: Pending, code: RefusalCode, message: string, details?: Record<string, unknown>) =>
+      new ConductorError(code, message, {
+        plugin: context.id,
+        intentId: p.intentId,
+        stage: 'submit',
+        ...(details === undefined ? {} : { details }),
+      });
 
     /** The same id in history: the same effect (its commit back), or with other content a conflict. */
     const earlierEffect = (p: Pending): Receipt | ConductorError | undefined => {
@@ -263,7 +270,11 @@ export default definePlugin<Options>({
      * package rendered, or the one file holding the Deployment changed. Throws RefusedPath for a
      * path it must not write.
      */
-    const applyToPackage = async (head: string | undefined, p: Pending, packages: ReadonlyMap<string, PackageWork>): Promise<PackageWork> => {
+    const applyToPackage = async (
+      head: string | undefined,
+      p: Pending,
+      packages: ReadonlyMap<string, PackageWork>,
+    ): Promise<PackageWork> => {
       const { intent, intentId } = p;
       const packageName = packageNameOf(intent);
       checkSegment(intent.namespace, 'namespace');
@@ -278,7 +289,9 @@ export default definePlugin<Options>({
         const relative = change.path.slice(path.length);
         relative.forEach((segment) => checkSegment(segment, 'file path segment'));
         const taken = relative.map((_, n) => relative.slice(0, n + 1).join('/')).find((prefix) => snapshot?.occupied.has(prefix));
-        if (taken !== undefined) throw new RefusedPath(`${[...path, taken].join('/')} is a symbolic link, submodule or subpackage in the repository`);
+        if (taken !== undefined) {
+          throw new RefusedPath(`${[...path, taken].join('/')} is a symbolic link, submodule or subpackage in the repository`);
+        }
         if (options.worktree) checkWritable(dir, change.path);
       }
       return work;
@@ -301,7 +314,8 @@ export default definePlugin<Options>({
         try {
           writeWorkingFile(dir, repo.gitDir, change.path, change.content, executable);
         } catch (error) {
-          context.log.warn({ err: error, path: change.path.join('/') }, 'could not write the working-tree file; start repairs it from HEAD');
+          const path = change.path.join('/');
+          context.log.warn({ err: error, path }, 'could not write the working-tree file; start repairs it from HEAD');
         }
       }
     };
@@ -367,7 +381,9 @@ export default definePlugin<Options>({
         if (!ready) return;
         ready = false;
         await queue;
-        await withRepoLock(syncWorkingTree).catch((error: unknown) => context.log.warn({ err: error }, 'could not bring the working tree to HEAD'));
+        await withRepoLock(syncWorkingTree).catch((error: unknown) => {
+          context.log.warn({ err: error }, 'could not bring the working tree to HEAD');
+        });
       },
       status: () => (ready ? { ready: true, details: { commits: committed.size } } : { ready: false, message: 'repository not open' }),
       apply(hooks) {
@@ -375,7 +391,8 @@ export default definePlugin<Options>({
           context.id,
           (intent, ctx) =>
             new Promise<Receipt>((resolve, reject) => {
-              pending.push({ intent, intentId: ctx.intentId, file: ctx.file, contentHash: ctx.contentHash, order: ctx.order, resolve, reject });
+              const { intentId, file, contentHash, order } = ctx;
+              pending.push({ intent, intentId, file, contentHash, order, resolve, reject });
               // One turn per submission; a turn finding its intents taken by an earlier group does nothing.
               void serial(commitWaiting);
             }),

@@ -119,7 +119,9 @@ export class Repo {
     for (const [i, part] of path.entries()) {
       const entry = (await this.#tree(tree)).find((e) => e.path === part);
       if (entry === undefined) return undefined;
-      if (entry.mode !== '040000') throw new RefusedPath(`${path.slice(0, i + 1).join('/')} is ${describeMode(entry.mode)} in the repository, not a directory`);
+      if (entry.mode !== '040000') {
+        throw new RefusedPath(`${path.slice(0, i + 1).join('/')} is ${describeMode(entry.mode)} in the repository, not a directory`);
+      }
       tree = entry.oid;
     }
     const snapshot: PackageSnapshot = { files: {}, modes: {}, occupied: new Set() };
@@ -161,7 +163,13 @@ export class Repo {
    * leaves the old or the new value, never a torn one); with full durability both are fsynced,
    * with their directories, before this returns. Returns the new commit id.
    */
-  async commit(parent: string | undefined, changes: readonly FileChange[], author: Signature, message: string, durable?: Durability): Promise<string> {
+  async commit(
+    parent: string | undefined,
+    changes: readonly FileChange[],
+    author: Signature,
+    message: string,
+    durable?: Durability,
+  ): Promise<string> {
     const root: ChangeNode = { children: new Map() };
     for (const change of changes) {
       let node = root;
@@ -174,7 +182,8 @@ export class Repo {
       node.children.set(change.path.at(-1)!, { children: new Map(), content: change.content });
     }
     const tree = await this.#rewrite(await this.#treeOfCommit(parent), root, [], durable);
-    const commit = await writeObject(this.gitDir, 'commit', encodeCommit(tree, parent === undefined ? [] : [parent], author, message), durable);
+    const encoded = encodeCommit(tree, parent === undefined ? [] : [parent], author, message);
+    const commit = await writeObject(this.gitDir, 'commit', encoded, durable);
     this.#remember(this.#commitTrees, commit, tree);
     if (durable !== undefined) flush(durable);
     // Synchronous, like the object writes (objects.ts): two tiny file operations.
@@ -203,7 +212,9 @@ export class Repo {
         this.#remember(this.#blobs, blob, child.content);
         entries.push({ mode: previous?.mode ?? '100644', path: name, oid: blob });
       } else {
-        if (previous !== undefined && previous.mode !== '040000') throw new RefusedPath(`${path.join('/')} is ${describeMode(previous.mode)} in the repository, not a directory`);
+        if (previous !== undefined && previous.mode !== '040000') {
+          throw new RefusedPath(`${path.join('/')} is ${describeMode(previous.mode)} in the repository, not a directory`);
+        }
         entries.push({ mode: '040000', path: name, oid: await this.#rewrite(previous?.oid, child, path, durable) });
       }
     }
@@ -239,8 +250,16 @@ export class Repo {
 
 const HEAD_TEMPORARY = 'conductor-head.tmp-';
 
+const MODE_NAMES: Record<TreeEntry['mode'], string> = {
+  '120000': 'a symbolic link',
+  '160000': 'a submodule (gitlink)',
+  '040000': 'a directory',
+  '100644': 'a file',
+  '100755': 'a file',
+};
+
 function describeMode(mode: TreeEntry['mode']): string {
-  return { '120000': 'a symbolic link', '160000': 'a submodule (gitlink)', '040000': 'a directory', '100644': 'a file', '100755': 'a file' }[mode];
+  return MODE_NAMES[mode];
 }
 
 /** A path the sink will not write: a symlink, a submodule or a file where it needs something else. */

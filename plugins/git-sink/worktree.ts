@@ -37,7 +37,9 @@ export function checkWritable(root: string, segments: readonly string[]): void {
     if (stats === undefined) return;
     const last = i === segments.length - 1;
     const shown = segments.slice(0, i + 1).join('/');
-    if (stats.isSymbolicLink()) throw new RefusedPath(`${shown} is a symbolic link in the working tree; Conductor never writes through links`);
+    if (stats.isSymbolicLink()) {
+      throw new RefusedPath(`${shown} is a symbolic link in the working tree; Conductor never writes through links`);
+    }
     if (!last && !stats.isDirectory()) throw new RefusedPath(`${shown} is not a directory in the working tree`);
     if (last && !stats.isFile()) throw new RefusedPath(`${shown} is not a regular file in the working tree`);
   }
@@ -47,7 +49,14 @@ export function checkWritable(root: string, segments: readonly string[]): void {
  * Writes one working-tree file: directories created one at a time (each checked), the content
  * staged under .git and renamed over the file, so a crash leaves the old or the new content.
  */
-export function writeWorkingFile(root: string, gitDir: string, segments: readonly string[], content: string, executable: boolean, durable?: Durability): void {
+export function writeWorkingFile(
+  root: string,
+  gitDir: string,
+  segments: readonly string[],
+  content: string,
+  executable: boolean,
+  durable?: Durability,
+): void {
   checkWritable(root, segments);
   let dir = root;
   for (const segment of segments.slice(0, -1)) {

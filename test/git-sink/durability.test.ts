@@ -60,12 +60,13 @@ test('full sync: objects, the branch and their directories are fsynced before co
 test('the sync option is validated and `ledger.sync: full` is followed end to end', { timeout: 60_000 }, async (t) => {
   const dir = makeDataDir();
   t.after(dir.cleanup);
-  const bad = writeJsonConfig(dir.root, { dataDir: dir.root, plugins: { 'fs-source': { debounceMs: 0 }, 'git-sink': { sync: 'sometimes' } } }, 'bad.json');
+  const plugins = (sink: Record<string, unknown>) => ({ 'fs-source': { debounceMs: 0 }, 'git-sink': sink });
+  const bad = writeJsonConfig(dir.root, { dataDir: dir.root, plugins: plugins({ sync: 'sometimes' }) }, 'bad.json');
   const refused = await runCli(['once', '--config', bad]);
   assert.equal(refused.code, 2);
   assert.match(refused.stderr, /git-sink\.sync/);
 
-  const config = writeJsonConfig(dir.root, { dataDir: dir.root, logLevel: 'warn', ledger: { sync: 'full' }, plugins: { 'fs-source': { debounceMs: 0 }, 'git-sink': {} } });
+  const config = writeJsonConfig(dir.root, { dataDir: dir.root, logLevel: 'warn', ledger: { sync: 'full' }, plugins: plugins({}) });
   dropIntentAt(dir.handoff, 'intent-durable.json', scaling('durable', 4), Date.now());
   const run = await runCli(['once', '--config', config]);
   assert.equal(run.code, 0, run.stderr);

@@ -28,7 +28,9 @@ function replicaConfig(dataDir: string, prefix: string) {
   };
 }
 
-test(`two replicas, ${TARGETS} targets × (3, then 5 a moment later): every target ends at 5, ${ROUNDS} round(s)`, { timeout: 600_000 }, async (t) => {
+const NAME = `two replicas, ${TARGETS} targets × (3, then 5 a moment later): every target ends at 5, ${ROUNDS} round(s)`;
+
+test(NAME, { timeout: 600_000 }, async (t) => {
   const dir = makeDataDir();
   t.after(dir.cleanup);
   const prefix = `conductor-test-gitsink-newest-${process.pid}-${Date.now()}`;
@@ -54,7 +56,8 @@ test(`two replicas, ${TARGETS} targets × (3, then 5 a moment later): every targ
       for (const [name, replicas, at] of writes) dropIntentAt(dir.handoff, name, scaling(target, replicas), at);
       files.push(older, newer);
     }
-    await waitFor(`round ${round} processed`, () => files.every((f) => list(join(dir.root, 'processed')).includes(f)), 240_000, 25).catch((error: unknown) => {
+    const processed = () => files.every((f) => list(join(dir.root, 'processed')).includes(f));
+    await waitFor(`round ${round} processed`, processed, 240_000, 25).catch((error: unknown) => {
       t.diagnostic(`stderr: ${running.map((r) => r.output().stderr).join("\n")} handoff: ${list(dir.handoff).join(" ")}`);
       throw error;
     });

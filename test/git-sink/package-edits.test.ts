@@ -51,7 +51,7 @@ function identities(dir: string, paths: string[]): Record<string, string> {
   }));
 }
 
-test('an intent changes only the Deployment file of an existing package: other entries keep blob and mode', { timeout: 60_000 }, async (t) => {
+test('an intent changes only the Deployment file of a package: other entries keep blob and mode', { timeout: 60_000 }, async (t) => {
   const dir = makeDataDir();
   t.after(dir.cleanup);
   const out = join(dir.root, 'out');
@@ -86,6 +86,7 @@ test('the package directory is the name the Kptfile gives (constraints.kpt_packa
   const run = await runCli(['once', '--config', writeJsonConfig(dir.root, fastConfig(dir.root))]);
   assert.equal(run.code, 0, run.stderr);
   const out = join(dir.root, 'out');
-  assert.deepEqual(gitIn(out, 'ls-tree', '-r', '--name-only', 'HEAD').trim().split('\n'), ['oran-odu/edge-du-pkg/Kptfile', 'oran-odu/edge-du-pkg/deployment.yaml']);
+  const files = gitIn(out, 'ls-tree', '-r', '--name-only', 'HEAD').trim().split('\n');
+  assert.deepEqual(files, ['oran-odu/edge-du-pkg/Kptfile', 'oran-odu/edge-du-pkg/deployment.yaml']);
   assert.match(gitIn(out, 'show', 'HEAD:oran-odu/edge-du-pkg/Kptfile'), /^ {2}name: edge-du-pkg$/m);
 });

@@ -43,13 +43,15 @@ test('start repairs a torn working tree and removes temporary objects and refs l
   assert.deepEqual(temporaries(out), []);
 });
 
-test('kill -9 while committing, then a restart: the working tree is whole and no temporary file is left', { timeout: 180_000 }, async (t) => {
+test('kill -9 while committing, then a restart: the working tree is whole, no temporary file left', { timeout: 180_000 }, async (t) => {
   const dir = makeDataDir();
   t.after(dir.cleanup);
   const config = writeJsonConfig(dir.root, fastConfig(dir.root));
   const INTENTS = 120;
   const now = Date.now() - 10_000;
-  for (let i = 0; i < INTENTS; i += 1) dropIntentAt(dir.handoff, `intent-${String(i).padStart(4, '0')}.json`, scaling(`app-${i % 30}`, (i % 5) + 1), now + i);
+  for (let i = 0; i < INTENTS; i += 1) {
+    dropIntentAt(dir.handoff, `intent-${String(i).padStart(4, '0')}.json`, scaling(`app-${i % 30}`, (i % 5) + 1), now + i);
+  }
   const out = join(dir.root, 'out');
   for (let kill = 0; kill < 4; kill += 1) {
     const before = gitLog(out).length;

@@ -4,7 +4,10 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const IDENTITY = ['-c', 'user.name=Operator', '-c', 'user.email=operator@example.com', '-c', 'commit.gpgsign=false', '-c', 'core.hooksPath=/dev/null'];
+const IDENTITY = [
+  '-c', 'user.name=Operator', '-c', 'user.email=operator@example.com',
+  '-c', 'commit.gpgsign=false', '-c', 'core.hooksPath=/dev/null',
+];
 
 /** Runs git in `repo` with a fixed identity; returns its standard output. */
 export function gitIn(repo: string, ...args: string[]): string {
@@ -48,5 +51,6 @@ export function statusOf(root: string, stem: string): StatusRecord {
 export function wholeness(repo: string): { fsck: string; status: string } {
   // fsck reports a stray file under objects/ ("bad sha1 file") on stderr with exit 0.
   const fsck = spawnSync('git', ['-C', repo, 'fsck', '--strict', '--no-progress', '--no-dangling'], { encoding: 'utf8' });
-  return { fsck: `${fsck.stdout}${fsck.stderr}`.trim() || (fsck.status === 0 ? '' : `exit ${fsck.status}`), status: gitIn(repo, 'status', '--porcelain').trim() };
+  const problems = `${fsck.stdout}${fsck.stderr}`.trim() || (fsck.status === 0 ? '' : `exit ${fsck.status}`);
+  return { fsck: problems, status: gitIn(repo, 'status', '--porcelain').trim() };
 }

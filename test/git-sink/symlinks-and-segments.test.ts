@@ -30,7 +30,7 @@ function setUp(t: { after(fn: () => void): void }) {
 /** Only a source and the sink: nothing before the sink checks the path segments. */
 const bareConfig = (dataDir: string) => ({ dataDir, logLevel: 'warn', plugins: { 'fs-source': { debounceMs: 0 }, 'git-sink': {} } });
 
-test('symlinks in the restored history are never written through: canaries unchanged, the intents refused', { timeout: 60_000 }, async (t) => {
+test('symlinks in the restored history are never written through: canaries unchanged, intents refused', { timeout: 60_000 }, async (t) => {
   const s = setUp(t);
   const out = join(s.dataDir, 'out');
   // A history holding `ns2/t/deployment.yaml -> <outside file>` and `ns3 -> <outside dir>`,
@@ -98,7 +98,7 @@ test('`..`, `.`, `.git` and other non-segments as namespace or package name are 
   assert.deepEqual(list(join(out, '.git', 'hooks')), []);
 });
 
-test('a tracked directory replaced by a symlink is restored as a directory at start, not written through', { timeout: 60_000 }, async (t) => {
+test('a tracked directory replaced by a symlink is made a directory again at start', { timeout: 60_000 }, async (t) => {
   const s = setUp(t);
   const out = join(s.dataDir, 'out');
   const config = writeJsonConfig(s.dataDir, bareConfig(s.dataDir));
