@@ -3,7 +3,7 @@
 // With `full` durability the content is also fsynced before the rename and the directory after
 // it, so the file survives a power loss too; without it, the page cache holds it until the
 // kernel writes it back (it survives a process crash, not necessarily a power loss).
-import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
+import { promises as fs, closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
 
 export interface Durability {
   /** fsync files and their directories before an effect is acknowledged. */
@@ -40,6 +40,22 @@ export function writeThenRename(temporary: string, path: string, data: Uint8Arra
     closeSync(fd);
   }
   renameSync(temporary, path);
+  if (options.durability?.full && options.dir !== undefined) options.durability.dirs.add(options.dir);
+}
+
+/**
+ * The same, asynchronous: for working-tree files, whose rename over an existing file can wait
+ * on the disk (ext4 starts writing the new data back), which should not stall the event loop.
+ */
+export async function writeThenRenameAsync(temporary: string, path: string, data: string, options: WriteOptions = {}): Promise<void> {
+  const handle = await fs.open(temporary, 'wx', options.mode ?? 0o644);
+  try {
+    await handle.writeFile(data);
+    if (options.durability?.full) await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await fs.rename(temporary, path);
   if (options.durability?.full && options.dir !== undefined) options.durability.dirs.add(options.dir);
 }
 

@@ -260,7 +260,7 @@ export default definePlugin<Options>({
       const oid = await repo.commit(head, changes, { ...identity, time: Math.floor(Date.now() / 1000) }, message, durable);
       lastHead = oid;
       learn(oid, trailerEffects(message));
-      if (options.worktree) writeWorkingTree(changes, packages);
+      if (options.worktree) await writeWorkingTree(changes, packages);
       for (const { i } of applied) results[i] = { sink: context.id, ref: oid };
       return results as (Receipt | ConductorError)[];
     };
@@ -307,12 +307,12 @@ export default definePlugin<Options>({
      * Writes the changed files into the working tree. The commit is the effect and is already
      * made: a failure here is logged, and the next start makes the working tree equal to HEAD.
      */
-    const writeWorkingTree = (changes: readonly FileChange[], packages: ReadonlyMap<string, PackageWork>) => {
+    const writeWorkingTree = async (changes: readonly FileChange[], packages: ReadonlyMap<string, PackageWork>) => {
       for (const change of changes) {
         const work = packages.get(change.path.slice(0, 2).join('/'));
         const executable = work?.snapshot?.modes[change.path.slice(2).join('/')] === '100755';
         try {
-          writeWorkingFile(dir, repo.gitDir, change.path, change.content, executable);
+          await writeWorkingFile(dir, repo.gitDir, change.path, change.content, executable);
         } catch (error) {
           const path = change.path.join('/');
           context.log.warn({ err: error, path }, 'could not write the working-tree file; start repairs it from HEAD');

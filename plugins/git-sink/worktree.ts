@@ -7,7 +7,7 @@
 // not decide what someone else's link was for.
 import { lstatSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { temporaryName, writeThenRename, type Durability } from './durable.ts';
+import { temporaryName, writeThenRenameAsync, type Durability } from './durable.ts';
 import { RefusedPath } from './repo.ts';
 
 /** Where working-tree files are staged before their rename (inside .git: never seen as untracked). */
@@ -49,31 +49,35 @@ export function checkWritable(root: string, segments: readonly string[]): void {
  * Writes one working-tree file: directories created one at a time (each checked), the content
  * staged under .git and renamed over the file, so a crash leaves the old or the new content.
  */
-export function writeWorkingFile(
+export async function writeWorkingFile(
   root: string,
   gitDir: string,
   segments: readonly string[],
   content: string,
   executable: boolean,
   durable?: Durability,
-): void {
-  checkWritable(root, segments);
+): Promise<void> {
   let dir = root;
   for (const segment of segments.slice(0, -1)) {
     dir = join(dir, segment);
-    try {
-      mkdirSync(dir);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    let stats = lstatSync(dir, { throwIfNoEntry: false });
+    if (stats === undefined) {
+      try {
+        mkdirSync(dir);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+      stats = lstatSync(dir);
     }
-    // Made now or found: it must be a real directory (a link raced in is refused here).
-    const stats = lstatSync(dir);
-    if (!stats.isDirectory() || stats.isSymbolicLink()) throw new RefusedPath(`${dir} is not a directory`);
+    // Made now or found: it must be a real directory (lstat: a link is never a directory here).
+    if (!stats.isDirectory()) throw new RefusedPath(`${segments.join('/')}: ${segment} is not a directory in the working tree`);
   }
+  const file = join(dir, segments.at(-1)!);
+  const existing = lstatSync(file, { throwIfNoEntry: false });
+  if (existing !== undefined && !existing.isFile()) throw new RefusedPath(`${segments.join('/')} is not a regular file in the working tree`);
   const staging = join(gitDir, STAGING_DIR);
   mkdirSync(staging, { recursive: true });
-  const file = join(dir, segments.at(-1)!);
-  writeThenRename(temporaryName(join(staging, segments.at(-1)!)), file, content, {
+  await writeThenRenameAsync(temporaryName(join(staging, segments.at(-1)!)), file, content, {
     mode: executable ? 0o755 : 0o644,
     dir,
     ...(durable === undefined ? {} : { durability: durable }),
