@@ -224,8 +224,9 @@ export class Repo {
   }
 
   /**
-   * Removes what a killed writer of this sink can leave in .git: temporary object files and the
-   * temporary branch file (both were renamed into place only when complete). Call it holding the
+   * Removes what a killed writer of this sink can leave: temporary object files and the
+   * temporary branch file in .git (both were renamed into place only when complete), and a
+   * repository skeleton whose rename to .git never happened. Call it holding the
    * writer lock: every writer writes these only under it.
    */
   removeTemporaries(): string[] {
@@ -244,11 +245,28 @@ export class Repo {
       rmSync(join(this.gitDir, name), { force: true });
       removed.push(name);
     }
+    // A skeleton from `init` (which runs before the lock is taken): only once its process is gone.
+    for (const name of readdirSync(this.dir)) {
+      const pid = /^\.git\.tmp-(\d+)-/.exec(name)?.[1];
+      if (pid === undefined || isAlive(Number(pid))) continue;
+      rmSync(join(this.dir, name), { recursive: true, force: true });
+      removed.push(name);
+    }
     return removed;
   }
 }
 
 const HEAD_TEMPORARY = 'conductor-head.tmp-';
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists, under another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 const MODE_NAMES: Record<TreeEntry['mode'], string> = {
   '120000': 'a symbolic link',

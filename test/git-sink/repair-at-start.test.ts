@@ -35,6 +35,8 @@ test('start repairs a torn working tree and removes temporary objects and refs l
   const tmpObject = join(objects, `${'c'.repeat(38)}.tmp-4242-x1y2z3`);
   writeFileSync(tmpObject, 'x\u0001garbage');
   writeFileSync(join(out, '.git', 'conductor-head.tmp-4242'), '0123');
+  // A repository skeleton of a process that died before its rename to .git (no such pid now).
+  mkdirSync(join(out, '.git.tmp-999999999-abc', 'refs'), { recursive: true });
   assert.notDeepEqual(wholeness(out).status, '', 'the tear shows before the repair');
 
   const run = await runCli(['once', '--config', config]);
