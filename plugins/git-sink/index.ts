@@ -230,7 +230,8 @@ export default definePlugin<Options>({
       const results: (Receipt | ConductorError | undefined)[] = group.map(earlierEffect);
       // Oldest first (stable; an intent without an order keeps its place before the ordered ones).
       const candidates = group.map((p, i) => ({ p, i })).filter(({ i }) => results[i] === undefined);
-      candidates.sort((a, b) => (a.p.order ?? -Infinity) - (b.p.order ?? -Infinity));
+      const orderOf = (p: Pending) => p.order ?? Number.NEGATIVE_INFINITY;
+      candidates.sort((a, b) => (orderOf(a.p) < orderOf(b.p) ? -1 : orderOf(a.p) > orderOf(b.p) ? 1 : 0));
       const inGroup = new Map<string, Newest>();
       const packages = new Map<string, PackageWork>();
       const applied: { p: Pending; i: number }[] = [];
