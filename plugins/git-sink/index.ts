@@ -285,8 +285,8 @@ export default definePlugin<Options>({
       packages: ReadonlyMap<string, PackageWork>,
     ): Promise<PackageWork> => {
       const { intent, intentId } = p;
-      const packageName = packageNameOf(intent);
       checkSegment(intent.namespace, 'namespace');
+      const packageName = packageNameOf(intent);
       checkSegment(packageName, 'package name');
       const path = [intent.namespace, packageName];
       const known = packages.get(path.join('/'));

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { durability } from '../../plugins/git-sink/durable.ts';
 import { Repo } from '../../plugins/git-sink/repo.ts';
 import { runCli } from '../support/cli.ts';
-import { makeDataDir, scaling, tempDir } from '../support/data-dir.ts';
+import { BLUEPRINT, makeDataDir, scaling, tempDir } from '../support/data-dir.ts';
 import { writeJsonConfig } from '../support/data-dir.ts';
 import { dropIntentAt, gitIn, statusOf, wholeness } from './support.ts';
 
@@ -60,7 +60,7 @@ test('full sync: objects, the branch and their directories are fsynced before co
 test('the sync option is validated and `ledger.sync: full` is followed end to end', { timeout: 60_000 }, async (t) => {
   const dir = makeDataDir();
   t.after(dir.cleanup);
-  const plugins = (sink: Record<string, unknown>) => ({ 'fs-source': { debounceMs: 0 }, 'git-sink': sink });
+  const plugins = (sink: Record<string, unknown>) => ({ 'fs-source': { debounceMs: 0 }, 'git-sink': { blueprint: BLUEPRINT, ...sink } });
   const bad = writeJsonConfig(dir.root, { dataDir: dir.root, plugins: plugins({ sync: 'sometimes' }) }, 'bad.json');
   const refused = await runCli(['once', '--config', bad]);
   assert.equal(refused.code, 2);

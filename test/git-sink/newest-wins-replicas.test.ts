@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { startCli, type Running } from '../support/cli.ts';
-import { list, makeDataDir, scaling, writeJsonConfig } from '../support/data-dir.ts';
+import { BLUEPRINT, list, makeDataDir, scaling, writeJsonConfig } from '../support/data-dir.ts';
 import { gitShow } from '../support/git.ts';
 import { waitFor } from '../support/wait.ts';
 import { dropIntentAt, statusOf, wholeness } from './support.ts';
@@ -22,7 +22,7 @@ function replicaConfig(dataDir: string, prefix: string) {
     plugins: {
       'fs-source': { debounceMs: 0, rescanMs: 250 },
       'schema-validate': {},
-      'git-sink': {},
+      'git-sink': { blueprint: BLUEPRINT },
       'redis-coordination': { url: 'redis://127.0.0.1:6379', keyPrefix: prefix, leaseMs: 2_000, replicaId: '${env:REPLICA_ID}' },
     },
   };

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../support/cli.ts';
-import { list, scaling, tempDir, writeJsonConfig } from '../support/data-dir.ts';
+import { BLUEPRINT, list, scaling, tempDir, writeJsonConfig } from '../support/data-dir.ts';
 import { gitLog } from '../support/git.ts';
 import { dropIntentAt, initRepo, statusOf, wholeness } from './support.ts';
 
@@ -28,7 +28,7 @@ function setUp(t: { after(fn: () => void): void }) {
 }
 
 /** Only a source and the sink: nothing before the sink checks the path segments. */
-const bareConfig = (dataDir: string) => ({ dataDir, logLevel: 'warn', plugins: { 'fs-source': { debounceMs: 0 }, 'git-sink': {} } });
+const bareConfig = (dataDir: string) => ({ dataDir, logLevel: 'warn', plugins: { 'fs-source': { debounceMs: 0 }, 'git-sink': { blueprint: BLUEPRINT } } });
 
 test('symlinks in the restored history are never written through: canaries unchanged, intents refused', { timeout: 60_000 }, async (t) => {
   const s = setUp(t);
@@ -91,7 +91,9 @@ test('`..`, `.`, `.git` and other non-segments as namespace or package name are 
   for (const [name] of cases) {
     const status = statusOf(s.dataDir, name.replace(/\.json$/, ''));
     assert.equal(status.status, 'failed', name);
-    assert.equal(status.code, 'CND_ERR_SUBMIT_PERMANENT', name);
+    // A package name that is no DNS-1123 label is refused as invalid by the core's packageNameOf,
+    // which the sink calls; every other bad segment by the sink's own check.
+    assert.ok(['CND_ERR_SUBMIT_PERMANENT', 'CND_ERR_INTENT_INVALID'].includes(status.code ?? ''), `${name}: ${status.code}`);
   }
   const out = join(s.dataDir, 'out');
   assert.deepEqual(gitLog(out), [], 'nothing committed');
