@@ -25,6 +25,7 @@ export const ERROR_CODES = {
   CND_ERR_INTENT_REJECTED: { kind: 'permanent', meaning: 'the intent was refused by a policy (sanitizer, security rule)' },
   CND_ERR_INTENT_CONFLICT: { kind: 'permanent', meaning: 'a correlation_id was reused with different content' },
   CND_ERR_INTENT_SUPERSEDED: { kind: 'permanent', meaning: 'the sink already holds a newer intent for this target; this one is settled as superseded' },
+  CND_ERR_BLUEPRINT: { kind: 'permanent', meaning: 'a new target needs a blueprint package, and none is configured or it is unusable' },
   CND_ERR_SUBMIT_TRANSIENT: { kind: 'transient', meaning: 'the sink could not be reached or answered with a retryable error' },
   CND_ERR_SUBMIT_THROTTLED: { kind: 'throttle', meaning: 'the sink asked to slow down' },
   CND_ERR_SUBMIT_PERMANENT: { kind: 'permanent', meaning: 'the sink refused the intent and retrying cannot help' },

@@ -1,7 +1,8 @@
 // The Porch sink (DESIGN §4, issue 3): each intent becomes one Porch PackageRevision in the
-// workspace `intent-<intentId>`, created as a Draft (init, or a copy of the latest Published
-// revision), filled with the intent's resources, proposed and — with `approve` — published,
-// through the real porch.kpt.dev/v1alpha1 API behind the kube-apiserver (porch-api.md).
+// workspace `intent-<intentId>`, created as a Draft (a copy of the latest Published revision,
+// or for a new package a clone of the configured blueprint), filled with the intent's replicas,
+// proposed and — with `approve` — published, through the real porch.kpt.dev/v1alpha1 API
+// behind the kube-apiserver (porch-api.md).
 // The flow is in flow.ts, the wire in client.ts/porch-api.ts, credentials in auth.ts, error
 // meaning in errors.ts, and the connectivity checks in preflight.ts.
 import {
@@ -69,8 +70,11 @@ export default definePlugin<PorchSinkOptions>({
         const result = await runFlow(api, {
           intent,
           intentId: ctx.intentId,
+          contentHash: ctx.contentHash,
+          order: ctx.order,
           at,
           approve: options.approve,
+          blueprint: options.blueprint,
           signal: ctx.signal,
           traceparent: ctx.trace.traceparent,
           log: flowLog,
