@@ -380,7 +380,7 @@ async function findBlueprint(api: PorchApi, input: FlowInput, options: CallOptio
   const published = revisions.filter((r) => r.spec.lifecycle === 'Published' && (r.spec.revision ?? 0) > 0);
   const chosen = blueprint.revision === undefined ? latestPublished(published) : published.find((r) => r.spec.revision === blueprint.revision);
   if (chosen === undefined) {
-    const which = blueprint.revision === undefined ? 'a Published revision' : `Published revision ${blueprint.revision}`;
+    const which = blueprint.revision === undefined ? 'Published revision' : `Published revision ${blueprint.revision}`;
     throw blueprintError(input, `${where} has no ${which} in namespace ${at.namespace} to create ${target} from`, { blueprint });
   }
   const resources = await api.getResources(at.namespace, chosen.metadata.name!, options);
