@@ -155,7 +155,7 @@ export default definePlugin<PorchSinkOptions>({
         try {
           return [
             { name: 'credentials', ok: true, message: `from ${checker.client.connection.source}` },
-            ...(await runPreflight(checker, { namespace: options.namespace, repository: options.repository, approve: options.approve }, signal)),
+            ...(await runPreflight(checker, { namespace: options.namespace, repository: options.repository, approve: options.approve, blueprint: options.blueprint }, signal)),
           ];
         } finally {
           await checker.client.close();
