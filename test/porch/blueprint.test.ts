@@ -125,3 +125,18 @@ test('a blueprint that cannot serve is refused before anything is created: no Pu
     assert.equal(sim.writeCount(), 0, `${c.label}: nothing was created`);
   }
 });
+
+test('without a blueprint, a package that exists but has nothing Published yet is no new target: the intent waits', async (t) => {
+  const kptfile = blueprintResources().Kptfile!.replace(BLUEPRINT_PACKAGE, 'du-6');
+  const sim = await startSim({ packages: [{ repository: REPOSITORY, namespace: NAMESPACE, packageName: 'du-6', workspaceName: 'by-hand', lifecycle: 'Draft', resources: { Kptfile: kptfile } }] });
+  const dir = dataDirectory();
+  t.after(async () => {
+    await sim.close();
+    dir.cleanup();
+  });
+  dropIntent(dir.handoff, 'intent-du-6.json', scaling('du-6', 2));
+  await runOnce(porchConfig(dir.root, { server: sim.url, approve: true, blueprint: undefined }, { retry: { maxAttempts: 2, initialDelayMs: 1, maxDelayMs: 5, budgetMs: 2_000 } }));
+  assert.deepEqual(filesIn(dir.root, 'failed'), []);
+  assert.deepEqual(filesIn(dir.root, 'handoff'), ['intent-du-6.json'], 'kept for later');
+  assert.equal(sim.writeCount(), 0);
+});

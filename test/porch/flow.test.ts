@@ -216,7 +216,7 @@ test('a failing server opens the circuit (readiness false), and it closes again 
   assertDeliveredExactlyOnce(sim, dropped, 'Published');
 });
 
-test('a package whose only revision is unpublished waits in handoff/ (Porch refuses init); once one is Published, a copy is made', async (t) => {
+test('a package whose only revision is unpublished waits in handoff/ (Porch refuses to clone it anew); once one is Published, a copy is made', async (t) => {
   const sim = await startSim({
     packages: [{ repository: REPOSITORY, namespace: NAMESPACE, packageName: 'shared', workspaceName: 'manual', lifecycle: 'Proposed', resources: { Kptfile: 'apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: shared\n' } }],
   });
@@ -229,7 +229,7 @@ test('a package whose only revision is unpublished waits in handoff/ (Porch refu
   assert.deepEqual(filesIn(dir.root, 'handoff'), ['intent-nf-s.json'], 'kept for later, not failed');
   assert.deepEqual(filesIn(dir.root, 'failed'), []);
   const refused = sim.requests().filter((r) => r.method === 'POST' && r.status === 500);
-  assert.ok(refused.length > 0, 'Porch refused init of an existing package');
+  assert.ok(refused.length > 0, 'Porch refused a clone into an existing package');
 
   sim.seed({ packages: [{ repository: REPOSITORY, namespace: NAMESPACE, packageName: 'shared', resources: { Kptfile: 'apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: shared\n' } }] });
   await runOnce(porchConfig(dir.root, { server: sim.url, approve: true }, QUICK_RETRY));
