@@ -7,6 +7,8 @@
 import YAML, { type Document } from 'yaml';
 import type { Intent, PackageFiles } from '../../core/index.ts';
 
+type Usable<T> = ({ ok: true } & T) | { ok: false; reason: string };
+
 interface DeploymentAt {
   file: string;
   index: number;
@@ -15,15 +17,22 @@ interface DeploymentAt {
   containers: unknown;
 }
 
+interface KrmObject {
+  kind?: unknown;
+  metadata?: { name?: unknown; namespace?: unknown };
+  spec?: { template?: { spec?: { containers?: unknown } } };
+}
+
 function deploymentsIn(files: PackageFiles): DeploymentAt[] {
   const found: DeploymentAt[] = [];
   for (const [file, content] of Object.entries(files).sort(([a], [b]) => a.localeCompare(b))) {
     if (!/\.ya?ml$/.test(file) || file === 'Kptfile' || file.endsWith('/Kptfile')) continue;
     YAML.parseAllDocuments(content).forEach((doc, index) => {
       if (doc.errors.length > 0) return;
-      const json = doc.toJS() as { kind?: unknown; metadata?: { name?: unknown; namespace?: unknown }; spec?: { template?: { spec?: { containers?: unknown } } } } | null;
+      const json = doc.toJS() as KrmObject | null;
       if (json === null || typeof json !== 'object' || json.kind !== 'Deployment') return;
-      found.push({ file, index, name: json.metadata?.name, namespace: json.metadata?.namespace, containers: json.spec?.template?.spec?.containers });
+      const { name, namespace } = json.metadata ?? {};
+      found.push({ file, index, name, namespace, containers: json.spec?.template?.spec?.containers });
     });
   }
   return found;
@@ -37,20 +46,25 @@ function isTarget(deployment: DeploymentAt, intent: Intent): boolean {
  * The Deployment of the blueprint that will become the target's: one named like the target, or
  * else the blueprint's only Deployment. Returns why the blueprint cannot serve, or the choice.
  */
-export function blueprintDeployment(files: PackageFiles, intent: Intent): { ok: true; file: string; index: number } | { ok: false; reason: string } {
+export function blueprintDeployment(files: PackageFiles, intent: Intent): Usable<{ file: string; index: number }> {
   const deployments = deploymentsIn(files);
   const chosen = deployments.find((d) => isTarget(d, intent)) ?? (deployments.length === 1 ? deployments[0] : undefined);
   if (chosen === undefined) {
     return {
       ok: false,
-      reason: deployments.length === 0 ? 'it holds no Deployment' : `it holds ${deployments.length} Deployments and none is named ${intent.target}`,
+      reason:
+        deployments.length === 0
+          ? 'it holds no Deployment'
+          : `it holds ${deployments.length} Deployments and none is named ${intent.target}`,
     };
   }
   // The point of a blueprint: what an intent does not say (the image above all) comes from it.
   const containers = Array.isArray(chosen.containers) ? (chosen.containers as { name?: unknown; image?: unknown }[]) : [];
   const imageless = containers.filter((c) => typeof c?.image !== 'string' || c.image === '').map((c) => String(c?.name ?? '?'));
   if (containers.length === 0) return { ok: false, reason: `its Deployment in ${chosen.file} has no containers` };
-  if (imageless.length > 0) return { ok: false, reason: `its Deployment in ${chosen.file} has container(s) without an image: ${imageless.join(', ')}` };
+  if (imageless.length > 0) {
+    return { ok: false, reason: `its Deployment in ${chosen.file} has container(s) without an image: ${imageless.join(', ')}` };
+  }
   return { ok: true, file: chosen.file, index: chosen.index };
 }
 
@@ -60,7 +74,7 @@ export function blueprintDeployment(files: PackageFiles, intent: Intent): { ok: 
  * missing namespace is added through the document model). A file already holding the target's
  * Deployment comes back unchanged.
  */
-export function specialiseBlueprint(files: PackageFiles, intent: Intent): { ok: true; files: PackageFiles } | { ok: false; reason: string } {
+export function specialiseBlueprint(files: PackageFiles, intent: Intent): Usable<{ files: PackageFiles }> {
   const choice = blueprintDeployment(files, intent);
   if (!choice.ok) return choice;
   const content = files[choice.file]!;
@@ -69,20 +83,26 @@ export function specialiseBlueprint(files: PackageFiles, intent: Intent): { ok: 
   let text = content;
   const edits: { path: string[]; value: string }[] = [{ path: ['metadata', 'name'], value: intent.target }];
   // The target lives in the intent's namespace, as the git sink's Deployments do.
-  if (doc.getIn(['metadata', 'namespace']) !== intent.namespace) edits.push({ path: ['metadata', 'namespace'], value: intent.namespace });
+  if (doc.getIn(['metadata', 'namespace']) !== intent.namespace) {
+    edits.push({ path: ['metadata', 'namespace'], value: intent.namespace });
+  }
   const splices: { start: number; end: number; value: string }[] = [];
   for (const edit of edits) {
     if (doc.getIn(edit.path) === edit.value) continue;
     const node = doc.getIn(edit.path, true);
-    if (!YAML.isScalar(node) || !node.range) return { ok: true, files: { ...files, [choice.file]: reserialised(docs, doc, edits) } };
+    if (!YAML.isScalar(node) || !node.range) {
+      return { ok: true, files: { ...files, [choice.file]: reserialised(docs, doc, edits) } };
+    }
     splices.push({ start: node.range[0], end: node.range[1], value: edit.value });
   }
   // Later ranges first, so earlier offsets stay valid.
-  for (const { start, end, value } of splices.sort((a, b) => b.start - a.start)) text = text.slice(0, start) + value + text.slice(end);
+  for (const { start, end, value } of splices.sort((a, b) => b.start - a.start)) {
+    text = text.slice(0, start) + value + text.slice(end);
+  }
   return { ok: true, files: { ...files, [choice.file]: text } };
 }
 
-/** The fallback for a field that is missing or no plain scalar: set it and write the file out through the document model. */
+/** The fallback for a field that is missing or no plain scalar: set it, and write the file out through the document model. */
 function reserialised(docs: Document[], doc: Document, edits: { path: string[]; value: string }[]): string {
   for (const edit of edits) doc.setIn(edit.path, edit.value);
   return docs.map((d) => d.toString()).join('');

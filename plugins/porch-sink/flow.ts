@@ -143,7 +143,7 @@ export async function runFlow(api: PorchApi, input: FlowInput): Promise<FlowResu
       const stale = staleBecause(mine, view.latest);
       if (stale !== undefined) {
         step = 'discard stale revision';
-        log.info({ revision: name, lifecycle, reason: stale }, 'porch: replacing a revision copied from an outdated one by a fresh copy of the latest');
+        log.info({ revision: name, lifecycle, reason: stale }, 'porch: replacing an outdated revision by a copy of the latest');
         await api.deleteRevision(at.namespace, name!, options);
         steps.push(`discard stale ${lifecycle} (${stale})`);
         view = undefined;
@@ -209,7 +209,8 @@ function lookAgainReason(error: unknown, step: string, believedAfterOneLook: Set
   // refused because the package exists can race with a revision being published; a delete
   // refused (403) means the revision was published meanwhile, by another replica of ours.
   const isRefusedDelete = (e: unknown) => step === 'discard stale revision' && e instanceof ApiError && e.status === 403;
-  for (const [check, label] of [[isInvalid, 'invalid'], [isPackageExists, 'package exists'], [isRefusedDelete, 'delete refused']] as const) {
+  const worthOneLook = [[isInvalid, 'invalid'], [isPackageExists, 'package exists'], [isRefusedDelete, 'delete refused']] as const;
+  for (const [check, label] of worthOneLook) {
     if (!check(error)) continue;
     const key = `${step}/${label}`;
     if (believedAfterOneLook.has(key)) return undefined;
@@ -288,7 +289,8 @@ function assertNotSuperseded(view: Observation, input: FlowInput): void {
   if (newer === undefined) return;
   throw new ConductorError(
     'CND_ERR_INTENT_SUPERSEDED',
-    `${input.at.repository}/${input.at.packageName} already holds a newer intent (order ${newer.order} in ${newer.name}) than this one (order ${input.order})`,
+    `${input.at.repository}/${input.at.packageName} already holds a newer intent (order ${newer.order} in ${newer.name}) ` +
+      `than this one (order ${input.order})`,
     { plugin: input.plugin, intentId: input.intentId, details: { revision: newer.name, newerOrder: newer.order, order: input.order } },
   );
 }
@@ -305,7 +307,8 @@ function staleBecause(revision: PackageRevision, latest: PackageRevision | undef
   const source = task.type === 'edit' ? task.edit?.sourceRef?.name : undefined;
   if (task.type === 'edit' && source === latest?.metadata.name) return undefined;
   if (task.type !== 'edit' && latest === undefined) return undefined;
-  const made = task.type === 'edit' ? `copied from ${source ?? 'an unnamed revision'}` : `made by ${task.type ?? 'an unknown task'} for a new package`;
+  const made =
+    task.type === 'edit' ? `copied from ${source ?? 'an unnamed revision'}` : `made by ${task.type ?? 'an unknown task'} for a new package`;
   return `${made}, but the latest Published revision is ${latest?.metadata.name ?? 'none'}`;
 }
 
@@ -334,7 +337,8 @@ async function creationRequest(
     // creation of the package. It waits until an earlier revision is approved or deleted.
     throw new ConductorError(
       'CND_ERR_SUBMIT_TRANSIENT',
-      `${input.at.repository}/${input.at.packageName} has revisions but none Published to copy; the intent waits until an earlier revision is approved or deleted`,
+      `${input.at.repository}/${input.at.packageName} has revisions but none Published to copy; ` +
+        'the intent waits until an earlier revision is approved or deleted',
       { plugin: input.plugin, intentId: input.intentId, details: { step: 'create' } },
     );
   } else {
@@ -361,7 +365,11 @@ async function creationRequest(
 }
 
 function blueprintError(input: FlowInput, message: string, details: Record<string, unknown> = {}): ConductorError {
-  return new ConductorError('CND_ERR_BLUEPRINT', message, { plugin: input.plugin, intentId: input.intentId, details: { step: 'create', ...details } });
+  return new ConductorError('CND_ERR_BLUEPRINT', message, {
+    plugin: input.plugin,
+    intentId: input.intentId,
+    details: { step: 'create', ...details },
+  });
 }
 
 /**
@@ -373,12 +381,14 @@ async function findBlueprint(api: PorchApi, input: FlowInput, options: CallOptio
   const { at, blueprint } = input;
   const target = `${at.repository}/${at.packageName}`;
   if (blueprint === undefined) {
-    throw blueprintError(input, `${target} has no package yet, and no blueprint is configured to create it from (porch-sink option blueprint)`);
+    throw blueprintError(input, `${target} has no package yet, and no blueprint is configured to create it from (option blueprint)`);
   }
   const where = `blueprint ${blueprint.repository}/${blueprint.package}`;
-  const revisions = await api.listPackageRevisions({ namespace: at.namespace, repository: blueprint.repository, packageName: blueprint.package }, options);
+  const coordinates = { namespace: at.namespace, repository: blueprint.repository, packageName: blueprint.package };
+  const revisions = await api.listPackageRevisions(coordinates, options);
   const published = revisions.filter((r) => r.spec.lifecycle === 'Published' && (r.spec.revision ?? 0) > 0);
-  const chosen = blueprint.revision === undefined ? latestPublished(published) : published.find((r) => r.spec.revision === blueprint.revision);
+  const chosen =
+    blueprint.revision === undefined ? latestPublished(published) : published.find((r) => r.spec.revision === blueprint.revision);
   if (chosen === undefined) {
     const which = blueprint.revision === undefined ? 'Published revision' : `Published revision ${blueprint.revision}`;
     throw blueprintError(input, `${where} has no ${which} in namespace ${at.namespace} to create ${target} from`, { blueprint });
@@ -386,7 +396,8 @@ async function findBlueprint(api: PorchApi, input: FlowInput, options: CallOptio
   const resources = await api.getResources(at.namespace, chosen.metadata.name!, options);
   const usable = blueprintDeployment(resources.spec.resources ?? {}, input.intent);
   if (!usable.ok) {
-    throw blueprintError(input, `${where} (${chosen.metadata.name}) cannot create ${target}: ${usable.reason}`, { blueprint, revision: chosen.metadata.name });
+    const message = `${where} (${chosen.metadata.name}) cannot create ${target}: ${usable.reason}`;
+    throw blueprintError(input, message, { blueprint, revision: chosen.metadata.name });
   }
   return chosen.metadata.name!;
 }
@@ -413,8 +424,13 @@ function assertSameContent(revision: PackageRevision, input: FlowInput): void {
   if (recorded === undefined || input.contentHash === undefined || recorded === input.contentHash) return;
   throw new ConductorError(
     'CND_ERR_INTENT_CONFLICT',
-    `PackageRevision ${revision.metadata.name} was made for intent ${input.intentId} with other content (content hash ${recorded}, this one ${input.contentHash}): the correlation_id was reused for a different intent`,
-    { plugin: input.plugin, intentId: input.intentId, details: { step: 'find', revision: revision.metadata.name, recordedContentHash: recorded } },
+    `PackageRevision ${revision.metadata.name} was made for intent ${input.intentId} with other content ` +
+      `(content hash ${recorded}, this one ${input.contentHash}): the correlation_id was reused for a different intent`,
+    {
+      plugin: input.plugin,
+      intentId: input.intentId,
+      details: { step: 'find', revision: revision.metadata.name, recordedContentHash: recorded },
+    },
   );
 }
 
@@ -426,13 +442,21 @@ function assertSameContent(revision: PackageRevision, input: FlowInput): void {
  * write twice. The comparison is by parsed YAML, since the server's render may re-serialise
  * (porch-api.md §2.5 c). Returns whether it wrote and the resourceVersion the files now have.
  */
-async function writeResources(api: PorchApi, revision: PackageRevision, input: FlowInput, options: CallOptions): Promise<{ wrote: boolean; resourceVersion: string | undefined }> {
+async function writeResources(
+  api: PorchApi,
+  revision: PackageRevision,
+  input: FlowInput,
+  options: CallOptions,
+): Promise<{ wrote: boolean; resourceVersion: string | undefined }> {
   const resources = await api.getResources(input.at.namespace, revision.metadata.name!, options);
   let existing = resources.spec.resources ?? {};
   let specialised = false;
   if ((revision.spec.tasks?.[0] as { type?: string } | undefined)?.type === 'clone') {
     const result = specialiseBlueprint(existing, input.intent);
-    if (!result.ok) throw blueprintError(input, `${revision.metadata.name}, cloned from a blueprint, cannot serve ${input.intent.target}: ${result.reason}`);
+    if (!result.ok) {
+      const message = `${revision.metadata.name}, cloned from a blueprint, cannot serve ${input.intent.target}: ${result.reason}`;
+      throw blueprintError(input, message);
+    }
     specialised = result.files !== existing && Object.entries(result.files).some(([file, text]) => existing[file] !== text);
     existing = result.files;
   }

@@ -25,6 +25,11 @@ import { runPreflight } from './preflight.ts';
 
 const INTENT_ID = /^[0-9a-f]{40}$/;
 
+/** Where the sink writes and what new packages come from, as the preflight checks them. */
+function targetOf(options: PorchSinkOptions): { namespace: string; repository: string; blueprint: PorchSinkOptions['blueprint'] } {
+  return { namespace: options.namespace, repository: options.repository, blueprint: options.blueprint };
+}
+
 export default definePlugin<PorchSinkOptions>({
   name: 'porch-sink',
   kind: 'submit',
@@ -155,7 +160,7 @@ export default definePlugin<PorchSinkOptions>({
         try {
           return [
             { name: 'credentials', ok: true, message: `from ${checker.client.connection.source}` },
-            ...(await runPreflight(checker, { namespace: options.namespace, repository: options.repository, approve: options.approve, blueprint: options.blueprint }, signal)),
+            ...(await runPreflight(checker, { ...targetOf(options), approve: options.approve }, signal)),
           ];
         } finally {
           await checker.client.close();

@@ -115,7 +115,8 @@ export class PorchApi {
    * Porch ignores preconditions (§4.4), so the caller must be sure from a fresh view.
    */
   deleteRevision(namespace: string, name: string, options: CallOptions): Promise<PackageRevision> {
-    return this.client.request({ method: 'DELETE', path: `${this.#revisions(namespace)}/${encodeURIComponent(name)}`, ...call(options) });
+    const path = `${this.#revisions(namespace)}/${encodeURIComponent(name)}`;
+    return this.client.request({ method: 'DELETE', path, ...call(options) });
   }
 
   getResources(namespace: string, name: string, options: CallOptions): Promise<PackageRevisionResources> {

@@ -113,12 +113,15 @@ export async function runPreflight(api: PorchApi, target: PreflightTarget, signa
 async function checkBlueprint(api: PorchApi, namespace: string, blueprint: BlueprintOptions, signal: AbortSignal): Promise<PreflightCheck> {
   const where = `${namespace}/${blueprint.repository}/${blueprint.package}`;
   try {
-    const revisions = await api.listPackageRevisions({ namespace, repository: blueprint.repository, packageName: blueprint.package }, { signal });
-    const published = revisions.filter((r) => r.spec.lifecycle === 'Published' && (r.spec.revision ?? 0) > 0).map((r) => r.spec.revision ?? 0);
+    const coordinates = { namespace, repository: blueprint.repository, packageName: blueprint.package };
+    const revisions = await api.listPackageRevisions(coordinates, { signal });
+    const published = revisions.filter((r) => r.spec.lifecycle === 'Published').map((r) => r.spec.revision ?? 0).filter((n) => n > 0);
     const wanted = blueprint.revision ?? Math.max(0, ...published);
-    return published.includes(wanted)
-      ? { name: 'blueprint', ok: true, message: `${where} has Published revision ${wanted} to clone new targets from` }
-      : { name: 'blueprint', ok: false, message: `${where} has no Published revision${blueprint.revision === undefined ? '' : ` ${blueprint.revision}`}; new targets would be refused` };
+    if (published.includes(wanted)) {
+      return { name: 'blueprint', ok: true, message: `${where} has Published revision ${wanted} to clone new targets from` };
+    }
+    const which = blueprint.revision === undefined ? '' : ` ${blueprint.revision}`;
+    return { name: 'blueprint', ok: false, message: `${where} has no Published revision${which}; new targets would be refused` };
   } catch (error) {
     return { name: 'blueprint', ok: false, message: `${where}: ${describe(error)}` };
   }

@@ -36,7 +36,7 @@ interface DeploymentJson {
   spec: { replicas?: number; template: { spec: { containers: { name: string; image?: string }[] } } };
 }
 
-test('a new target with a blueprint: a clone of it, Published, whose Deployment has the blueprint’s image and the intent’s replicas', async (t) => {
+test('a new target with a blueprint: a Published clone whose Deployment has the blueprint’s image and the intent’s replicas', async (t) => {
   const sim = await startSim();
   const dir = dataDirectory();
   t.after(async () => {
@@ -58,7 +58,8 @@ test('a new target with a blueprint: a clone of it, Published, whose Deployment 
   // Porch records the upstream in the Kptfile and surfaces its lock on the revision.
   assert.equal((mine.status.upstreamLock.git as { directory?: string } | undefined)?.directory, BLUEPRINT_PACKAGE);
   const files = sim.getResources(mine.metadata.name, NAMESPACE)!;
-  const kptfile = YAML.parse(files['Kptfile']!) as { metadata: { name: string }; upstream?: { type: string }; upstreamLock?: { git?: { commit?: string } } };
+  type Kptfile = { metadata: { name: string }; upstream?: { type: string }; upstreamLock?: { git?: { commit?: string } } };
+  const kptfile = YAML.parse(files['Kptfile']!) as Kptfile;
   assert.equal(kptfile.metadata.name, 'du-7');
   assert.equal(kptfile.upstream?.type, 'git');
   assert.equal(kptfile.upstreamLock?.git?.commit, blueprint!.metadata.resourceVersion);
@@ -104,13 +105,35 @@ test('a blueprint that cannot serve is refused before anything is created: no Pu
   const imageless = blueprintResources();
   imageless['deployment.yaml'] = imageless['deployment.yaml']!.replace(/\n\s+image: .*/, '');
   const cases = [
-    { label: 'a pinned revision that does not exist', blueprint: { ...BLUEPRINT, revision: 7 }, resources: undefined, message: /blueprint blueprints\/app-blueprint has no Published revision 7/ },
-    { label: 'a blueprint package that does not exist', blueprint: { ...BLUEPRINT, package: 'nothing-here' }, resources: undefined, message: /blueprint blueprints\/nothing-here has no Published revision in namespace porch-demo to create deployments\/du-9/ },
-    { label: 'a blueprint without a Deployment', blueprint: { ...BLUEPRINT, package: 'bare' }, resources: { Kptfile: blueprintResources().Kptfile! }, message: /cannot create deployments\/du-9: it holds no Deployment/ },
-    { label: 'a blueprint whose Deployment has no image', blueprint: { ...BLUEPRINT, package: 'imageless' }, resources: imageless, message: /container\(s\) without an image: app/ },
+    {
+      label: 'a pinned revision that does not exist',
+      blueprint: { ...BLUEPRINT, revision: 7 },
+      resources: undefined,
+      message: /blueprint blueprints\/app-blueprint has no Published revision 7/,
+    },
+    {
+      label: 'a blueprint package that does not exist',
+      blueprint: { ...BLUEPRINT, package: 'nothing-here' },
+      resources: undefined,
+      message: /blueprint blueprints\/nothing-here has no Published revision in namespace porch-demo to create deployments\/du-9/,
+    },
+    {
+      label: 'a blueprint without a Deployment',
+      blueprint: { ...BLUEPRINT, package: 'bare' },
+      resources: { Kptfile: blueprintResources().Kptfile! },
+      message: /cannot create deployments\/du-9: it holds no Deployment/,
+    },
+    {
+      label: 'a blueprint whose Deployment has no image',
+      blueprint: { ...BLUEPRINT, package: 'imageless' },
+      resources: imageless,
+      message: /container\(s\) without an image: app/,
+    },
   ];
   for (const c of cases) {
-    const sim = await startSim(c.resources === undefined ? {} : { packages: [{ repository: BLUEPRINT_REPOSITORY, namespace: NAMESPACE, packageName: c.blueprint.package, resources: c.resources }] });
+    const blueprint = { repository: BLUEPRINT_REPOSITORY, namespace: NAMESPACE, packageName: c.blueprint.package };
+    const seeded = c.resources === undefined ? [] : [{ ...blueprint, resources: c.resources }];
+    const sim = await startSim({ packages: seeded });
     const dir = dataDirectory();
     t.after(async () => {
       await sim.close();
@@ -128,14 +151,16 @@ test('a blueprint that cannot serve is refused before anything is created: no Pu
 
 test('without a blueprint, a package that exists but has nothing Published yet is no new target: the intent waits', async (t) => {
   const kptfile = blueprintResources().Kptfile!.replace(BLUEPRINT_PACKAGE, 'du-6');
-  const sim = await startSim({ packages: [{ repository: REPOSITORY, namespace: NAMESPACE, packageName: 'du-6', workspaceName: 'by-hand', lifecycle: 'Draft', resources: { Kptfile: kptfile } }] });
+  const byHand = { repository: REPOSITORY, namespace: NAMESPACE, packageName: 'du-6', workspaceName: 'by-hand', lifecycle: 'Draft' as const };
+  const sim = await startSim({ packages: [{ ...byHand, resources: { Kptfile: kptfile } }] });
   const dir = dataDirectory();
   t.after(async () => {
     await sim.close();
     dir.cleanup();
   });
   dropIntent(dir.handoff, 'intent-du-6.json', scaling('du-6', 2));
-  await runOnce(porchConfig(dir.root, { server: sim.url, approve: true, blueprint: undefined }, { retry: { maxAttempts: 2, initialDelayMs: 1, maxDelayMs: 5, budgetMs: 2_000 } }));
+  const giveUpSoon = { retry: { maxAttempts: 2, initialDelayMs: 1, maxDelayMs: 5, budgetMs: 2_000 } };
+  await runOnce(porchConfig(dir.root, { server: sim.url, approve: true, blueprint: undefined }, giveUpSoon));
   assert.deepEqual(filesIn(dir.root, 'failed'), []);
   assert.deepEqual(filesIn(dir.root, 'handoff'), ['intent-du-6.json'], 'kept for later');
   assert.equal(sim.writeCount(), 0);

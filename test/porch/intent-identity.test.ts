@@ -13,13 +13,29 @@ import { join } from 'node:path';
 import { INTENT_ID_ANNOTATION, intentIdOf } from '../../core/index.ts';
 import { CONTENT_HASH_ANNOTATION, INTENT_ORDER_ANNOTATION } from '../../plugins/porch-sink/flow.ts';
 import { dropIntent, scaling } from '../support/data-dir.ts';
-import { NAMESPACE, REPOSITORY, dataDirectory, failedReasons, filesIn, porchConfig, replicasIn, runOnce, startSim } from './support/harness.ts';
+import {
+  NAMESPACE,
+  REPOSITORY,
+  dataDirectory,
+  failedReasons,
+  filesIn,
+  porchConfig,
+  replicasIn,
+  runOnce,
+  startSim,
+} from './support/harness.ts';
 
-function statusOf(root: string, file: string): { status: string; code?: string; message?: string } {
-  return JSON.parse(readFileSync(join(root, 'status', file.replace(/\.json$/, '.status.json')), 'utf8')) as { status: string; code?: string; message?: string };
+interface Status {
+  status: string;
+  code?: string;
+  message?: string;
 }
 
-test('a correlation_id reused with other content after the ledger was lost: CND_ERR_INTENT_CONFLICT, the published replicas stay 3', async (t) => {
+function statusOf(root: string, file: string): Status {
+  return JSON.parse(readFileSync(join(root, 'status', file.replace(/\.json$/, '.status.json')), 'utf8')) as Status;
+}
+
+test('a correlation_id reused with other content, the ledger lost: CND_ERR_INTENT_CONFLICT, the replicas stay 3', async (t) => {
   const sim = await startSim();
   const dir = dataDirectory();
   t.after(async () => {
@@ -59,7 +75,7 @@ test('a correlation_id reused with other content after the ledger was lost: CND_
   assert.match(annotations[INTENT_ORDER_ANNOTATION] ?? '', /^\d+(\.\d+)?$/, 'the producer’s order is recorded with the effect');
 });
 
-test('newer intent applied first, an older one afterwards: the older is superseded and makes no revision; a newer one still applies', async (t) => {
+test('newer intent applied first, an older one afterwards: superseded, no new revision; a newer one still applies', async (t) => {
   const sim = await startSim();
   const dir = dataDirectory();
   t.after(async () => {

@@ -11,7 +11,18 @@ import YAML from 'yaml';
 import { INTENT_ID_ANNOTATION, applyIntentToPackage, intentIdOf, type Intent } from '../../core/index.ts';
 import { dropIntent, scaling } from '../support/data-dir.ts';
 import { LATEST_REVISION_LABEL, type PorchSim, type WriteRecord } from '../support/porch-sim/index.ts';
-import { NAMESPACE, REPOSITORY, buildConductor, dataDirectory, failedReasons, filesIn, porchConfig, replicasIn, runOnce, startSim } from './support/harness.ts';
+import {
+  NAMESPACE,
+  REPOSITORY,
+  buildConductor,
+  dataDirectory,
+  failedReasons,
+  filesIn,
+  porchConfig,
+  replicasIn,
+  runOnce,
+  startSim,
+} from './support/harness.ts';
 
 const QUICK_RETRY = { retry: { maxAttempts: 0, initialDelayMs: 1, maxDelayMs: 50, budgetMs: 60_000 } };
 const OURS = 'registry.example/web:1.0';
@@ -39,14 +50,16 @@ function packageFiles(target: string, image: string, replicas = 2): Record<strin
 }
 
 function imageIn(files: Record<string, string>, target: string): unknown {
-  const doc = YAML.parse(files['deployment.yaml']!) as { metadata: { name: string }; spec: { template: { spec: { containers: { image?: string }[] } } } };
+  type Deployment = { metadata: { name: string }; spec: { template: { spec: { containers: { image?: string }[] } } } };
+  const doc = YAML.parse(files['deployment.yaml']!) as Deployment;
   assert.equal(doc.metadata.name, target);
   return doc.spec.template.spec.containers[0]?.image;
 }
 
 /** The highest Published revision of a package, as the server labels it. */
 function latestOf(sim: PorchSim, packageName: string) {
-  const latest = sim.listRevisions({ packageName, lifecycle: 'Published' }).filter((r) => r.metadata.labels?.[LATEST_REVISION_LABEL] === 'true');
+  const published = sim.listRevisions({ packageName, lifecycle: 'Published' });
+  const latest = published.filter((r) => r.metadata.labels?.[LATEST_REVISION_LABEL] === 'true');
   assert.equal(latest.length, 1, `one latest revision of ${packageName}`);
   return latest[0]!;
 }
@@ -57,12 +70,13 @@ function publishAsAnotherWriter(sim: PorchSim, packageName: string, image: strin
   const files = { ...sim.getResources(latest.metadata.name, NAMESPACE)! };
   files['deployment.yaml'] = files['deployment.yaml']!.replace(/image: \S+/, `image: ${image}`);
   const workspaceName = `other-writer-${(latest.spec.revision ?? 0) + 1}`;
-  sim.seed({ packages: [{ repository: REPOSITORY, namespace: NAMESPACE, packageName, workspaceName, resources: files, tasks: [{ type: 'edit', edit: { sourceRef: { name: latest.metadata.name } } }] }] });
+  const tasks = [{ type: 'edit', edit: { sourceRef: { name: latest.metadata.name } } }];
+  sim.seed({ packages: [{ repository: REPOSITORY, namespace: NAMESPACE, packageName, workspaceName, resources: files, tasks }] });
   return workspaceName;
 }
 
 for (const lifecycle of ['Draft', 'Proposed'] as const) {
-  test(`an interrupted submission resumes a ${lifecycle} copied from v1 after v2 was published: v3 has v2's image and the intent's replicas`, async (t) => {
+  test(`a resumed ${lifecycle} copied from v1 after v2 was published: v3 has v2's image and the intent's replicas`, async (t) => {
     const target = 'web';
     const file = 'intent-web.json';
     const intent = scaling(target, 6);
@@ -100,8 +114,10 @@ for (const lifecycle of ['Draft', 'Proposed'] as const) {
     const files = sim.getResources(latest.metadata.name, NAMESPACE)!;
     assert.equal(imageIn(files, target), THEIRS, 'the other writer’s image survives');
     assert.equal(replicasIn(files, target), 6, 'the intent’s replicas');
-    assert.deepEqual(latest.spec.tasks, [{ type: 'edit', edit: { sourceRef: { name: `${REPOSITORY}.${target}.other-writer-2` } } }], 'a copy of v2, not v1');
-    assert.deepEqual(sim.writes().map((w) => w.operation), ['delete', 'create', 'update-resources', 'update', 'approval'], 'the stale revision was replaced, never published');
+    const v2 = `${REPOSITORY}.${target}.other-writer-2`;
+    assert.deepEqual(latest.spec.tasks, [{ type: 'edit', edit: { sourceRef: { name: v2 } } }], 'a copy of v2, not v1');
+    const operations = sim.writes().map((w) => w.operation);
+    assert.deepEqual(operations, ['delete', 'create', 'update-resources', 'update', 'approval'], 'the stale revision was replaced, never published');
   });
 }
 
@@ -111,7 +127,12 @@ test('two sink replicas on the same intents, 25 % faults, another writer publish
     seed: 18,
     // A quarter of all requests fail: 10 % 5xx, 5 % 429, 10 % of writes applied with the answer lost.
     faults: { error5xxRate: 0.1, error5xxStatus: 503, rate429: 0.05, retryAfterSeconds: 1, applyThenFailRate: 0.1 },
-    packages: targets.map((target) => ({ repository: REPOSITORY, namespace: NAMESPACE, packageName: target, resources: packageFiles(target, OURS) })),
+    packages: targets.map((packageName) => ({
+      repository: REPOSITORY,
+      namespace: NAMESPACE,
+      packageName,
+      resources: packageFiles(packageName, OURS),
+    })),
   });
   const replicas = [dataDirectory(), dataDirectory()];
   t.after(async () => {
@@ -141,11 +162,13 @@ test('two sink replicas on the same intents, 25 % faults, another writer publish
   });
   t.after(stop);
 
-  const conductors = await Promise.all(replicas.map((dir) => buildConductor(porchConfig(dir.root, { server: sim.url, approve: true }, QUICK_RETRY))));
+  const config = (root: string) => porchConfig(root, { server: sim.url, approve: true }, QUICK_RETRY);
+  const conductors = await Promise.all(replicas.map((dir) => buildConductor(config(dir.root))));
   await Promise.all(conductors.map((c) => c.start()));
   await Promise.all(conductors.map((c) => c.idle()));
   await Promise.all(conductors.map((c) => c.stop()));
-  t.diagnostic(`faults injected: ${JSON.stringify(sim.faults.counts())}; stale revisions replaced: ${sim.writeCount({ operation: 'delete' })}`);
+  const replaced = sim.writeCount({ operation: 'delete' });
+  t.diagnostic(`faults injected: ${JSON.stringify(sim.faults.counts())}; stale revisions replaced: ${replaced}`);
 
   for (const dir of replicas) {
     assert.deepEqual(failedReasons(dir.root), [], 'nothing failed');
