@@ -11,7 +11,8 @@ const BLUEPRINT_FILES = {
   Kptfile: `apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: ${PORCH_BLUEPRINT.package}\n`,
   'deployment.yaml':
     'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\nspec:\n  replicas: 1\n  selector:\n    matchLabels:\n      app: app\n' +
-    '  template:\n    metadata:\n      labels:\n        app: app\n    spec:\n      containers:\n      - name: app\n        image: registry.example/app:1.0.0\n',
+    '  template:\n    metadata:\n      labels:\n        app: app\n    spec:\n' +
+    '      containers:\n      - name: app\n        image: registry.example/app:1.0.0\n',
 };
 
 if (import.meta.main) {

@@ -28,7 +28,9 @@ export const BLUEPRINT = { repository: BLUEPRINT_REPOSITORY, package: BLUEPRINT_
 /** A blueprint as Nephio keeps them: a generic Deployment (its name and namespace are the downstream's to set). */
 export function blueprintResources(image = BLUEPRINT_IMAGE): Record<string, string> {
   return {
-    Kptfile: `apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: ${BLUEPRINT_PACKAGE}\n  annotations:\n    config.kubernetes.io/local-config: "true"\ninfo:\n  description: a scalable app\n`,
+    Kptfile:
+      `apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: ${BLUEPRINT_PACKAGE}\n  annotations:\n` +
+      '    config.kubernetes.io/local-config: "true"\ninfo:\n  description: a scalable app\n',
     'deployment.yaml': [
       '# the app, as every target starts',
       'apiVersion: apps/v1',
@@ -61,11 +63,12 @@ export function blueprintResources(image = BLUEPRINT_IMAGE): Record<string, stri
  */
 export function startSim(options: PorchSimOptions = {}): Promise<PorchSim> {
   const repositories = options.repositories ?? [{ name: REPOSITORY }];
+  const blueprint = { repository: BLUEPRINT_REPOSITORY, namespace: NAMESPACE, packageName: BLUEPRINT_PACKAGE, resources: blueprintResources() };
   return startPorchSim({
     namespace: NAMESPACE,
     ...options,
     repositories: repositories.some((r) => r.name === BLUEPRINT_REPOSITORY) ? repositories : [...repositories, { name: BLUEPRINT_REPOSITORY }],
-    packages: [{ repository: BLUEPRINT_REPOSITORY, namespace: NAMESPACE, packageName: BLUEPRINT_PACKAGE, resources: blueprintResources() }, ...(options.packages ?? [])],
+    packages: [blueprint, ...(options.packages ?? [])],
   });
 }
 
