@@ -27,7 +27,10 @@
 // creation (porch-api.md §2.1 tasks, §6.3 item 14). So a stale Draft is replaced: deleted (Draft
 // and Proposed revisions may be, §2.5 (g)) and made again from the latest, where the intent's
 // replicas are applied afresh. Because the check is repeated right before propose and right
-// before approve, a revision is published only when it was copied from the latest one.
+// before approve, a revision is published only when it was copied from the latest one — as of
+// the list that preceded the approval. Porch has no conditional publish ("only if the latest is
+// still X"), so a revision another writer publishes during our one approval request can still
+// be overtaken; closing that window needs the writers serialised per package (per target).
 import {
   ConductorError,
   INTENT_ID_ANNOTATION,
