@@ -108,3 +108,51 @@ test('newer intent applied first, an older one afterwards: superseded, no new re
   const newest = sim.listRevisions({ packageName: 'du-1', lifecycle: 'Published' }).find((r) => r.spec.revision === 2);
   assert.equal(replicasIn(sim.getResources(newest!.metadata.name, NAMESPACE)!, 'du-1'), 8);
 });
+
+test('an older intent resumed after a newer one was published elsewhere: superseded, its Draft deleted, nothing published', async (t) => {
+  const file = 'intent-du-2.json';
+  const older = scaling('du-2', 3);
+  const intentId = intentIdOf(file, older as unknown as Record<string, unknown>);
+  const newer = scaling('du-2', 5);
+  const olderAt = Date.now() - 60_000;
+  const kptfile = 'apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: du-2\n';
+  const deployment = (replicas: number) =>
+    `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: du-2\n  namespace: oran-odu\nspec:\n  replicas: ${replicas}\n`;
+  const sim = await startSim({
+    packages: [
+      { repository: REPOSITORY, namespace: NAMESPACE, packageName: 'du-2', resources: { Kptfile: kptfile, 'deployment.yaml': deployment(1) } },
+      // Another replica applied the newer intent (its order is recorded on its revision)…
+      {
+        repository: REPOSITORY,
+        namespace: NAMESPACE,
+        packageName: 'du-2',
+        workspaceName: `intent-${intentIdOf('intent-du-2-new.json', newer as unknown as Record<string, unknown>)}`,
+        resources: { Kptfile: kptfile, 'deployment.yaml': deployment(5) },
+        annotations: { [INTENT_ORDER_ANNOTATION]: String(olderAt + 30_000) },
+      },
+      // …while this one's Draft, copied from v1, waited for a crashed replica.
+      {
+        repository: REPOSITORY,
+        namespace: NAMESPACE,
+        packageName: 'du-2',
+        workspaceName: `intent-${intentId}`,
+        lifecycle: 'Draft',
+        resources: { Kptfile: kptfile, 'deployment.yaml': deployment(3) },
+        tasks: [{ type: 'edit', edit: { sourceRef: { name: `${REPOSITORY}.du-2.v1` } } }],
+        annotations: { [INTENT_ID_ANNOTATION]: intentId, [INTENT_ORDER_ANNOTATION]: String(olderAt) },
+      },
+    ],
+  });
+  const dir = dataDirectory();
+  t.after(async () => {
+    await sim.close();
+    dir.cleanup();
+  });
+  dropIntent(dir.handoff, file, older, { ageMs: 60_000 });
+  await runOnce(porchConfig(dir.root, { server: sim.url, approve: true }));
+  const status = statusOf(dir.root, file);
+  assert.equal(status.status, 'superseded', JSON.stringify(status));
+  assert.deepEqual(sim.writes().map((w) => `${w.operation} ${w.workspaceName}`), [`delete intent-${intentId}`], 'only its Draft was removed');
+  const published = sim.listRevisions({ packageName: 'du-2', lifecycle: 'Published' });
+  assert.equal(Math.max(...published.map((r) => r.spec.revision ?? 0)), 2, 'no revision 3');
+});
