@@ -67,6 +67,8 @@ export interface FlowInput {
   at: Coordinates;
   approve: boolean;
   blueprint: BlueprintOptions | undefined;
+  /** The sink's short-lived memory of what the blueprint resolved to (none: read it every time). */
+  blueprints?: BlueprintCache | undefined;
   signal: AbortSignal;
   traceparent: string | undefined;
   log: Logger;
@@ -387,22 +389,68 @@ async function findBlueprint(api: PorchApi, input: FlowInput, options: CallOptio
     throw blueprintError(input, `${target} has no package yet, and no blueprint is configured to create it from (option blueprint)`);
   }
   const where = `blueprint ${blueprint.repository}/${blueprint.package}`;
-  const coordinates = { namespace: at.namespace, repository: blueprint.repository, packageName: blueprint.package };
+  const cache = input.blueprints ?? new BlueprintCache(0);
+  const resolved = await cache.resolve(at.namespace, blueprint, () => resolveBlueprint(api, at.namespace, blueprint, options));
+  if (resolved === undefined) {
+    const which = blueprint.revision === undefined ? 'Published revision' : `Published revision ${blueprint.revision}`;
+    throw blueprintError(input, `${where} has no ${which} in namespace ${at.namespace} to create ${target} from`, { blueprint });
+  }
+  const usable = blueprintDeployment(resolved.files, input.intent);
+  if (!usable.ok) {
+    const message = `${where} (${resolved.name}) cannot create ${target}: ${usable.reason}`;
+    throw blueprintError(input, message, { blueprint, revision: resolved.name });
+  }
+  return resolved.name;
+}
+
+interface ResolvedBlueprint {
+  name: string;
+  files: Record<string, string>;
+}
+
+/** The blueprint's revision to clone (the configured one, or the latest Published) and its files. */
+async function resolveBlueprint(
+  api: PorchApi,
+  namespace: string,
+  blueprint: BlueprintOptions,
+  options: CallOptions,
+): Promise<ResolvedBlueprint | undefined> {
+  const coordinates = { namespace, repository: blueprint.repository, packageName: blueprint.package };
   const revisions = await api.listPackageRevisions(coordinates, options);
   const published = revisions.filter((r) => r.spec.lifecycle === 'Published' && (r.spec.revision ?? 0) > 0);
   const chosen =
     blueprint.revision === undefined ? latestPublished(published) : published.find((r) => r.spec.revision === blueprint.revision);
-  if (chosen === undefined) {
-    const which = blueprint.revision === undefined ? 'Published revision' : `Published revision ${blueprint.revision}`;
-    throw blueprintError(input, `${where} has no ${which} in namespace ${at.namespace} to create ${target} from`, { blueprint });
+  if (chosen === undefined) return undefined;
+  const resources = await api.getResources(namespace, chosen.metadata.name!, options);
+  return { name: chosen.metadata.name!, files: resources.spec.resources ?? {} };
+}
+
+/**
+ * What the blueprint resolved to, kept for a few seconds per sink: every new target needs it, a
+ * burst of new targets would otherwise read the same two objects once each (and under faults,
+ * once per attempt), and a blueprint changes rarely. Concurrent intents share one read; a failed
+ * read is not kept. A blueprint published meanwhile is used once the entry expires.
+ */
+export class BlueprintCache {
+  readonly #ttlMs: number;
+  readonly #entries = new Map<string, { at: number; value: Promise<ResolvedBlueprint | undefined> }>();
+
+  constructor(ttlMs: number) {
+    this.#ttlMs = ttlMs;
   }
-  const resources = await api.getResources(at.namespace, chosen.metadata.name!, options);
-  const usable = blueprintDeployment(resources.spec.resources ?? {}, input.intent);
-  if (!usable.ok) {
-    const message = `${where} (${chosen.metadata.name}) cannot create ${target}: ${usable.reason}`;
-    throw blueprintError(input, message, { blueprint, revision: chosen.metadata.name });
+
+  resolve(namespace: string, blueprint: BlueprintOptions, load: () => Promise<ResolvedBlueprint | undefined>): Promise<ResolvedBlueprint | undefined> {
+    const key = JSON.stringify([namespace, blueprint.repository, blueprint.package, blueprint.revision ?? null]);
+    const now = Date.now();
+    const kept = this.#entries.get(key);
+    if (kept !== undefined && now - kept.at < this.#ttlMs) return kept.value;
+    const value = load();
+    this.#entries.set(key, { at: now, value });
+    value.catch(() => {
+      if (this.#entries.get(key)?.value === value) this.#entries.delete(key);
+    });
+    return value;
   }
-  return chosen.metadata.name!;
 }
 
 /** The workspace is derived from the intent id; a revision there annotated for another intent is not ours. */

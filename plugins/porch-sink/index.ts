@@ -18,12 +18,14 @@ import {
 import { resolveConnection } from './auth.ts';
 import { KubeClient } from './client.ts';
 import { toSubmitError } from './errors.ts';
-import { runFlow } from './flow.ts';
+import { BlueprintCache, runFlow } from './flow.ts';
 import { DEFAULT_OPTIONS, OPTIONS_SCHEMA, type PorchSinkOptions } from './options.ts';
 import { PorchApi } from './porch-api.ts';
 import { runPreflight } from './preflight.ts';
 
 const INTENT_ID = /^[0-9a-f]{40}$/;
+/** How long the blueprint's resolution (its revision and files) is reused for new targets. */
+const BLUEPRINT_CACHE_MS = 10_000;
 
 /** Where the sink writes and what new packages come from, as the preflight checks them. */
 function targetOf(options: PorchSinkOptions): { namespace: string; repository: string; blueprint: PorchSinkOptions['blueprint'] } {
@@ -49,6 +51,7 @@ export default definePlugin<PorchSinkOptions>({
       },
     });
     let api: PorchApi | undefined;
+    const blueprints = new BlueprintCache(BLUEPRINT_CACHE_MS);
     let startError: string | undefined;
     const stopping = new AbortController();
 
@@ -80,6 +83,7 @@ export default definePlugin<PorchSinkOptions>({
           at,
           approve: options.approve,
           blueprint: options.blueprint,
+          blueprints,
           signal: ctx.signal,
           traceparent: ctx.trace.traceparent,
           log: flowLog,
