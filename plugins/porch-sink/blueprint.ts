@@ -70,8 +70,8 @@ export function blueprintDeployment(files: PackageFiles, intent: Intent): Usable
 
 /**
  * A freshly cloned blueprint, specialised for the target: its Deployment renamed to the target
- * and put into the intent's namespace. Only those scalars change, every other byte stays (a
- * missing namespace is added through the document model). A file already holding the target's
+ * and put into the intent's namespace. Only those scalars change (a missing namespace becomes
+ * one line under the name); every other byte stays. A file already holding the target's
  * Deployment comes back unchanged.
  */
 export function specialiseBlueprint(files: PackageFiles, intent: Intent): Usable<{ files: PackageFiles }> {
@@ -80,29 +80,45 @@ export function specialiseBlueprint(files: PackageFiles, intent: Intent): Usable
   const content = files[choice.file]!;
   const docs = YAML.parseAllDocuments(content);
   const doc = docs[choice.index]!;
-  let text = content;
-  const edits: { path: string[]; value: string }[] = [{ path: ['metadata', 'name'], value: intent.target }];
   // The target lives in the intent's namespace, as the git sink's Deployments do.
-  if (doc.getIn(['metadata', 'namespace']) !== intent.namespace) {
-    edits.push({ path: ['metadata', 'namespace'], value: intent.namespace });
-  }
+  const edits = [
+    { path: ['metadata', 'name'], value: intent.target },
+    { path: ['metadata', 'namespace'], value: intent.namespace },
+  ].filter((edit) => doc.getIn(edit.path) !== edit.value);
   const splices: { start: number; end: number; value: string }[] = [];
   for (const edit of edits) {
-    if (doc.getIn(edit.path) === edit.value) continue;
     const node = doc.getIn(edit.path, true);
-    if (!YAML.isScalar(node) || !node.range) {
+    const splice = YAML.isScalar(node) && node.range ? { start: node.range[0], end: node.range[1], value: edit.value } : undefined;
+    const added = node === undefined && edit.path[1] === 'namespace' ? lineUnderName(content, doc, `namespace: ${edit.value}`) : undefined;
+    if (splice === undefined && added === undefined) {
       return { ok: true, files: { ...files, [choice.file]: reserialised(docs, doc, edits) } };
     }
-    splices.push({ start: node.range[0], end: node.range[1], value: edit.value });
+    splices.push((splice ?? added)!);
   }
-  // Later ranges first, so earlier offsets stay valid.
+  // Later offsets first, so earlier ones stay valid.
+  let text = content;
   for (const { start, end, value } of splices.sort((a, b) => b.start - a.start)) {
     text = text.slice(0, start) + value + text.slice(end);
   }
   return { ok: true, files: { ...files, [choice.file]: text } };
 }
 
-/** The fallback for a field that is missing or no plain scalar: set it, and write the file out through the document model. */
+/** Where a line beside `metadata.name` (same indentation, on the next line) goes, in a block map. */
+function lineUnderName(text: string, doc: Document, line: string): { start: number; end: number; value: string } | undefined {
+  const metadata = doc.get('metadata', true);
+  if (!YAML.isMap(metadata) || metadata.flow) return undefined;
+  const pair = metadata.items.find((item) => YAML.isScalar(item.key) && item.key.value === 'name');
+  const key = pair?.key;
+  const value = pair?.value;
+  if (!YAML.isScalar(key) || !key.range || !YAML.isScalar(value) || !value.range) return undefined;
+  const lineStart = text.lastIndexOf('\n', key.range[0] - 1) + 1;
+  const indent = text.slice(lineStart, key.range[0]);
+  const lineEnd = text.indexOf('\n', value.range[1]);
+  if (!/^ *$/.test(indent) || lineEnd === -1) return undefined;
+  return { start: lineEnd + 1, end: lineEnd + 1, value: `${indent}${line}\n` };
+}
+
+/** The fallback for a field that is no plain scalar: set it, and write the file out through the document model. */
 function reserialised(docs: Document[], doc: Document, edits: { path: string[]; value: string }[]): string {
   for (const edit of edits) doc.setIn(edit.path, edit.value);
   return docs.map((d) => d.toString()).join('');
