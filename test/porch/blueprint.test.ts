@@ -70,7 +70,10 @@ test('a new target with a blueprint: a Published clone whose Deployment has the 
   assert.equal(deployment.spec.replicas, 4);
   assert.equal(deployment.spec.template.spec.containers[0]?.image, BLUEPRINT_IMAGE);
   assert.doesNotThrow(() => new Deployment(deployment as never).validate(), 'the Deployment passes the Kubernetes schema');
-  assert.match(files['deployment.yaml']!, /^# the app, as every target starts\n/, 'the blueprint’s own text is kept');
+  const expected = blueprintResources()['deployment.yaml']!
+    .replace('  name: app\n', '  name: du-7\n  namespace: oran-odu\n')
+    .replace('replicas: 1', 'replicas: 4');
+  assert.equal(files['deployment.yaml'], expected, 'the blueprint’s text with the name, the namespace and the replicas changed');
 
   // The next intent for the target copies that revision and changes only its replicas.
   const next = scaling('du-7', 9);
