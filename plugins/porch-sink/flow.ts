@@ -17,8 +17,10 @@
 //   made for a new package that has a Published revision now)
 //                  → delete it; the next round makes a fresh copy of the latest (no lost update)
 //   nothing        → create a Draft: `edit` (copy) of the latest Published revision; for a new
-//                    package `clone` of the configured blueprint, else CND_ERR_BLUEPRINT
-//   Draft          → write the resources (if they do not hold the intent yet), then propose
+//                    package `clone` of the configured blueprint, else CND_ERR_BLUEPRINT (a
+//                    package with revisions but none Published waits: nothing to copy yet)
+//   Draft          → write the resources (if they do not hold the intent yet; a clone of the
+//                    blueprint first gives its Deployment the target's name), then propose
 //   Proposed       → approve through the approval subresource (when `approve`), else done
 //                    (propose and approve wait while a readiness gate is unmet, as porchctl does)
 //
