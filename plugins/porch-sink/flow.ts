@@ -339,9 +339,10 @@ async function creationRequest(
   if (view.latest !== undefined) {
     task = { type: 'edit', edit: { sourceRef: { name: view.latest.metadata.name } } };
     label = `create (copy of ${view.latest.metadata.name})`;
-  } else if (view.packageExists && input.blueprint === undefined) {
+  } else if (view.packageExists) {
     // The package has revisions, none Published yet: nothing to copy, and Porch refuses a second
-    // creation of the package. It waits until an earlier revision is approved or deleted.
+    // creation of the package (init or clone, porch-api.md §6.3 item 14), so asking is pointless.
+    // It waits until an earlier revision is approved or deleted.
     throw new ConductorError(
       'CND_ERR_SUBMIT_TRANSIENT',
       `${input.at.repository}/${input.at.packageName} has revisions but none Published to copy; ` +
