@@ -314,7 +314,7 @@ const OWN_NAMESPACE_GRANTS: readonly Grant[] = [
 
 /** What porch-sink needs in the Porch namespace, and all it may have there. */
 export const PORCH_GRANTS: readonly Grant[] = [
-  ...['get', 'list', 'watch', 'create', 'update', 'patch'].map((verb) => ({ group: 'porch.kpt.dev', resource: 'packagerevisions', verb })),
+  ...['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'].map((verb) => ({ group: 'porch.kpt.dev', resource: 'packagerevisions', verb })),
   ...['get', 'update', 'patch'].map((verb) => ({ group: 'porch.kpt.dev', resource: 'packagerevisionresources', verb })),
   { group: 'porch.kpt.dev', resource: 'packagerevisions/approval', verb: 'update' },
 ];
