@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ExecToken } from './exec-credential.ts';
 import { readKubeconfig, type Pem } from './kubeconfig.ts';
 import type { PorchSinkOptions } from './options.ts';
 
@@ -120,6 +121,10 @@ export function resolveConnection(options: PorchSinkOptions, env: NodeJS.Process
     }
     insecure ||= kube.insecureSkipTLSVerify;
     servername = kube.tlsServerName;
+    if (kube.exec !== undefined) {
+      // The plugin is run at the first request, not here: start() must not wait for a program.
+      token ??= new ExecToken(kube.exec.config, kube.exec.cluster, kube.exec.user);
+    }
     token ??= kube.tokenFile !== undefined ? new FileToken(kube.tokenFile, options.tokenRefreshMs) : kube.token !== undefined ? new StaticToken(kube.token) : undefined;
   } else if (server !== undefined) {
     source = `server ${server}`;
