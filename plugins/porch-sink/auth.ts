@@ -93,6 +93,39 @@ export interface Connection {
   token: TokenSource | undefined;
   /** Where these settings came from, for logs and preflight lines. */
   source: string;
+  /** Settings that weaken the connection's security, said at start and by `validate`. */
+  warnings: string[];
+}
+
+const OPTION_INSECURE_WARNING = 'insecureSkipTLSVerify is set: the server certificate is NOT verified; use this for development only';
+const PLAIN_HTTP_WARNING = 'the server is plain HTTP: the token travels unencrypted';
+
+function kubeconfigInsecureWarning(cluster: string, kubeconfig: string): string {
+  return `insecure-skip-tls-verify is set for cluster "${cluster}" in kubeconfig ${kubeconfig}: the server certificate is NOT verified; use this for development only`;
+}
+
+/**
+ * The warnings resolveConnection would give, without reading certificates or tokens: for
+ * `print-config` and `validate` (the plugin's configWarnings). A kubeconfig that cannot be read
+ * gives none here; start and preflight report it.
+ */
+export function connectionWarnings(options: PorchSinkOptions): string[] {
+  if (options.insecureSkipTLSVerify) return [OPTION_INSECURE_WARNING];
+  const warnings: string[] = [];
+  let server = options.server;
+  let hasToken = options.tokenFile !== undefined;
+  if (options.kubeconfig !== undefined) {
+    try {
+      const kube = readKubeconfig(options.kubeconfig, options.context);
+      if (kube.insecureSkipTLSVerify) warnings.push(kubeconfigInsecureWarning(kube.clusterName, options.kubeconfig));
+      server ??= kube.server;
+      hasToken ||= kube.token !== undefined || kube.tokenFile !== undefined || kube.exec !== undefined;
+    } catch {
+      return warnings;
+    }
+  }
+  if (server?.startsWith('http:') && hasToken) warnings.push(PLAIN_HTTP_WARNING);
+  return warnings;
 }
 
 export function resolveConnection(options: PorchSinkOptions, env: NodeJS.ProcessEnv = process.env): Connection {
@@ -104,6 +137,7 @@ export function resolveConnection(options: PorchSinkOptions, env: NodeJS.Process
   let servername: string | undefined;
   let token: TokenSource | undefined = options.tokenFile === undefined ? undefined : new FileToken(options.tokenFile, options.tokenRefreshMs);
   let source: string;
+  const warnings: string[] = [];
 
   if (options.kubeconfig !== undefined) {
     let kube;
@@ -119,6 +153,7 @@ export function resolveConnection(options: PorchSinkOptions, env: NodeJS.Process
       cert = kube.clientCert;
       key = kube.clientKey;
     }
+    if (kube.insecureSkipTLSVerify && !insecure) warnings.push(kubeconfigInsecureWarning(kube.clusterName, options.kubeconfig));
     insecure ||= kube.insecureSkipTLSVerify;
     servername = kube.tlsServerName;
     if (kube.exec !== undefined) {
@@ -152,7 +187,9 @@ export function resolveConnection(options: PorchSinkOptions, env: NodeJS.Process
   if (cert) tls.cert = readPem(cert, 'client certificate');
   if (key) tls.key = readPem(key, 'client key');
   if (servername) tls.servername = servername;
-  return { origin: url.origin, basePath: url.pathname.replace(/\/+$/, ''), tls, token, source };
+  if (options.insecureSkipTLSVerify) warnings.push(OPTION_INSECURE_WARNING);
+  else if (url.protocol === 'http:' && token !== undefined) warnings.push(PLAIN_HTTP_WARNING);
+  return { origin: url.origin, basePath: url.pathname.replace(/\/+$/, ''), tls, token, source, warnings };
 }
 
 function readPem(pem: Pem, what: string): string {

@@ -13,6 +13,7 @@ export type Pem = { data: string } | { file: string };
 
 export interface KubeconfigCredentials {
   server: string;
+  clusterName: string;
   ca?: Pem;
   insecureSkipTLSVerify: boolean;
   tlsServerName?: string;
@@ -80,7 +81,7 @@ export function credentialsOf(document: unknown, baseDir: string, where: string,
     const onDisk = path(file);
     return onDisk === undefined ? undefined : { file: onDisk };
   };
-  const result: KubeconfigCredentials = { server, insecureSkipTLSVerify: cluster['insecure-skip-tls-verify'] === true };
+  const result: KubeconfigCredentials = { server, clusterName, insecureSkipTLSVerify: cluster['insecure-skip-tls-verify'] === true };
   const ca = pem(cluster['certificate-authority-data'], cluster['certificate-authority']);
   if (ca) result.ca = ca;
   const serverName = stringOr(cluster['tls-server-name']);
