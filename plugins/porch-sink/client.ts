@@ -227,8 +227,7 @@ export class KubeClient {
       const response = await this.#agent.request({ origin: this.connection.origin, path, method, headers, body, signal });
       status = response.statusCode;
       responseHeaders = response.headers;
-      // Everything after this point may quote the server: it loses our credentials first.
-      text = this.#secrets.redact(await response.body.text());
+      text = await response.body.text();
     } catch (error) {
       throw this.#transportError(error, method, options.path, options.signal, timeout);
     }
@@ -241,13 +240,19 @@ export class KubeClient {
     if (status >= 200 && status < 300) {
       try {
         return JSON.parse(text) as T;
-      } catch (error) {
-        throw new ApiError({ status: 502, body: { reason: 'BadResponse', message: `${method} ${options.path}: the answer is not JSON: ${(error as Error).message}` }, retryAfterMs: undefined, method, path: options.path });
+      } catch {
+        // Not the parser's message: it quotes the start of the text, which may be a credential cut
+        // short where no redaction recognises it. (A good answer is never redacted: package files
+        // may hold PEM blocks of their own, and are written back.)
+        const message = `${method} ${options.path}: the answer (${text.length} characters of ${contentType || 'no content type'}) is not JSON`;
+        throw new ApiError({ status: 502, body: { reason: 'BadResponse', message }, retryAfterMs: undefined, method, path: options.path });
       }
     }
     throw new ApiError({
       status,
-      body: this.#secrets.redactValue(statusBody(status, text, contentType)),
+      // A refusal may quote the request, credentials included: they are removed before the
+      // server's words become part of any error (and so of records, logs, spans and /ready).
+      body: this.#secrets.redactValue(statusBody(status, this.#secrets.redact(text), contentType)),
       retryAfterMs: parseRetryAfter(responseHeaders['retry-after']),
       method,
       path: options.path,
