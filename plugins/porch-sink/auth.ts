@@ -17,6 +17,14 @@ export interface TokenSource {
   current(): Promise<string | undefined>;
   /** Reads the token again at once (after a 401); true when it changed. */
   reload(): Promise<boolean>;
+  /** A client certificate that comes and goes with the token (an exec plugin's), if any. */
+  clientCertificate?(): Promise<ClientCertificate | undefined>;
+}
+
+/** PEM certificate and key to present at the TLS handshake. */
+export interface ClientCertificate {
+  cert: string;
+  key: string;
 }
 
 export class StaticToken implements TokenSource {

@@ -14,7 +14,7 @@
 // core's attempts count flows, not requests.
 import { Agent } from 'undici';
 import { CircuitBreaker, ConductorError, backoffDelay, parseRetryAfter, sleep } from '../../core/index.ts';
-import type { Connection } from './auth.ts';
+import type { ClientCertificate, Connection } from './auth.ts';
 import { SecretSet } from './redact.ts';
 import { hasKnownMeaning } from './server-messages.ts';
 
@@ -120,7 +120,10 @@ const CONNECT_CODE = /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREAC
 export class KubeClient {
   readonly connection: Connection;
   readonly breaker: CircuitBreaker;
-  readonly #agent: Agent;
+  #agent: Agent;
+  /** The exec plugin's client certificate the current pool presents (undefined: the static one). */
+  #agentCertificate: ClientCertificate | undefined;
+  readonly #concurrency: number;
   readonly #timeoutMs: number;
   readonly #retry: RequestRetryPolicy;
   readonly #onRetry: ClientOptions['onRetry'];
@@ -132,12 +135,20 @@ export class KubeClient {
     this.connection = options.connection;
     this.breaker = options.breaker;
     this.#timeoutMs = options.timeoutMs;
+    this.#concurrency = options.concurrency;
     this.#retry = { ...DEFAULT_REQUEST_RETRY, ...options.retry };
     this.#onRetry = options.onRetry;
     this.#secrets.add(options.connection.tls.key);
-    const { ca, cert, key, rejectUnauthorized, servername } = options.connection.tls;
-    this.#agent = new Agent({
-      connections: options.concurrency,
+    this.#agent = this.#newAgent(undefined);
+  }
+
+  /** A connection pool presenting `certificate` (an exec plugin's), else the configured one. */
+  #newAgent(certificate: ClientCertificate | undefined): Agent {
+    const { ca, rejectUnauthorized, servername } = this.connection.tls;
+    const cert = certificate?.cert ?? this.connection.tls.cert;
+    const key = certificate?.key ?? this.connection.tls.key;
+    return new Agent({
+      connections: this.#concurrency,
       connect: {
         rejectUnauthorized,
         ...(ca === undefined ? {} : { ca }),
@@ -145,9 +156,27 @@ export class KubeClient {
         ...(key === undefined ? {} : { key }),
         ...(servername === undefined ? {} : { servername }),
       },
-      headersTimeout: options.timeoutMs,
-      bodyTimeout: options.timeoutMs,
+      headersTimeout: this.#timeoutMs,
+      bodyTimeout: this.#timeoutMs,
     });
+  }
+
+  /**
+   * The pool to send with. A client certificate from an exec plugin is presented at the TLS
+   * handshake, so a new one (after expiry or a 401) needs new connections: a new pool, while
+   * the old one finishes what it carries and closes.
+   */
+  async #currentAgent(): Promise<Agent> {
+    const source = this.connection.token;
+    if (source?.clientCertificate === undefined) return this.#agent;
+    const certificate = await source.clientCertificate();
+    if (certificate === undefined || (certificate.cert === this.#agentCertificate?.cert && certificate.key === this.#agentCertificate.key)) return this.#agent;
+    this.#secrets.add(certificate.key);
+    const old = this.#agent;
+    this.#agent = this.#newAgent(certificate);
+    this.#agentCertificate = certificate;
+    void old.close().catch(() => old.destroy());
+    return this.#agent;
   }
 
   get credentials(): CredentialState {
@@ -218,13 +247,14 @@ export class KubeClient {
       body = JSON.stringify(options.body);
       headers['content-type'] = 'application/json';
     }
+    const agent = await this.#credentialed(() => this.#currentAgent());
     const timeout = AbortSignal.timeout(this.#timeoutMs);
     const signal = options.signal === undefined ? timeout : AbortSignal.any([options.signal, timeout]);
     let status: number;
     let responseHeaders: Record<string, string | string[] | undefined>;
     let text: string;
     try {
-      const response = await this.#agent.request({ origin: this.connection.origin, path, method, headers, body, signal });
+      const response = await agent.request({ origin: this.connection.origin, path, method, headers, body, signal });
       status = response.statusCode;
       responseHeaders = response.headers;
       text = await response.body.text();
@@ -262,8 +292,13 @@ export class KubeClient {
   async #token(): Promise<string | undefined> {
     const source = this.connection.token;
     if (source === undefined) return undefined;
+    return this.#credentialed(() => source.current());
+  }
+
+  /** Runs a credential step; its failure is what readiness reports about the credentials. */
+  async #credentialed<T>(step: () => Promise<T>): Promise<T> {
     try {
-      return await source.current();
+      return await step();
     } catch (error) {
       this.#credentials = { ok: false, message: (error as Error).message };
       throw error;

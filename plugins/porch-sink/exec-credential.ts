@@ -11,7 +11,7 @@
 // the sink already owns its transport (undici), TLS and token rotation.
 import { execFile } from 'node:child_process';
 import { isAbsolute, resolve } from 'node:path';
-import { CredentialError, type TokenSource } from './auth.ts';
+import { CredentialError, type ClientCertificate, type TokenSource } from './auth.ts';
 import { redactText } from './redact.ts';
 
 export const EXEC_API_VERSIONS = ['client.authentication.k8s.io/v1', 'client.authentication.k8s.io/v1beta1'] as const;
@@ -170,10 +170,15 @@ export class ExecToken implements TokenSource {
     return (await this.credential()).token;
   }
 
+  async clientCertificate(): Promise<ClientCertificate | undefined> {
+    const { clientCertificateData: cert, clientKeyData: key } = await this.credential();
+    return cert === undefined || key === undefined ? undefined : { cert, key };
+  }
+
   async reload(): Promise<boolean> {
-    const before = this.#current?.token;
+    const before = this.#current;
     const next = await this.#run();
-    return next.token !== before;
+    return next.token !== before?.token || next.clientCertificateData !== before?.clientCertificateData;
   }
 
   #run(): Promise<ExecResult> {

@@ -6,11 +6,31 @@
 // was refused on the way), and at once after a 401. auth-provider users are refused by name.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import type { TLSSocket } from 'node:tls';
 import YAML from 'yaml';
+import { CircuitBreaker } from '../../core/index.ts';
+import { resolveConnection } from '../../plugins/porch-sink/auth.ts';
+import { KubeClient } from '../../plugins/porch-sink/client.ts';
+import { DEFAULT_OPTIONS } from '../../plugins/porch-sink/options.ts';
+import { tempDir } from '../support/data-dir.ts';
 import { waitFor } from '../support/wait.ts';
-import { assertDeliveredExactlyOnce, buildConductor, dataDirectory, dropScalingIntents, failedReasons, filesIn, porchConfig, startSim } from './support/harness.ts';
+import {
+  assertDeliveredExactlyOnce,
+  buildConductor,
+  dataDirectory,
+  dropScalingIntents,
+  failedReasons,
+  filesIn,
+  porchConfig,
+  removeAll,
+  startSim,
+} from './support/harness.ts';
+import { makePki, type TestPki } from './support/tls.ts';
 
 const PLUGIN = `
 import { appendFileSync, readFileSync } from 'node:fs';
@@ -147,4 +167,73 @@ test('an auth-provider user is refused by name, with exec suggested', async (t) 
   );
   const conductor = await buildConductor(porchConfig(dir.root, { kubeconfig }));
   await assert.rejects(conductor.start(), /user "gke-user" authenticates through the auth-provider plugin "gcp".*use an exec credential plugin/);
+});
+
+const CERT_PLUGIN = `
+import { appendFileSync, readFileSync } from 'node:fs';
+const dir = process.env.FAKE_PLUGIN_DIR;
+const read = (name) => readFileSync(dir + '/' + name, 'utf8');
+const expirationTimestamp = new Date(Date.now() + Number(read('ttl-ms'))).toISOString();
+appendFileSync(dir + '/runs', expirationTimestamp + '\\n');
+const status = { clientCertificateData: read('client.crt'), clientKeyData: read('client.key'), expirationTimestamp };
+process.stdout.write(JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', status }));
+`;
+
+test('an exec plugin that hands out client certificates: presented at the TLS handshake, and replaced after expiry', { timeout: 60_000 }, async (t) => {
+  const root = tempDir('conductor-exec-cert-');
+  const [pkiA, pkiB] = ['a', 'b'].map((name) => {
+    mkdirSync(join(root, name));
+    return makePki(join(root, name));
+  }) as [TestPki, TestPki];
+  const server = createHttpsServer(
+    { key: pkiA.serverKey, cert: pkiA.serverCert, ca: [readFileSync(pkiA.caFile, 'utf8'), readFileSync(pkiB.caFile, 'utf8')], requestCert: true, rejectUnauthorized: true },
+    (request, response) => {
+      const peer = (request.socket as TLSSocket).getPeerCertificate();
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ fingerprint: peer.fingerprint256 }));
+    },
+  );
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const plugin = join(root, 'plugin');
+  mkdirSync(plugin);
+  writeFileSync(join(plugin, 'cert-plugin.mjs'), CERT_PLUGIN);
+  writeFileSync(join(plugin, 'ttl-ms'), '2000');
+  writeFileSync(join(plugin, 'runs'), '');
+  const useClient = (pki: TestPki) => {
+    copyFileSync(pki.clientCertFile, join(plugin, 'client.crt'));
+    copyFileSync(pki.clientKeyFile, join(plugin, 'client.key'));
+  };
+  useClient(pkiA);
+  const kubeconfig = join(root, 'kubeconfig');
+  writeFileSync(
+    kubeconfig,
+    YAML.stringify({
+      'current-context': 'c',
+      clusters: [{ name: 'k', cluster: { server: `https://127.0.0.1:${(server.address() as AddressInfo).port}`, 'certificate-authority': pkiA.caFile } }],
+      users: [{ name: 'u', user: { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: process.execPath, args: [join(plugin, 'cert-plugin.mjs')], env: [{ name: 'FAKE_PLUGIN_DIR', value: plugin }] } } }],
+      contexts: [{ name: 'c', context: { cluster: 'k', user: 'u' } }],
+    }),
+  );
+  const client = new KubeClient({
+    connection: resolveConnection({ ...DEFAULT_OPTIONS, kubeconfig }),
+    timeoutMs: 5_000,
+    concurrency: 2,
+    breaker: new CircuitBreaker({ name: 'test', failureThreshold: 100 }),
+  });
+  t.after(async () => {
+    await client.close();
+    await new Promise((resolve) => server.close(resolve));
+    removeAll(root);
+  });
+  const fingerprint = (pki: TestPki) => new X509Certificate(readFileSync(pki.clientCertFile)).fingerprint256;
+  const who = () => client.request<{ fingerprint: string }>({ method: 'GET', path: '/who' });
+
+  assert.equal((await who()).fingerprint, fingerprint(pkiA), 'the exec plugin\u2019s certificate was presented');
+  assert.equal((await who()).fingerprint, fingerprint(pkiA));
+  const runs = () => readFileSync(join(plugin, 'runs'), 'utf8').split('\n').filter(Boolean);
+  assert.equal(runs().length, 1, 'cached while valid');
+  useClient(pkiB);
+  const expiry = Date.parse(runs()[0]!);
+  await waitFor('the first certificate to expire', () => Date.now() > expiry, 30_000, 50);
+  assert.equal((await who()).fingerprint, fingerprint(pkiB), 'after the expiry, the new certificate on new connections');
+  assert.equal(runs().length, 2);
 });
