@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ExecToken } from './exec-credential.ts';
 import { readKubeconfig, type Pem } from './kubeconfig.ts';
+import { redactText } from './redact.ts';
 import type { PorchSinkOptions } from './options.ts';
 
 /** The bearer token to send, re-read from its file as it rotates. */
@@ -188,7 +189,7 @@ export function resolveConnection(options: PorchSinkOptions, env: NodeJS.Process
   try {
     url = new URL(server);
   } catch {
-    throw new CredentialError(`server "${server}" is not a URL`);
+    throw new CredentialError(`server "${redactText(server)}" is not a URL`);
   }
   const tls: Connection['tls'] = { rejectUnauthorized: !insecure };
   if (ca) tls.ca = readPem(ca, 'CA certificate');
