@@ -100,9 +100,11 @@ export interface RequestRetryPolicy {
   maxDelayMs: number;
   /** A longer Retry-After is not waited for here: the intent goes back to the core, which waits. */
   maxRetryAfterMs: number;
+  /** No repeat starts later than this after the first try (waits included). */
+  budgetMs: number;
 }
 
-export const DEFAULT_REQUEST_RETRY: RequestRetryPolicy = { maxRetries: 6, initialDelayMs: 100, maxDelayMs: 4_000, maxRetryAfterMs: 32_000 };
+export const DEFAULT_REQUEST_RETRY: RequestRetryPolicy = { maxRetries: 6, initialDelayMs: 100, maxDelayMs: 4_000, maxRetryAfterMs: 32_000, budgetMs: 60_000 };
 
 export interface ClientOptions {
   connection: Connection;
@@ -187,22 +189,18 @@ export class KubeClient {
     await this.#agent.close().catch(() => this.#agent.destroy());
   }
 
-  /** Removes our credentials from a text that came from outside (a server, a credential plugin). */
-  redact(text: string): string {
-    return this.#secrets.redact(text);
-  }
-
   /**
    * Sends one request and returns the parsed JSON body of a 2xx answer, repeating it (each try
    * through the circuit breaker) while its failure is worth a repeat; see the file's head.
    */
   async request<T>(options: RequestOptions): Promise<T> {
+    const started = Date.now();
     for (let retry = 0; ; retry += 1) {
       try {
         return await this.breaker.run(() => this.#withTokenReload<T>(options), isServerFailure);
       } catch (error) {
         const delayMs = retry < this.#retry.maxRetries ? this.#retryDelay(error, options.method, retry + 1) : undefined;
-        if (delayMs === undefined || options.signal?.aborted) throw error;
+        if (delayMs === undefined || options.signal?.aborted || Date.now() - started + delayMs > this.#retry.budgetMs) throw error;
         this.#onRetry?.({ method: options.method, path: options.path, retry: retry + 1, delayMs, error: error as Error });
         await sleep(delayMs, options.signal);
       }
@@ -324,13 +322,14 @@ export class KubeClient {
 }
 
 /**
- * Worth repeating inside the client: "not now" answers for any method; for reads, also whatever
- * a second try may answer differently. Never a refusal the flow or the classifier must see.
+ * Worth repeating inside the client: "not now" answers for any method; for reads, also a lost
+ * connection or a 504. Never a refusal the flow or the classifier must see.
  */
 export function isRepeatable(error: unknown, method: Method): boolean {
   if (error instanceof ConductorError) return false; // the circuit is open: fail fast
   const read = method === 'GET';
-  if (error instanceof TransportError) return error.failure === 'connect' || (read && (error.failure === 'timeout' || error.failure === 'connection-lost'));
+  // Not a timeout: the server had timeoutMs already, and repeating it would multiply that wait.
+  if (error instanceof TransportError) return error.failure === 'connect' || (read && error.failure === 'connection-lost');
   if (!(error instanceof ApiError)) return false;
   const { status } = error;
   if (status === 429 || status === 503 || status === 502) return true;
