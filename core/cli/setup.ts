@@ -53,3 +53,19 @@ export async function openConductor(
     throw error;
   }
 }
+
+/** Every plugin's configWarnings (settings that work but weaken security), for print-config and validate. */
+export function configWarnings(resolved: ResolvedPipelineConfig): { plugin: string; warning: string }[] {
+  const found: { plugin: string; warning: string }[] = [];
+  for (const [id, definition] of resolved.definitions) {
+    if (definition.configWarnings === undefined) continue;
+    let warnings: string[];
+    try {
+      warnings = definition.configWarnings((resolved.config.plugins[id] ?? {}) as never);
+    } catch (error) {
+      warnings = [`could not check the settings: ${(error as Error).message}`];
+    }
+    for (const warning of warnings) found.push({ plugin: id, warning });
+  }
+  return found;
+}

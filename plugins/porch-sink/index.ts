@@ -15,7 +15,7 @@ import {
   type Receipt,
   type StageContext,
 } from '../../core/index.ts';
-import { resolveConnection } from './auth.ts';
+import { connectionWarnings, resolveConnection } from './auth.ts';
 import { KubeClient } from './client.ts';
 import { toSubmitError } from './errors.ts';
 import { BlueprintCache, runFlow } from './flow.ts';
@@ -38,6 +38,7 @@ export default definePlugin<PorchSinkOptions>({
   description: 'Submits each intent as a Porch PackageRevision (proposed, and approved when configured) through the Kubernetes API.',
   optionsSchema: OPTIONS_SCHEMA,
   defaults: DEFAULT_OPTIONS,
+  configWarnings: connectionWarnings,
   create(context, options) {
     const { log } = context;
     const breaker = new CircuitBreaker({
@@ -58,8 +59,7 @@ export default definePlugin<PorchSinkOptions>({
     /** Reads the credentials and opens a connection pool (I/O, so never in the factory). */
     const connect = (circuit: CircuitBreaker): PorchApi => {
       const connection = resolveConnection(options);
-      if (options.insecureSkipTLSVerify) log.warn({ server: connection.origin }, 'insecureSkipTLSVerify is set: the server certificate is NOT verified; use this for development only');
-      else if (connection.origin.startsWith('http:') && connection.token !== undefined) log.warn({ server: connection.origin }, 'the server is plain HTTP: the token travels unencrypted');
+      for (const warning of connection.warnings) log.warn({ server: connection.origin }, warning);
       return new PorchApi(new KubeClient({ connection, timeoutMs: options.timeoutMs, concurrency: options.concurrency, breaker: circuit }));
     };
 
@@ -163,7 +163,7 @@ export default definePlugin<PorchSinkOptions>({
         }
         try {
           return [
-            { name: 'credentials', ok: true, message: `from ${checker.client.connection.source}` },
+            { name: 'credentials', ok: true, message: [`from ${checker.client.connection.source}`, ...checker.client.connection.warnings.map((w) => `WARNING: ${w}`)].join('; ') },
             ...(await runPreflight(checker, { ...targetOf(options), approve: options.approve }, signal)),
           ];
         } finally {

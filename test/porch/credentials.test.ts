@@ -189,12 +189,12 @@ test('start fails with a clear message when there is nothing to connect to', asy
     YAML.stringify({
       'current-context': 'c',
       clusters: [{ name: 'k', cluster: { server: 'https://127.0.0.1:1' } }],
-      users: [{ name: 'u', user: { exec: { command: 'gke-gcloud-auth-plugin', apiVersion: 'client.authentication.k8s.io/v1beta1' } } }],
+      users: [{ name: 'u', user: { 'auth-provider': { name: 'gcp' } } }],
       contexts: [{ name: 'c', context: { cluster: 'k', user: 'u' } }],
     }),
   );
   const exec = await buildConductor(porchConfig(dir.root, { kubeconfig }));
-  await assert.rejects(exec.start(), /exec or auth-provider plugin, which the porch sink does not run/);
+  await assert.rejects(exec.start(), /user "u" authenticates through the auth-provider plugin "gcp"/);
 
   const missingCa = await buildConductor(porchConfig(dir.root, { server: 'https://127.0.0.1:1', caFile: join(dir.root, 'absent.crt') }));
   await assert.rejects(missingCa.start(), /cannot read the CA certificate .*absent\.crt/);

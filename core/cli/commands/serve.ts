@@ -1,7 +1,9 @@
 // `conductor run` (watch until SIGTERM/SIGINT) and `conductor once` (drain the backlog, exit).
 import { EXIT } from '../exit-codes.ts';
 import { parseCommand } from '../options.ts';
-import { loadResolved, lockDataDir, openConductor } from '../setup.ts';
+import { loadResolved, lockDataDir } from '../setup.ts';
+import { createConductor } from '../../app.ts';
+import { drainInPasses } from '../once-passes.ts';
 import { Supervisor } from '../../reload/supervisor.ts';
 import { startProgress } from '../progress.ts';
 
@@ -20,6 +22,8 @@ Processes every intent present in <data-dir>/handoff, then exits:
   0  every intent succeeded or was a duplicate (or there was nothing to do)
   1  at least one intent failed permanently (see <data-dir>/failed/)
   3  some intents could not be delivered now (sink unreachable); they stay in handoff/
+Intents the sink deferred are offered again in further passes while a pass delivers anything
+(at most 5 passes), so a busy sink does not end the run early and one that is down ends it.
 Progress is shown on a terminal; otherwise only JSON logs are written.`;
 
 export async function runCommand(argv: string[]): Promise<number> {
@@ -68,16 +72,23 @@ export async function onceCommand(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   const resolved = await loadResolved(common);
-  const { conductor, lock } = await openConductor(resolved, 'once');
+  const { log, lock } = lockDataDir(resolved);
   try {
-    await conductor.start();
-    const stopProgress = startProgress(conductor.pipeline);
-    await conductor.idle();
-    stopProgress();
-    await conductor.stop();
-    const stats = conductor.pipeline.stats();
-    if (stats.deferred > 0) return EXIT.undone;
-    if (stats.failed > 0) return EXIT.failed;
+    // Intents deferred in one pass are offered again while passes make progress (once-passes.ts).
+    const totals = await drainInPasses(
+      () => createConductor(resolved, { log, mode: 'once' }),
+      async (conductor) => {
+        await conductor.start();
+        const stopProgress = startProgress(conductor.pipeline);
+        await conductor.idle();
+        stopProgress();
+        await conductor.stop();
+        return conductor.pipeline.stats();
+      },
+      { log, pauseMs: resolved.config.requeueDelayMs },
+    );
+    if (totals.deferred > 0) return EXIT.undone;
+    if (totals.failed > 0) return EXIT.failed;
     return EXIT.ok;
   } finally {
     lock.release();
