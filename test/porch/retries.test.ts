@@ -12,14 +12,14 @@ import { StaticToken } from '../../plugins/porch-sink/auth.ts';
 import { ApiError, KubeClient } from '../../plugins/porch-sink/client.ts';
 import { runCli } from '../support/cli.ts';
 import { writeJsonConfig } from '../support/data-dir.ts';
-import { NOISY_PORCH, assertDeliveredExactlyOnce, dataDirectory, dropScalingIntents, failedReasons, filesIn, startSim } from './support/harness.ts';
+import { BLUEPRINT, NOISY_PORCH, assertDeliveredExactlyOnce, dataDirectory, dropScalingIntents, failedReasons, filesIn, startSim } from './support/harness.ts';
 
 /** The porch pipeline with every core setting at its default (retry, concurrency, requeue). */
 function defaultPorchConfig(dataDir: string, sink: Record<string, unknown>): Record<string, unknown> {
   return {
     dataDir,
     logLevel: 'warn',
-    plugins: { 'fs-source': {}, 'schema-validate': {}, 'porch-sink': sink },
+    plugins: { 'fs-source': {}, 'schema-validate': {}, 'porch-sink': { blueprint: BLUEPRINT, ...sink } },
   };
 }
 
