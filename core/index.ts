@@ -62,4 +62,4 @@ export { CONDUCTOR_VERSION } from './version.ts';
 export { RETRY_POLICY_SCHEMA } from './config/schema.ts';
 export { compileSchema, schemaKey } from './schema/compile.ts';
 export type { ErrorObject, ValidateFunction } from './schema/compile.ts';
-export { listenHttp, closeHttp, HttpEndpoint } from './http/listen.ts';
+export { listenHttp, closeHttp, HttpEndpoint, createBoundedServer, DEFAULT_HTTP_HOST, DEFAULT_HTTP_LIMITS, type HttpLimits } from './http/listen.ts';
