@@ -58,6 +58,7 @@ export {
 export type { PackageFiles, ApplyResult } from './intent/krm.ts';
 export type { Logger, LogLevel } from './log.ts';
 export { redactConfig, REDACTED } from './config/redact.ts';
+export { printable } from './data-dir/printable.ts';
 export { CONDUCTOR_VERSION } from './version.ts';
 export { RETRY_POLICY_SCHEMA } from './config/schema.ts';
 export { compileSchema, schemaKey } from './schema/compile.ts';

@@ -10,6 +10,7 @@ import type { Readable } from 'node:stream';
 import { ConductorError } from '../errors.ts';
 import { DataDir } from '../data-dir/data-dir.ts';
 import { DataDirLock } from '../data-dir/lock.ts';
+import { FILE_MODE } from '../data-dir/modes.ts';
 import {
   DATA_AREAS,
   LEADING_MEMBER_LIMITS,
@@ -53,8 +54,8 @@ export interface RestoreSummary {
 export async function restoreBackup(options: RestoreOptions): Promise<RestoreSummary> {
   const dataDir = resolve(options.dataDir);
   const stateDir = resolve(options.stateDir);
-  await fs.mkdir(dataDir, { recursive: true });
-  await fs.mkdir(stateDir, { recursive: true });
+  await fs.mkdir(dataDir, { recursive: true, mode: 0o700 });
+  await fs.mkdir(stateDir, { recursive: true, mode: 0o700 });
   const lock = new DataDirLock(join(stateDir, 'conductor.lock'));
   lock.acquire();
   let staging: string | undefined;
@@ -211,11 +212,15 @@ function checkLedger(path: string, source: string): void {
   if (result !== 'ok') throw damaged(source, LEDGER_MEMBER, `member ${LEDGER_MEMBER} is not a sound SQLite database (${result})`);
 }
 
-/** Permissions and modification times as they were: retention and the inbox order read mtimes. */
+/**
+ * Modification times as they were (retention and the inbox order read them). Modes are not
+ * taken from the archive: every restored file is owner-only (0600), as Conductor creates them,
+ * whatever the archive says; its directories were created 0700.
+ */
 function applyMetadata(manifest: Manifest, incoming: string): void {
   for (const entry of manifest.files) {
     const path = join(incoming, entry.path);
-    chmodSync(path, entry.mode & 0o777);
+    chmodSync(path, FILE_MODE);
     const when = new Date(entry.mtimeMs);
     utimesSync(path, when, when);
   }
@@ -244,6 +249,7 @@ async function putInPlace(paths: { incoming: string; previous: string; dataDir: 
   if (paths.ledger !== undefined) {
     const temporary = join(stateDir, 'ledger.sqlite.restoring');
     await fs.copyFile(paths.ledger, temporary);
+    await fs.chmod(temporary, FILE_MODE);
     await fs.rename(temporary, join(stateDir, 'ledger.sqlite'));
   }
 }

@@ -115,7 +115,7 @@ export async function readArchive(input: Readable, options: ReadOptions): Promis
       return stop(new ArchiveReadError(`unexpected member ${entry.path}: ${problem}`, { member: entry.path, members, layer: 'tar', bytesRead }));
     }
     const file = join(options.stagingDir, entry.path);
-    mkdirSync(dirname(file), { recursive: true });
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
     let fd: number;
     try {
       // 'wx': a name seen twice is refused rather than overwritten.
