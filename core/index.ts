@@ -28,6 +28,7 @@ export type {
   RetryEvent,
   RetentionEvent,
 } from './bus/hooks.ts';
+export { AUDIT_ANCHOR_ANNOTATION, AUDIT_ANCHOR_PATTERN, AUDIT_ANCHOR_TRAILER } from './bus/hooks.ts';
 export type { Envelope, Intent, IntentType, IntentConstraints, Outcome, OutcomeStatus, Receipt } from './intent/types.ts';
 export type { Host, HostStats, Readiness, RuntimeInfo, Slot } from './delivery/host.ts';
 export {

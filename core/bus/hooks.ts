@@ -46,6 +46,13 @@ export interface StageContext {
   anchor?: string;
 }
 
+/** The commit trailer a git sink records `StageContext.anchor` in. */
+export const AUDIT_ANCHOR_TRAILER = 'Conductor-Audit-Anchor';
+/** The annotation a Porch sink records `StageContext.anchor` in, on the PackageRevision. */
+export const AUDIT_ANCHOR_ANNOTATION = 'conductor.nephio.org/audit-anchor';
+/** What an anchor looks like (`<log name>@<seq>:<hash>`): a sink writes only a value that matches. */
+export const AUDIT_ANCHOR_PATTERN = /^[A-Za-z0-9._-]+@\d+:[0-9a-f]{64}$/;
+
 /** A validate tap returns this (or throws) to refuse an intent. */
 export interface Rejection {
   message: string;

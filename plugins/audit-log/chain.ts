@@ -13,7 +13,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { closeSync, constants, createReadStream, existsSync, fstatSync, ftruncateSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { canonicalJson } from '../../core/index.ts';
+import { AUDIT_ANCHOR_PATTERN, canonicalJson } from '../../core/index.ts';
 
 /** The `prev` of the first record: no record came before it. */
 export const GENESIS = '0'.repeat(64);
@@ -48,7 +48,9 @@ export function formatAnchor(chain: string, head: ChainHead): string {
 }
 
 export function parseAnchor(text: string, source: string): Anchor | undefined {
-  const match = /^([A-Za-z0-9._-]+)@(\d+):([0-9a-f]{64})$/.exec(text.trim());
+  const trimmed = text.trim();
+  if (!AUDIT_ANCHOR_PATTERN.test(trimmed)) return undefined;
+  const match = /^(.+)@(\d+):([0-9a-f]{64})$/.exec(trimmed);
   if (match === null) return undefined;
   return { chain: match[1]!, seq: Number(match[2]), hash: match[3]!, source };
 }

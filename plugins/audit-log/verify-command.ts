@@ -7,12 +7,12 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { PluginCommand } from '../../core/index.ts';
+import { AUDIT_ANCHOR_TRAILER, type PluginCommand } from '../../core/index.ts';
 import { checkpointPathOf, parseAnchor, verifyChain, type Anchor } from './chain.ts';
 import { auditLogPath, chainName, DEFAULT_AUDIT_DIR, DEFAULT_AUDIT_PATH, readAuditKey } from './paths.ts';
 
 /** The commit trailer the git sink records each effect's anchor in. */
-export const ANCHOR_TRAILER = 'Conductor-Audit-Anchor';
+const ANCHOR_TRAILER = AUDIT_ANCHOR_TRAILER;
 
 const HELP = `conductor audit verify [--file FILE] [--key-file FILE] [--anchors-from-git DIR] [--anchors FILE]
                        [--config FILE] [--data-dir DIR]
