@@ -2,9 +2,14 @@
 // `modules` too, and even a JSON config chooses which modules run and where intents go. Whoever
 // can write one runs code as Conductor. So a config file or local plugin module must be owned by
 // this user or root and writable by no one else, nor be replaceable through its directory. A
-// file on a read-only mount (a Kubernetes ConfigMap) cannot be written whatever its bits say.
+// file on a read-only mount (a Kubernetes ConfigMap) cannot be written whatever its bits say,
+// and a file of Conductor's own installation (the embedded default config, the examples) is as
+// trusted as the code beside it: whoever can write there can change Conductor itself.
 import { accessSync, constants, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const INSTALLATION = fileURLToPath(new URL('../../', import.meta.url));
 
 const GROUP_OR_WORLD_WRITE = 0o022;
 const STICKY = 0o1000;
@@ -17,7 +22,7 @@ export function unsafeFileProblem(path: string): string | undefined {
   } catch {
     return undefined; // A missing file is reported by whoever loads it.
   }
-  if (readOnlyMount(path)) return undefined;
+  if (path.startsWith(INSTALLATION.endsWith(sep) ? INSTALLATION : `${INSTALLATION}${sep}`) || readOnlyMount(path)) return undefined;
   const uid = process.getuid?.();
   if (uid !== undefined && stats.uid !== uid && stats.uid !== 0) {
     return `${path} is owned by uid ${stats.uid}, not by this user (${uid}) or root: another user could change the code Conductor runs`;
