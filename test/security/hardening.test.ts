@@ -159,3 +159,17 @@ test('a value from ${env:…} is redacted in print-config and in the log, whatev
   assert.match(once.stdout, /conductor started/);
   assert.ok(!once.stdout.includes(data.root) && !once.stderr.includes(data.root), once.stdout);
 });
+
+test('a settled symlink is not followed when its mode is restricted: what it points to keeps its mode', async (t) => {
+  const data = makeDataDir();
+  const work = tempDir('conductor-link-mode-');
+  t.after(() => [data.root, work].forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+  const target = join(work, 'outside.json');
+  writeFileSync(target, JSON.stringify(scaling('outside', 1)));
+  chmodSync(target, 0o644);
+  symlinkSync(target, join(data.handoff, 'intent-link.json'));
+  const config = writeJsonConfig(work, fastConfig(data.root));
+  const once = await runWithUmask('022', ['once', '--config', config]);
+  assert.equal(once.code, 1, once.stderr);
+  assert.equal(statSync(target).mode & 0o777, 0o644);
+});
