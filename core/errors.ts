@@ -34,6 +34,7 @@ export const ERROR_CODES = {
   CND_ERR_LEDGER: { kind: 'transient', meaning: 'the ledger could not be read or written' },
   CND_ERR_LEDGER_CORRUPT: { kind: 'permanent', meaning: 'a ledger record failed its checksum and was quarantined' },
   CND_ERR_LOCKED: { kind: 'permanent', meaning: 'another process owns this data directory' },
+  CND_ERR_DATA_DIR_UNSAFE: { kind: 'permanent', meaning: 'an area of the data directory is a symbolic link; Conductor does not write or delete through one' },
   CND_ERR_BACKUP: { kind: 'transient', meaning: 'a backup could not be written (a file shrank while read, the disk is full, …)' },
   CND_ERR_BACKUP_DAMAGED: { kind: 'permanent', meaning: 'a backup archive failed a checksum or its structure is broken; restore refused it' },
   CND_ERR_BACKUP_FOREIGN: { kind: 'permanent', meaning: 'the file is not a Conductor backup, or one of a format this version cannot read' },

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ConductorError } from '../errors.ts';
+import { unsafeFileProblem } from './file-safety.ts';
 
 export const CONFIG_SEARCH_PLACES = [
   'conductor.config.ts',
@@ -40,8 +41,12 @@ export async function loadConfigFile(options: { configPath?: string; cwd?: strin
   if (file !== undefined && !existsSync(file)) {
     throw new ConductorError('CND_ERR_CONFIG_NOT_FOUND', `config file ${file} does not exist`, { path: file });
   }
+  // Found here rather than by cosmiconfig's search, which would load (run) it before it is checked.
+  file ??= CONFIG_SEARCH_PLACES.map((place) => resolve(cwd, place)).find((candidate) => existsSync(candidate));
+  const unsafe = file === undefined ? undefined : unsafeFileProblem(file);
+  if (unsafe !== undefined) throw new ConductorError('CND_ERR_CONFIG_LOAD', `refusing to load config ${file}: ${unsafe}`, { path: file! });
   try {
-    const result = file === undefined ? await explorer.search(cwd) : await explorer.load(file);
+    const result = file === undefined ? null : await explorer.load(file);
     if (result === null) {
       file = EMBEDDED_CONFIG;
       const embedded = await explorer.load(EMBEDDED_CONFIG);

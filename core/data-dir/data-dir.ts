@@ -6,6 +6,7 @@ import { closeSync, constants, fstatSync, linkSync, lstatSync, mkdirSync, openSy
 import { dirname, join } from 'node:path';
 import { ConductorError } from '../errors.ts';
 import { stemOf } from '../intent/identity.ts';
+import { DIR_MODE, FILE_MODE, restrictSettledFile } from './modes.ts';
 import type { Outcome } from '../intent/types.ts';
 
 /** What identifies the exact bytes that were read, to notice a rewrite before the move. */
@@ -54,7 +55,8 @@ export class DataDir {
   }
 
   ensure(): void {
-    for (const dir of [this.handoff, this.processed, this.failed, this.status]) mkdirSync(dir, { recursive: true });
+    refuseLinkedAreas(this.root);
+    for (const dir of [this.handoff, this.processed, this.failed, this.status]) mkdirSync(dir, { recursive: true, mode: DIR_MODE });
   }
 
   /**
@@ -197,6 +199,7 @@ export class DataDir {
         throw error;
       }
       unlinkSync(source);
+      restrictSettledFile(destination);
       return target;
     }
     throw new ConductorError('CND_ERR_INTERNAL', `no free name for ${name} in ${dir}`);
@@ -278,6 +281,32 @@ async function exists(path: string): Promise<boolean> {
 export async function writeAtomic(path: string, content: string): Promise<void> {
   // Short, beside the target: the target's own name may already be NAME_MAX bytes long.
   const temporary = join(dirname(path), `.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`);
-  writeFileSync(temporary, content);
+  writeFileSync(temporary, content, { mode: FILE_MODE });
   renameSync(temporary, path);
+}
+
+/** The areas of a data directory Conductor writes in or deletes from (DESIGN §2.4). */
+export const DATA_DIR_AREAS = ['handoff', 'processed', 'failed', 'status', 'out', 'audit', 'state'] as const;
+
+/**
+ * Refuses a data directory one of whose areas is a symbolic link: every write, move and
+ * retention deletion would go through it to wherever it points. The data directory itself may
+ * be a link (a mount point elsewhere); what is in it may not.
+ */
+export function refuseLinkedAreas(root: string): void {
+  for (const area of DATA_DIR_AREAS) {
+    let linked = false;
+    try {
+      linked = lstatSync(join(root, area)).isSymbolicLink();
+    } catch {
+      continue; // Absent: created as a plain directory.
+    }
+    if (linked) {
+      throw new ConductorError(
+        'CND_ERR_DATA_DIR_UNSAFE',
+        `${join(root, area)} is a symbolic link: Conductor would write and delete through it outside the data directory; make ${area}/ a plain directory`,
+        { path: join(root, area) },
+      );
+    }
+  }
 }

@@ -303,6 +303,7 @@ export class Pipeline implements Host {
         record.updatedAt = Date.now();
         this.#ledger.put(record);
         await this.#ledger.flush();
+        ctx.anchor = this.events.anchor.call(ctx) ?? undefined;
         const result = await this.#stage('submit', ctx, () => this.#stages.submit.promise(intent, ctx));
         ctx.resumed = true;
         return result ?? this.#noReceipt(ctx);

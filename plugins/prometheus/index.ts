@@ -4,13 +4,15 @@
 // tests, do not share series).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { HttpEndpoint, definePlugin } from '../../core/index.ts';
+import { DEFAULT_HTTP_HOST, DEFAULT_HTTP_LIMITS, HttpEndpoint, definePlugin } from '../../core/index.ts';
 
 import { registerConductorMetrics } from './metrics.ts';
 
 interface Options {
   port: number;
   host: string;
+  /** Connections the port holds at once (see core/http/listen.ts). */
+  maxConnections: number;
   path: string;
   /** prom-client's process and Node.js runtime metrics (process_*, nodejs_*). */
   defaultMetrics: boolean;
@@ -26,12 +28,13 @@ export default definePlugin<Options>({
     properties: {
       port: { type: 'integer', minimum: 0, maximum: 65_535 },
       host: { type: 'string', minLength: 1 },
+      maxConnections: { type: 'integer', minimum: 1, maximum: 1_000 },
       path: { type: 'string', pattern: '^/' },
       defaultMetrics: { type: 'boolean' },
     },
-    required: ['port', 'host', 'path', 'defaultMetrics'],
+    required: ['port', 'host', 'maxConnections', 'path', 'defaultMetrics'],
   },
-  defaults: { port: 9090, host: '0.0.0.0', path: '/metrics', defaultMetrics: true },
+  defaults: { port: 9090, host: DEFAULT_HTTP_HOST, maxConnections: DEFAULT_HTTP_LIMITS.maxConnections, path: '/metrics', defaultMetrics: true },
   create(context, options) {
     const registry = new Registry();
     registerConductorMetrics(registry, { host: context.host, pluginIds: Object.keys(context.config.plugins) }, context.id);
@@ -56,7 +59,7 @@ export default definePlugin<Options>({
       );
     };
 
-    const endpoint = new HttpEndpoint(serve, { port: options.port, host: options.host, plugin: context.id });
+    const endpoint = new HttpEndpoint(serve, { port: options.port, host: options.host, plugin: context.id, limits: { maxConnections: options.maxConnections } });
 
     return {
       async start() {

@@ -5,6 +5,7 @@ import { EXIT } from '../exit-codes.ts';
 import { parseCommand } from '../options.ts';
 import { loadResolved } from '../setup.ts';
 import { Ledger } from '../../delivery/ledger.ts';
+import { printable } from '../../data-dir/printable.ts';
 
 export const STATUS_HELP = `conductor status [--data-dir DIR] [--json] [FILE | INTENT_ID]
 
@@ -30,7 +31,9 @@ export async function statusCommand(argv: string[]): Promise<number> {
     else if (Array.isArray(result)) {
       if (result.length === 0) console.log('no matching intent');
       for (const r of result) {
-        console.log(`${r.intentId}  ${r.status.padEnd(10)} ${r.file}  stage=${r.stage} attempts=${r.attempts}${r.receipt?.ref ? ` ref=${r.receipt.ref}` : ''}${r.message ? `  ${r.message}` : ''}`);
+        // File names and messages come from outside: their escape sequences are shown, not obeyed.
+        const ref = r.receipt?.ref ? ` ref=${printable(r.receipt.ref)}` : '';
+        console.log(`${r.intentId}  ${r.status.padEnd(10)} ${printable(r.file)}  stage=${r.stage} attempts=${r.attempts}${ref}${r.message ? `  ${printable(r.message)}` : ''}`);
       }
     } else for (const [status, n] of Object.entries(result)) console.log(`${status.padEnd(12)} ${n}`);
     return Array.isArray(result) && result.length === 0 ? EXIT.failed : EXIT.ok;
