@@ -249,9 +249,15 @@ export class Pipeline implements Host {
       });
     } catch (thrown) {
       const error = toConductorError(thrown, { intentId: ctx.intentId });
-      if (error.code === 'CND_ERR_INTENT_SUPERSEDED') return await this.#supersede(envelope, ctx, error, prior, startedAt);
-      if (error.kind !== 'permanent') return this.#defer(envelope, ctx, error);
-      return await this.#fail(envelope, ctx, error, prior, startedAt);
+      try {
+        if (error.code === 'CND_ERR_INTENT_SUPERSEDED') return await this.#supersede(envelope, ctx, error, prior, startedAt);
+        if (error.kind !== 'permanent') return this.#defer(envelope, ctx, error);
+        return await this.#fail(envelope, ctx, error, prior, startedAt);
+      } catch (recording) {
+        // The outcome could not be recorded (the ledger failed): the intent stays with its
+        // source and is offered again, never lost and never an unhandled rejection.
+        return this.#defer(envelope, ctx, toConductorError(recording, { intentId: ctx.intentId }));
+      }
     }
   }
 
@@ -447,7 +453,12 @@ export class Pipeline implements Host {
     }
     await envelope.ack(outcome);
     if (record !== undefined && !record.settled && record.intentId === ctx.intentId && record.file === envelope.file) {
-      this.#ledger.put({ ...record, settled: true, updatedAt: Date.now() });
+      try {
+        this.#ledger.put({ ...record, settled: true, updatedAt: Date.now() });
+      } catch (error) {
+        // The source has let go already; an unsettled mark only makes a re-delivery resume.
+        this.#log.error({ err: error, intentId: ctx.intentId }, 'could not mark the intent settled in the ledger');
+      }
     }
     this.#counts[outcome.status] += 1;
     this.events.settled.call(outcome, ctx);
