@@ -42,6 +42,7 @@ export async function loadConfigFile(options: { configPath?: string; cwd?: strin
   }
   try {
     const result = file === undefined ? await explorer.search(cwd) : await explorer.load(file);
+    if (file !== undefined || result !== null) refuseEmpty(result, file);
     if (result === null) {
       file = EMBEDDED_CONFIG;
       const embedded = await explorer.load(EMBEDDED_CONFIG);
@@ -55,6 +56,20 @@ export async function loadConfigFile(options: { configPath?: string; cwd?: strin
       ...(file === undefined ? {} : { path: file }),
     });
   }
+}
+
+/**
+ * A config file that holds nothing (empty, or JSON/YAML `null`) is refused: falling back to the
+ * built-in pipeline would run something the operator did not write.
+ */
+function refuseEmpty(result: { config: unknown; filepath: string; isEmpty?: boolean } | null, file: string | undefined): void {
+  const config = result === null ? undefined : unwrap(result.config);
+  if (result !== null && result.isEmpty !== true && config !== null && config !== undefined) return;
+  const path = result?.filepath ?? file ?? '';
+  throw new ConductorError('CND_ERR_CONFIG_INVALID', `invalid config ${path}:\n  - (root): the file holds no config (it is empty or null); write an object`, {
+    path: '(root)',
+    details: { source: path, problems: [{ path: '(root)', message: 'the file holds no config (it is empty or null)' }] },
+  });
 }
 
 /**

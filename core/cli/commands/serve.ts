@@ -1,7 +1,7 @@
 // `conductor run` (watch until SIGTERM/SIGINT) and `conductor once` (drain the backlog, exit).
 import { EXIT } from '../exit-codes.ts';
 import { parseCommand } from '../options.ts';
-import { loadResolved, lockDataDir, openConductor } from '../setup.ts';
+import { loadPipeline, lockDataDir, openConductor } from '../setup.ts';
 import { Supervisor } from '../../reload/supervisor.ts';
 import { startProgress } from '../progress.ts';
 
@@ -28,11 +28,11 @@ export async function runCommand(argv: string[]): Promise<number> {
     console.log(RUN_HELP);
     return EXIT.ok;
   }
-  const resolved = await loadResolved(common);
+  const resolved = await loadPipeline(common);
   const { log, lock } = lockDataDir(resolved);
   let supervisor: Supervisor;
   try {
-    supervisor = await Supervisor.create(resolved, { log, load: () => loadResolved(common) });
+    supervisor = await Supervisor.create(resolved, { log, load: () => loadPipeline(common) });
     await supervisor.start();
   } catch (error) {
     lock.release();
@@ -67,7 +67,7 @@ export async function onceCommand(argv: string[]): Promise<number> {
     console.log(ONCE_HELP);
     return EXIT.ok;
   }
-  const resolved = await loadResolved(common);
+  const resolved = await loadPipeline(common);
   const { conductor, lock } = await openConductor(resolved, 'once');
   try {
     await conductor.start();
