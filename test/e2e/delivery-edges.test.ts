@@ -3,10 +3,11 @@
 // unreadable intent files and producers that pause mid-write — each through the real CLI.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeSync, existsSync, openSync, readFileSync, readdirSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { chmodSync, closeSync, existsSync, openSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { runCli, startCli } from '../support/cli.ts';
+import { CLI, REPO_ROOT, runCli, startCli, type Running } from '../support/cli.ts';
 import { dropIntent, fastConfig, list, makeDataDir, scaling, writeJsonConfig } from '../support/data-dir.ts';
 import { gitLog } from '../support/git.ts';
 import { waitFor } from '../support/wait.ts';
@@ -133,4 +134,112 @@ test('conductor status beside a running writer opens the ledger read-only: nothi
   assert.equal(rows.n, 0, 'status quarantined nothing');
   assert.equal(kept.attempts, 99, 'the row is where it was');
   assert.deepEqual(readdirSync(join(dir.root, 'state')).filter((n) => n.includes('corrupt')), []);
+});
+
+/**
+ * Runs the CLI so that a mode-000 file is unreadable to it. Tests often run as root, whom file
+ * modes do not stop (CAP_DAC_OVERRIDE): then the CLI runs as root without the two capabilities
+ * that bypass file permissions, which is exactly what an unprivileged service account meets.
+ */
+function startUnprivilegedCli(args: string[]): Running {
+  const drop = '-dac_override,-dac_read_search';
+  const [command, prefix] = process.getuid?.() === 0
+    ? ['setpriv', ['--bounding-set', drop, '--inh-caps', drop, process.execPath]]
+    : [process.execPath, []];
+  const child = spawn(command, [...prefix, CLI, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) => {
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+  return { child, output: () => ({ stdout, stderr }), exited };
+}
+
+test('an unreadable intent file is work left (once exits 3), then failed with a clear code after the retry budget', async (t) => {
+  const dir = makeDataDir();
+  t.after(dir.cleanup);
+  const config = writeJsonConfig(dir.root, { ...fastConfig(dir.root), logLevel: 'info', requeueDelayMs: 50, retry: { maxAttempts: 3 } });
+  dropIntent(dir.handoff, 'intent-good.json', scaling('appgood', 2));
+  chmodSync(dropIntent(dir.handoff, 'intent-locked.json', scaling('applocked', 2)), 0o000);
+
+  const once = await startUnprivilegedCli(['once', '--config', config]).exited;
+  assert.equal(once.code, 3, `exit 0 would claim every intent succeeded: ${once.stderr}`);
+  assert.deepEqual(list(dir.handoff), ['intent-locked.json'], 'the unreadable file stays');
+  assert.deepEqual(list(join(dir.root, 'processed')), ['intent-good.json']);
+
+  const running = startUnprivilegedCli(['run', '--config', config]);
+  t.after(() => running.child.kill('SIGKILL'));
+  await waitFor('the unreadable file failed', () => existsSync(join(dir.root, 'failed', 'intent-locked.error.json')), 30_000);
+  const record = JSON.parse(readFileSync(join(dir.root, 'failed', 'intent-locked.error.json'), 'utf8')) as Record<string, string>;
+  assert.equal(record['code'], 'CND_ERR_FILE_UNREADABLE');
+  assert.match(record['message']!, /cannot be read \(EACCES/);
+  assert.match(record['message']!, /gave up after 3 attempts/);
+  assert.deepEqual(list(dir.handoff), []);
+  running.child.kill('SIGTERM');
+  const ran = await running.exited;
+  assert.equal(ran.code, 0, ran.stderr);
+  const warnings = ran.stdout.split('\n').filter((line) => line.includes('intent-locked.json') && line.includes('"level":40'));
+  assert.equal(warnings.length, 1, `the repeated condition is logged once:\n${warnings.join('\n')}`);
+});
+
+const PART_1 = '{"intent_type": "scaling", "target": "paused", ';
+const PART_2 = '"namespace": "oran-odu", "replicas": 4, "source": "test"}';
+/** A modification time old enough that the source reads the file at once (no debounce wait). */
+const settledLongAgo = (path: string) => {
+  const past = new Date(Date.now() - 60_000);
+  utimesSync(path, past, past);
+};
+
+for (const reopen of [false, true]) {
+  test(`a producer that pauses mid-write (${reopen ? 'closing and reopening' : 'keeping the file open'}) gets one intent, not a failure`, async (t) => {
+    const dir = makeDataDir();
+    t.after(dir.cleanup);
+    // The debounce is what the source waits, after a parse error, for the file to settle.
+    const config = writeJsonConfig(dir.root, { ...fastConfig(dir.root, { 'fs-source': { debounceMs: 3_000 } }), logLevel: 'info' });
+    const running = startCli(['run', '--config', config]);
+    t.after(() => running.child.kill('SIGKILL'));
+    await waitFor('run started', () => running.output().stdout.includes('conductor started'), 30_000);
+    const path = join(dir.handoff, 'intent-paused.json');
+    let fd = openSync(path, 'w');
+    writeSync(fd, PART_1);
+    settledLongAgo(path);
+    await waitFor(
+      'the parse error being confirmed (or the file failed)',
+      () => running.output().stdout.includes('checking that the file is complete') || list(join(dir.root, 'failed')).length > 0,
+      30_000,
+    );
+    if (reopen) {
+      closeSync(fd);
+      fd = openSync(path, 'a');
+    }
+    writeSync(fd, PART_2);
+    closeSync(fd);
+    settledLongAgo(path);
+    await waitFor('the intent settled', () => list(join(dir.root, 'processed')).length + list(join(dir.root, 'failed')).length > 0, 30_000);
+    running.child.kill('SIGTERM');
+    assert.equal((await running.exited).code, 0);
+    assert.deepEqual(list(join(dir.root, 'failed')), [], 'no false failure');
+    assert.deepEqual(list(join(dir.root, 'processed')), ['intent-paused.json']);
+    assert.equal(gitLog(join(dir.root, 'out')).length, 1);
+  });
+}
+
+test('the copy in failed/ is the bytes that failed, even when the producer writes on afterwards', async (t) => {
+  const dir = makeDataDir();
+  t.after(dir.cleanup);
+  const config = writeJsonConfig(dir.root, { ...fastConfig(dir.root, { 'fs-source': { debounceMs: 200 } }), logLevel: 'info' });
+  const path = join(dir.handoff, 'intent-cut.json');
+  const fd = openSync(path, 'w');
+  t.after(() => closeSync(fd));
+  writeSync(fd, PART_1);
+  settledLongAgo(path);
+  const once = await runCli(['once', '--config', config]);
+  assert.equal(once.code, 1, once.stderr);
+  // The producer, still holding the file open, writes the rest after it failed.
+  writeSync(fd, PART_2);
+  assert.equal(readFileSync(join(dir.root, 'failed', 'intent-cut.json'), 'utf8'), PART_1);
+  const record = JSON.parse(readFileSync(join(dir.root, 'failed', 'intent-cut.error.json'), 'utf8')) as Record<string, string>;
+  assert.equal(record['code'], 'CND_ERR_INTENT_PARSE');
 });
