@@ -8,7 +8,8 @@
 // so no other process can ever see the lock without an owner. A stale lock is taken over by
 // renaming it aside first: of two processes that judged it stale, only one moves it, and the
 // one that moved something else (a lock taken meanwhile) puts it back.
-import { closeSync, fsyncSync, linkSync, lstatSync, openSync, readFileSync, renameSync, rmSync, utimesSync, writeSync, statSync } from 'node:fs';
+import { closeSync, fsyncSync, linkSync, lstatSync, openSync, readFileSync, readdirSync, renameSync, rmSync, utimesSync, writeSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { ConductorError } from '../errors.ts';
@@ -33,6 +34,7 @@ export class DataDirLock {
   acquire(): void {
     for (let tries = 0; tries < 5; tries += 1) {
       if (this.#link()) {
+        this.#removeLeftovers();
         this.#held = true;
         this.#timer = setInterval(() => this.#touch(), Math.max(1_000, Math.floor(this.#staleMs / 3)));
         this.#timer.unref();
@@ -79,6 +81,16 @@ export class DataDirLock {
       return false;
     } finally {
       rmSync(temporary, { force: true });
+    }
+  }
+
+  /** Temporary files of this protocol left by a process killed mid-way (its pid is dead). */
+  #removeLeftovers(): void {
+    const prefix = `${basename(this.path)}.`;
+    for (const name of readdirSync(dirname(this.path))) {
+      const match = LEFTOVER.exec(name.startsWith(prefix) ? name.slice(prefix.length) : '');
+      if (match === null || Number(match[1]) === process.pid || isAlive(Number(match[1]))) continue;
+      rmSync(join(dirname(this.path), name), { force: true });
     }
   }
 
@@ -137,18 +149,26 @@ export class DataDirLock {
   #isStale(owner: LockOwner): boolean {
     if (owner.host === hostname()) {
       if (owner.pid === process.pid) return true;
-      try {
-        process.kill(owner.pid, 0);
-        return false;
-      } catch (error) {
-        return (error as NodeJS.ErrnoException).code === 'ESRCH';
-      }
+      return !isAlive(owner.pid);
     }
     try {
       return Date.now() - statSync(this.path).mtimeMs > this.#staleMs;
     } catch {
       return true;
     }
+  }
+}
+
+/** `<pid>-<random>` (an owner being written) or `stale-<pid>-<random>` (a stale lock being removed). */
+const LEFTOVER = /^(?:stale-)?(\d+)-[0-9a-f]{12}$/;
+
+/** False only when no process has this pid on this host (EPERM: it exists, owned by another user). */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
   }
 }
 

@@ -90,3 +90,15 @@ test('processes that start together on one state directory: exactly one takes th
     assert.equal(existsSync(join(dir, 'conductor.lock')), false, 'the winner released it');
   }
 });
+
+test('temporary files of a process killed while taking the lock are removed by the next owner', () => {
+  const dir = tempDir();
+  const dead = 2 ** 22 + 54_321;
+  writeFileSync(join(dir, `conductor.lock.${dead}-0123456789ab`), '{}');
+  writeFileSync(join(dir, `conductor.lock.stale-${dead}-0123456789ab`), '{}');
+  writeFileSync(join(dir, 'ledger.sqlite'), '');
+  const lock = new DataDirLock(join(dir, 'conductor.lock'));
+  lock.acquire();
+  assert.deepEqual(readdirSync(dir).sort(), ['conductor.lock', 'ledger.sqlite']);
+  lock.release();
+});

@@ -19,7 +19,8 @@ export const ONCE_HELP = `conductor once [--config FILE] [--data-dir DIR] [--log
 Processes every intent present in <data-dir>/handoff, then exits:
   0  every intent succeeded or was a duplicate (or there was nothing to do)
   1  at least one intent failed permanently (see <data-dir>/failed/)
-  3  some intents could not be delivered now (sink unreachable); they stay in handoff/
+  3  some intents could not be delivered or read now (sink unreachable, file unreadable);
+     they stay in handoff/
 Progress is shown on a terminal; otherwise only JSON logs are written.`;
 
 export async function runCommand(argv: string[]): Promise<number> {
