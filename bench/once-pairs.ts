@@ -110,7 +110,9 @@ async function onePair(report: PairsReport): Promise<void> {
 
 /** `pairs` fresh data directories, each given two `once` processes started together. */
 export async function oncePairs(pairs: number, parallel = 2): Promise<PairsReport> {
-  const report: PairsReport = { pairs, exitCodes: {}, ledgersSetAside: 0, locksLeft: 0, intents: 0, commits: 0, badDirectories: [], problems: [] };
+  const report: PairsReport = {
+    pairs, exitCodes: {}, ledgersSetAside: 0, locksLeft: 0, intents: 0, commits: 0, badDirectories: [], problems: [],
+  };
   let next = 0;
   await Promise.all(
     Array.from({ length: parallel }, async () => {
@@ -163,7 +165,8 @@ export async function statusDuringRun(calls: number): Promise<StatusReport> {
 }
 
 export function pairsOk(r: PairsReport): boolean {
-  return r.problems.length === 0 && r.badDirectories.length === 0 && r.ledgersSetAside === 0 && r.locksLeft === 0 && r.commits === r.intents && !r.exitCodes['3'];
+  const clean = r.problems.length === 0 && r.badDirectories.length === 0 && r.ledgersSetAside === 0 && r.locksLeft === 0;
+  return clean && r.commits === r.intents && !r.exitCodes['3'];
 }
 
 export function statusOk(r: StatusReport): boolean {
@@ -172,7 +175,11 @@ export function statusOk(r: StatusReport): boolean {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const { values } = parseArgs({
-    options: { pairs: { type: 'string', default: '80' }, status: { type: 'string', default: '25' }, parallel: { type: 'string', default: '2' } },
+    options: {
+      pairs: { type: 'string', default: '80' },
+      status: { type: 'string', default: '25' },
+      parallel: { type: 'string', default: '2' },
+    },
   });
   const started = performance.now();
   const pairs = await oncePairs(Number(values.pairs), Number(values.parallel));

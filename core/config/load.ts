@@ -66,9 +66,10 @@ function refuseEmpty(result: { config: unknown; filepath: string; isEmpty?: bool
   const config = result === null ? undefined : unwrap(result.config);
   if (result !== null && result.isEmpty !== true && config !== null && config !== undefined) return;
   const path = result?.filepath ?? file ?? '';
-  throw new ConductorError('CND_ERR_CONFIG_INVALID', `invalid config ${path}:\n  - (root): the file holds no config (it is empty or null); write an object`, {
+  const message = 'the file holds no config (it is empty or null); write an object';
+  throw new ConductorError('CND_ERR_CONFIG_INVALID', `invalid config ${path}:\n  - (root): ${message}`, {
     path: '(root)',
-    details: { source: path, problems: [{ path: '(root)', message: 'the file holds no config (it is empty or null)' }] },
+    details: { source: path, problems: [{ path: '(root)', message }] },
   });
 }
 

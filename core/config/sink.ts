@@ -13,7 +13,8 @@ const kindsOf = (definition: PluginDefinition): readonly string[] =>
 export function requireSink(resolved: ResolvedPipelineConfig): ResolvedPipelineConfig {
   for (const definition of resolved.definitions.values()) if (kindsOf(definition).includes('submit')) return resolved;
   const { source } = resolved.config;
-  const message = 'no sink is configured (a plugin of kind "submit", such as git-sink or porch-sink); without one no intent can be delivered';
+  const message =
+    'no sink is configured (a plugin of kind "submit", such as git-sink or porch-sink); without one no intent can be delivered';
   throw new ConductorError('CND_ERR_CONFIG_INVALID', `invalid config ${source}:\n  - plugins: ${message}`, {
     path: 'plugins',
     details: { source, problems: [{ path: 'plugins', message }] },

@@ -3,8 +3,8 @@
 // confined to handoff/ and never block or follow links; moves never overwrite.
 import { createHash } from 'node:crypto';
 import {
-  closeSync, constants, fstatSync, linkSync, lstatSync, mkdirSync, openSync, promises as fs, readSync, renameSync, rmSync, unlinkSync, utimesSync,
-  writeFileSync, type Stats,
+  closeSync, constants, fstatSync, linkSync, lstatSync, mkdirSync, openSync, promises as fs, readSync, renameSync, rmSync, unlinkSync,
+  utimesSync, writeFileSync, type Stats,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ConductorError } from '../errors.ts';

@@ -4,7 +4,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, openSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  chmodSync, closeSync, existsSync, openSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync, writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { CLI, REPO_ROOT, runCli, startCli, type Running } from '../support/cli.ts';
@@ -84,7 +86,9 @@ test('a parse error names the position, never the content of the file', async (t
   const result = await runCli(['once', '--config', config, '--log-level', 'info']);
   assert.equal(result.code, 1, result.stderr);
   const records = [
-    ...list(join(dir.root, 'failed')).filter((n) => n.endsWith('.error.json')).map((n) => readFileSync(join(dir.root, 'failed', n), 'utf8')),
+    ...list(join(dir.root, 'failed'))
+      .filter((n) => n.endsWith('.error.json'))
+      .map((n) => readFileSync(join(dir.root, 'failed', n), 'utf8')),
     ...list(join(dir.root, 'status')).map((n) => readFileSync(join(dir.root, 'status', n), 'utf8')),
     ...list(join(dir.root, 'audit')).map((n) => readFileSync(join(dir.root, 'audit', n), 'utf8')),
     result.stdout,
@@ -97,7 +101,8 @@ test('a parse error names the position, never the content of the file', async (t
   db.close();
   assert.equal(messages.length, 3);
   for (const { message } of messages) assert.ok(!message.includes('SECRET'), `content leaked into the ledger: ${message}`);
-  const reason = (stem: string) => (JSON.parse(readFileSync(join(dir.root, 'failed', `${stem}.error.json`), 'utf8')) as { message: string }).message;
+  const reason = (stem: string) =>
+    (JSON.parse(readFileSync(join(dir.root, 'failed', `${stem}.error.json`), 'utf8')) as { message: string }).message;
   assert.match(reason('intent-leak'), /line 1, column 1/);
   assert.match(reason('intent-leak2'), /line 2, column 13/);
   assert.match(reason('intent-leak3'), /line 1, column 10/);
@@ -193,7 +198,8 @@ const settledLongAgo = (path: string) => {
 };
 
 for (const reopen of [false, true]) {
-  test(`a producer that pauses mid-write (${reopen ? 'closing and reopening' : 'keeping the file open'}) gets one intent, not a failure`, async (t) => {
+  const how = reopen ? 'closing and reopening' : 'keeping the file open';
+  test(`a producer that pauses mid-write (${how}) gets one intent, not a failure`, async (t) => {
     const dir = makeDataDir();
     t.after(dir.cleanup);
     // The debounce is what the source waits, after a parse error, for the file to settle.

@@ -51,7 +51,9 @@ test('partial write, pause shorter than debounceMs: the debounce covers it; the 
   assert.deepEqual(errors, []);
 });
 
-test('partial write, pause longer than debounceMs, the rest written after the failure was recorded: failed/ keeps the half that failed', { timeout: 20_000 }, async (t) => {
+const STALLED =
+  'partial write, pause longer than debounceMs, the rest written after the failure was recorded: failed/ keeps the half that failed';
+test(STALLED, { timeout: 20_000 }, async (t) => {
   // After debounceMs of stillness the half file is read and fails to parse; it stays unchanged
   // for one more debounceMs, so the failure is final (one security event) and failed/ receives
   // the bytes that failed, beside an error.json naming the parse error. The producer's later
@@ -68,7 +70,8 @@ test('partial write, pause longer than debounceMs, the rest written after the fa
   writeSync(fd, text.slice(30));
   await h.stop();
   verify(h, [{ file: 'intent-stalled.json', outcome: 'failed', stage: 'validate', code: 'CND_ERR_INTENT_PARSE', event: 'malformed-json' }]);
-  assert.equal(readFileSync(join(h.root, 'failed', 'intent-stalled.json'), 'utf8'), text.slice(0, 30), 'failed/ keeps the bytes that failed');
+  const kept = readFileSync(join(h.root, 'failed', 'intent-stalled.json'), 'utf8');
+  assert.equal(kept, text.slice(0, 30), 'failed/ keeps the bytes that failed');
   assert.equal(h.commits().length, 0);
   assert.deepEqual(errors, []);
 });

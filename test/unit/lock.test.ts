@@ -30,7 +30,8 @@ test('a lock file without a readable owner that was just written is not taken ov
   const dir = tempDir();
   const path = join(dir, 'conductor.lock');
   writeFileSync(path, '');
-  assert.throws(() => new DataDirLock(path).acquire(), (error: unknown) => error instanceof ConductorError && error.code === 'CND_ERR_LOCKED');
+  const locked = (error: unknown) => error instanceof ConductorError && error.code === 'CND_ERR_LOCKED';
+  assert.throws(() => new DataDirLock(path).acquire(), locked);
   assert.equal(readFileSync(path, 'utf8'), '', 'the lock was left alone');
 });
 

@@ -33,7 +33,11 @@ test('a malformed intent is described by line and column, without its text', () 
   for (const [text, expected] of cases) {
     assert.throws(
       () => parseIntentJson(text),
-      (error: unknown) => error instanceof ConductorError && error.code === 'CND_ERR_INTENT_PARSE' && expected.test(error.message) && !error.message.includes('PRIVATE'),
+      (error: unknown) =>
+        error instanceof ConductorError &&
+        error.code === 'CND_ERR_INTENT_PARSE' &&
+        expected.test(error.message) &&
+        !error.message.includes('PRIVATE'),
       text,
     );
   }
