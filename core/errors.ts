@@ -19,6 +19,10 @@ export const ERROR_CODES = {
   CND_ERR_PLUGIN_START: { kind: 'transient', meaning: 'a plugin failed to start' },
   CND_ERR_PLUGIN_STOP: { kind: 'transient', meaning: 'a plugin failed to stop cleanly' },
   CND_ERR_FILE_REJECTED: { kind: 'permanent', meaning: 'the entry in handoff/ is not a regular file within limits' },
+  CND_ERR_FILE_UNREADABLE: {
+    kind: 'transient',
+    meaning: 'an entry in handoff/ could not be read (permissions, I/O); it stays for later and fails once the retry budget is spent',
+  },
   CND_ERR_INTENT_ENCODING: { kind: 'permanent', meaning: 'the intent bytes are not valid UTF-8' },
   CND_ERR_INTENT_PARSE: { kind: 'permanent', meaning: 'the intent is not one strict JSON object' },
   CND_ERR_INTENT_INVALID: { kind: 'permanent', meaning: 'the intent does not satisfy the intent schema' },

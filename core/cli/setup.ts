@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfigFile } from '../config/load.ts';
 import { resolveConfig, type ResolvedPipelineConfig } from '../config/validate.ts';
+import { requireSink } from '../config/sink.ts';
 import { createConductor, type Conductor } from '../app.ts';
 import { DataDirLock } from '../data-dir/lock.ts';
 import { DataDir } from '../data-dir/data-dir.ts';
@@ -21,6 +22,11 @@ export async function loadResolved(common: CommonFlags): Promise<ResolvedPipelin
       ...(common.logLevel === undefined ? {} : { logLevel: common.logLevel }),
     },
   });
+}
+
+/** The config of a command that processes intents (run, once, replay, validate): it must have a sink. */
+export async function loadPipeline(common: CommonFlags): Promise<ResolvedPipelineConfig> {
+  return requireSink(await loadResolved(common));
 }
 
 export interface Opened {

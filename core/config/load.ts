@@ -47,6 +47,7 @@ export async function loadConfigFile(options: { configPath?: string; cwd?: strin
   if (unsafe !== undefined) throw new ConductorError('CND_ERR_CONFIG_LOAD', `refusing to load config ${file}: ${unsafe}`, { path: file! });
   try {
     const result = file === undefined ? null : await explorer.load(file);
+    if (file !== undefined) refuseEmpty(result, file);
     if (result === null) {
       file = EMBEDDED_CONFIG;
       const embedded = await explorer.load(EMBEDDED_CONFIG);
@@ -60,6 +61,21 @@ export async function loadConfigFile(options: { configPath?: string; cwd?: strin
       ...(file === undefined ? {} : { path: file }),
     });
   }
+}
+
+/**
+ * A config file that holds nothing (empty, or JSON/YAML `null`) is refused: falling back to the
+ * built-in pipeline would run something the operator did not write.
+ */
+function refuseEmpty(result: { config: unknown; filepath: string; isEmpty?: boolean } | null, file: string | undefined): void {
+  const config = result === null ? undefined : unwrap(result.config);
+  if (result !== null && result.isEmpty !== true && config !== null && config !== undefined) return;
+  const path = result?.filepath ?? file ?? '';
+  const message = 'the file holds no config (it is empty or null); write an object';
+  throw new ConductorError('CND_ERR_CONFIG_INVALID', `invalid config ${path}:\n  - (root): ${message}`, {
+    path: '(root)',
+    details: { source: path, problems: [{ path: '(root)', message }] },
+  });
 }
 
 /**

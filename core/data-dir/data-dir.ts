@@ -2,7 +2,10 @@
 // matches ends in processed/ or failed/, with status/ telling its latest outcome. Reads are
 // confined to handoff/ and never block or follow links; moves never overwrite.
 import { createHash } from 'node:crypto';
-import { closeSync, constants, fstatSync, linkSync, lstatSync, mkdirSync, openSync, promises as fs, readSync, renameSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
+import {
+  closeSync, constants, fstatSync, linkSync, lstatSync, mkdirSync, openSync, promises as fs, readSync, renameSync, rmSync, unlinkSync,
+  utimesSync, writeFileSync, type Stats,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ConductorError } from '../errors.ts';
 import { stemOf } from '../intent/identity.ts';
@@ -171,15 +174,44 @@ export class DataDir {
    * beside its `<stem>.error.json` (written first, so a crash never leaves a failure without
    * its reason). Returns the name it now has.
    */
-  async settle(name: string, outcome: Outcome, from = this.handoff): Promise<string> {
+  async settle(name: string, outcome: Outcome, from = this.handoff, failedBytes?: Uint8Array): Promise<string> {
     if (outcome.status !== 'failed') return this.#moveUnique(join(from, name), this.processed, name);
     const record = errorRecordOf(outcome);
-    return this.#moveUnique(join(from, name), this.failed, name, async (target) => {
+    const writeRecord = async (target: string) => {
       await writeAtomic(join(this.failed, errorNameOf(target)), `${JSON.stringify(record, null, 2)}\n`);
-    });
+    };
+    if (failedBytes !== undefined) return this.#copyUnique(join(from, name), failedBytes, name, writeRecord);
+    return this.#moveUnique(join(from, name), this.failed, name, writeRecord);
   }
 
-  async #moveUnique(source: string, dir: string, name: string, before?: (target: string) => Promise<void>): Promise<string> {
+  /**
+   * Writes `bytes` (what was read and failed) into failed/ under a free name, then removes the
+   * original: a producer still writing into the original cannot change the failed copy.
+   */
+  async #copyUnique(source: string, bytes: Uint8Array, name: string, before: (target: string) => Promise<void>): Promise<string> {
+    const temporary = join(this.failed, `.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`);
+    writeFileSync(temporary, bytes, { flag: 'wx' });
+    try {
+      const mtime = lstatSync(source).mtime;
+      utimesSync(temporary, mtime, mtime);
+    } catch {
+      // The original's time is a courtesy; the bytes are what matters.
+    }
+    try {
+      return await this.#moveUnique(temporary, this.failed, name, before, () => unlinkSync(source));
+    } finally {
+      rmSync(temporary, { force: true });
+    }
+  }
+
+  async #moveUnique(
+    source: string,
+    dir: string,
+    name: string,
+    before?: (target: string) => Promise<void>,
+    /** For a copy (`source` a temporary): removes the original once the copy has its name. */
+    removeOriginal?: () => void,
+  ): Promise<string> {
     const stats = lstatSync(source);
     for (let n = 0; n < 10_000; n += 1) {
       const target = n === 0 ? name : fittedName(stemOf(name), `.${n}${name.endsWith('.json') ? '.json' : ''}`);
@@ -195,11 +227,19 @@ export class DataDir {
         // link + unlink never replaces an existing name, unlike rename.
         linkSync(source, destination);
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue;
-        throw error;
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'EEXIST') continue;
+        // A file this process may not link (another user's unreadable file, with the kernel's
+        // protected_hardlinks): renamed instead, the name having just been found free.
+        if (code !== 'EPERM') throw error;
+        renameSync(source, destination);
+        restrictSettledFile(destination);
+        removeOriginal?.();
+        return target;
       }
       unlinkSync(source);
       restrictSettledFile(destination);
+      removeOriginal?.();
       return target;
     }
     throw new ConductorError('CND_ERR_INTERNAL', `no free name for ${name} in ${dir}`);

@@ -13,6 +13,9 @@ import type { Ledger, LedgerRecord } from './ledger.ts';
 import type { Logger } from '../log.ts';
 import type { PluginStatus } from '../plugin/types.ts';
 
+/** Failures that an incomplete write can cause: confirmed with the source before they are final. */
+const MAY_BE_INCOMPLETE = new Set<string>(['CND_ERR_INTENT_PARSE', 'CND_ERR_INTENT_ENCODING']);
+
 /** The claim a single process always holds. */
 const LOCAL_CLAIM: Claim = { release: async () => undefined };
 
@@ -104,6 +107,8 @@ export class Pipeline implements Host {
   readonly #readiness: () => Readiness;
   readonly #runtime: RuntimeInfo;
   readonly #counts = { succeeded: 0, failed: 0, duplicate: 0, deferred: 0, superseded: 0 };
+  /** The last deferral code logged per file, so that a repeated condition is logged once. */
+  readonly #deferredLogged = new Map<string, string>();
   #admitted = 0;
   #stopping = false;
 
@@ -249,9 +254,16 @@ export class Pipeline implements Host {
       });
     } catch (thrown) {
       const error = toConductorError(thrown, { intentId: ctx.intentId });
-      if (error.code === 'CND_ERR_INTENT_SUPERSEDED') return await this.#supersede(envelope, ctx, error, prior, startedAt);
-      if (error.kind !== 'permanent') return this.#defer(envelope, ctx, error);
-      return await this.#fail(envelope, ctx, error, prior, startedAt);
+      try {
+        if (MAY_BE_INCOMPLETE.has(error.code) && !(await this.#stillWhole(envelope))) return this.#reoffer(envelope, ctx);
+        if (error.code === 'CND_ERR_INTENT_SUPERSEDED') return await this.#supersede(envelope, ctx, error, prior, startedAt);
+        if (error.kind !== 'permanent') return this.#defer(envelope, ctx, error);
+        return await this.#fail(envelope, ctx, error, prior, startedAt);
+      } catch (recording) {
+        // The outcome could not be recorded (the ledger failed): the intent stays with its
+        // source and is offered again, never lost and never an unhandled rejection.
+        return this.#defer(envelope, ctx, toConductorError(recording, { intentId: ctx.intentId }));
+      }
     }
   }
 
@@ -414,10 +426,37 @@ export class Pipeline implements Host {
     });
   }
 
+  /** True unless the source says the item changed since it was read (a producer still writing). */
+  async #stillWhole(envelope: Envelope): Promise<boolean> {
+    if (envelope.confirmUnchanged === undefined) return true;
+    try {
+      return await envelope.confirmUnchanged();
+    } catch {
+      return true;
+    }
+  }
+
+  /** The item changed after it was read: not an outcome, the source offers the new content again. */
+  #reoffer(envelope: Envelope, ctx: StageContext): undefined {
+    const reason = 'the file changed after it was read; its new content is read again';
+    this.#log.info({ file: envelope.file, intentId: ctx.intentId }, reason);
+    envelope.release(reason);
+    this.events.deferred.call({ file: envelope.file, intentId: ctx.intentId, reason });
+    return undefined;
+  }
+
   #defer(envelope: Envelope, ctx: StageContext, error: ConductorError): undefined {
     this.#counts.deferred += 1;
     const reason = `${error.code}: ${error.message}`;
-    this.#log.warn({ file: envelope.file, intentId: ctx.intentId, code: error.code, plugin: error.plugin }, `intent left in handoff for later: ${error.message}`);
+    // A condition that repeats (a file that stays unreadable, a sink that stays down) is logged
+    // once per file and code, then at debug until it changes or the file settles.
+    const seen = this.#deferredLogged.get(envelope.file) === error.code;
+    if (this.#deferredLogged.size >= 10_000) this.#deferredLogged.clear();
+    this.#deferredLogged.set(envelope.file, error.code);
+    this.#log[seen ? 'debug' : 'warn'](
+      { file: envelope.file, intentId: ctx.intentId, code: error.code, plugin: error.plugin },
+      `intent left in handoff for later: ${error.message}`,
+    );
     envelope.release(reason);
     this.events.deferred.call({ file: envelope.file, intentId: ctx.intentId, reason });
     return undefined;
@@ -447,8 +486,14 @@ export class Pipeline implements Host {
       this.#log.error({ err: error, intentId: ctx.intentId }, 'audit failed; the outcome is still recorded in the ledger');
     }
     await envelope.ack(outcome);
+    this.#deferredLogged.delete(envelope.file);
     if (record !== undefined && !record.settled && record.intentId === ctx.intentId && record.file === envelope.file) {
-      this.#ledger.put({ ...record, settled: true, updatedAt: Date.now() });
+      try {
+        this.#ledger.put({ ...record, settled: true, updatedAt: Date.now() });
+      } catch (error) {
+        // The source has let go already; an unsettled mark only makes a re-delivery resume.
+        this.#log.error({ err: error, intentId: ctx.intentId }, 'could not mark the intent settled in the ledger');
+      }
     }
     this.#counts[outcome.status] += 1;
     this.events.settled.call(outcome, ctx);

@@ -1,7 +1,7 @@
 // `conductor run` (watch until SIGTERM/SIGINT) and `conductor once` (drain the backlog, exit).
 import { EXIT } from '../exit-codes.ts';
 import { parseCommand } from '../options.ts';
-import { loadResolved, lockDataDir } from '../setup.ts';
+import { loadPipeline, lockDataDir } from '../setup.ts';
 import { createConductor } from '../../app.ts';
 import { drainInPasses } from '../once-passes.ts';
 import { Supervisor } from '../../reload/supervisor.ts';
@@ -21,7 +21,8 @@ export const ONCE_HELP = `conductor once [--config FILE] [--data-dir DIR] [--log
 Processes every intent present in <data-dir>/handoff, then exits:
   0  every intent succeeded or was a duplicate (or there was nothing to do)
   1  at least one intent failed permanently (see <data-dir>/failed/)
-  3  some intents could not be delivered now (sink unreachable); they stay in handoff/
+  3  some intents could not be delivered or read now (sink unreachable, file unreadable);
+     they stay in handoff/
 Intents the sink deferred are offered again in further passes while a pass delivers anything
 (at most 5 passes), so a busy sink does not end the run early and one that is down ends it.
 Progress is shown on a terminal; otherwise only JSON logs are written.`;
@@ -32,11 +33,11 @@ export async function runCommand(argv: string[]): Promise<number> {
     console.log(RUN_HELP);
     return EXIT.ok;
   }
-  const resolved = await loadResolved(common);
+  const resolved = await loadPipeline(common);
   const { log, lock } = lockDataDir(resolved);
   let supervisor: Supervisor;
   try {
-    supervisor = await Supervisor.create(resolved, { log, load: () => loadResolved(common) });
+    supervisor = await Supervisor.create(resolved, { log, load: () => loadPipeline(common) });
     await supervisor.start();
   } catch (error) {
     lock.release();
@@ -71,7 +72,7 @@ export async function onceCommand(argv: string[]): Promise<number> {
     console.log(ONCE_HELP);
     return EXIT.ok;
   }
-  const resolved = await loadResolved(common);
+  const resolved = await loadPipeline(common);
   const { log, lock } = lockDataDir(resolved);
   try {
     // Intents deferred in one pass are offered again while passes make progress (once-passes.ts).

@@ -1,4 +1,6 @@
-// `conductor status [FILE|ID]`: what the ledger knows, read without taking the lock.
+// `conductor status [FILE|ID]`: what the ledger knows, read without taking the lock. The ledger
+// is opened read-only: a reader beside a running `run` can never quarantine its rows or set its
+// database aside.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { EXIT } from '../exit-codes.ts';
@@ -24,7 +26,10 @@ export async function statusCommand(argv: string[]): Promise<number> {
     console.log(values['json'] === true ? '{}' : `no ledger in ${config.dataDir} yet`);
     return EXIT.ok;
   }
-  const ledger = new Ledger(path);
+  const ledger = new Ledger(path, {
+    readOnly: true,
+    onCorruption: ({ intentId, reason }) => console.error(`conductor status: ledger record ${intentId} skipped: ${reason}`),
+  });
   try {
     const result = positionals.length === 0 ? ledger.counts() : positionals.flatMap((q) => ledger.find(q));
     if (values['json'] === true) console.log(JSON.stringify(result, null, 2));

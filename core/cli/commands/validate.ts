@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { EXIT } from '../exit-codes.ts';
 import { parseCommand } from '../options.ts';
-import { configWarnings, loadResolved } from '../setup.ts';
+import { configWarnings, loadPipeline } from '../setup.ts';
 import { createConductor } from '../../app.ts';
 import { silentLogger } from '../../log.ts';
 import type { PreflightCheck } from '../../plugin/types.ts';
@@ -34,7 +34,7 @@ export async function validateCommand(argv: string[]): Promise<number> {
     console.log(VALIDATE_HELP);
     return EXIT.ok;
   }
-  const resolved = await loadResolved(common);
+  const resolved = await loadPipeline(common);
   const conductor = await createConductor(resolved, { log: silentLogger(), mode: 'check' });
   const plugins = [...resolved.definitions.keys()];
   const intents: IntentResult[] = [];
