@@ -15,6 +15,9 @@ import { DatabaseSync } from 'node:sqlite';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
+/** The blueprint the project ships: new targets are instantiated from it. */
+const BLUEPRINT = fileURLToPath(new URL('../examples/blueprints/deployment', import.meta.url));
+
 const CLI = fileURLToPath(new URL('../core/cli/conductor.js', import.meta.url));
 const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
 const INTENTS_PER_DIR = 3;
@@ -64,7 +67,7 @@ function freshDataDir(intents: number): { root: string; config: string } {
     writeFileSync(join(root, 'handoff', `intent-${i}.json`), JSON.stringify(intent));
   }
   const config = join(root, 'conductor.config.json');
-  const plugins = { 'fs-source': { debounceMs: 0 }, 'schema-validate': {}, sanitize: {}, 'git-sink': {}, 'audit-log': {} };
+  const plugins = { 'fs-source': { debounceMs: 0 }, 'schema-validate': {}, sanitize: {}, 'git-sink': { blueprint: BLUEPRINT }, 'audit-log': {} };
   writeFileSync(config, JSON.stringify({ dataDir: root, logLevel: 'warn', plugins }));
   return { root, config };
 }
