@@ -15,6 +15,7 @@ import type { ResolvedConfig } from './config/types.ts';
 import type { Logger } from './log.ts';
 import { toConductorError } from './errors.ts';
 import { DataDir } from './data-dir/data-dir.ts';
+import { OutcomeLog } from './delivery/outcome-log.ts';
 
 export interface Conductor {
   readonly config: ResolvedConfig;
@@ -23,6 +24,8 @@ export interface Conductor {
   readonly events: EventHooks;
   readonly plugins: readonly PluginEntry[];
   readonly ledger: Ledger;
+  /** One log line per outcome, and the files that failed (for the summary `once` ends with). */
+  readonly outcomes: OutcomeLog;
   start(): Promise<void>;
   /** Graceful: stop sources, drain in-flight intents (bounded), stop the rest. Safe twice. */
   stop(): Promise<{ abandoned: number }>;
@@ -57,6 +60,8 @@ export async function createConductor(resolved: ResolvedPipelineConfig, options:
   const stages = createStageHooks();
   const events = createEventHooks();
   instrumentStageHooks(stages, events);
+  // Tapped before any plugin, so each outcome's line is written before observers react to it.
+  const outcomes = new OutcomeLog(events, log);
   const ledger = new Ledger(checking ? ':memory:' : join(config.stateDir, 'ledger.sqlite'), {
     sync: config.ledger.sync,
     onCorruption: ({ intentId, reason }) => {
@@ -114,6 +119,7 @@ export async function createConductor(resolved: ResolvedPipelineConfig, options:
     events,
     plugins: entries,
     ledger,
+    outcomes,
     readiness,
     async start() {
       for (const entry of ordered) {

@@ -26,6 +26,7 @@ export type {
   TapEndEvent,
   SecurityEvent,
   RetryEvent,
+  DeferredEvent,
   RetentionEvent,
 } from './bus/hooks.ts';
 export type { Envelope, Intent, IntentType, IntentConstraints, Outcome, OutcomeStatus, Receipt } from './intent/types.ts';

@@ -416,9 +416,19 @@ export class Pipeline implements Host {
   #defer(envelope: Envelope, ctx: StageContext, error: ConductorError): undefined {
     this.#counts.deferred += 1;
     const reason = `${error.code}: ${error.message}`;
-    this.#log.warn({ file: envelope.file, intentId: ctx.intentId, code: error.code, plugin: error.plugin }, `intent left in handoff for later: ${error.message}`);
     envelope.release(reason);
-    this.events.deferred.call({ file: envelope.file, intentId: ctx.intentId, reason });
+    // The log line for it is the outcome log's (a tap on this event), like every outcome's.
+    this.events.deferred.call({
+      file: envelope.file,
+      intentId: ctx.intentId,
+      reason,
+      code: error.code,
+      stage: error.stage ?? 'submit',
+      ...(error.plugin === undefined ? {} : { plugin: error.plugin }),
+      attempts: ctx.attempt,
+      ...(ctx.trace.traceId === undefined ? {} : { traceId: ctx.trace.traceId }),
+      durationMs: Math.max(0, Date.now() - envelope.receivedAt),
+    });
     return undefined;
   }
 

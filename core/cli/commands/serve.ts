@@ -4,6 +4,7 @@ import { parseCommand } from '../options.ts';
 import { loadResolved, lockDataDir, openConductor } from '../setup.ts';
 import { Supervisor } from '../../reload/supervisor.ts';
 import { startProgress } from '../progress.ts';
+import { summaryLine } from '../../delivery/outcome-log.ts';
 
 export const RUN_HELP = `conductor run [--config FILE] [--data-dir DIR] [--log-level LEVEL]
 
@@ -68,14 +69,22 @@ export async function onceCommand(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   const resolved = await loadResolved(common);
-  const { conductor, lock } = await openConductor(resolved, 'once');
+  const { conductor, lock, log } = await openConductor(resolved, 'once');
   try {
     await conductor.start();
     const stopProgress = startProgress(conductor.pipeline);
-    await conductor.idle();
-    stopProgress();
-    await conductor.stop();
+    try {
+      await conductor.idle();
+      await conductor.stop();
+    } finally {
+      // After the drain, so the last frame shows the final counts.
+      stopProgress();
+    }
     const stats = conductor.pipeline.stats();
+    const summary = conductor.outcomes.summary();
+    const line = summaryLine(summary);
+    if (summary.failed > 0 || summary.deferred > 0) log.warn({ ...summary }, `once: ${line}`);
+    else log.info({ ...summary }, `once: ${line}`);
     if (stats.deferred > 0) return EXIT.undone;
     if (stats.failed > 0) return EXIT.failed;
     return EXIT.ok;
