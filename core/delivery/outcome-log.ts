@@ -1,5 +1,5 @@
-// One log line per outcome, so that `kubectl logs` tells what happened to every intent: a tap
-// on the pipeline's `settled` and `deferred` events, apart from the delivery logic. Success,
+// One log line per outcome, so that `kubectl logs` tells what happened to every intent: taken
+// from the pipeline's `settled` and `deferred` events, apart from the delivery logic. Success,
 // duplicate and superseded are info; failed and deferred are warn (someone should look).
 // It also keeps the files that failed or were left for later, for the summary `once` ends with.
 import type { DeferredEvent, EventHooks, StageContext } from '../bus/hooks.ts';
@@ -18,16 +18,16 @@ export interface OutcomeSummary {
   deferredFiles: { file: string; code: string }[];
 }
 
-const TAP = 'core:outcome-log';
-
 export class OutcomeLog {
   readonly #log: Logger;
   readonly #summary: OutcomeSummary = { succeeded: 0, duplicate: 0, superseded: 0, failed: 0, deferred: 0, failedFiles: [], deferredFiles: [] };
 
   constructor(events: EventHooks, log: Logger) {
     this.#log = log;
-    events.settled.tap(TAP, (outcome, ctx) => this.#settled(outcome, ctx));
-    events.deferred.tap(TAP, (event) => this.#deferred(event));
+    // `call` interceptors, not taps: they run before every tap (the line comes first) and the
+    // taps stay the plugins' own, each named by its plugin.
+    events.settled.intercept({ call: (outcome, ctx) => this.#settled(outcome, ctx) });
+    events.deferred.intercept({ call: (event) => this.#deferred(event) });
   }
 
   summary(): OutcomeSummary {
