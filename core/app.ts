@@ -8,7 +8,7 @@ import { Ledger } from './delivery/ledger.ts';
 import { Pipeline, type Readiness, type RuntimeInfo } from './delivery/host.ts';
 import { createHash } from 'node:crypto';
 import { canonicalJson } from './intent/identity.ts';
-import { startOrder, withTimeout, isSource, type PluginEntry } from './plugin/lifecycle.ts';
+import { startOrder, withTimeout, isSource, kindsOf, type PluginEntry } from './plugin/lifecycle.ts';
 import type { PluginStatus } from './plugin/types.ts';
 import type { ResolvedPipelineConfig } from './config/validate.ts';
 import type { ResolvedConfig } from './config/types.ts';
@@ -70,6 +70,8 @@ export async function createConductor(resolved: ResolvedPipelineConfig, options:
     },
   });
   const statuses = new Map<string, () => PluginStatus>();
+  /** Sinks: their status is the state of the system behind them, not of this pod (Readiness.ready). */
+  const downstream = new Set<string>();
   let started = false;
   const readiness = (): Readiness => {
     const plugins: Record<string, PluginStatus> = {};
@@ -80,9 +82,9 @@ export async function createConductor(resolved: ResolvedPipelineConfig, options:
       } catch (error) {
         plugins[id] = { ready: false, message: (error as Error).message };
       }
-      if (!plugins[id]!.ready) ready = false;
+      if (!plugins[id]!.ready && !downstream.has(id)) ready = false;
     }
-    return { started, ready, plugins };
+    return { started, ready, plugins, downstream: [...downstream].filter((id) => statuses.has(id)) };
   };
   const runtime = options.runtime ?? { configHash: configHash(config), configSource: config.source, reloads: { applied: 0, refused: 0 } };
   const pipeline = new Pipeline({ stages, events, ledger, log, concurrency: config.concurrency, retry: config.retry, readiness, runtime });
@@ -96,6 +98,7 @@ export async function createConductor(resolved: ResolvedPipelineConfig, options:
     );
     instance.apply?.(stages);
     if (instance.status) statuses.set(id, instance.status.bind(instance));
+    if (kindsOf(definition).includes('submit')) downstream.add(id);
     entries.push({ id, definition, instance });
   }
   const ordered = startOrder(entries);

@@ -39,9 +39,16 @@ export interface RuntimeInfo {
 export interface Readiness {
   /** True once every plugin started (the startup probe). */
   started: boolean;
-  /** Started, not stopping, and every plugin reports ready. */
+  /**
+   * Started, not stopping, and every plugin of the pod itself reports ready. A sink's status is
+   * the state of the system behind it (Porch, a remote): it is reported, in `plugins` and
+   * `downstream`, but does not make the pod unready — an outage there must not take every pod
+   * out of its Service (metrics vanish), stall rollouts or block node drains.
+   */
   ready: boolean;
   plugins: Record<string, PluginStatus>;
+  /** The ids in `plugins` whose status is a downstream system's (sinks). */
+  downstream?: string[];
 }
 
 /** A place in the pipeline, held from before the source reads an item until it settles. */

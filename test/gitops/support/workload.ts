@@ -293,9 +293,15 @@ export function checkScaling(set: RenderedSet): Finding[] {
   } else if (modes.includes('ReadWriteOnce') && at(w.deployment, 'spec.strategy.type') !== 'Recreate') {
     out.push(finding(w.deployment, 'one replica on a ReadWriteOnce claim must use strategy Recreate (a rolling update would start a second pod on it)'));
   }
-  for (const h of hpas) {
-    const min = asNumber(at(h, 'spec.minReplicas')) ?? 1;
-    if (replicas < min) out.push(finding(w.deployment, `spec.replicas ${replicas} is below the HPA's minReplicas ${min}`));
+  if (hpas.length > 0 && at(w.deployment, 'spec.replicas') !== undefined) {
+    // A GitOps sync puts a declared replica count back over the autoscaler's (Flux has no
+    // ignoreDifferences): the HPA must be the only owner.
+    out.push(finding(w.deployment, `spec.replicas ${replicas} is set while ${ref(hpas[0]!)} owns the replica count; leave it out`));
+  }
+  for (const pdb of ofKind(set, 'PodDisruptionBudget')) {
+    if (at(pdb, 'spec.unhealthyPodEvictionPolicy') !== 'AlwaysAllow') {
+      out.push(finding(pdb, 'unhealthyPodEvictionPolicy is not AlwaysAllow: a pod that is not ready would block node drains'));
+    }
   }
   return out;
 }
@@ -306,16 +312,17 @@ interface Grant {
   verb: string;
 }
 
-const OWN_NAMESPACE_GRANTS: readonly Grant[] = [
-  { group: '', resource: 'configmaps', verb: 'get' },
-  { group: '', resource: 'events', verb: 'create' },
-  { group: 'events.k8s.io', resource: 'events', verb: 'create' },
-];
+/** Conductor's own namespace: nothing (its config is a mounted file; it records no Events). */
+const OWN_NAMESPACE_GRANTS: readonly Grant[] = [];
 
-/** What porch-sink needs in the Porch namespace, and all it may have there. */
+/**
+ * What porch-sink needs in the Porch namespace, and all it may have there: exactly the requests
+ * its client sends (test/production/rbac-from-requests.test.ts derives them from the simulator).
+ */
 export const PORCH_GRANTS: readonly Grant[] = [
-  ...['get', 'list', 'watch', 'create', 'update', 'patch'].map((verb) => ({ group: 'porch.kpt.dev', resource: 'packagerevisions', verb })),
-  ...['get', 'update', 'patch'].map((verb) => ({ group: 'porch.kpt.dev', resource: 'packagerevisionresources', verb })),
+  { group: 'config.porch.kpt.dev', resource: 'repositories', verb: 'get' },
+  ...['get', 'list', 'create', 'update'].map((verb) => ({ group: 'porch.kpt.dev', resource: 'packagerevisions', verb })),
+  ...['get', 'update'].map((verb) => ({ group: 'porch.kpt.dev', resource: 'packagerevisionresources', verb })),
   { group: 'porch.kpt.dev', resource: 'packagerevisions/approval', verb: 'update' },
 ];
 
