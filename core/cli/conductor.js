@@ -18,8 +18,12 @@ if (!(major >= REQUIRED_MAJOR)) {
 }
 
 nodeModule.enableCompileCache?.();
-// The published package ships compiled JavaScript next to this file; the repository runs the
-// TypeScript sources directly.
-const compiled = new URL('./main.js', import.meta.url);
-const { main } = await import(existsSync(compiled) ? compiled.href : './main.ts');
+// The repository runs the TypeScript sources beside this file; the published package has no
+// sources (Node strips no types under node_modules) but their compiled JavaScript in dist/.
+const entry = [new URL('./main.ts', import.meta.url), new URL('../../dist/core/cli/main.js', import.meta.url)].find((url) => existsSync(url));
+if (entry === undefined) {
+  process.stderr.write('conductor: neither core/cli/main.ts nor dist/core/cli/main.js is there (run `npm run build`)\n');
+  process.exit(2);
+}
+const { main } = await import(entry.href);
 process.exitCode = await main(process.argv.slice(2));
