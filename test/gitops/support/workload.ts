@@ -93,8 +93,11 @@ export function checkConfigWiring(set: RenderedSet): Finding[] {
   if (w === undefined) return [{ object: set.name, message: 'no Deployment runs a container named conductor' }];
   const out: Finding[] = [];
   const args = asArray(w.container['args']).map((a) => asString(a));
-  if (w.container['command'] !== undefined || JSON.stringify(args) !== JSON.stringify(CONTRACT_ARGS)) {
-    out.push(finding(w.deployment, `container conductor must run the image's node with args ${JSON.stringify(CONTRACT_ARGS)}`));
+  // The contract's arguments, then only config patches (each part's change to the config).
+  const extra = args.slice(CONTRACT_ARGS.length);
+  const onlyPatches = extra.length % 2 === 0 && extra.every((a, i) => (i % 2 === 0 ? a === '--config-patch' : typeof a === 'string'));
+  if (w.container['command'] !== undefined || JSON.stringify(args.slice(0, CONTRACT_ARGS.length)) !== JSON.stringify(CONTRACT_ARGS) || !onlyPatches) {
+    out.push(finding(w.deployment, `container conductor must run the image's node with args ${JSON.stringify(CONTRACT_ARGS)}, then only --config-patch FILE pairs`));
   }
   const cfg = appConfig(set);
   if (typeof cfg === 'string') return [...out, finding(w.deployment, cfg)];
