@@ -75,7 +75,7 @@ test('in-cluster service account over TLS: the token is rotated while intents fl
   assert.equal(readiness.plugins['porch-sink']?.details?.['circuit'], 'closed');
 });
 
-test('a wrong CA: a clear certificate error, the sink's status false (the pod stays ready), intents stay in handoff/', async (t) => {
+test('a wrong CA: a clear certificate error, the sink reports it (the pod stays ready), intents stay in handoff/', async (t) => {
   const sim = await startSim({ tls: { key: pki.serverKey, cert: pki.serverCert } });
   const dir = dataDirectory();
   t.after(async () => {

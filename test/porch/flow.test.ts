@@ -190,7 +190,7 @@ test('429 waits as long as Retry-After says, and the traceparent goes on every r
   }
 });
 
-test('a failing server opens the circuit (the sink's status false, the pod ready), and it closes again once the server recovers', async (t) => {
+test('a failing server opens the circuit (the sink reports it, the pod stays ready), and it closes again once the server recovers', async (t) => {
   const sim = await startSim({ faults: { error5xxRate: 1, error5xxStatus: 503 } });
   const dir = await setUp(t, sim);
   const conductor = await buildConductor(
