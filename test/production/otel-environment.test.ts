@@ -79,6 +79,11 @@ test('only OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTR
     assert.equal(span.resource['k8s.pod.name'], 'conductor-7d9f-abcde');
     assert.equal(span.resource['deployment.environment'], 'test');
   }
+  const first = receiver.spans()[0]!;
+  t.diagnostic(
+    `${receiver.spans().length} spans received; service.name=${String(first.resource['service.name'])}, ` +
+      `k8s.pod.name=${String(first.resource['k8s.pod.name'])}; parse failure trace ${status['traceId']} in status, error file and audit line`,
+  );
   const failedRoot = receiver.spans().find((s) => s.traceId === status['traceId'] && s.parentSpanId === '')!;
   assert.equal(failedRoot.status.code, ERROR, 'the failed intent is an error span');
   assert.equal(failedRoot.attributes['error.type'], 'CND_ERR_INTENT_PARSE');
