@@ -26,6 +26,7 @@ export type {
   TapEndEvent,
   SecurityEvent,
   RetryEvent,
+  DeferredEvent,
   RetentionEvent,
 } from './bus/hooks.ts';
 export { AUDIT_ANCHOR_ANNOTATION, AUDIT_ANCHOR_PATTERN, AUDIT_ANCHOR_TRAILER } from './bus/hooks.ts';

@@ -89,6 +89,19 @@ export interface RetentionEvent {
   olderThan: string;
   plugin: string;
 }
+/** An intent released back to its source, not finished (the sink could not be reached, say). */
+export interface DeferredEvent {
+  file: string;
+  intentId: string;
+  /** `CODE: message`. */
+  reason: string;
+  code?: string;
+  stage?: string;
+  plugin?: string;
+  attempts?: number;
+  traceId?: string;
+  durationMs?: number;
+}
 export interface RetryEvent {
   ctx: StageContext;
   error: ConductorError;
@@ -126,7 +139,7 @@ export interface EventHooks {
   security: SyncHook<[SecurityEvent]>;
   settled: SyncHook<[Outcome, StageContext | undefined]>;
   /** The intent was not finished (released back to its source for later). */
-  deferred: SyncHook<[{ file: string; intentId: string; reason: string }]>;
+  deferred: SyncHook<[DeferredEvent]>;
   retention: SyncHook<[RetentionEvent]>;
   /**
    * Asked just before each submit attempt: a tap returns an anchor of the audit trail (for the

@@ -38,6 +38,8 @@ Plugins in the config may add commands (e.g. \`conductor audit verify\` from aud
 Common options:
   -c, --config FILE     config file (default: conductor.config.{ts,mjs,js,json,yaml,yml} in the
                         working directory, else the embedded default pipeline)
+      --config-patch FILE
+                        a JSON Merge Patch (RFC 7396) applied to the config; repeatable, in order
   -d, --data-dir DIR    data directory (env CONDUCTOR_DATA_DIR; default ./data)
       --state-dir DIR   this process's ledger and lock (env CONDUCTOR_STATE_DIR;
                         default <data-dir>/state; one per replica when replicas share a data dir)

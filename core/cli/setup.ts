@@ -3,6 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfigFile } from '../config/load.ts';
+import { applyConfigPatches } from '../config/merge-patch.ts';
 import { resolveConfig, type ResolvedPipelineConfig } from '../config/validate.ts';
 import { requireSink } from '../config/sink.ts';
 import { createConductor, type Conductor } from '../app.ts';
@@ -13,7 +14,8 @@ import type { CommonFlags } from './options.ts';
 
 export async function loadResolved(common: CommonFlags): Promise<ResolvedPipelineConfig> {
   const loaded = await loadConfigFile(common.config === undefined ? {} : { configPath: common.config });
-  return resolveConfig(loaded.raw, {
+  const raw = common.configPatches === undefined ? loaded.raw : await applyConfigPatches(loaded.raw, common.configPatches);
+  return resolveConfig(raw, {
     source: loaded.source,
     baseDir: loaded.baseDir,
     overrides: {

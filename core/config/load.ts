@@ -19,7 +19,8 @@ export const CONFIG_SEARCH_PLACES = [
 ];
 
 /** The repository's own default pipeline, used when no config file is found. */
-export const EMBEDDED_CONFIG = fileURLToPath(new URL('../../conductor.config.ts', import.meta.url));
+/** (Compiled to JavaScript in the published package, as this module is.) */
+export const EMBEDDED_CONFIG = fileURLToPath(new URL(`../../conductor.config.${import.meta.url.endsWith('.js') ? 'js' : 'ts'}`, import.meta.url));
 
 export interface LoadedConfig {
   raw: unknown;

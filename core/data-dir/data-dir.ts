@@ -36,6 +36,8 @@ export interface ErrorRecord {
   attempts: number;
   failedAt: string;
   plugin?: string;
+  /** The intent's trace (when traced), to find its spans from the failure. */
+  traceId?: string;
 }
 
 const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
@@ -257,6 +259,7 @@ export function errorRecordOf(outcome: Outcome): ErrorRecord {
     attempts: outcome.attempts,
     failedAt: outcome.finishedAt,
     ...(outcome.plugin === undefined ? {} : { plugin: outcome.plugin }),
+    ...(outcome.traceId === undefined ? {} : { traceId: outcome.traceId }),
   };
 }
 

@@ -42,9 +42,16 @@ export interface RuntimeInfo {
 export interface Readiness {
   /** True once every plugin started (the startup probe). */
   started: boolean;
-  /** Started, not stopping, and every plugin reports ready. */
+  /**
+   * Started, not stopping, and every plugin of the pod itself reports ready. A sink's status is
+   * the state of the system behind it (Porch, a remote): it is reported, in `plugins` and
+   * `downstream`, but does not make the pod unready — an outage there must not take every pod
+   * out of its Service (metrics vanish), stall rollouts or block node drains.
+   */
   ready: boolean;
   plugins: Record<string, PluginStatus>;
+  /** The ids in `plugins` whose status is a downstream system's (sinks). */
+  downstream?: string[];
 }
 
 /** A place in the pipeline, held from before the source reads an item until it settles. */
@@ -108,7 +115,6 @@ export class Pipeline implements Host {
   readonly #runtime: RuntimeInfo;
   readonly #counts = { succeeded: 0, failed: 0, duplicate: 0, deferred: 0, superseded: 0 };
   /** The last deferral code logged per file, so that a repeated condition is logged once. */
-  readonly #deferredLogged = new Map<string, string>();
   #admitted = 0;
   #stopping = false;
 
@@ -448,17 +454,19 @@ export class Pipeline implements Host {
   #defer(envelope: Envelope, ctx: StageContext, error: ConductorError): undefined {
     this.#counts.deferred += 1;
     const reason = `${error.code}: ${error.message}`;
-    // A condition that repeats (a file that stays unreadable, a sink that stays down) is logged
-    // once per file and code, then at debug until it changes or the file settles.
-    const seen = this.#deferredLogged.get(envelope.file) === error.code;
-    if (this.#deferredLogged.size >= 10_000) this.#deferredLogged.clear();
-    this.#deferredLogged.set(envelope.file, error.code);
-    this.#log[seen ? 'debug' : 'warn'](
-      { file: envelope.file, intentId: ctx.intentId, code: error.code, plugin: error.plugin },
-      `intent left in handoff for later: ${error.message}`,
-    );
     envelope.release(reason);
-    this.events.deferred.call({ file: envelope.file, intentId: ctx.intentId, reason });
+    // The log line for it is the outcome log's (a tap on this event), like every outcome's.
+    this.events.deferred.call({
+      file: envelope.file,
+      intentId: ctx.intentId,
+      reason,
+      code: error.code,
+      stage: error.stage ?? 'submit',
+      ...(error.plugin === undefined ? {} : { plugin: error.plugin }),
+      attempts: ctx.attempt,
+      ...(ctx.trace.traceId === undefined ? {} : { traceId: ctx.trace.traceId }),
+      durationMs: Math.max(0, Date.now() - envelope.receivedAt),
+    });
     return undefined;
   }
 
@@ -486,7 +494,6 @@ export class Pipeline implements Host {
       this.#log.error({ err: error, intentId: ctx.intentId }, 'audit failed; the outcome is still recorded in the ledger');
     }
     await envelope.ack(outcome);
-    this.#deferredLogged.delete(envelope.file);
     if (record !== undefined && !record.settled && record.intentId === ctx.intentId && record.file === envelope.file) {
       try {
         this.#ledger.put({ ...record, settled: true, updatedAt: Date.now() });

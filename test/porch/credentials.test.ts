@@ -75,7 +75,7 @@ test('in-cluster service account over TLS: the token is rotated while intents fl
   assert.equal(readiness.plugins['porch-sink']?.details?.['circuit'], 'closed');
 });
 
-test('a wrong CA: a clear certificate error, readiness false, intents stay in handoff/', async (t) => {
+test('a wrong CA: a clear certificate error, the sink reports it (the pod stays ready), intents stay in handoff/', async (t) => {
   const sim = await startSim({ tls: { key: pki.serverKey, cert: pki.serverCert } });
   const dir = dataDirectory();
   t.after(async () => {
@@ -91,7 +91,8 @@ test('a wrong CA: a clear certificate error, readiness false, intents stay in ha
   await conductor.stop();
 
   const status = readiness.plugins['porch-sink'];
-  assert.equal(readiness.ready, false);
+  // The sink reports the failure; the pod stays ready (issue 14: readiness is about the pod).
+  assert.equal(readiness.ready, true);
   assert.equal(status?.ready, false);
   assert.match(status?.message ?? '', /TLS certificate of https:\/\/127\.0\.0\.1:\d+ not accepted \(\w+/);
   assert.match(status?.message ?? '', /check the CA/);

@@ -6,6 +6,7 @@ import { createConductor } from '../../app.ts';
 import { drainInPasses } from '../once-passes.ts';
 import { Supervisor } from '../../reload/supervisor.ts';
 import { startProgress } from '../progress.ts';
+import { mergeSummaries, summaryLine, type OutcomeSummary } from '../../delivery/outcome-log.ts';
 
 export const RUN_HELP = `conductor run [--config FILE] [--data-dir DIR] [--log-level LEVEL]
 
@@ -76,18 +77,28 @@ export async function onceCommand(argv: string[]): Promise<number> {
   const { log, lock } = lockDataDir(resolved);
   try {
     // Intents deferred in one pass are offered again while passes make progress (once-passes.ts).
+    const summaries: OutcomeSummary[] = [];
     const totals = await drainInPasses(
       () => createConductor(resolved, { log, mode: 'once' }),
       async (conductor) => {
         await conductor.start();
         const stopProgress = startProgress(conductor.pipeline);
-        await conductor.idle();
-        stopProgress();
-        await conductor.stop();
+        try {
+          await conductor.idle();
+          await conductor.stop();
+        } finally {
+          // After the drain, so the last frame shows the final counts.
+          stopProgress();
+        }
+        summaries.push(conductor.outcomes.summary());
         return conductor.pipeline.stats();
       },
       { log, pauseMs: resolved.config.requeueDelayMs },
     );
+    const summary = mergeSummaries(summaries);
+    const line = summaryLine(summary);
+    if (summary.failed > 0 || summary.deferred > 0) log.warn({ ...summary }, `once: ${line}`);
+    else log.info({ ...summary }, `once: ${line}`);
     if (totals.deferred > 0) return EXIT.undone;
     if (totals.failed > 0) return EXIT.failed;
     return EXIT.ok;
