@@ -59,6 +59,8 @@ interface Pending {
   file: string;
   contentHash: string | undefined;
   order: number | undefined;
+  /** The audit chain's head before this effect (see the audit-log plugin), recorded as a trailer. */
+  anchor: string | undefined;
   resolve(receipt: Receipt): void;
   reject(error: unknown): void;
 }
@@ -401,8 +403,8 @@ export default definePlugin<Options>({
           context.id,
           (intent, ctx) =>
             new Promise<Receipt>((resolve, reject) => {
-              const { intentId, file, contentHash, order } = ctx;
-              pending.push({ intent, intentId, file, contentHash, order, resolve, reject });
+              const { intentId, file, contentHash, order, anchor } = ctx;
+              pending.push({ intent, intentId, file, contentHash, order, anchor, resolve, reject });
               // One turn per submission; a turn finding its intents taken by an earlier group does nothing.
               void serial(commitWaiting);
             }),

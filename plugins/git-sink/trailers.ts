@@ -7,8 +7,11 @@
 // --format=%(trailers:key=Conductor-Intent-Id)`) look for; the effect line adds the content hash
 // (the effect's identity is id and content) and the producer's order (the newest intent for a
 // target wins). A commit with the id line alone, as earlier versions wrote, is read as "this
-// id, content not recorded", which counts as the same content.
-import type { Intent } from '../../core/index.ts';
+// id, content not recorded", which counts as the same content. The block ends with the audit
+// chain's head as it stood before the commit (`Conductor-Audit-Anchor`), when an audit log offers
+// one: an anchor outside the data volume's reach once the repository is pushed, which
+// `conductor audit verify --anchors-from-git` compares the log against.
+import { AUDIT_ANCHOR_PATTERN, AUDIT_ANCHOR_TRAILER, printable, type Intent } from '../../core/index.ts';
 
 export const TRAILER = 'Conductor-Intent-Id';
 export const EFFECT_TRAILER = 'Conductor-Intent-Effect';
@@ -33,6 +36,7 @@ export interface MessageEntry {
   file: string;
   contentHash?: string | undefined;
   order?: number | undefined;
+  anchor?: string | undefined;
 }
 
 /** The key intents for one target are ordered under (the same key as the pipeline's per-target queue). */
@@ -57,13 +61,18 @@ export function commitMessage(group: readonly MessageEntry[]): string {
   const what = (intent: Intent) => `${intent.intent_type} ${intent.namespace}/${intent.target} to ${intent.replicas} replicas`;
   // A reason may hold line breaks; kept on one line it can never pass for a trailer.
   const oneLine = (text: string | undefined) => text?.replace(/\s+/g, ' ').trim();
-  const trailers = group.flatMap((p) => [`${TRAILER}: ${p.intentId}`, effectLine(p)]).join('\n');
+  // The newest anchor of the group: the chain head before the last of its effects.
+  const anchor = group.map((p) => p.anchor).filter((a) => a !== undefined && AUDIT_ANCHOR_PATTERN.test(a)).at(-1);
+  const trailers = [
+    ...group.flatMap((p) => [`${TRAILER}: ${p.intentId}`, effectLine(p)]),
+    ...(anchor === undefined ? [] : [`${AUDIT_ANCHOR_TRAILER}: ${anchor}`]),
+  ].join('\n');
   if (group.length === 1) {
     const { intent, file } = group[0]!;
-    const body = [intent.reason ? `Reason: ${oneLine(intent.reason)}` : '', `Intent file: ${file}`].filter(Boolean).join('\n');
+    const body = [intent.reason ? `Reason: ${oneLine(intent.reason)}` : '', `Intent file: ${printable(file)}`].filter(Boolean).join('\n');
     return `${what(intent)}\n\n${body}\n\n${trailers}\n`;
   }
-  const lines = group.map(({ intent, file }) => `- ${what(intent)} (${file}${intent.reason ? `: ${oneLine(intent.reason)}` : ''})`);
+  const lines = group.map(({ intent, file }) => `- ${what(intent)} (${printable(file)}${intent.reason ? `: ${oneLine(intent.reason)}` : ''})`);
   return `Apply ${group.length} intents\n\n${lines.join('\n')}\n\n${trailers}\n`;
 }
 

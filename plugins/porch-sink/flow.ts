@@ -34,6 +34,8 @@
 // still X"), so a revision another writer publishes during our one approval request can still
 // be overtaken; closing that window needs the writers serialised per package (per target).
 import {
+  AUDIT_ANCHOR_ANNOTATION,
+  AUDIT_ANCHOR_PATTERN,
   ConductorError,
   INTENT_ID_ANNOTATION,
   applyIntentToPackage,
@@ -66,6 +68,8 @@ export interface FlowInput {
   contentHash: string | undefined;
   /** The producer's order (ms since the epoch), when the source knows it. */
   order: number | undefined;
+  /** The audit chain's head before this effect, recorded on the revision (an anchor off the data volume). */
+  anchor?: string | undefined;
   at: Coordinates;
   approve: boolean;
   blueprint: BlueprintOptions | undefined;
@@ -357,6 +361,7 @@ async function creationRequest(
   const annotations: Record<string, string> = { [INTENT_ID_ANNOTATION]: input.intentId };
   if (input.contentHash !== undefined) annotations[CONTENT_HASH_ANNOTATION] = input.contentHash;
   if (input.order !== undefined) annotations[INTENT_ORDER_ANNOTATION] = String(input.order);
+  if (input.anchor !== undefined && AUDIT_ANCHOR_PATTERN.test(input.anchor)) annotations[AUDIT_ANCHOR_ANNOTATION] = input.anchor;
   const request = {
     apiVersion: 'porch.kpt.dev/v1alpha1',
     kind: 'PackageRevision',

@@ -80,6 +80,7 @@ export default definePlugin<PorchSinkOptions>({
           intentId: ctx.intentId,
           contentHash: ctx.contentHash,
           order: ctx.order,
+          anchor: ctx.anchor,
           at,
           approve: options.approve,
           blueprint: options.blueprint,

@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { INTENT_ID_ANNOTATION, intentIdOf } from '../../core/index.ts';
+import { AUDIT_ANCHOR_ANNOTATION, INTENT_ID_ANNOTATION, intentIdOf } from '../../core/index.ts';
 import { CONTENT_HASH_ANNOTATION, INTENT_ORDER_ANNOTATION } from '../../plugins/porch-sink/flow.ts';
 import { dropIntent, scaling } from '../support/data-dir.ts';
 import {
@@ -155,4 +155,25 @@ test('an older intent resumed after a newer one was published elsewhere: superse
   assert.deepEqual(sim.writes().map((w) => `${w.operation} ${w.workspaceName}`), [`delete intent-${intentId}`], 'only its Draft was removed');
   const published = sim.listRevisions({ packageName: 'du-2', lifecycle: 'Published' });
   assert.equal(Math.max(...published.map((r) => r.spec.revision ?? 0)), 2, 'no revision 3');
+});
+
+test('each revision carries the audit chain head before its effect (issue 19 defect 6), as the audit log names it', async (t) => {
+  const sim = await startSim();
+  const dir = dataDirectory();
+  t.after(async () => {
+    await sim.close();
+    dir.cleanup();
+  });
+  for (const [i, target] of ['appa', 'appb'].entries()) dropIntent(dir.handoff, `intent-${target}.json`, scaling(target, 2 + i));
+  const config = porchConfig(dir.root, { server: sim.url, approve: true });
+  const plugins = { ...(config['plugins'] as Record<string, unknown>), 'audit-log': {} };
+  await runOnce({ ...config, concurrency: 1, plugins });
+  assert.deepEqual(failedReasons(dir.root), []);
+  const anchors = ['appa', 'appb'].map((packageName) => {
+    const [revision] = sim.listRevisions({ packageName }).filter((r) => r.metadata.annotations?.[INTENT_ID_ANNOTATION] !== undefined);
+    return revision?.metadata.annotations?.[AUDIT_ANCHOR_ANNOTATION];
+  });
+  for (const anchor of anchors) assert.match(anchor ?? '', /^audit\.log@\d+:[0-9a-f]{64}$/);
+  // Taken at different points of the chain: the second effect saw the first one's record.
+  assert.notEqual(anchors[0], anchors[1]);
 });
