@@ -5,18 +5,16 @@
 #   git, openssl                 Debian packages of the same names
 #   redis-server, redis-cli      Debian package redis-server (pulls in redis-tools)
 #   promtool                     Debian package prometheus
-#   spin                         Debian package spin (the model checks)
-#   kubectl (kustomize v5)       package kubectl from Google Cloud's apt repository
-#                                (https://packages.cloud.google.com/apt, suite cloud-sdk-<codename>)
+#   spin, gcc                    Debian packages spin and gcc (the model check compiles spin's verifier)
+#   kubectl (kustomize v5)       not in the Debian archive at a version that embeds kustomize v5
+#                                (kubernetes-client is older): it must come with the machine; when it
+#                                is missing the script says so and exits 2
 # `npm run test:ci` runs this and then `npm test`; `.ci/run` runs `npm run test:ci`.
 set -euo pipefail
 
 export DEBIAN_FRONTEND=noninteractive
 REDIS_HOST=127.0.0.1
 REDIS_PORT=6379
-GCLOUD_APT_URL=https://packages.cloud.google.com/apt
-GCLOUD_KEY_URL=https://packages.cloud.google.com/apt/doc/apt-key.gpg
-GCLOUD_KEYRING=/usr/share/keyrings/cloud.google.gpg
 
 say() { echo "prepare-test-machine: $*" >&2; }
 
@@ -28,50 +26,33 @@ declare -A PACKAGE_OF=(
   [redis-cli]=redis-server
   [promtool]=prometheus
   [spin]=spin
+  [gcc]=gcc
 )
 
 missing=()
-for command in git openssl redis-server redis-cli promtool spin; do
+for command in git openssl redis-server redis-cli promtool spin gcc; do
   command -v "$command" >/dev/null 2>&1 || missing+=("${PACKAGE_OF[$command]}")
 done
 # One of each (redis-server and redis-cli come from the same package).
 mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sed '/^$/d' | sort -u)
-need_kubectl=false
-command -v kubectl >/dev/null 2>&1 || need_kubectl=true
-
-codename() {
-  # shellcheck disable=SC1091
-  . /etc/os-release && echo "${VERSION_CODENAME:-bookworm}"
-}
-
-if [ ${#missing[@]} -gt 0 ] || [ "$need_kubectl" = true ]; then
+if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     say "missing tools, and not root to install them. Install, then run again:"
-    [ ${#missing[@]} -gt 0 ] && say "  apt-get install -y --no-install-recommends ${missing[*]}"
-    if [ "$need_kubectl" = true ]; then
-      say "  kubectl: add the apt source 'deb [signed-by=$GCLOUD_KEYRING] $GCLOUD_APT_URL cloud-sdk-$(codename) main'"
-      say "           (key: $GCLOUD_KEY_URL), then apt-get install -y kubectl"
-    fi
+    say "  apt-get install -y --no-install-recommends ${missing[*]}"
     exit 2
   fi
-  if [ ${#missing[@]} -gt 0 ]; then
-    say "installing ${missing[*]}"
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-    # The prometheus package may start a server; the tests only need promtool.
-    if command -v systemctl >/dev/null 2>&1; then systemctl stop prometheus >/dev/null 2>&1 || true; fi
-  fi
-  if [ "$need_kubectl" = true ]; then
-    say "installing kubectl from $GCLOUD_APT_URL"
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends ca-certificates curl gnupg >/dev/null
-    curl -fsSL "$GCLOUD_KEY_URL" | gpg --batch --yes --dearmor -o "$GCLOUD_KEYRING"
-    echo "deb [signed-by=$GCLOUD_KEYRING] $GCLOUD_APT_URL cloud-sdk-$(codename) main" >/etc/apt/sources.list.d/google-cloud-sdk.list
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends kubectl >/dev/null
-  fi
+  say "installing ${missing[*]}"
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # The prometheus package may start a server; the tests only need promtool.
+  if command -v systemctl >/dev/null 2>&1; then systemctl stop prometheus >/dev/null 2>&1 || true; fi
 fi
 
+if ! command -v kubectl >/dev/null 2>&1; then
+  say "kubectl (>= 1.27, which embeds kustomize v5) is needed for the GitOps checks and is not installed;"
+  say "  the Debian archive's kubernetes-client is too old: install kubectl from the Kubernetes project"
+  exit 2
+fi
 if ! kubectl kustomize --help >/dev/null 2>&1; then
   say "kubectl has no 'kustomize' subcommand (kubectl >= 1.27 embeds kustomize v5): upgrade kubectl"
   exit 2
@@ -93,4 +74,4 @@ if ! redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" ping >/dev/null 2>&1; then
     exit 2
   fi
 fi
-say "ready: git, openssl, redis (on $REDIS_HOST:$REDIS_PORT), promtool, spin, kubectl"
+say "ready: git, openssl, redis (on $REDIS_HOST:$REDIS_PORT), promtool, spin, gcc, kubectl"
