@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { ConductorError } from '../errors.ts';
 import { stemOf } from '../intent/identity.ts';
 import type { Outcome } from '../intent/types.ts';
+import { crashPoint } from '../delivery/crash-points.ts';
 
 /** What identifies the exact bytes that were read, to notice a rewrite before the move. */
 export interface FileIdentity {
@@ -185,6 +186,7 @@ export class DataDir {
       const sidecarTaken = before !== undefined && (await exists(join(dir, errorNameOf(target))));
       if (sidecarTaken || (await exists(destination))) continue;
       await before?.(target);
+      crashPoint('settle.before-link');
       if (stats.isDirectory()) {
         renameSync(source, destination);
         return target;
@@ -196,6 +198,7 @@ export class DataDir {
         if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue;
         throw error;
       }
+      crashPoint('settle.linked');
       unlinkSync(source);
       return target;
     }
@@ -279,5 +282,6 @@ export async function writeAtomic(path: string, content: string): Promise<void> 
   // Short, beside the target: the target's own name may already be NAME_MAX bytes long.
   const temporary = join(dirname(path), `.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`);
   writeFileSync(temporary, content);
+  crashPoint('file.temp-written');
   renameSync(temporary, path);
 }

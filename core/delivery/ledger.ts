@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ConductorError } from '../errors.ts';
 import type { Receipt } from '../intent/types.ts';
+import { crashPoint } from './crash-points.ts';
 
 export type LedgerStatus = 'received' | 'submitting' | 'succeeded' | 'failed' | 'duplicate' | 'superseded';
 
@@ -120,6 +121,7 @@ export class Ledger {
     const batch = this.#batch;
     if (batch === undefined) return;
     this.#batch = undefined;
+    crashPoint('ledger.before-commit');
     if (this.#db.isOpen) this.#db.exec('COMMIT');
     for (const resolve of batch) resolve();
   }

@@ -7,6 +7,7 @@ import { basename } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import { ConductorError, DataDir, definePlugin, sleep, type Claim, type FileIdentity, type Outcome, type ReadResult } from '../../core/index.ts';
 import { globToRegExp } from './glob.ts';
+import { crashPoint } from '../../core/index.ts';
 
 interface Options {
   pattern: string;
@@ -99,6 +100,7 @@ export default definePlugin<Options>({
           return;
         }
         await dataDir.writeStatus(outcome);
+        crashPoint('source.status-written');
         await dataDir.settle(name, outcome);
       } catch (error) {
         log.error({ err: error, file: name }, 'could not move the file out of handoff; it will be offered again');

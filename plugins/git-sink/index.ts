@@ -23,6 +23,7 @@ import {
 } from '../../core/index.ts';
 import { git, type GitIdentity } from './git.ts';
 import { Repo } from './repo.ts';
+import { crashPoint } from '../../core/index.ts';
 
 interface Options {
   /** The repository directory; `<dataDir>/out` by default. */
@@ -155,7 +156,9 @@ export default definePlugin<Options>({
         for (const { path, before, files } of changes) {
           const packageDir = join(dir, ...path);
           await fs.mkdir(packageDir, { recursive: true });
+          crashPoint('git.worktree-dir-made');
           for (const [name, content] of Object.entries(files)) if (before?.[name] !== content) await fs.writeFile(join(packageDir, name), content);
+          crashPoint('git.worktree-written');
         }
       }
       return receipts.map((r) => r ?? { sink: context.id, ref: oid });

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
+import { crashPoint } from '../../core/index.ts';
 
 export type ObjectType = 'blob' | 'tree' | 'commit';
 
@@ -35,6 +36,7 @@ export async function writeObject(gitDir: string, type: ObjectType, content: Uin
   }
   const temporary = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
   writeFileSync(temporary, deflateSync(Buffer.concat([Buffer.from(`${type} ${content.length}\0`), content]), { level: 1 }));
+  crashPoint('git.object-temp-written');
   renameSync(temporary, path);
   return oid;
 }

@@ -6,6 +6,7 @@ import { promises as fs, existsSync, mkdirSync, renameSync, rmSync, writeFileSyn
 import * as nodeFs from 'node:fs';
 import { dirname, join } from 'node:path';
 import { encodeCommit, encodeTree, writeObject, type Signature, type TreeEntry } from './objects.ts';
+import { crashPoint } from '../../core/index.ts';
 
 type IsomorphicGit = typeof import('isomorphic-git').default;
 let isomorphicGit: Promise<IsomorphicGit> | undefined;
@@ -147,14 +148,18 @@ export class Repo {
       node.files = change.files;
     }
     const tree = await this.#rewrite(await this.#treeOfCommit(parent), root);
+    crashPoint('git.tree-written');
     const commit = await writeObject(this.gitDir, 'commit', encodeCommit(tree, parent === undefined ? [] : [parent], author, message));
     this.#remember(this.#commitTrees, commit, tree);
+    crashPoint('git.commit-written');
     // Synchronous, like the object writes (objects.ts): two tiny file operations.
     mkdirSync(dirname(this.headRef), { recursive: true });
     // The temporary file stays outside refs/, so a leftover is never mistaken for a branch.
     const temporary = join(this.gitDir, `conductor-head.tmp-${process.pid}`);
     writeFileSync(temporary, `${commit}\n`);
+    crashPoint('git.ref-temp-written');
     renameSync(temporary, this.headRef);
+    crashPoint('git.ref-updated');
     return commit;
   }
 

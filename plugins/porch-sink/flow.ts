@@ -21,6 +21,7 @@ import {
 } from '../../core/index.ts';
 import { isDuplicateWorkspace, isInFlight, isInvalid, isNotFound, isOutcomeUnknown, isPackageExists, isStaleResourceVersion, toSubmitError } from './errors.ts';
 import type { CallOptions, Coordinates, Lifecycle, PackageRevision, PorchApi } from './porch-api.ts';
+import { crashPoint } from '../../core/index.ts';
 
 /** `intent-` + the 40-hex intent id: a DNS-1123 label of 47 characters (porch-api.md §2.4). */
 export function workspaceOf(intentId: string): string {
@@ -81,6 +82,7 @@ export async function runFlow(api: PorchApi, input: FlowInput): Promise<FlowResu
         if (seen.mine === undefined) {
           step = 'create';
           current = await api.createRevision(at.namespace, creationRequest(input, workspace, seen.latestPublished), options);
+          crashPoint('porch.created');
           steps.push(seen.latestPublished === undefined ? 'create (init)' : `create (copy of ${seen.latestPublished.metadata.name})`);
         } else {
           current = seen.mine;
@@ -96,6 +98,7 @@ export async function runFlow(api: PorchApi, input: FlowInput): Promise<FlowResu
       if (lifecycle === 'Draft') {
         step = 'write resources';
         if (await writeResources(api, current, input, options)) steps.push('write resources');
+        crashPoint('porch.resources-written');
         // The resources write moved the revision's resourceVersion (PR and PRR share it,
         // porch-api.md §4.3): read it again before the lifecycle change.
         step = 'propose';
@@ -106,12 +109,14 @@ export async function runFlow(api: PorchApi, input: FlowInput): Promise<FlowResu
         }
         assertReady(fresh, input, step);
         current = await api.updateRevision(withLifecycle(fresh, 'Proposed'), options);
+        crashPoint('porch.proposed');
         steps.push('propose');
         continue;
       }
       step = 'approve';
       assertReady(current, input, step);
       current = await api.approveRevision(withLifecycle(current, 'Published'), options);
+      crashPoint('porch.approved');
       steps.push('approve');
     } catch (error) {
       const reason = lookAgainReason(error, step, believedAfterOneLook);
