@@ -21,7 +21,7 @@
 //   ledger      the ledger records each delivered intent as succeeded
 //   restart     the restart exits 0, or 1 when it settled the refused intent itself (never 3: work left)
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import YAML from 'yaml';
@@ -38,6 +38,8 @@ export type { CrashPointName };
 
 const PORCH_NAMESPACE = 'porch-demo';
 const PORCH_REPOSITORY = 'deployments';
+/** The workspace the simulator gives a seeded revision 1. */
+const SEEDED_WORKSPACE = 'v1';
 
 /** What an intent file must end as, whatever the crash. */
 type Expected = 'succeeded' | 'duplicate' | 'conflict' | 'succeeded-or-superseded';
@@ -50,16 +52,64 @@ interface WorkloadIntent {
   expected: Expected;
 }
 
+/** The targets of the workload: each an existing package (as in Nephio, Conductor edits packages people made). */
+const TARGETS = ['web', 'db', 'cache'] as const;
+const NAMESPACE = 'oran-odu';
+
+/** An existing package: a Kptfile and a Deployment with an image, at 1 replica. */
+function existingPackage(target: string): Record<string, string> {
+  return {
+    Kptfile: `apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: ${target}\ninfo:\n  description: ${target}, an existing package\n`,
+    'deployment.yaml': [
+      'apiVersion: apps/v1',
+      'kind: Deployment',
+      'metadata:',
+      `  name: ${target}`,
+      `  namespace: ${NAMESPACE}`,
+      'spec:',
+      '  replicas: 1',
+      '  selector:',
+      '    matchLabels:',
+      `      app: ${target}`,
+      '  template:',
+      '    metadata:',
+      '      labels:',
+      `        app: ${target}`,
+      '    spec:',
+      '      containers:',
+      `        - name: ${target}`,
+      `          image: registry.example/${target}:1.0`,
+      '',
+    ].join('\n'),
+  };
+}
+
+/** The git sink's repository with the existing packages committed (no intent trailer). */
+function seedRepository(root: string): void {
+  const repo = join(root, 'out');
+  mkdirSync(repo, { recursive: true });
+  const run = (...args: string[]) => execFileSync('git', ['-C', repo, '-c', 'user.name=Operator', '-c', 'user.email=ops@example.org', ...args], { stdio: 'ignore' });
+  run('init', '-q', '-b', 'main');
+  for (const target of TARGETS) {
+    mkdirSync(join(repo, NAMESPACE, target), { recursive: true });
+    for (const [name, text] of Object.entries(existingPackage(target))) writeFileSync(join(repo, NAMESPACE, target, name), text);
+  }
+  run('add', '-A');
+  run('commit', '-q', '-m', 'the packages as the operators made them');
+}
+
 /**
- * The workload: two intents for one target (the newer must win), a correlation_id reused with
- * other content (refused as a conflict), a correlation_id re-sent with the same content (a
- * duplicate). Small, so that one exploration is two short CLI runs, yet every path of the
- * delivery is taken: commit, reuse, refusal with its error record, duplicate.
+ * The workload, on existing packages: two intents for one target (the newer must win), a
+ * correlation_id reused with other content (refused as a conflict), a correlation_id re-sent with
+ * the same content (a duplicate). Small, so that one exploration is two short CLI runs, yet every
+ * path of the delivery is taken: commit, reuse, refusal with its error record, duplicate.
  */
 export function workloadIntents(): WorkloadIntent[] {
   return [
+    // First in line, and its target's only effect: a crash at the first hit of a sink's point leaves
+    // its damage where no later intent for the same package repairs it by chance.
+    { file: 'intent-db-1.json', intent: scaling('db', 2, { correlation_id: 'corr-db' }), ageS: 60, expected: 'succeeded' },
     { file: 'intent-web-1.json', intent: scaling('web', 3), ageS: 50, expected: 'succeeded-or-superseded' },
-    { file: 'intent-db-1.json', intent: scaling('db', 2, { correlation_id: 'corr-db' }), ageS: 40, expected: 'succeeded' },
     { file: 'intent-web-2.json', intent: scaling('web', 5), ageS: 30, expected: 'succeeded' },
     { file: 'intent-db-2.json', intent: scaling('db', 6, { correlation_id: 'corr-db' }), ageS: 20, expected: 'conflict' },
     { file: 'intent-cache-1.json', intent: scaling('cache', 4, { correlation_id: 'corr-cache' }), ageS: 15, expected: 'succeeded' },
@@ -93,9 +143,14 @@ async function setUp(workload: WorkloadName): Promise<Setup> {
   let sim: PorchSim | undefined;
   let config: Record<string, unknown>;
   if (workload === 'git') {
+    seedRepository(dir.root);
     config = fastConfig(dir.root);
   } else {
-    sim = await startPorchSim({ namespace: PORCH_NAMESPACE, repositories: [{ name: PORCH_REPOSITORY }] });
+    sim = await startPorchSim({
+      namespace: PORCH_NAMESPACE,
+      repositories: [{ name: PORCH_REPOSITORY }],
+      packages: TARGETS.map((target) => ({ repository: PORCH_REPOSITORY, packageName: target, resources: existingPackage(target) })),
+    });
     config = {
       dataDir: dir.root,
       logLevel: 'warn',
@@ -363,6 +418,7 @@ function checkPorch(setup: Setup): string[] {
   for (const r of revisions) {
     const { workspaceName, lifecycle, revision } = r.spec as { workspaceName?: string; lifecycle?: string; revision?: number };
     if ((revision ?? 0) < 0) continue; // the main-branch placeholder
+    if (r.spec.workspaceName === SEEDED_WORKSPACE) continue; // the existing package's first revision
     if (workspaceName === undefined || !workspaces.has(workspaceName)) violations.push(`effect: stray revision ${r.metadata.name} (${workspaceName})`);
     if (lifecycle !== 'Published') violations.push(`effect: revision ${r.metadata.name} left ${lifecycle}`);
   }
