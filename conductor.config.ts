@@ -11,7 +11,9 @@ export default defineConfig({
     'schema-validate': {},
     sanitize: { maxInputLength: 10_000 },
     'rate-limit': { requestsPerMinute: 600, burst: 50 },
-    'git-sink': {},
+    // New targets start from this kpt package (a pinned image, resources, probes); edit it or
+    // point `blueprint` at your own. Without one, an intent for a new target is refused.
+    'git-sink': { blueprint: './examples/blueprints/deployment' },
     'audit-log': {},
   },
 });

@@ -8,13 +8,14 @@ import { Ledger } from './delivery/ledger.ts';
 import { Pipeline, type Readiness, type RuntimeInfo } from './delivery/host.ts';
 import { createHash } from 'node:crypto';
 import { canonicalJson } from './intent/identity.ts';
-import { startOrder, withTimeout, isSource, type PluginEntry } from './plugin/lifecycle.ts';
+import { startOrder, withTimeout, isSource, kindsOf, type PluginEntry } from './plugin/lifecycle.ts';
 import type { PluginStatus } from './plugin/types.ts';
 import type { ResolvedPipelineConfig } from './config/validate.ts';
 import type { ResolvedConfig } from './config/types.ts';
 import type { Logger } from './log.ts';
 import { toConductorError } from './errors.ts';
 import { DataDir } from './data-dir/data-dir.ts';
+import { OutcomeLog } from './delivery/outcome-log.ts';
 
 export interface Conductor {
   readonly config: ResolvedConfig;
@@ -23,6 +24,8 @@ export interface Conductor {
   readonly events: EventHooks;
   readonly plugins: readonly PluginEntry[];
   readonly ledger: Ledger;
+  /** One log line per outcome, and the files that failed (for the summary `once` ends with). */
+  readonly outcomes: OutcomeLog;
   start(): Promise<void>;
   /** Graceful: stop sources, drain in-flight intents (bounded), stop the rest. Safe twice. */
   stop(): Promise<{ abandoned: number }>;
@@ -57,6 +60,8 @@ export async function createConductor(resolved: ResolvedPipelineConfig, options:
   const stages = createStageHooks();
   const events = createEventHooks();
   instrumentStageHooks(stages, events);
+  // Tapped before any plugin, so each outcome's line is written before observers react to it.
+  const outcomes = new OutcomeLog(events, log);
   const ledger = new Ledger(checking ? ':memory:' : join(config.stateDir, 'ledger.sqlite'), {
     sync: config.ledger.sync,
     onCorruption: ({ intentId, reason }) => {
@@ -65,6 +70,8 @@ export async function createConductor(resolved: ResolvedPipelineConfig, options:
     },
   });
   const statuses = new Map<string, () => PluginStatus>();
+  /** Sinks: their status is the state of the system behind them, not of this pod (Readiness.ready). */
+  const downstream = new Set<string>();
   let started = false;
   const readiness = (): Readiness => {
     const plugins: Record<string, PluginStatus> = {};
@@ -75,9 +82,9 @@ export async function createConductor(resolved: ResolvedPipelineConfig, options:
       } catch (error) {
         plugins[id] = { ready: false, message: (error as Error).message };
       }
-      if (!plugins[id]!.ready) ready = false;
+      if (!plugins[id]!.ready && !downstream.has(id)) ready = false;
     }
-    return { started, ready, plugins };
+    return { started, ready, plugins, downstream: [...downstream].filter((id) => statuses.has(id)) };
   };
   const runtime = options.runtime ?? { configHash: configHash(config), configSource: config.source, reloads: { applied: 0, refused: 0 } };
   const pipeline = new Pipeline({ stages, events, ledger, log, concurrency: config.concurrency, retry: config.retry, readiness, runtime });
@@ -91,6 +98,7 @@ export async function createConductor(resolved: ResolvedPipelineConfig, options:
     );
     instance.apply?.(stages);
     if (instance.status) statuses.set(id, instance.status.bind(instance));
+    if (kindsOf(definition).includes('submit')) downstream.add(id);
     entries.push({ id, definition, instance });
   }
   const ordered = startOrder(entries);
@@ -114,6 +122,7 @@ export async function createConductor(resolved: ResolvedPipelineConfig, options:
     events,
     plugins: entries,
     ledger,
+    outcomes,
     readiness,
     async start() {
       for (const entry of ordered) {

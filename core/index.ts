@@ -26,8 +26,10 @@ export type {
   TapEndEvent,
   SecurityEvent,
   RetryEvent,
+  DeferredEvent,
   RetentionEvent,
 } from './bus/hooks.ts';
+export { AUDIT_ANCHOR_ANNOTATION, AUDIT_ANCHOR_PATTERN, AUDIT_ANCHOR_TRAILER } from './bus/hooks.ts';
 export type { Envelope, Intent, IntentType, IntentConstraints, Outcome, OutcomeStatus, Receipt } from './intent/types.ts';
 export type { Host, HostStats, Readiness, RuntimeInfo, Slot } from './delivery/host.ts';
 export {
@@ -52,16 +54,18 @@ export {
   renderKptfile,
   renderDeployment,
   applyIntentToPackage,
+  instantiateBlueprint,
   packageNameOf,
   KPTFILE,
   DEPLOYMENT_FILE,
   INTENT_ID_ANNOTATION,
 } from './intent/krm.ts';
-export type { PackageFiles, ApplyResult } from './intent/krm.ts';
+export type { PackageFiles, ApplyResult, InstantiateOptions } from './intent/krm.ts';
 export type { Logger, LogLevel } from './log.ts';
 export { redactConfig, REDACTED } from './config/redact.ts';
+export { printable } from './data-dir/printable.ts';
 export { CONDUCTOR_VERSION } from './version.ts';
 export { RETRY_POLICY_SCHEMA } from './config/schema.ts';
 export { compileSchema, schemaKey } from './schema/compile.ts';
 export type { ErrorObject, ValidateFunction } from './schema/compile.ts';
-export { listenHttp, closeHttp, HttpEndpoint } from './http/listen.ts';
+export { listenHttp, closeHttp, HttpEndpoint, createBoundedServer, DEFAULT_HTTP_HOST, DEFAULT_HTTP_LIMITS, type HttpLimits } from './http/listen.ts';

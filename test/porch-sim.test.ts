@@ -319,6 +319,39 @@ describe('Status envelopes of porch-api.md §3.1', () => {
     assert.match(res.json.message, /cannot delete package revision, it is referenced as upstream by: nephoran-packages\.ran-nf-sim-edge\.ws$/);
   });
 
+  it('clone of a registered revision in another repository: its files, the Kptfile renamed, the upstream and its lock recorded', async (t) => {
+    const sim = await start(t, { repositories: [{ name: REPO }, { name: 'blueprints' }], packages: [nfSimPackage('blueprints')] });
+    const http = api(sim);
+    const upstream = (await http('GET', `${PORCH}/packagerevisions/blueprints.ran-nf-sim.v1`)).json;
+    const cloned = await http('POST', `${PORCH}/packagerevisions`, {
+      body: draftBody('du-1', 'ws', { tasks: [{ type: 'clone', clone: { upstreamRef: { upstreamRef: { name: 'blueprints.ran-nf-sim.v1' } } } }] }),
+    });
+    assert.equal(cloned.status, 201, JSON.stringify(cloned.json));
+    assert.deepEqual(cloned.json.spec.tasks, [{ type: 'clone', clone: { upstreamRef: { upstreamRef: { name: 'blueprints.ran-nf-sim.v1' } } } }]);
+    const lock = { type: 'git', git: { repo: 'https://git.example/blueprints.git', directory: 'ran-nf-sim', ref: 'ran-nf-sim/v1', commit: upstream.metadata.resourceVersion } };
+    assert.deepEqual(cloned.json.status.upstreamLock, lock);
+    const files = (await http('GET', `${PORCH}/packagerevisionresources/${cloned.json.metadata.name}`)).json.spec.resources;
+    const source = (await http('GET', `${PORCH}/packagerevisionresources/blueprints.ran-nf-sim.v1`)).json.spec.resources;
+    assert.deepEqual(Object.keys(files).sort(), Object.keys(source).sort(), 'every file of the upstream');
+    assert.deepEqual(parseYaml(files['deployment.yaml']), parseYaml(source['deployment.yaml']));
+    const kptfile = parseYaml(files.Kptfile);
+    assert.equal(kptfile.metadata.name, 'du-1');
+    assert.deepEqual(kptfile.upstream, { type: 'git', git: { repo: 'https://git.example/blueprints.git', directory: 'ran-nf-sim', ref: 'ran-nf-sim/v1' }, updateStrategy: 'resource-merge' });
+    assert.deepEqual(kptfile.upstreamLock, lock);
+  });
+
+  it('onWrite sees each applied write before its answer leaves', async (t) => {
+    const sim = await start(t);
+    const http = api(sim);
+    const seen: string[] = [];
+    const stop = sim.onWrite((w) => void seen.push(`${w.operation} ${w.workspaceName} ${w.lifecycleAfter}`));
+    const created = await http('POST', `${PORCH}/packagerevisions`, { body: draftBody('ran-nf-sim', 'ws') });
+    assert.deepEqual(seen, ['create ws Draft'], 'already seen when the answer arrives');
+    stop();
+    await http('DELETE', `${PORCH}/packagerevisions/${created.json.metadata.name}`);
+    assert.equal(seen.length, 1, 'not after it was removed');
+  });
+
   it('409 Conflict while another write holds the object', async (t) => {
     const sim = await start(t);
     const http = api(sim);

@@ -5,12 +5,25 @@ import { startPorchSim } from '../../test/support/porch-sim/index.ts';
 
 export const PORCH_NAMESPACE = 'porch-demo';
 export const PORCH_REPOSITORY = 'deployments';
+/** New targets' packages are clones of this blueprint (porch-sink option `blueprint`). */
+export const PORCH_BLUEPRINT = { repository: 'blueprints', package: 'app-blueprint' } as const;
+const BLUEPRINT_FILES = {
+  Kptfile: `apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: ${PORCH_BLUEPRINT.package}\n`,
+  'deployment.yaml':
+    'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\nspec:\n  replicas: 1\n  selector:\n    matchLabels:\n      app: app\n' +
+    '  template:\n    metadata:\n      labels:\n        app: app\n    spec:\n' +
+    '      containers:\n      - name: app\n        image: registry.example/app:1.0.0\n',
+};
 
 if (import.meta.main) {
-  const sim = await startPorchSim({ namespace: PORCH_NAMESPACE, repositories: [{ name: PORCH_REPOSITORY }] });
+  const sim = await startPorchSim({
+    namespace: PORCH_NAMESPACE,
+    repositories: [{ name: PORCH_REPOSITORY }, { name: PORCH_BLUEPRINT.repository }],
+    packages: [{ repository: PORCH_BLUEPRINT.repository, packageName: PORCH_BLUEPRINT.package, resources: BLUEPRINT_FILES }],
+  });
   process.stdout.write(`${JSON.stringify({ url: sim.url })}\n`);
   process.on('SIGTERM', () => {
-    const published = sim.listRevisions({ namespace: PORCH_NAMESPACE, lifecycle: 'Published' }).length;
+    const published = sim.listRevisions({ namespace: PORCH_NAMESPACE, repository: PORCH_REPOSITORY, lifecycle: 'Published' }).length;
     process.stdout.write(`${JSON.stringify({ published, requests: sim.requests().length })}\n`);
     void sim.close().finally(() => process.exit(0));
   });

@@ -82,7 +82,7 @@ export async function measureBare(args: { count: number; concurrency: number }):
     const commit = async (intent: Intent, id: string, file: string): Promise<string> => {
       const key = `${intent.namespace}/${intent.target}`;
       const existing = packages.get(key);
-      const files = existing === undefined ? renderPackage(intent, id) : applyIntentToPackage(existing, intent, id).files;
+      const files = existing === undefined ? renderPackage(intent) : applyIntentToPackage(existing, intent, id).files;
       const leaf: TreeEntry[] = [];
       for (const [name, content] of Object.entries(files)) leaf.push({ mode: '100644', path: name, oid: await writeObject(gitDir, 'blob', Buffer.from(content)) });
       const packageTree = await writeObject(gitDir, 'tree', encodeTree(leaf));

@@ -16,7 +16,7 @@ import { inChild, profileArgs } from '../lib/child.ts';
 import { auditTimes, runCli, steadyRate } from '../lib/cli.ts';
 import { benchConfig, REPO_ROOT, scratch, writeConfig } from '../lib/config.ts';
 import { writeBacklog } from '../lib/intents.ts';
-import { PORCH_NAMESPACE, PORCH_REPOSITORY } from '../lib/porch-sim-server.ts';
+import { PORCH_BLUEPRINT, PORCH_NAMESPACE, PORCH_REPOSITORY } from '../lib/porch-sim-server.ts';
 import { figure, type ScenarioResult } from '../lib/report.ts';
 import type { BenchContext } from '../lib/context.ts';
 
@@ -66,7 +66,7 @@ export async function measureConductor(count: number, usageDir: string): Promise
       benchConfig({
         dataDir: dir.dir,
         concurrency: CONCURRENCY,
-        sink: { 'porch-sink': { server: sim.url, namespace: PORCH_NAMESPACE, repository: PORCH_REPOSITORY, approve: true, concurrency: CONCURRENCY } },
+        sink: { 'porch-sink': { server: sim.url, namespace: PORCH_NAMESPACE, repository: PORCH_REPOSITORY, blueprint: PORCH_BLUEPRINT, approve: true, concurrency: CONCURRENCY } },
       }),
     );
     const run = await runCli(['once', '--config', config], { label: 'b-conductor', usageDir });

@@ -18,12 +18,12 @@
 // is simply newer than the backup; after a restore it is either in handoff/ (offered again; the
 // sink recognises a commit it already has by its Conductor-Intent-Id trailer) or not in the
 // backup at all.
-import { promises as fs, constants } from 'node:fs';
+import { createReadStream, createWriteStream, promises as fs, constants } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
+import { createGzip, gzipSync } from 'node:zlib';
 import { ConductorError } from '../errors.ts';
 import { CONDUCTOR_VERSION } from '../version.ts';
 import { areaSources, gitSources, modeOf, snapshotLedger, type GitState, type Source } from './collect.ts';
@@ -126,8 +126,8 @@ export async function writeBackup(options: BackupOptions): Promise<Manifest> {
     }
   }
 
-  async function* archive(): AsyncGenerator<Buffer> {
-    yield* bytesMember(MARKER_MEMBER, json(marker), 0o644, Date.parse(marker.createdAt));
+  /** Every data member, in the order that makes the copy consistent (see above), and the tar end. */
+  async function* dataMembers(): AsyncGenerator<Buffer> {
     // 1. The ledger, before anything whose state it describes.
     try {
       ledger = snapshotLedger(join(options.stateDir, 'ledger.sqlite'), scratchLedger) ?? null;
@@ -145,16 +145,37 @@ export async function writeBackup(options: BackupOptions): Promise<Manifest> {
     // The audit log's checkpoint is rewritten after each line is appended: read before the log,
     // it never claims a record the copied log does not have.
     yield* copyAll(areaSources(options.dataDir, 'audit', (relative) => relative.endsWith('.head')));
+    yield TAR_END;
+  }
 
+  /** The marker, the manifest and its checksum: the archive's first three members. */
+  async function* leadingMembers(): AsyncGenerator<Buffer> {
+    yield* bytesMember(MARKER_MEMBER, json(marker), 0o644, Date.parse(marker.createdAt));
     manifest = { ...marker, ledger, git, files, skipped, vanished };
     const manifestBytes = json(manifest);
     const now = Date.now();
     yield* bytesMember(MANIFEST_MEMBER, manifestBytes, 0o644, now, false);
     yield* bytesMember(MANIFEST_SUM_MEMBER, Buffer.from(`${sha256(manifestBytes)}  ${MANIFEST_MEMBER}\n`), 0o644, now, false);
-    yield TAR_END;
   }
 
-  await pipeline(archive, createGzip(), options.destination, { end: options.endDestination });
+  // The manifest comes before the members it lists, so that a restore can hold each member to
+  // it as it streams (its size, the count, the total) and stop at the first excess. Its
+  // checksums are of bytes hashed while they are archived, so the data members are compressed
+  // into a private spool file first; the archive is then the leading members (one gzip member)
+  // followed by the spool (another): a gzip stream may hold several members, read as one.
+  const spool = join(options.scratchDir, `.conductor-backup-spool-${process.pid}-${randomBytes(4).toString('hex')}.gz`);
+  try {
+    await pipeline(dataMembers, createGzip(), createWriteStream(spool, { flags: 'wx', mode: 0o600 }));
+    async function* archive(): AsyncGenerator<Buffer> {
+      const head: Buffer[] = [];
+      for await (const block of leadingMembers()) head.push(block);
+      yield gzipSync(Buffer.concat(head));
+      yield* createReadStream(spool) as AsyncIterable<Buffer>;
+    }
+    await pipeline(archive, options.destination, { end: options.endDestination });
+  } finally {
+    await fs.rm(spool, { force: true });
+  }
   if (manifest === undefined) throw new ConductorError('CND_ERR_INTERNAL', 'the backup ended before its manifest was written');
   return manifest;
 }

@@ -1,19 +1,29 @@
-// The backup archive's layout (format version 1): a gzip-compressed POSIX tar whose members are
+// The backup archive's layout (format version 2): a gzip-compressed POSIX tar whose members are
 //
 //   conductor-backup.json     the marker, always first: format, version, creation time, versions
+//   manifest.json             every member below (and the marker) with its size, sha256, mode and mtime
+//   manifest.json.sha256      the manifest's own checksum, in `sha256sum` format
 //   state/ledger.sqlite       a consistent snapshot of the ledger (VACUUM INTO), when there is one
 //   data/handoff/…            the inbox, as it was when the backup read it
 //   data/out/.git/…           the git sink's repository: HEAD, refs and objects only
 //   data/processed/… data/failed/… data/status/… data/audit/…
-//   manifest.json             every member above with its size, sha256, mode and mtime
-//   manifest.json.sha256      the manifest's own checksum, in `sha256sum` format
 //
 // The marker comes first so that a foreign archive is refused at its first member; the manifest
-// comes last because it lists checksums of bytes that are hashed while they are written.
+// comes next so that a restore holds every member to it as it streams — a member the manifest
+// does not list, or larger than it says, is refused before a byte of it is written, so an
+// archive cannot make a restore stage more than its manifest allows (version 1 put the manifest
+// last, and a small archive could stage gigabytes before it was refused).
 import { ConductorError } from '../errors.ts';
 
 export const BACKUP_FORMAT = 'conductor-backup';
-export const BACKUP_FORMAT_VERSION = 1;
+export const BACKUP_FORMAT_VERSION = 2;
+
+/** Bounds on the members read before the manifest is known: nothing else can hold them to a size. */
+export const LEADING_MEMBER_LIMITS: Readonly<Record<string, number>> = {
+  'conductor-backup.json': 64 * 1024,
+  'manifest.json': 256 * 1024 * 1024,
+  'manifest.json.sha256': 1024,
+};
 
 export const MARKER_MEMBER = 'conductor-backup.json';
 export const MANIFEST_MEMBER = 'manifest.json';
@@ -103,7 +113,7 @@ export function isCarriedGitPath(relative: string): boolean {
 }
 
 /**
- * Why a member name cannot belong to a version-1 archive, or undefined when it can. Restore
+ * Why a member name cannot belong to a version-2 archive, or undefined when it can. Restore
  * checks every name before it writes a byte of the member, so that no name can reach outside
  * the staging directory.
  */

@@ -10,9 +10,22 @@ import type { Readable } from 'node:stream';
 import { ConductorError } from '../errors.ts';
 import { DataDir } from '../data-dir/data-dir.ts';
 import { DataDirLock } from '../data-dir/lock.ts';
-import { DATA_AREAS, LEDGER_MEMBER, MANIFEST_SUM_MEMBER, MARKER_MEMBER, memberNameProblem, parseMarker, type Manifest, type Marker } from './format.ts';
+import { FILE_MODE } from '../data-dir/modes.ts';
+import {
+  DATA_AREAS,
+  LEADING_MEMBER_LIMITS,
+  LEDGER_MEMBER,
+  MANIFEST_MEMBER,
+  MANIFEST_SUM_MEMBER,
+  MARKER_MEMBER,
+  memberNameProblem,
+  parseMarker,
+  type Manifest,
+  type ManifestEntry,
+  type Marker,
+} from './format.ts';
 import { ArchiveReadError, readArchive, type StagedMember } from './tar.ts';
-import { damaged, verifyStaged } from './verify.ts';
+import { damaged, readManifest, verifyStaged } from './verify.ts';
 import { checkOutWorktree, completeRepository } from './git-repo.ts';
 
 export const STAGING_PREFIX = '.conductor-restore-';
@@ -41,8 +54,8 @@ export interface RestoreSummary {
 export async function restoreBackup(options: RestoreOptions): Promise<RestoreSummary> {
   const dataDir = resolve(options.dataDir);
   const stateDir = resolve(options.stateDir);
-  await fs.mkdir(dataDir, { recursive: true });
-  await fs.mkdir(stateDir, { recursive: true });
+  await fs.mkdir(dataDir, { recursive: true, mode: 0o700 });
+  await fs.mkdir(stateDir, { recursive: true, mode: 0o700 });
   const lock = new DataDirLock(join(stateDir, 'conductor.lock'));
   lock.acquire();
   let staging: string | undefined;
@@ -93,36 +106,66 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreSum
   }
 }
 
-/** Reads the archive into `incoming`, refusing a foreign one at its first member. */
+/**
+ * Reads the archive into `incoming`, refusing a foreign one at its first member, and holding
+ * every member to the manifest (the archive's second and third members) as it streams: a
+ * member it does not list, or whose header says another size than it lists, is refused before
+ * a byte of it is written, and each member's sha256 is checked as soon as it ends. So at most
+ * what the manifest lists (each listed name once) is ever staged.
+ */
 async function stage(options: RestoreOptions, incoming: string): Promise<{ members: StagedMember[]; marker: Marker }> {
   let marker: Marker | undefined;
+  let manifest: Manifest | undefined;
+  let listed = new Map<string, ManifestEntry>();
+  let manifestFile: string | undefined;
   let members: StagedMember[];
+  const source = options.source;
+  const expectedAt = [MARKER_MEMBER, MANIFEST_MEMBER, MANIFEST_SUM_MEMBER];
   try {
     members = await readArchive(options.input, {
       stagingDir: incoming,
-      refuseName: (path, index) => {
+      refuseName: (path, index, size) => {
         if (index === 0 && path !== MARKER_MEMBER) {
-          throw new ConductorError('CND_ERR_BACKUP_FOREIGN', `${options.source} is not a Conductor backup: its first member is ${path}, not ${MARKER_MEMBER}`);
+          throw new ConductorError('CND_ERR_BACKUP_FOREIGN', `${source} is not a Conductor backup: its first member is ${path}, not ${MARKER_MEMBER}`);
         }
-        return memberNameProblem(path);
+        const nameProblem = memberNameProblem(path);
+        if (nameProblem !== undefined) return nameProblem;
+        const leading = expectedAt[index];
+        if (leading !== undefined) {
+          if (path !== leading) throw damaged(source, path, `member ${path} is where ${leading} belongs (member ${index + 1} of the archive)`);
+          const limit = LEADING_MEMBER_LIMITS[leading]!;
+          if (size > limit) throw damaged(source, path, `member ${path} is ${size} bytes, more than the ${limit} it may have`);
+          return undefined;
+        }
+        const entry = listed.get(path);
+        if (entry === undefined) throw damaged(source, path, `member ${path} is not listed in the manifest (or appears twice)`);
+        if (entry.size !== size) throw damaged(source, path, `member ${path} has ${size} bytes, the manifest says ${entry.size}`);
+        listed.delete(path);
+        return undefined;
       },
       onMember: (member, index) => {
-        if (index === 0) marker = parseMarker(readFileSync(member.file), options.source);
+        if (index === 0) marker = parseMarker(readFileSync(member.file), source);
+        else if (index === 1) manifestFile = member.file;
+        else if (index === 2) {
+          manifest = readManifest(readFileSync(manifestFile!), readFileSync(member.file, 'utf8'), marker!, source);
+          listed = new Map(manifest.files.filter((f) => f.path !== MARKER_MEMBER).map((f) => [f.path, f]));
+        } else if (member.sha256 !== manifest!.files.find((f) => f.path === member.path)?.sha256) {
+          throw damaged(source, member.path, `member ${member.path} is damaged: its sha256 does not match the manifest`);
+        }
       },
     });
   } catch (error) {
     if (!(error instanceof ArchiveReadError)) throw error;
-    throw explainReadError(error, options.source, marker);
+    throw explainReadError(error, source, marker);
   }
-  if (marker === undefined) throw new ConductorError('CND_ERR_BACKUP_FOREIGN', `${options.source} is not a Conductor backup: it is empty`);
+  if (marker === undefined) throw new ConductorError('CND_ERR_BACKUP_FOREIGN', `${source} is not a Conductor backup: it is empty`);
   return { members, marker };
 }
 
 /**
  * Turns a broken read into the most precise refusal. Not gzip, or gzip holding no tar: foreign.
- * Otherwise damaged: when the members read before the break include the manifest (a broken
- * gzip checksum is only noticed at the very end), their own checksums name the damaged one;
- * else the member the stream broke in, or the one after which it broke.
+ * Otherwise damaged: every member read whole has already been checked against the manifest, so
+ * the damage is in the member the stream broke in, or after the last one read.
  */
 function explainReadError(error: ArchiveReadError, source: string, marker: Marker | undefined): ConductorError {
   if (error.member === undefined && error.after === undefined) {
@@ -133,15 +176,22 @@ function explainReadError(error: ArchiveReadError, source: string, marker: Marke
     if (error.layer === 'tar') {
       return new ConductorError('CND_ERR_BACKUP_FOREIGN', `${source} is not a Conductor backup, or is damaged at its very start (not a tar archive: ${error.message})`);
     }
-    return damaged(source, MARKER_MEMBER, `the archive is damaged before its first member: ${error.message}`);
+    // The marker, the manifest and its checksum are one gzip member: zlib finds damage in it at
+    // its end, and the output of that read is lost with it.
+    return damaged(
+      source,
+      MANIFEST_MEMBER,
+      `the archive is damaged in its leading members (member ${MANIFEST_MEMBER} or the marker before it; the compressed stream breaks there): ${error.message}`,
+    );
   }
-  if (marker !== undefined && error.members.some((m) => m.path === MANIFEST_SUM_MEMBER)) {
+  if (marker !== undefined && error.member === undefined && error.members.length > 3) {
     try {
       verifyStaged(error.members, marker, source);
     } catch (precise) {
-      return precise as ConductorError;
+      if (!/listed in the manifest but missing/.test((precise as Error).message)) return precise as ConductorError;
+      return damaged(source, error.after!, `the archive is damaged after member ${error.after} (the next member's header is invalid): ${error.message}`);
     }
-    return damaged(source, MANIFEST_SUM_MEMBER, `the compressed stream is damaged after the last member (its members check out): ${error.message}`);
+    return damaged(source, error.after!, `the compressed stream is damaged after the last member ${error.after} (its members check out): ${error.message}`);
   }
   if (error.member !== undefined) return damaged(source, error.member, `the archive is damaged in member ${error.member} (${error.layer === 'gzip' ? 'the compressed stream breaks there' : 'its data is cut or invalid'}): ${error.message}`);
   return damaged(source, error.after!, `the archive is damaged after member ${error.after} (the next member's header is invalid): ${error.message}`);
@@ -162,11 +212,15 @@ function checkLedger(path: string, source: string): void {
   if (result !== 'ok') throw damaged(source, LEDGER_MEMBER, `member ${LEDGER_MEMBER} is not a sound SQLite database (${result})`);
 }
 
-/** Permissions and modification times as they were: retention and the inbox order read mtimes. */
+/**
+ * Modification times as they were (retention and the inbox order read them). Modes are not
+ * taken from the archive: every restored file is owner-only (0600), as Conductor creates them,
+ * whatever the archive says; its directories were created 0700.
+ */
 function applyMetadata(manifest: Manifest, incoming: string): void {
   for (const entry of manifest.files) {
     const path = join(incoming, entry.path);
-    chmodSync(path, entry.mode & 0o777);
+    chmodSync(path, FILE_MODE);
     const when = new Date(entry.mtimeMs);
     utimesSync(path, when, when);
   }
@@ -195,6 +249,7 @@ async function putInPlace(paths: { incoming: string; previous: string; dataDir: 
   if (paths.ledger !== undefined) {
     const temporary = join(stateDir, 'ledger.sqlite.restoring');
     await fs.copyFile(paths.ledger, temporary);
+    await fs.chmod(temporary, FILE_MODE);
     await fs.rename(temporary, join(stateDir, 'ledger.sqlite'));
   }
 }

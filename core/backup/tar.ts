@@ -49,8 +49,12 @@ export interface StagedMember {
 export interface ReadOptions {
   /** Members are written under this directory, by their (checked) names. */
   stagingDir: string;
-  /** Why a member name is refused (the reader stops at once), or undefined to accept it; may throw. */
-  refuseName(path: string, index: number): string | undefined;
+  /**
+   * Why a member is refused (the reader stops at once, before a byte of it is written), or
+   * undefined to accept it; may throw. `size` is what its header says: the parser never yields
+   * more than that.
+   */
+  refuseName(path: string, index: number, size: number): string | undefined;
   /** Called with each complete member, in order; may throw to stop reading. */
   onMember?(member: StagedMember, index: number): void;
 }
@@ -101,7 +105,7 @@ export async function readArchive(input: Readable, options: ReadOptions): Promis
     const index = members.length;
     let problem: string | undefined;
     try {
-      problem = entry.type !== 'File' ? `a ${entry.type} entry is not a file member` : options.refuseName(entry.path, index);
+      problem = entry.type !== 'File' ? `a ${entry.type} entry is not a file member` : options.refuseName(entry.path, index, entry.size ?? 0);
     } catch (error) {
       entry.resume();
       return stop(error as Error);
@@ -111,7 +115,7 @@ export async function readArchive(input: Readable, options: ReadOptions): Promis
       return stop(new ArchiveReadError(`unexpected member ${entry.path}: ${problem}`, { member: entry.path, members, layer: 'tar', bytesRead }));
     }
     const file = join(options.stagingDir, entry.path);
-    mkdirSync(dirname(file), { recursive: true });
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
     let fd: number;
     try {
       // 'wx': a name seen twice is refused rather than overwritten.
@@ -145,10 +149,15 @@ export async function readArchive(input: Readable, options: ReadOptions): Promis
   const failure = await new Promise<{ error: Error; layer: 'gzip' | 'tar' } | undefined>((resolve) => {
     const gunzip = createGunzip();
     let settled = false;
+    const count = (chunk: Buffer) => (bytesRead += chunk.length);
     const finish = (result: { error: Error; layer: 'gzip' | 'tar' } | undefined) => {
       if (settled) return;
       settled = true;
+      // Stop reading: a refused archive is not decompressed to its end (the counter below
+      // would otherwise keep the input flowing).
+      input.off('data', count);
       input.unpipe(gunzip);
+      input.pause();
       gunzip.destroy();
       resolve(result);
     };
@@ -156,7 +165,7 @@ export async function readArchive(input: Readable, options: ReadOptions): Promis
     parser.on('end', () => finish(undefined));
     gunzip.on('error', (error: Error) => finish({ error, layer: 'gzip' }));
     input.on('error', (error: Error) => finish({ error, layer: 'gzip' }));
-    input.on('data', (chunk: Buffer) => (bytesRead += chunk.length));
+    input.on('data', count);
     gunzip.on('data', (chunk: Buffer) => {
       if (!settled && parser.write(chunk) === false) {
         gunzip.pause();

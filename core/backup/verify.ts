@@ -24,16 +24,7 @@ export function verifyStaged(members: readonly StagedMember[], marker: Marker, s
   if (manifestMember === undefined || sumMember === undefined) {
     throw damaged(source, last, `the archive ends after member ${last}, before its manifest (was it cut short?)`);
   }
-  const manifestBytes = readFileSync(manifestMember.file);
-  const expected = /^([0-9a-f]{64}) {2}manifest\.json\n?$/.exec(readFileSync(sumMember.file, 'utf8'))?.[1];
-  if (expected === undefined) throw damaged(source, MANIFEST_SUM_MEMBER, `member ${MANIFEST_SUM_MEMBER} is damaged (not a sha256sum line)`);
-  if (sha256(manifestBytes) !== expected) {
-    throw damaged(source, MANIFEST_MEMBER, `member ${MANIFEST_MEMBER} is damaged: its sha256 does not match ${MANIFEST_SUM_MEMBER}`);
-  }
-  const manifest = parseManifest(manifestBytes, source);
-  if (manifest.createdAt !== marker.createdAt) {
-    throw damaged(source, MANIFEST_MEMBER, `member ${MANIFEST_MEMBER} belongs to another backup (created ${manifest.createdAt}, the marker says ${marker.createdAt})`);
-  }
+  const manifest = readManifest(readFileSync(manifestMember.file), readFileSync(sumMember.file, 'utf8'), marker, source);
 
   const problems: { member: string; problem: string }[] = [];
   const listed = new Set<string>();
@@ -54,6 +45,20 @@ export function verifyStaged(members: readonly StagedMember[], marker: Marker, s
     throw new ConductorError('CND_ERR_BACKUP_DAMAGED', `${source}: member ${first.member} ${first.problem}${more}; nothing was restored`, {
       details: { member: first.member, problems },
     });
+  }
+  return manifest;
+}
+
+/** The manifest, checked against its own checksum and the marker it must belong to. */
+export function readManifest(manifestBytes: Buffer, sumText: string, marker: Marker, source: string): Manifest {
+  const expected = /^([0-9a-f]{64}) {2}manifest\.json\n?$/.exec(sumText)?.[1];
+  if (expected === undefined) throw damaged(source, MANIFEST_SUM_MEMBER, `member ${MANIFEST_SUM_MEMBER} is damaged (not a sha256sum line)`);
+  if (sha256(manifestBytes) !== expected) {
+    throw damaged(source, MANIFEST_MEMBER, `member ${MANIFEST_MEMBER} is damaged: its sha256 does not match ${MANIFEST_SUM_MEMBER}`);
+  }
+  const manifest = parseManifest(manifestBytes, source);
+  if (manifest.createdAt !== marker.createdAt) {
+    throw damaged(source, MANIFEST_MEMBER, `member ${MANIFEST_MEMBER} belongs to another backup (created ${manifest.createdAt}, the marker says ${marker.createdAt})`);
   }
   return manifest;
 }

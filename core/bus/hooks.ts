@@ -5,6 +5,7 @@ import {
   AsyncSeriesBailHook,
   AsyncSeriesHook,
   AsyncSeriesWaterfallHook,
+  SyncBailHook,
   SyncHook,
 } from 'tapable';
 import type { Envelope, Intent, Outcome, Receipt } from '../intent/types.ts';
@@ -35,7 +36,22 @@ export interface StageContext {
   readonly order?: number;
   /** Trace propagation, filled by a tracing plugin: the W3C traceparent for outgoing calls. */
   trace: { traceId?: string; traceparent?: string };
+  /**
+   * An anchor of the audit trail, set by the core just before each submit attempt from the
+   * `anchor` event hook (undefined when no plugin taps it). Sinks record it with the effect
+   * (the git sink as a `Conductor-Audit-Anchor` trailer, the Porch sink as an annotation), so
+   * that the audit log can later be checked against copies an attacker of the data volume
+   * cannot reach. Opaque to sinks: written as given, on one line.
+   */
+  anchor?: string;
 }
+
+/** The commit trailer a git sink records `StageContext.anchor` in. */
+export const AUDIT_ANCHOR_TRAILER = 'Conductor-Audit-Anchor';
+/** The annotation a Porch sink records `StageContext.anchor` in, on the PackageRevision. */
+export const AUDIT_ANCHOR_ANNOTATION = 'conductor.nephio.org/audit-anchor';
+/** What an anchor looks like (`<log name>@<seq>:<hash>`): a sink writes only a value that matches. */
+export const AUDIT_ANCHOR_PATTERN = /^[A-Za-z0-9._-]+@\d+:[0-9a-f]{64}$/;
 
 /** A validate tap returns this (or throws) to refuse an intent. */
 export interface Rejection {
@@ -72,6 +88,19 @@ export interface RetentionEvent {
   /** ISO time: everything removed was older than this. */
   olderThan: string;
   plugin: string;
+}
+/** An intent released back to its source, not finished (the sink could not be reached, say). */
+export interface DeferredEvent {
+  file: string;
+  intentId: string;
+  /** `CODE: message`. */
+  reason: string;
+  code?: string;
+  stage?: string;
+  plugin?: string;
+  attempts?: number;
+  traceId?: string;
+  durationMs?: number;
 }
 export interface RetryEvent {
   ctx: StageContext;
@@ -110,8 +139,14 @@ export interface EventHooks {
   security: SyncHook<[SecurityEvent]>;
   settled: SyncHook<[Outcome, StageContext | undefined]>;
   /** The intent was not finished (released back to its source for later). */
-  deferred: SyncHook<[{ file: string; intentId: string; reason: string }]>;
+  deferred: SyncHook<[DeferredEvent]>;
   retention: SyncHook<[RetentionEvent]>;
+  /**
+   * Asked just before each submit attempt: a tap returns an anchor of the audit trail (for the
+   * audit-log plugin, where its hash chain stands: `<log name>@<seq>:<hash>`), which the core
+   * puts in `StageContext.anchor` for the sink to record. The first tap that answers wins.
+   */
+  anchor: SyncBailHook<[StageContext], string | undefined>;
 }
 
 export function createStageHooks(): StageHooks {
@@ -136,6 +171,7 @@ export function createEventHooks(): EventHooks {
     settled: new SyncHook(['outcome', 'ctx'], 'settled'),
     deferred: new SyncHook(['event'], 'deferred'),
     retention: new SyncHook(['event'], 'retention'),
+    anchor: new SyncBailHook(['ctx'], 'anchor'),
   };
 }
 

@@ -4,6 +4,7 @@
 import { ConductorError, toConductorError } from '../errors.ts';
 import { CONDUCTOR_VERSION } from '../version.ts';
 import { EXIT } from './exit-codes.ts';
+import { restrictCreatedFileModes } from '../data-dir/modes.ts';
 import { parseCommonLoosely } from './options.ts';
 
 type Command = (argv: string[]) => Promise<number>;
@@ -37,6 +38,8 @@ Plugins in the config may add commands (e.g. \`conductor audit verify\` from aud
 Common options:
   -c, --config FILE     config file (default: conductor.config.{ts,mjs,js,json,yaml,yml} in the
                         working directory, else the embedded default pipeline)
+      --config-patch FILE
+                        a JSON Merge Patch (RFC 7396) applied to the config; repeatable, in order
   -d, --data-dir DIR    data directory (env CONDUCTOR_DATA_DIR; default ./data)
       --state-dir DIR   this process's ledger and lock (env CONDUCTOR_STATE_DIR;
                         default <data-dir>/state; one per replica when replicas share a data dir)
@@ -49,6 +52,8 @@ Exit codes: 0 ok · 1 an intent failed (see failed/) · 2 usage or config error 
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // Files and directories Conductor creates are its own (ledger, audit log, status, backups…).
+  restrictCreatedFileModes();
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     console.log(help());
@@ -96,6 +101,7 @@ function exitCodeFor(error: ConductorError): number {
     case 'CND_ERR_PLUGIN_DEPENDENCY':
     case 'CND_ERR_PLUGIN_VERSION':
     case 'CND_ERR_LOCKED':
+    case 'CND_ERR_DATA_DIR_UNSAFE':
       return EXIT.usage;
     default:
       return EXIT.undone;

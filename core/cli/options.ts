@@ -6,6 +6,7 @@ import type { LogLevel } from '../log.ts';
 
 export const COMMON_OPTIONS = {
   config: { type: 'string', short: 'c' },
+  'config-patch': { type: 'string', multiple: true },
   'data-dir': { type: 'string', short: 'd' },
   'state-dir': { type: 'string' },
   'log-level': { type: 'string' },
@@ -14,6 +15,8 @@ export const COMMON_OPTIONS = {
 
 export interface CommonFlags {
   config?: string;
+  /** JSON Merge Patches applied to the config, in order (`--config-patch`, repeatable). */
+  configPatches?: string[];
   dataDir?: string;
   stateDir?: string;
   logLevel?: LogLevel;
@@ -46,6 +49,7 @@ export function parseCommand<O extends NonNullable<ParseArgsConfig['options']>>(
       help: values['help'] === true,
       ...(stateDir === undefined ? {} : { stateDir }),
       ...(values['config'] === undefined ? {} : { config: values['config'] as string }),
+      ...(values['config-patch'] === undefined ? {} : { configPatches: values['config-patch'] as string[] }),
       ...(dataDir === undefined ? {} : { dataDir }),
       ...(logLevel === undefined ? {} : { logLevel: logLevel as LogLevel }),
     },
@@ -59,6 +63,8 @@ export function parseCommonLoosely(argv: string[]): CommonFlags {
   const { values } = parseArgs({ args: argv, options: COMMON_OPTIONS, allowPositionals: true, strict: false });
   const pick = (key: string) => (typeof values[key] === 'string' ? (values[key] as string) : undefined);
   const config = pick('config');
+  const patches = values['config-patch'];
+  const configPatches = Array.isArray(patches) ? patches.filter((p): p is string => typeof p === 'string') : undefined;
   const dataDir = pick('data-dir') ?? process.env['CONDUCTOR_DATA_DIR'];
   const stateDir = pick('state-dir') ?? process.env['CONDUCTOR_STATE_DIR'];
   const logLevel = pick('log-level');
@@ -66,6 +72,7 @@ export function parseCommonLoosely(argv: string[]): CommonFlags {
     help: false,
     ...(stateDir === undefined ? {} : { stateDir }),
     ...(config === undefined ? {} : { config }),
+    ...(configPatches === undefined || configPatches.length === 0 ? {} : { configPatches }),
     ...(dataDir === undefined ? {} : { dataDir }),
     ...(logLevel !== undefined && LEVELS.has(logLevel) ? { logLevel: logLevel as LogLevel } : {}),
   };

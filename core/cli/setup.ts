@@ -3,7 +3,9 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfigFile } from '../config/load.ts';
+import { applyConfigPatches } from '../config/merge-patch.ts';
 import { resolveConfig, type ResolvedPipelineConfig } from '../config/validate.ts';
+import { requireSink } from '../config/sink.ts';
 import { createConductor, type Conductor } from '../app.ts';
 import { DataDirLock } from '../data-dir/lock.ts';
 import { DataDir } from '../data-dir/data-dir.ts';
@@ -12,7 +14,8 @@ import type { CommonFlags } from './options.ts';
 
 export async function loadResolved(common: CommonFlags): Promise<ResolvedPipelineConfig> {
   const loaded = await loadConfigFile(common.config === undefined ? {} : { configPath: common.config });
-  return resolveConfig(loaded.raw, {
+  const raw = common.configPatches === undefined ? loaded.raw : await applyConfigPatches(loaded.raw, common.configPatches);
+  return resolveConfig(raw, {
     source: loaded.source,
     baseDir: loaded.baseDir,
     overrides: {
@@ -21,6 +24,11 @@ export async function loadResolved(common: CommonFlags): Promise<ResolvedPipelin
       ...(common.logLevel === undefined ? {} : { logLevel: common.logLevel }),
     },
   });
+}
+
+/** The config of a command that processes intents (run, once, replay, validate): it must have a sink. */
+export async function loadPipeline(common: CommonFlags): Promise<ResolvedPipelineConfig> {
+  return requireSink(await loadResolved(common));
 }
 
 export interface Opened {
@@ -52,4 +60,20 @@ export async function openConductor(
     lock.release();
     throw error;
   }
+}
+
+/** Every plugin's configWarnings (settings that work but weaken security), for print-config and validate. */
+export function configWarnings(resolved: ResolvedPipelineConfig): { plugin: string; warning: string }[] {
+  const found: { plugin: string; warning: string }[] = [];
+  for (const [id, definition] of resolved.definitions) {
+    if (definition.configWarnings === undefined) continue;
+    let warnings: string[];
+    try {
+      warnings = definition.configWarnings((resolved.config.plugins[id] ?? {}) as never);
+    } catch (error) {
+      warnings = [`could not check the settings: ${(error as Error).message}`];
+    }
+    for (const warning of warnings) found.push({ plugin: id, warning });
+  }
+  return found;
 }

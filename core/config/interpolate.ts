@@ -1,4 +1,6 @@
-// `${env:NAME}` (and `${env:NAME:-fallback}`) in any string value of the config.
+// `${env:NAME}` (and `${env:NAME:-fallback}`) in any string value of the config. A value taken
+// from the environment is registered for redaction (redact.ts): it may be a secret whatever its key.
+import { registerSecretValue } from './redact.ts';
 const REFERENCE = /\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
 export interface InterpolationProblem {
@@ -15,7 +17,10 @@ export function interpolateEnv(
   if (typeof value === 'string') {
     return value.replace(REFERENCE, (_match, name: string, fallback: string | undefined) => {
       const found = env[name];
-      if (found !== undefined) return found;
+      if (found !== undefined) {
+        registerSecretValue(found);
+        return found;
+      }
       if (fallback !== undefined) return fallback;
       problems.push({ path: path || '(root)', message: `environment variable ${name} is not set` });
       return '';

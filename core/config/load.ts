@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ConductorError } from '../errors.ts';
+import { unsafeFileProblem } from './file-safety.ts';
 
 export const CONFIG_SEARCH_PLACES = [
   'conductor.config.ts',
@@ -18,7 +19,8 @@ export const CONFIG_SEARCH_PLACES = [
 ];
 
 /** The repository's own default pipeline, used when no config file is found. */
-export const EMBEDDED_CONFIG = fileURLToPath(new URL('../../conductor.config.ts', import.meta.url));
+/** (Compiled to JavaScript in the published package, as this module is.) */
+export const EMBEDDED_CONFIG = fileURLToPath(new URL(`../../conductor.config.${import.meta.url.endsWith('.js') ? 'js' : 'ts'}`, import.meta.url));
 
 export interface LoadedConfig {
   raw: unknown;
@@ -40,8 +42,13 @@ export async function loadConfigFile(options: { configPath?: string; cwd?: strin
   if (file !== undefined && !existsSync(file)) {
     throw new ConductorError('CND_ERR_CONFIG_NOT_FOUND', `config file ${file} does not exist`, { path: file });
   }
+  // Found here rather than by cosmiconfig's search, which would load (run) it before it is checked.
+  file ??= CONFIG_SEARCH_PLACES.map((place) => resolve(cwd, place)).find((candidate) => existsSync(candidate));
+  const unsafe = file === undefined ? undefined : unsafeFileProblem(file);
+  if (unsafe !== undefined) throw new ConductorError('CND_ERR_CONFIG_LOAD', `refusing to load config ${file}: ${unsafe}`, { path: file! });
   try {
-    const result = file === undefined ? await explorer.search(cwd) : await explorer.load(file);
+    const result = file === undefined ? null : await explorer.load(file);
+    if (file !== undefined) refuseEmpty(result, file);
     if (result === null) {
       file = EMBEDDED_CONFIG;
       const embedded = await explorer.load(EMBEDDED_CONFIG);
@@ -55,6 +62,21 @@ export async function loadConfigFile(options: { configPath?: string; cwd?: strin
       ...(file === undefined ? {} : { path: file }),
     });
   }
+}
+
+/**
+ * A config file that holds nothing (empty, or JSON/YAML `null`) is refused: falling back to the
+ * built-in pipeline would run something the operator did not write.
+ */
+function refuseEmpty(result: { config: unknown; filepath: string; isEmpty?: boolean } | null, file: string | undefined): void {
+  const config = result === null ? undefined : unwrap(result.config);
+  if (result !== null && result.isEmpty !== true && config !== null && config !== undefined) return;
+  const path = result?.filepath ?? file ?? '';
+  const message = 'the file holds no config (it is empty or null); write an object';
+  throw new ConductorError('CND_ERR_CONFIG_INVALID', `invalid config ${path}:\n  - (root): ${message}`, {
+    path: '(root)',
+    details: { source: path, problems: [{ path: '(root)', message }] },
+  });
 }
 
 /**

@@ -4,10 +4,34 @@ const SECRET_KEY = /(token|password|passwd|secret|api[-_]?key|credentials?|priva
 
 export const REDACTED = '[redacted]';
 
+/**
+ * Values the config took from the environment (`${env:…}`): the environment is where secrets
+ * are handed to a process, and the key a value lands under says nothing about it (a token in a
+ * URL, a password in `url`). They are redacted wherever they appear, whatever their key.
+ * Values shorter than this are not (a replica count or `true` would blank out everything).
+ */
+const MIN_SECRET_LENGTH = 6;
+const secretValues = new Set<string>();
+let secretPattern: RegExp | undefined;
+
+export function registerSecretValue(value: string): void {
+  if (value.length < MIN_SECRET_LENGTH || secretValues.has(value)) return;
+  secretValues.add(value);
+  // Longest first, so that a value inside another is not left half-shown; and as they appear
+  // in JSON text (a log line), escaped.
+  const forms = [...secretValues].flatMap((v) => [v, JSON.stringify(v).slice(1, -1)]).sort((a, b) => b.length - a.length);
+  secretPattern = new RegExp([...new Set(forms)].map((v) => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g');
+}
+
+/** The text with every registered secret value replaced. */
+export function redactSecretValues(text: string): string {
+  return secretPattern === undefined ? text : text.replace(secretPattern, REDACTED);
+}
+
 export function redactConfig<T>(value: T, key = ''): T {
   if (typeof value === 'string') {
     if (SECRET_KEY.test(key)) return REDACTED as T;
-    return redactUrlPassword(value) as T;
+    return redactSecretValues(redactUrlPassword(value)) as T;
   }
   if (Array.isArray(value)) return value.map((item) => redactConfig(item, key)) as T;
   if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {

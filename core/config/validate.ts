@@ -7,6 +7,7 @@ import satisfies from 'semver/functions/satisfies.js';
 import { ConductorError } from '../errors.ts';
 import { CORE_CONFIG_SCHEMA, CORE_DEFAULTS } from './schema.ts';
 import { interpolateEnv, type InterpolationProblem } from './interpolate.ts';
+import { unsafeFileProblem } from './file-safety.ts';
 import { pluginNameOf, resolvePluginDefinition } from '../plugin/resolve.ts';
 import { DEFAULT_RETRY_POLICY } from '../delivery/retry.ts';
 import { CONDUCTOR_VERSION } from '../version.ts';
@@ -43,6 +44,16 @@ export async function resolveConfig(raw: unknown, options: ResolveOptions): Prom
   if (!validateCore(input)) problems.push(...(validateCore.errors ?? []).map((e) => describe(e, '')));
   const config = (typeof input === 'object' && input !== null ? input : { plugins: {} }) as ConductorConfig;
   const plugins = typeof config.plugins === 'object' && config.plugins !== null ? config.plugins : {};
+
+  // A local plugin module runs as Conductor: held to the same ownership and mode as the config file.
+  for (const [name, spec] of Object.entries(config.modules ?? {})) {
+    if (typeof spec !== 'string' || !/^(\.{1,2}\/|\/)/.test(spec)) continue;
+    const unsafe = unsafeFileProblem(resolve(options.baseDir, spec));
+    if (unsafe !== undefined) problems.push({ path: `modules.${name}`, message: `refusing to load module: ${unsafe}` });
+  }
+  if (problems.some((p) => p.path.startsWith('modules.'))) {
+    throw new ConductorError('CND_ERR_CONFIG_LOAD', `invalid config ${options.source}:\n${problems.map((p) => `  - ${p.path}: ${p.message}`).join('\n')}`);
+  }
 
   const definitions = new Map<string, PluginDefinition>();
   const resolvedPlugins: Record<string, Record<string, unknown>> = {};

@@ -2,10 +2,14 @@
 // matches ends in processed/ or failed/, with status/ telling its latest outcome. Reads are
 // confined to handoff/ and never block or follow links; moves never overwrite.
 import { createHash } from 'node:crypto';
-import { closeSync, constants, fstatSync, linkSync, lstatSync, mkdirSync, openSync, promises as fs, readSync, renameSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
+import {
+  closeSync, constants, fstatSync, linkSync, lstatSync, mkdirSync, openSync, promises as fs, readSync, renameSync, rmSync, unlinkSync,
+  utimesSync, writeFileSync, type Stats,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ConductorError } from '../errors.ts';
 import { stemOf } from '../intent/identity.ts';
+import { DIR_MODE, FILE_MODE, restrictSettledFile } from './modes.ts';
 import type { Outcome } from '../intent/types.ts';
 import { crashPoint } from '../delivery/crash-points.ts';
 
@@ -33,6 +37,8 @@ export interface ErrorRecord {
   attempts: number;
   failedAt: string;
   plugin?: string;
+  /** The intent's trace (when traced), to find its spans from the failure. */
+  traceId?: string;
 }
 
 const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
@@ -55,7 +61,8 @@ export class DataDir {
   }
 
   ensure(): void {
-    for (const dir of [this.handoff, this.processed, this.failed, this.status]) mkdirSync(dir, { recursive: true });
+    refuseLinkedAreas(this.root);
+    for (const dir of [this.handoff, this.processed, this.failed, this.status]) mkdirSync(dir, { recursive: true, mode: DIR_MODE });
   }
 
   /**
@@ -170,15 +177,44 @@ export class DataDir {
    * beside its `<stem>.error.json` (written first, so a crash never leaves a failure without
    * its reason). Returns the name it now has.
    */
-  async settle(name: string, outcome: Outcome, from = this.handoff): Promise<string> {
+  async settle(name: string, outcome: Outcome, from = this.handoff, failedBytes?: Uint8Array): Promise<string> {
     if (outcome.status !== 'failed') return this.#moveUnique(join(from, name), this.processed, name);
     const record = errorRecordOf(outcome);
-    return this.#moveUnique(join(from, name), this.failed, name, async (target) => {
+    const writeRecord = async (target: string) => {
       await writeAtomic(join(this.failed, errorNameOf(target)), `${JSON.stringify(record, null, 2)}\n`);
-    });
+    };
+    if (failedBytes !== undefined) return this.#copyUnique(join(from, name), failedBytes, name, writeRecord);
+    return this.#moveUnique(join(from, name), this.failed, name, writeRecord);
   }
 
-  async #moveUnique(source: string, dir: string, name: string, before?: (target: string) => Promise<void>): Promise<string> {
+  /**
+   * Writes `bytes` (what was read and failed) into failed/ under a free name, then removes the
+   * original: a producer still writing into the original cannot change the failed copy.
+   */
+  async #copyUnique(source: string, bytes: Uint8Array, name: string, before: (target: string) => Promise<void>): Promise<string> {
+    const temporary = join(this.failed, `.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`);
+    writeFileSync(temporary, bytes, { flag: 'wx' });
+    try {
+      const mtime = lstatSync(source).mtime;
+      utimesSync(temporary, mtime, mtime);
+    } catch {
+      // The original's time is a courtesy; the bytes are what matters.
+    }
+    try {
+      return await this.#moveUnique(temporary, this.failed, name, before, () => unlinkSync(source));
+    } finally {
+      rmSync(temporary, { force: true });
+    }
+  }
+
+  async #moveUnique(
+    source: string,
+    dir: string,
+    name: string,
+    before?: (target: string) => Promise<void>,
+    /** For a copy (`source` a temporary): removes the original once the copy has its name. */
+    removeOriginal?: () => void,
+  ): Promise<string> {
     const stats = lstatSync(source);
     for (let n = 0; n < 10_000; n += 1) {
       const target = n === 0 ? name : fittedName(stemOf(name), `.${n}${name.endsWith('.json') ? '.json' : ''}`);
@@ -195,11 +231,20 @@ export class DataDir {
         // link + unlink never replaces an existing name, unlike rename.
         linkSync(source, destination);
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue;
-        throw error;
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'EEXIST') continue;
+        // A file this process may not link (another user's unreadable file, with the kernel's
+        // protected_hardlinks): renamed instead, the name having just been found free.
+        if (code !== 'EPERM') throw error;
+        renameSync(source, destination);
+        restrictSettledFile(destination);
+        removeOriginal?.();
+        return target;
       }
       crashPoint('settle.linked');
       unlinkSync(source);
+      restrictSettledFile(destination);
+      removeOriginal?.();
       return target;
     }
     throw new ConductorError('CND_ERR_INTERNAL', `no free name for ${name} in ${dir}`);
@@ -217,6 +262,7 @@ export function errorRecordOf(outcome: Outcome): ErrorRecord {
     attempts: outcome.attempts,
     failedAt: outcome.finishedAt,
     ...(outcome.plugin === undefined ? {} : { plugin: outcome.plugin }),
+    ...(outcome.traceId === undefined ? {} : { traceId: outcome.traceId }),
   };
 }
 
@@ -281,7 +327,33 @@ async function exists(path: string): Promise<boolean> {
 export async function writeAtomic(path: string, content: string): Promise<void> {
   // Short, beside the target: the target's own name may already be NAME_MAX bytes long.
   const temporary = join(dirname(path), `.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`);
-  writeFileSync(temporary, content);
+  writeFileSync(temporary, content, { mode: FILE_MODE });
   crashPoint('file.temp-written');
   renameSync(temporary, path);
+}
+
+/** The areas of a data directory Conductor writes in or deletes from (DESIGN §2.4). */
+export const DATA_DIR_AREAS = ['handoff', 'processed', 'failed', 'status', 'out', 'audit', 'state'] as const;
+
+/**
+ * Refuses a data directory one of whose areas is a symbolic link: every write, move and
+ * retention deletion would go through it to wherever it points. The data directory itself may
+ * be a link (a mount point elsewhere); what is in it may not.
+ */
+export function refuseLinkedAreas(root: string): void {
+  for (const area of DATA_DIR_AREAS) {
+    let linked = false;
+    try {
+      linked = lstatSync(join(root, area)).isSymbolicLink();
+    } catch {
+      continue; // Absent: created as a plain directory.
+    }
+    if (linked) {
+      throw new ConductorError(
+        'CND_ERR_DATA_DIR_UNSAFE',
+        `${join(root, area)} is a symbolic link: Conductor would write and delete through it outside the data directory; make ${area}/ a plain directory`,
+        { path: join(root, area) },
+      );
+    }
+  }
 }

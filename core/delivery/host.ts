@@ -14,6 +14,9 @@ import { crashPoint } from './crash-points.ts';
 import type { Logger } from '../log.ts';
 import type { PluginStatus } from '../plugin/types.ts';
 
+/** Failures that an incomplete write can cause: confirmed with the source before they are final. */
+const MAY_BE_INCOMPLETE = new Set<string>(['CND_ERR_INTENT_PARSE', 'CND_ERR_INTENT_ENCODING']);
+
 /** The claim a single process always holds. */
 const LOCAL_CLAIM: Claim = { release: async () => undefined };
 
@@ -40,9 +43,16 @@ export interface RuntimeInfo {
 export interface Readiness {
   /** True once every plugin started (the startup probe). */
   started: boolean;
-  /** Started, not stopping, and every plugin reports ready. */
+  /**
+   * Started, not stopping, and every plugin of the pod itself reports ready. A sink's status is
+   * the state of the system behind it (Porch, a remote): it is reported, in `plugins` and
+   * `downstream`, but does not make the pod unready — an outage there must not take every pod
+   * out of its Service (metrics vanish), stall rollouts or block node drains.
+   */
   ready: boolean;
   plugins: Record<string, PluginStatus>;
+  /** The ids in `plugins` whose status is a downstream system's (sinks). */
+  downstream?: string[];
 }
 
 /** A place in the pipeline, held from before the source reads an item until it settles. */
@@ -105,6 +115,7 @@ export class Pipeline implements Host {
   readonly #readiness: () => Readiness;
   readonly #runtime: RuntimeInfo;
   readonly #counts = { succeeded: 0, failed: 0, duplicate: 0, deferred: 0, superseded: 0 };
+  /** The last deferral code logged per file, so that a repeated condition is logged once. */
   #admitted = 0;
   #stopping = false;
 
@@ -250,9 +261,16 @@ export class Pipeline implements Host {
       });
     } catch (thrown) {
       const error = toConductorError(thrown, { intentId: ctx.intentId });
-      if (error.code === 'CND_ERR_INTENT_SUPERSEDED') return await this.#supersede(envelope, ctx, error, prior, startedAt);
-      if (error.kind !== 'permanent') return this.#defer(envelope, ctx, error);
-      return await this.#fail(envelope, ctx, error, prior, startedAt);
+      try {
+        if (MAY_BE_INCOMPLETE.has(error.code) && !(await this.#stillWhole(envelope))) return this.#reoffer(envelope, ctx);
+        if (error.code === 'CND_ERR_INTENT_SUPERSEDED') return await this.#supersede(envelope, ctx, error, prior, startedAt);
+        if (error.kind !== 'permanent') return this.#defer(envelope, ctx, error);
+        return await this.#fail(envelope, ctx, error, prior, startedAt);
+      } catch (recording) {
+        // The outcome could not be recorded (the ledger failed): the intent stays with its
+        // source and is offered again, never lost and never an unhandled rejection.
+        return this.#defer(envelope, ctx, toConductorError(recording, { intentId: ctx.intentId }));
+      }
     }
   }
 
@@ -305,6 +323,7 @@ export class Pipeline implements Host {
         this.#ledger.put(record);
         await this.#ledger.flush();
         crashPoint('delivery.submitting-recorded');
+        ctx.anchor = this.events.anchor.call(ctx) ?? undefined;
         const result = await this.#stage('submit', ctx, () => this.#stages.submit.promise(intent, ctx));
         ctx.resumed = true;
         return result ?? this.#noReceipt(ctx);
@@ -416,12 +435,41 @@ export class Pipeline implements Host {
     });
   }
 
+  /** True unless the source says the item changed since it was read (a producer still writing). */
+  async #stillWhole(envelope: Envelope): Promise<boolean> {
+    if (envelope.confirmUnchanged === undefined) return true;
+    try {
+      return await envelope.confirmUnchanged();
+    } catch {
+      return true;
+    }
+  }
+
+  /** The item changed after it was read: not an outcome, the source offers the new content again. */
+  #reoffer(envelope: Envelope, ctx: StageContext): undefined {
+    const reason = 'the file changed after it was read; its new content is read again';
+    this.#log.info({ file: envelope.file, intentId: ctx.intentId }, reason);
+    envelope.release(reason);
+    this.events.deferred.call({ file: envelope.file, intentId: ctx.intentId, reason });
+    return undefined;
+  }
+
   #defer(envelope: Envelope, ctx: StageContext, error: ConductorError): undefined {
     this.#counts.deferred += 1;
     const reason = `${error.code}: ${error.message}`;
-    this.#log.warn({ file: envelope.file, intentId: ctx.intentId, code: error.code, plugin: error.plugin }, `intent left in handoff for later: ${error.message}`);
     envelope.release(reason);
-    this.events.deferred.call({ file: envelope.file, intentId: ctx.intentId, reason });
+    // The log line for it is the outcome log's (a tap on this event), like every outcome's.
+    this.events.deferred.call({
+      file: envelope.file,
+      intentId: ctx.intentId,
+      reason,
+      code: error.code,
+      stage: error.stage ?? 'submit',
+      ...(error.plugin === undefined ? {} : { plugin: error.plugin }),
+      attempts: ctx.attempt,
+      ...(ctx.trace.traceId === undefined ? {} : { traceId: ctx.trace.traceId }),
+      durationMs: Math.max(0, Date.now() - envelope.receivedAt),
+    });
     return undefined;
   }
 
@@ -451,7 +499,12 @@ export class Pipeline implements Host {
     await envelope.ack(outcome);
     crashPoint('delivery.acked');
     if (record !== undefined && !record.settled && record.intentId === ctx.intentId && record.file === envelope.file) {
-      this.#ledger.put({ ...record, settled: true, updatedAt: Date.now() });
+      try {
+        this.#ledger.put({ ...record, settled: true, updatedAt: Date.now() });
+      } catch (error) {
+        // The source has let go already; an unsettled mark only makes a re-delivery resume.
+        this.#log.error({ err: error, intentId: ctx.intentId }, 'could not mark the intent settled in the ledger');
+      }
     }
     this.#counts[outcome.status] += 1;
     this.events.settled.call(outcome, ctx);

@@ -1,7 +1,10 @@
 // The ledger (DESIGN §3): what Conductor knows about every intent, kept crash-safe in SQLite
 // (node:sqlite, WAL). Each row carries a checksum of its fields; a row that fails it is moved
 // to `quarantine` and reported, never a reason to stop: the intent is then simply unknown, and
-// the idempotent sink turns its next delivery into a no-op.
+// the idempotent sink turns its next delivery into a no-op. A database with damaged pages is
+// set aside at open and a new, empty one started: the sinks recognise earlier effects by intent
+// id and content hash, so the ledger can be rebuilt from nothing. A database another process
+// holds (SQLITE_BUSY / SQLITE_LOCKED) is never taken for a damaged one.
 import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
@@ -33,7 +36,20 @@ export interface LedgerOptions {
   /** 'normal' survives a killed process (WAL); 'full' also survives power loss, at a cost. */
   sync?: 'normal' | 'full';
   onCorruption?: (report: { intentId: string; reason: string }) => void;
+  /**
+   * For readers (`conductor status`): opened read-only, so a reader can never quarantine a row,
+   * repair or set aside a live database. Rows that fail their checksum are reported and skipped.
+   */
+  readOnly?: boolean;
+  /** How long to wait for another connection's write lock before reporting CND_ERR_LOCKED. */
+  busyTimeoutMs?: number;
 }
+
+/** SQLite primary result codes that mean "someone else holds the database", not damage. */
+const SQLITE_BUSY = 5;
+const SQLITE_LOCKED = 6;
+const SQLITE_CORRUPT = 11;
+const SQLITE_NOTADB = 26;
 
 const COLUMNS = 'intent_id, content_hash, file, target, status, stage, attempts, receipt, code, message, created_at, updated_at, settled, checksum';
 
@@ -58,16 +74,22 @@ export class Ledger {
   readonly path: string;
   #db: DatabaseSync;
   readonly #onCorruption: LedgerOptions['onCorruption'];
+  readonly #readOnly: boolean;
   readonly #upsert: ReturnType<DatabaseSync['prepare']>;
   readonly #get: ReturnType<DatabaseSync['prepare']>;
   /** Waiters on the open transaction, which commits at the next turn of the event loop. */
-  #batch: (() => void)[] | undefined;
+  #batch: ((failure?: Error) => void)[] | undefined;
 
   constructor(path: string, options: LedgerOptions = {}) {
     this.path = path;
     this.#onCorruption = options.onCorruption;
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    this.#db = this.#open(path, options.sync ?? 'normal');
+    this.#readOnly = options.readOnly === true;
+    const busyTimeoutMs = options.busyTimeoutMs ?? 5_000;
+    if (this.#readOnly) this.#db = openReadOnly(path, busyTimeoutMs);
+    else {
+      if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+      this.#db = this.#open(path, options.sync ?? 'normal', busyTimeoutMs);
+    }
     this.#upsert = this.#db.prepare(
       `INSERT INTO intents (${COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)
        ON CONFLICT(intent_id) DO UPDATE SET content_hash=excluded.content_hash, file=excluded.file, target=excluded.target,
@@ -77,17 +99,32 @@ export class Ledger {
     this.#get = this.#db.prepare(`SELECT ${COLUMNS} FROM intents WHERE intent_id = ?`);
   }
 
-  #open(path: string, sync: 'normal' | 'full'): DatabaseSync {
+  #open(path: string, sync: 'normal' | 'full', busyTimeoutMs: number): DatabaseSync {
+    let db: DatabaseSync | undefined;
+    let damage: string | undefined;
     try {
-      return initialise(new DatabaseSync(path), sync);
+      db = initialise(new DatabaseSync(path), sync, busyTimeoutMs);
+      damage = path === ':memory:' ? undefined : integrityProblem(db);
+      if (damage === undefined) return db;
     } catch (error) {
-      // An unreadable database file is set aside (kept for inspection) and a new one started.
-      if (!existsSync(path)) throw new ConductorError('CND_ERR_LEDGER', `cannot open the ledger: ${(error as Error).message}`, { cause: error });
-      const aside = `${path}.corrupt-${Date.now()}`;
-      renameSync(path, aside);
-      this.#onCorruption?.({ intentId: '*', reason: `ledger database unreadable (${(error as Error).message}); moved to ${aside}` });
-      return initialise(new DatabaseSync(path), sync);
+      db?.close();
+      if (isBusy(error)) throw lockedError(path, error);
+      // Only a database SQLite itself calls damaged (or not a database) is set aside; any other
+      // failure (permissions, a full disk) is reported as it is.
+      if (!existsSync(path) || !isDamage(error)) {
+        throw new ConductorError('CND_ERR_LEDGER', `cannot open the ledger ${path}: ${(error as Error).message}`, { cause: error });
+      }
+      damage = `ledger database unreadable (${(error as Error).message})`;
     }
+    db?.close();
+    // The damaged file is kept for inspection and a new one started: the sinks are the truth.
+    const aside = `${path}.corrupt-${Date.now()}`;
+    renameSync(path, aside);
+    for (const suffix of ['-wal', '-shm']) {
+      if (existsSync(`${path}${suffix}`)) renameSync(`${path}${suffix}`, `${aside}${suffix}`);
+    }
+    this.#onCorruption?.({ intentId: '*', reason: `${damage}; moved to ${aside}, a new ledger was started` });
+    return initialise(new DatabaseSync(path), sync, busyTimeoutMs);
   }
 
   get(intentId: string): LedgerRecord | undefined {
@@ -113,17 +150,32 @@ export class Ledger {
   flush(): Promise<void> {
     const batch = this.#batch;
     if (batch === undefined) return Promise.resolve();
-    return new Promise((resolve) => batch.push(resolve));
+    return new Promise((resolve, reject) => batch.push((failure) => (failure === undefined ? resolve() : reject(failure))));
   }
 
-  /** Commits the open transaction now. */
+  /**
+   * Commits the open transaction now. A failed commit is rolled back and rejects the writes'
+   * waiters with CND_ERR_LEDGER (their intents are retried), never thrown from the timer.
+   */
   commit(): void {
     const batch = this.#batch;
     if (batch === undefined) return;
     this.#batch = undefined;
+    let failure: ConductorError | undefined;
     crashPoint('ledger.before-commit');
-    if (this.#db.isOpen) this.#db.exec('COMMIT');
-    for (const resolve of batch) resolve();
+    try {
+      if (this.#db.isOpen) this.#db.exec('COMMIT');
+    } catch (error) {
+      failure = isBusy(error)
+        ? lockedError(this.path, error)
+        : new ConductorError('CND_ERR_LEDGER', `the ledger could not commit: ${(error as Error).message}`, { cause: error });
+      try {
+        if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
+      } catch {
+        // Nothing more to undo.
+      }
+    }
+    for (const waiter of batch) waiter(failure);
   }
 
   /** Records matching a file name, an intent id or its prefix; newest first. */
@@ -176,6 +228,11 @@ export class Ledger {
     const values = record === undefined ? undefined : toValues(record);
     if (record !== undefined && values !== undefined && checksumOf(values) === row.checksum) return record;
     const reason = record === undefined ? 'unreadable fields' : 'checksum mismatch';
+    if (this.#readOnly) {
+      // A reader reports the row and skips it; the writer quarantines it when it meets it.
+      this.#onCorruption?.({ intentId: row.intent_id, reason });
+      return undefined;
+    }
     this.#db
       .prepare('INSERT INTO quarantine (intent_id, row_json, reason, at) VALUES (?,?,?,?)')
       .run(row.intent_id, JSON.stringify(row), reason, Date.now());
@@ -185,8 +242,10 @@ export class Ledger {
   }
 }
 
-function initialise(db: DatabaseSync, sync: 'normal' | 'full'): DatabaseSync {
-  db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${sync === 'full' ? 'FULL' : 'NORMAL'}; PRAGMA busy_timeout = 5000;`);
+function initialise(db: DatabaseSync, sync: 'normal' | 'full', busyTimeoutMs: number): DatabaseSync {
+  // The busy timeout first: the journal mode switch itself may have to wait for another connection.
+  db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))};`);
+  db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${sync === 'full' ? 'FULL' : 'NORMAL'};`);
   db.exec(`CREATE TABLE IF NOT EXISTS intents (
       intent_id TEXT PRIMARY KEY, content_hash TEXT NOT NULL, file TEXT NOT NULL, target TEXT,
       status TEXT NOT NULL, stage TEXT NOT NULL, attempts INTEGER NOT NULL, receipt TEXT, code TEXT, message TEXT,
@@ -194,6 +253,52 @@ function initialise(db: DatabaseSync, sync: 'normal' | 'full'): DatabaseSync {
     CREATE INDEX IF NOT EXISTS intents_file ON intents (file);
     CREATE TABLE IF NOT EXISTS quarantine (id INTEGER PRIMARY KEY, intent_id TEXT, row_json TEXT, reason TEXT, at INTEGER);`);
   return db;
+}
+
+/** Opens an existing ledger for reading only; it is never created, changed or set aside here. */
+function openReadOnly(path: string, busyTimeoutMs: number): DatabaseSync {
+  try {
+    const db = new DatabaseSync(path, { readOnly: true });
+    db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))};`);
+    // A ledger written by an older version may lack the quarantine table; counts() needs it.
+    db.prepare('SELECT COUNT(*) FROM intents').get();
+    return db;
+  } catch (error) {
+    if (isBusy(error)) throw lockedError(path, error);
+    throw new ConductorError('CND_ERR_LEDGER', `cannot read the ledger ${path}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** What `PRAGMA quick_check` finds wrong (undefined when the database is whole). */
+function integrityProblem(db: DatabaseSync): string | undefined {
+  const rows = db.prepare('PRAGMA quick_check(5)').all() as { quick_check: string }[];
+  const findings = rows.map((r) => r.quick_check);
+  if (findings.length === 1 && findings[0] === 'ok') return undefined;
+  return `ledger database damaged (quick_check: ${findings.join('; ').slice(0, 300)})`;
+}
+
+/** The primary SQLite result code of a node:sqlite error (extended codes carry it in the low byte). */
+function sqliteCode(error: unknown): number | undefined {
+  const code = (error as { errcode?: unknown }).errcode;
+  return typeof code === 'number' ? code & 0xff : undefined;
+}
+
+function isBusy(error: unknown): boolean {
+  const code = sqliteCode(error);
+  return code === SQLITE_BUSY || code === SQLITE_LOCKED;
+}
+
+function isDamage(error: unknown): boolean {
+  const code = sqliteCode(error);
+  return code === SQLITE_CORRUPT || code === SQLITE_NOTADB;
+}
+
+function lockedError(path: string, cause: unknown): ConductorError {
+  return new ConductorError(
+    'CND_ERR_LOCKED',
+    `the ledger ${path} is held by another process (${(cause as Error).message}); it was left as it is`,
+    { cause },
+  );
 }
 
 function toValues(r: LedgerRecord): SQLInputValue[] {

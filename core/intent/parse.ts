@@ -1,6 +1,8 @@
 // Turns raw bytes into an intent object with the strictness DESIGN §6 asks for: a fatal UTF-8
 // decoder (no replacement characters), exactly one JSON value with nothing after it, an object
-// at the top, no prototype-polluting keys, and a depth limit.
+// at the top, no prototype-polluting keys, and a depth limit. Errors name the place (line and
+// column), never the content: error records, status files, the audit log and the ledger must not
+// carry the bytes of a file that may not be an intent at all.
 import { ConductorError } from '../errors.ts';
 
 export interface ParseLimits {
@@ -58,8 +60,9 @@ export function parseIntentJson(text: string, limits: ParseLimits = { maxDepth: 
       return v;
     });
   } catch (error) {
-    if (error instanceof ForbiddenKey) throw parseError(`the key "${error.key}" is not allowed`, 'forbidden-key');
-    throw parseError(`not valid JSON: ${(error as Error).message}`, 'malformed-json');
+    // The key named is one of the three forbidden words (as normalised), not arbitrary content.
+    if (error instanceof ForbiddenKey) throw parseError(`the key "${error.key.normalize('NFC')}" is not allowed`, 'forbidden-key');
+    throw parseError(`not valid JSON: ${describeSyntaxError(text, (error as Error).message)}`, 'malformed-json');
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw parseError('the top-level JSON value must be an object', 'malformed-json');
@@ -77,6 +80,120 @@ class ForbiddenKey extends Error {
     super(key);
     this.key = key;
   }
+}
+
+/**
+ * What is wrong with `text` and where, without quoting it. V8's messages either end in
+ * "at position N" (their first part names no content) or quote the text ("Unexpected token 'x',
+ * "…" is not valid JSON"); in the second case the position is found by scanning the text.
+ */
+export function describeSyntaxError(text: string, v8Message: string): string {
+  const positioned = /^(.*?)(?: in JSON)? at position (\d+)/.exec(v8Message);
+  if (positioned !== null) return `${positioned[1]} at ${placeOf(text, Number(positioned[2]))}`;
+  const offset = syntaxErrorOffset(text);
+  if (offset === undefined) return 'the text is not one JSON value';
+  if (offset >= text.length) return `the JSON value is incomplete: the file ends at ${placeOf(text, text.length)}`;
+  return `unexpected character at ${placeOf(text, offset)}`;
+}
+
+/** `line L, column C` (both from 1; columns count UTF-16 units, as editors mostly do). */
+function placeOf(text: string, offset: number): string {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) {
+    line += 1;
+    lineStart = i + 1;
+  }
+  return `line ${line}, column ${offset - lineStart + 1}`;
+}
+
+const WHITESPACE = new Set([' ', '\t', '\n', '\r']);
+const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+const ESCAPES = new Set(['"', '\\', '/', 'b', 'f', 'n', 'r', 't']);
+const HEX4 = /^[0-9a-fA-F]{4}$/;
+
+/**
+ * The offset of the first character at which `text` stops being JSON (text.length when it ends
+ * too early), or undefined when it is valid. Iterative, so no nesting depth overflows it.
+ */
+export function syntaxErrorOffset(text: string): number | undefined {
+  const stack: string[] = [];
+  let state: 'value' | 'value-or-close' | 'key' | 'key-or-close' | 'colon' | 'after-value' = 'value';
+  let i = 0;
+  for (;;) {
+    while (i < text.length && WHITESPACE.has(text[i]!)) i += 1;
+    if (i >= text.length) return stack.length === 0 && state === 'after-value' ? undefined : i;
+    const c = text[i]!;
+    if (state === 'after-value') {
+      const top = stack.at(-1);
+      if (top === undefined) return i;
+      if (c === ',') state = top === '{' ? 'key' : 'value';
+      else if (c === (top === '{' ? '}' : ']')) stack.pop();
+      else return i;
+      i += 1;
+    } else if (state === 'colon') {
+      if (c !== ':') return i;
+      state = 'value';
+      i += 1;
+    } else if (state === 'key' || state === 'key-or-close') {
+      if (state === 'key-or-close' && c === '}') {
+        stack.pop();
+        state = 'after-value';
+        i += 1;
+        continue;
+      }
+      if (c !== '"') return i;
+      const end = stringEnd(text, i);
+      if (end < 0) return -end - 1;
+      i = end;
+      state = 'colon';
+    } else {
+      if (state === 'value-or-close' && c === ']') {
+        stack.pop();
+        state = 'after-value';
+        i += 1;
+        continue;
+      }
+      if (c === '{' || c === '[') {
+        stack.push(c);
+        state = c === '{' ? 'key-or-close' : 'value-or-close';
+        i += 1;
+        continue;
+      }
+      const end = scalarEnd(text, i);
+      if (end < 0) return -end - 1;
+      i = end;
+      state = 'after-value';
+    }
+  }
+}
+
+/** The offset after a scalar starting at `i`, or -(offset of the error) - 1. */
+function scalarEnd(text: string, i: number): number {
+  if (text[i] === '"') return stringEnd(text, i);
+  for (const literal of ['true', 'false', 'null']) {
+    if (text.startsWith(literal, i)) return i + literal.length;
+  }
+  NUMBER.lastIndex = i;
+  const number = NUMBER.exec(text);
+  return number === null ? -i - 1 : i + number[0].length;
+}
+
+/** The offset after the string opening at `i`, or -(offset of the error) - 1. */
+function stringEnd(text: string, i: number): number {
+  let j = i + 1;
+  while (j < text.length) {
+    const c = text[j]!;
+    if (c === '"') return j + 1;
+    if (c === '\\') {
+      const next = text[j + 1];
+      if (next !== undefined && ESCAPES.has(next)) j += 2;
+      else if (next === 'u' && HEX4.test(text.slice(j + 2, j + 6))) j += 6;
+      else return -j - 1;
+    } else if (c < ' ') return -j - 1;
+    else j += 1;
+  }
+  return -text.length - 1;
 }
 
 function parseError(message: string, securityEvent: string): ConductorError {

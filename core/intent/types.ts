@@ -60,6 +60,13 @@ export interface Envelope {
   readonly intentId?: string;
   /** Set by a source that refused the item before reading it (a symlink, a FIFO, too large…). */
   readonly refusal?: Error;
+  /**
+   * Offered by sources whose producers may still be writing (files): before the intent is failed
+   * for content that may be incomplete (it does not parse), waits one more settle period and
+   * resolves true when the item is still exactly what was read, false when it changed (the
+   * source then offers it again, and the pipeline releases it).
+   */
+  confirmUnchanged?(): Promise<boolean>;
   /** Called once with the terminal outcome; only then may the source let go of the original. */
   ack(outcome: Outcome): Promise<void>;
   /** Called when the intent is not done (it must be offered again later). */

@@ -20,7 +20,7 @@ const START_RANK: Record<PluginKind, number> = {
   source: 6,
 };
 
-function kindsOf(definition: PluginDefinition): readonly PluginKind[] {
+export function kindsOf(definition: PluginDefinition): readonly PluginKind[] {
   return typeof definition.kind === 'string' ? [definition.kind] : definition.kind;
 }
 

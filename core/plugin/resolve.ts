@@ -9,11 +9,13 @@ import { assertPluginDefinition, isPluginDefinition } from './define.ts';
 import type { PluginDefinition } from './types.ts';
 
 export const BUILTIN_PLUGIN_DIR = fileURLToPath(new URL('../../plugins/', import.meta.url));
+/** A built-in's entry module: TypeScript in the sources, compiled JavaScript in the published package. */
+const BUILTIN_ENTRY = import.meta.url.endsWith('.js') ? 'index.js' : 'index.ts';
 
 export function builtinPluginNames(): string[] {
   if (!existsSync(BUILTIN_PLUGIN_DIR)) return [];
   return readdirSync(BUILTIN_PLUGIN_DIR, { withFileTypes: true })
-    .filter((entry) => entry.isDirectory() && existsSync(join(BUILTIN_PLUGIN_DIR, entry.name, 'index.ts')))
+    .filter((entry) => entry.isDirectory() && existsSync(join(BUILTIN_PLUGIN_DIR, entry.name, BUILTIN_ENTRY)))
     .map((entry) => entry.name)
     .sort();
 }
@@ -43,7 +45,7 @@ export async function resolvePluginDefinition(
   return checked(namespace['default'] ?? namespace['plugin'], name, declared ?? specifier);
 
   function builtinSpecifier(pluginName: string): string {
-    const file = join(BUILTIN_PLUGIN_DIR, pluginName, 'index.ts');
+    const file = join(BUILTIN_PLUGIN_DIR, pluginName, BUILTIN_ENTRY);
     if (!existsSync(file)) {
       throw new ConductorError(
         'CND_ERR_PLUGIN_UNKNOWN',

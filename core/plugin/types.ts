@@ -87,6 +87,12 @@ export interface PluginDefinition<Options extends object = Record<string, unknow
   create(context: PluginContext, options: Options): PluginInstance | Promise<PluginInstance>;
   /** CLI subcommands this plugin contributes (found when the plugin is in the config). */
   readonly commands?: Readonly<Record<string, PluginCommand>>;
+  /**
+   * Settings that work but weaken security (a TLS check turned off, a token over plain HTTP),
+   * including those that come from files the options name; `print-config` and `validate` show
+   * them. May read those files; never contacts anything.
+   */
+  configWarnings?(options: Options): string[];
 }
 
 /** Marks a value as a plugin definition, so that copies of the core in one process agree. */

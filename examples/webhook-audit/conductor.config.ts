@@ -16,7 +16,7 @@ export default defineConfig({
     'schema-validate': {},
     sanitize: {},
     'rate-limit': { requestsPerMinute: 600, burst: 50 },
-    'git-sink': {},
+    'git-sink': { blueprint: '../blueprints/deployment' },
     'audit-log': {},
     'webhook-audit': {
       url: '${env:WEBHOOK_AUDIT_URL}',

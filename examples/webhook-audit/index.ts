@@ -4,7 +4,7 @@
 // its error codes (post.ts), and stop() sends what is queued before it returns.
 //
 // It imports only Conductor's public API. Inside the Conductor repository that is the relative
-// path '../../core/index.ts'; a published plugin writes `from 'conductor'` (docs/plugins.md).
+// path '../../core/index.ts'; a published plugin writes `from '@conductor-intents/conductor'` (docs/plugins.md).
 import { Agent } from 'undici';
 import { definePlugin, redactConfig, type PreflightCheck } from '../../core/index.ts';
 import { DEFAULT_OPTIONS, DEFAULT_RETRY, OPTIONS_SCHEMA, type WebhookAuditOptions } from './options.ts';

@@ -3,10 +3,17 @@
 // JSON of the record without `hash`. Editing a line breaks its own hash; removing or reordering
 // lines breaks the `prev` link of the line that now follows. Removing lines from the end breaks
 // no link, so a small checkpoint file beside the log records the last seq and hash written.
-import { createHash } from 'node:crypto';
+//
+// The checkpoint lives beside the log, so whoever can write the data volume can cut the tail and
+// rewrite it, or re-chain the whole file. Two things reach further (SECURITY.md says how far):
+// - a key (HMAC): records written with one carry `mac: "hmac-sha256"` and their `hash` is an
+//   HMAC-SHA256 under the key, which an attacker without the key cannot recompute;
+// - anchors: where the chain stood (`<log name>@<seq>:<hash>`), recorded by the sinks with each
+//   effect (a commit trailer, an annotation), which verify compares with the log.
+import { createHash, createHmac } from 'node:crypto';
 import { closeSync, constants, createReadStream, existsSync, fstatSync, ftruncateSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { canonicalJson } from '../../core/index.ts';
+import { AUDIT_ANCHOR_PATTERN, canonicalJson } from '../../core/index.ts';
 
 /** The `prev` of the first record: no record came before it. */
 export const GENESIS = '0'.repeat(64);
@@ -19,8 +26,33 @@ export interface ChainHead {
 
 export const EMPTY_CHAIN: ChainHead = { seq: 0, hash: GENESIS };
 
-export function hashRecord(recordWithoutHash: Record<string, unknown>): string {
-  return createHash('sha256').update(canonicalJson(recordWithoutHash)).digest('hex');
+/** The value of `mac` in a record whose hash is an HMAC under the audit key. */
+export const MAC_ALGORITHM = 'hmac-sha256';
+
+export function hashRecord(recordWithoutHash: Record<string, unknown>, key?: Buffer): string {
+  const canonical = canonicalJson(recordWithoutHash);
+  return (key === undefined ? createHash('sha256') : createHmac('sha256', key)).update(canonical).digest('hex');
+}
+
+/** Where a chain stood, as the sinks record it: which log, which record, its hash. */
+export interface Anchor {
+  chain: string;
+  seq: number;
+  hash: string;
+  /** Where it was found (a commit, a file line), for messages. */
+  source: string;
+}
+
+export function formatAnchor(chain: string, head: ChainHead): string {
+  return `${chain}@${head.seq}:${head.hash}`;
+}
+
+export function parseAnchor(text: string, source: string): Anchor | undefined {
+  const trimmed = text.trim();
+  if (!AUDIT_ANCHOR_PATTERN.test(trimmed)) return undefined;
+  const match = /^(.+)@(\d+):([0-9a-f]{64})$/.exec(trimmed);
+  if (match === null) return undefined;
+  return { chain: match[1]!, seq: Number(match[2]), hash: match[3]!, source };
 }
 
 /**
@@ -28,9 +60,10 @@ export function hashRecord(recordWithoutHash: Record<string, unknown>): string {
  * newline) and the new head. The record is taken through JSON first, so that what is hashed is
  * exactly what a reader parses back (undefined values dropped, dates as strings).
  */
-export function linkRecord(head: ChainHead, fields: Record<string, unknown>): { line: string; head: ChainHead } {
-  const record = JSON.parse(JSON.stringify({ ...fields, seq: head.seq + 1, prev: head.hash })) as Record<string, unknown>;
-  const hash = hashRecord(record);
+export function linkRecord(head: ChainHead, fields: Record<string, unknown>, key?: Buffer): { line: string; head: ChainHead } {
+  const mac = key === undefined ? {} : { mac: MAC_ALGORITHM };
+  const record = JSON.parse(JSON.stringify({ ...fields, ...mac, seq: head.seq + 1, prev: head.hash })) as Record<string, unknown>;
+  const hash = hashRecord(record, key);
   return { line: JSON.stringify({ ...record, hash }), head: { seq: head.seq + 1, hash } };
 }
 
@@ -65,7 +98,7 @@ export class CheckpointWriter {
   readonly #fd: number;
 
   constructor(logPath: string) {
-    this.#fd = openSync(checkpointPathOf(logPath), constants.O_RDWR | constants.O_CREAT, 0o644);
+    this.#fd = openSync(checkpointPathOf(logPath), constants.O_RDWR | constants.O_CREAT, 0o600);
     ftruncateSync(this.#fd, CHECKPOINT_WIDTH + 1);
   }
 
@@ -138,14 +171,34 @@ export function resumeChain(logPath: string): Resumed {
   return { head: EMPTY_CHAIN, cut };
 }
 
-export type VerifyResult = { ok: true; records: number; checkpoint: 'matched' | 'absent' } | { ok: false; records: number; line: number; reason: string };
+export interface VerifyOptions {
+  /** The audit key: keyed records' MACs are checked, and the chain must end keyed. */
+  key?: Buffer;
+  /** Anchors of this log (their `chain` is its name): each must name a record the log holds. */
+  anchors?: readonly Anchor[];
+}
+
+export type VerifyResult =
+  | {
+      ok: true;
+      records: number;
+      checkpoint: 'matched' | 'absent';
+      /** Records written with a key; with no key given, their MACs were not checked. */
+      keyed: number;
+      /** Anchors compared with the log. */
+      anchored: number;
+    }
+  | { ok: false; records: number; line: number; reason: string };
 
 /** Walks the whole log once, line by line, and names the first line that breaks the chain. */
-export async function verifyChain(logPath: string): Promise<VerifyResult> {
+export async function verifyChain(logPath: string, options: VerifyOptions = {}): Promise<VerifyResult> {
   let expected: ChainHead = EMPTY_CHAIN;
   let lineNumber = 0;
   let hashAtCheckpoint: string | undefined;
+  let keyed = 0;
   const checkpoint = readCheckpoint(logPath);
+  const anchors = new Map<number, Anchor[]>();
+  for (const anchor of options.anchors ?? []) anchors.set(anchor.seq, [...(anchors.get(anchor.seq) ?? []), anchor]);
   const lines = createInterface({ input: createReadStream(logPath, { encoding: 'utf8' }), crlfDelay: Infinity });
   const fail = (reason: string): VerifyResult => {
     lines.close();
@@ -162,7 +215,18 @@ export async function verifyChain(logPath: string): Promise<VerifyResult> {
     if (typeof record !== 'object' || record === null || Array.isArray(record)) return fail('not a JSON object');
     const { hash, ...rest } = record;
     if (typeof hash !== 'string') return fail('no hash (the record is not part of the chain)');
-    if (hashRecord(rest) !== hash) return fail('the hash does not match the content (the line was edited)');
+    if (rest['mac'] === MAC_ALGORITHM) {
+      keyed += 1;
+      if (options.key !== undefined && hashRecord(rest, options.key) !== hash) {
+        return fail('its MAC does not match under the audit key (the line was edited or the log re-chained)');
+      }
+    } else if (rest['mac'] !== undefined) {
+      return fail(`unknown mac ${JSON.stringify(rest['mac'])}`);
+    } else if (keyed > 0 && options.key !== undefined) {
+      return fail('it is not keyed, after keyed records (the log was re-chained without the key)');
+    } else if (hashRecord(rest) !== hash) {
+      return fail('the hash does not match the content (the line was edited)');
+    }
     if (rest['prev'] !== expected.hash) {
       return fail(
         expected.seq === 0
@@ -173,6 +237,22 @@ export async function verifyChain(logPath: string): Promise<VerifyResult> {
     if (rest['seq'] !== expected.seq + 1) return fail(`its sequence number is ${String(rest['seq'])}, expected ${expected.seq + 1}`);
     expected = { seq: expected.seq + 1, hash };
     if (checkpoint?.seq === expected.seq) hashAtCheckpoint = hash;
+    for (const anchor of anchors.get(expected.seq) ?? []) {
+      if (anchor.hash !== hash) return fail(`it does not match the anchor in ${anchor.source} (the log was rewritten)`);
+    }
+  }
+  if (options.key !== undefined && lineNumber > 0 && keyed === 0) {
+    return { ok: false, records: lineNumber, line: lineNumber, reason: 'no record is keyed, but a key was given (the log was re-chained without the key)' };
+  }
+  const furthest = [...anchors.keys()].reduce((max, seq) => Math.max(max, seq), 0);
+  if (furthest > lineNumber) {
+    const anchor = anchors.get(furthest)![0]!;
+    return {
+      ok: false,
+      records: lineNumber,
+      line: lineNumber + 1,
+      reason: `missing: the anchor in ${anchor.source} records ${furthest} records, the log holds ${lineNumber} (lines were removed from the end)`,
+    };
   }
   if (checkpoint !== undefined && checkpoint.seq > 0) {
     if (checkpoint.seq > lineNumber) {
@@ -182,5 +262,6 @@ export async function verifyChain(logPath: string): Promise<VerifyResult> {
       return { ok: false, records: lineNumber, line: checkpoint.seq, reason: 'it does not match the checkpoint (the log was rewritten)' };
     }
   }
-  return { ok: true, records: lineNumber, checkpoint: checkpoint === undefined ? 'absent' : 'matched' };
+  const anchored = [...anchors.values()].reduce((n, list) => n + list.length, 0);
+  return { ok: true, records: lineNumber, checkpoint: checkpoint === undefined ? 'absent' : 'matched', keyed, anchored };
 }

@@ -2,16 +2,25 @@
 // and every security event, in a file of its own, written synchronously so a killed process
 // loses none of the lines it wrote. The lines form a hash chain (chain.ts) that
 // `conductor audit verify` checks; the chain continues across restarts from the last line.
-import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+// With `hmacKeyFile` the chain is keyed (an HMAC under a key kept off the data volume), and the
+// chain's head is offered to the sinks as the anchor of each effect (core `anchor` hook), so
+// that verify can compare the log with copies beyond the reach of the data volume.
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
 import pino from 'pino';
-import { definePlugin, redactConfig, type Outcome } from '../../core/index.ts';
-import { CheckpointWriter, linkRecord, resumeChain, type ChainHead } from './chain.ts';
-import { auditCommand, DEFAULT_AUDIT_PATH } from './verify-command.ts';
+import { ConductorError, definePlugin, redactConfig, type Outcome } from '../../core/index.ts';
+import { CheckpointWriter, formatAnchor, linkRecord, resumeChain, type ChainHead } from './chain.ts';
+import { auditLogPath, chainName, readAuditKey } from './paths.ts';
+import { auditCommand } from './verify-command.ts';
 
 interface Options {
-  /** The audit log file, relative to the data directory; `audit/audit.log` by default. */
+  /**
+   * The audit log file, relative to the data directory. By default `audit/audit.log`, or, for a
+   * process with a state directory of its own (a replica), `audit/audit-<host>-<hash>.log`.
+   */
   path?: string;
+  /** A file holding the HMAC key of the chain (a mounted Secret, not on the data volume). */
+  hmacKeyFile?: string;
 }
 
 /** pino's number for `info`: the records read like any other pino line. */
@@ -26,12 +35,14 @@ export default definePlugin<Options>({
   optionsSchema: {
     type: 'object',
     additionalProperties: false,
-    properties: { path: { type: 'string', minLength: 1 } },
+    properties: { path: { type: 'string', minLength: 1 }, hmacKeyFile: { type: 'string', minLength: 1 } },
   },
   defaults: {},
   commands: { audit: auditCommand },
   create(context, options) {
-    const path = resolve(context.dataDir, options.path ?? DEFAULT_AUDIT_PATH);
+    const path = auditLogPath(context.config, options.path);
+    const chain = chainName(path);
+    let key: Buffer | undefined;
     let destination: Destination | undefined;
     let head: ChainHead | undefined;
     let checkpoint: CheckpointWriter | undefined;
@@ -40,7 +51,7 @@ export default definePlugin<Options>({
     // the fields written; pino's synchronous destination still does the writing.
     const record = (event: string, fields: Record<string, unknown>) => {
       if (destination === undefined || head === undefined || checkpoint === undefined) return;
-      const linked = linkRecord(head, { level: INFO_LEVEL, time: new Date().toISOString(), audit: true, event, ...redactConfig(fields) });
+      const linked = linkRecord(head, { level: INFO_LEVEL, time: new Date().toISOString(), audit: true, event, ...redactConfig(fields) }, key);
       destination.write(`${linked.line}\n`);
       head = linked.head;
       checkpoint.write(head);
@@ -48,7 +59,16 @@ export default definePlugin<Options>({
 
     return {
       start() {
-        mkdirSync(dirname(path), { recursive: true });
+        if (options.hmacKeyFile !== undefined) {
+          try {
+            key = readAuditKey(options.hmacKeyFile, 'hmacKeyFile');
+          } catch (error) {
+            throw new ConductorError('CND_ERR_PLUGIN_START', (error as Error).message, { plugin: context.id, cause: error });
+          }
+        }
+        mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+        // Created owner-only: the trail names files and intents (pino would create it 0644).
+        closeSync(openSync(path, 'a', 0o600));
         const resumed = resumeChain(path);
         if (resumed.warning !== undefined) context.log.warn({ seq: resumed.head.seq }, resumed.warning);
         head = resumed.head;
@@ -66,6 +86,8 @@ export default definePlugin<Options>({
         checkpoint = undefined;
       },
       apply(hooks) {
+        // Where the chain stands when a sink makes an effect: the sink records it with the effect.
+        context.host.events.anchor.tap(context.id, () => (head === undefined ? undefined : formatAnchor(chain, head)));
         hooks.audit.tap(context.id, (outcome: Outcome) => {
           record('outcome', {
             intentId: outcome.intentId,

@@ -9,6 +9,9 @@ import { ConductorError, DataDir, definePlugin, sleep, type Claim, type FileIden
 import { globToRegExp } from './glob.ts';
 import { crashPoint } from '../../core/index.ts';
 
+/** Errors that make an existing entry unreadable (as opposed to gone, or refused for its kind). */
+const UNREADABLE_CODES = new Set(['EACCES', 'EPERM', 'EIO', 'EISDIR', 'ENXIO', 'ETXTBSY']);
+
 interface Options {
   pattern: string;
   /** How long a file must be unchanged before it is read (0 for producers that rename atomically). */
@@ -90,7 +93,11 @@ export default definePlugin<Options>({
       checkIdle();
     };
 
-    const ack = async (name: string, identity: FileIdentity | undefined, outcome: Outcome) => {
+    /** Failed reads per name (an unreadable file): its retry budget, kept until it settles. */
+    const readFailures = new Map<string, number>();
+
+    const ack = async (name: string, read: { identity: FileIdentity; bytes: Uint8Array } | undefined, outcome: Outcome) => {
+      const identity = read?.identity;
       try {
         // A file rewritten while it was processed is offered again, not moved: its new content
         // must be submitted (or failed) on its own.
@@ -101,7 +108,9 @@ export default definePlugin<Options>({
         }
         await dataDir.writeStatus(outcome);
         crashPoint('source.status-written');
-        await dataDir.settle(name, outcome);
+        // A failure keeps the bytes that failed, not a file a producer may still write into.
+        await dataDir.settle(name, outcome, undefined, outcome.status === 'failed' ? read?.bytes : undefined);
+        readFailures.delete(name);
       } catch (error) {
         log.error({ err: error, file: name }, 'could not move the file out of handoff; it will be offered again');
       } finally {
@@ -109,8 +118,11 @@ export default definePlugin<Options>({
       }
     };
 
+    /** Names whose file changed after they were read: offered again at once, not after a delay. */
+    const changedSinceRead = new Set<string>();
+
     const release = (name: string) => {
-      if (context.mode === 'once' || stopped) {
+      if (context.mode === 'once' || stopped || changedSinceRead.delete(name)) {
         settled(name);
         return;
       }
@@ -132,6 +144,41 @@ export default definePlugin<Options>({
         if (age >= options.debounceMs) return;
         await sleep(options.debounceMs - age);
       }
+    };
+
+    /**
+     * Before an intent is failed for content that may be incomplete: the file must have stayed
+     * exactly as read for one more debounce period. A producer that paused mid-write has
+     * changed it by then; it is offered again (in `once` too) and its whole content read.
+     */
+    const confirmUnchanged = async (name: string, identity: FileIdentity): Promise<boolean> => {
+      if (options.debounceMs > 0) {
+        log.info({ file: name }, 'the intent does not parse; checking that the file is complete before failing it');
+        await sleep(options.debounceMs);
+      }
+      if (await dataDir.unchanged(name, identity)) return true;
+      touched.add(name);
+      changedSinceRead.add(name);
+      return false;
+    };
+
+    /**
+     * A file that exists but cannot be read (no permission, an I/O error): not a success and not
+     * silence. It is refused as transient (left in handoff/, `once` exits 3) until the retry
+     * budget is spent, then failed to failed/ with CND_ERR_FILE_UNREADABLE.
+     */
+    const unreadable = (name: string, error: NodeJS.ErrnoException): ConductorError => {
+      const failures = (readFailures.get(name) ?? 0) + 1;
+      readFailures.set(name, failures);
+      const budget = context.config.retry.maxAttempts;
+      const spent = budget > 0 && failures >= budget;
+      const message = `${name}: the file cannot be read (${error.code ?? 'error'}: ${error.syscall ?? 'read'})` +
+        (spent ? `; gave up after ${failures} attempts` : '; it stays in handoff/ and is tried again');
+      return new ConductorError('CND_ERR_FILE_UNREADABLE', message, {
+        stage: 'source',
+        kind: spent ? 'permanent' : 'transient',
+        details: { errno: error.code, attempts: failures },
+      });
     };
 
     /** Gives up on a name without processing it (not terminal; a later scan may offer it again). */
@@ -181,13 +228,18 @@ export default definePlugin<Options>({
                 details: { securityEvent: 'file-name' },
               }),
             }
-          : await dataDir.read(name, options.maxFileBytes);
+          : await dataDir.read(name, options.maxFileBytes).catch((error: NodeJS.ErrnoException): ReadResult => {
+              if (!UNREADABLE_CODES.has(error.code ?? '')) throw error;
+              return { kind: 'refused', error: unreadable(name, error) };
+            });
         if (result.kind === 'gone') {
+          readFailures.delete(name);
           slot.release();
           settled(name);
           return;
         }
-        const identity = result.kind === 'read' ? result.identity : undefined;
+        const read = result.kind === 'read' ? result : undefined;
+        const identity = read?.identity;
         void slot.process({
           file: name,
           source: context.id,
@@ -196,8 +248,9 @@ export default definePlugin<Options>({
           // The producer's write time orders intents for one target across replicas.
           ...(identity === undefined ? {} : { order: identity.mtimeMs }),
           ...(result.kind === 'refused' ? { refusal: result.error } : {}),
-          ack: (outcome) => ack(name, identity, outcome),
+          ack: (outcome) => ack(name, read, outcome),
           release: () => release(name),
+          ...(read === undefined ? {} : { confirmUnchanged: () => confirmUnchanged(name, read.identity) }),
         });
       } catch (error) {
         slot.release();

@@ -1,6 +1,8 @@
 // The embedded default sink (DESIGN §4): each intent becomes a kpt package under
-// <namespace>/<target>/ in a local git repository (`<dataDir>/out`), one commit per intent
-// carrying the trailer `Conductor-Intent-Id: <id>`. Argo CD or Flux can sync that repository.
+// <namespace>/<package>/ (the package name is `constraints.kpt_package_name`, else the target)
+// in a local git repository (`<dataDir>/out`), one commit per intent carrying its trailers
+// (trailers.ts). Argo CD or Flux can sync that repository. An existing package changes in the
+// one file that holds the Deployment; every other entry keeps its blob and mode.
 // With `maxIntentsPerCommit` above 1, the intents waiting while a commit is written go into the
 // next commit together, each keeping its own trailer (no waiting is added to form a group).
 //
@@ -8,8 +10,11 @@
 // costs a few small file writes instead of an index scan and several git processes.
 // Idempotent: the trailers in history are read at start, and again from whatever other writers
 // committed since, so re-delivering a committed intent (after a crash between commit and ledger
-// write, or by another replica) is a no-op returning the commit. Writers in several processes
-// take turns through a lock file in .git.
+// write, or by another replica) is a no-op returning the commit — when its content is the same;
+// the same id with other content is a conflict. History also says, per target, the producer's
+// order of the newest intent applied: an older one arriving later is settled as superseded.
+// Writers in several processes take turns through a lock file in .git; at start, holding it,
+// the sink removes what a killed writer left and makes the working tree equal to HEAD.
 import { promises as fs, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import lockfile from 'proper-lockfile';
@@ -17,13 +22,20 @@ import {
   ConductorError,
   applyIntentToPackage,
   definePlugin,
-  renderPackage,
+  isConductorError,
+  packageNameOf,
   type Intent,
   type Receipt,
 } from '../../core/index.ts';
+import { Blueprint } from './blueprint.ts';
+import { durability } from './durable.ts';
 import { git, type GitIdentity } from './git.ts';
-import { Repo } from './repo.ts';
+import { RefusedPath, Repo, type FileChange, type PackageSnapshot } from './repo.ts';
+import { commitMessage, targetKey, trailerEffects, type RecordedEffect } from './trailers.ts';
+import { checkSegment, checkWritable, removeStaging, writeWorkingFile } from './worktree.ts';
 import { crashPoint } from '../../core/index.ts';
+
+export { EFFECT_TRAILER, TRAILER, commitMessage, trailerEffects, trailerIds, type RecordedEffect } from './trailers.ts';
 
 interface Options {
   /** The repository directory; `<dataDir>/out` by default. */
@@ -31,10 +43,14 @@ interface Options {
   branch: string;
   authorName: string;
   authorEmail: string;
-  /** Also write each package into the working tree (the index is refreshed at start and stop). */
+  /** Also write each package into the working tree (made equal to HEAD at start and stop). */
   worktree: boolean;
   /** At most this many intents per commit; 1 (the default) is one commit per intent. */
   maxIntentsPerCommit: number;
+  /** A kpt package directory new targets are instantiated from (relative to the config file). */
+  blueprint?: string;
+  /** `full`: fsync objects, the branch and their directories before a receipt; unset: as `ledger.sync`. */
+  sync?: 'normal' | 'full';
 }
 
 /** An intent waiting for its turn to be committed. */
@@ -42,17 +58,45 @@ interface Pending {
   intent: Intent;
   intentId: string;
   file: string;
+  contentHash: string | undefined;
+  order: number | undefined;
+  /** The audit chain's head before this effect (see the audit-log plugin), recorded as a trailer. */
+  anchor: string | undefined;
   resolve(receipt: Receipt): void;
   reject(error: unknown): void;
 }
 
-export const TRAILER = 'Conductor-Intent-Id';
-const TRAILER_LINES = new RegExp(`^${TRAILER}: (\\S+)$`, 'gm');
+/** What history says about an intent id: the commit holding it and the content it had. */
+interface KnownEffect {
+  commit: string;
+  contentHash: string | undefined;
+}
+
+/** The newest intent applied for a target, by the producer's order. */
+interface Newest {
+  order: number;
+  intentId: string;
+  /** Undefined while it is only part of the commit being built. */
+  commit: string | undefined;
+}
+
+/** A package as the commit being built sees it: as read from HEAD, and its files so far. */
+interface PackageWork {
+  path: string[];
+  snapshot: PackageSnapshot | undefined;
+  files: Record<string, string>;
+}
 
 export default definePlugin<Options>({
   name: 'git-sink',
   kind: 'submit',
-  description: 'Commits each intent as a kpt package to a local git repository (the embedded default sink).',
+  description:
+    'Commits each intent as a kpt package to a local git repository (the embedded default sink). ' +
+    'Durability: objects, the branch and working-tree files are written to a temporary name and renamed, so a process crash ' +
+    'leaves every file old or new, and start repairs the working tree from HEAD. With sync "full" (or ledger.sync "full" ' +
+    'when sync is unset) the objects, the branch and their directories are also fsynced before the receipt, so an ' +
+    'acknowledged commit survives a power loss; with "normal" a power loss may lose the last commits (they are redone ' +
+    'from handoff/ and the ledger when those survived) and the working tree is never fsynced.',
   optionsSchema: {
     type: 'object',
     additionalProperties: false,
@@ -63,6 +107,8 @@ export default definePlugin<Options>({
       authorEmail: { type: 'string', minLength: 3, pattern: '^[^<>\\s]+$' },
       worktree: { type: 'boolean' },
       maxIntentsPerCommit: { type: 'integer', minimum: 1, maximum: 1000 },
+      blueprint: { type: 'string', minLength: 1 },
+      sync: { enum: ['normal', 'full'] },
     },
     required: ['branch', 'authorName', 'authorEmail', 'worktree', 'maxIntentsPerCommit'],
   },
@@ -71,7 +117,10 @@ export default definePlugin<Options>({
     const dir = resolve(context.dataDir, options.dir ?? 'out');
     const identity: GitIdentity = { name: options.authorName, email: options.authorEmail };
     const repo = new Repo(dir, options.branch);
-    const committed = new Map<string, string>();
+    const blueprint = new Blueprint({ id: context.id, configSource: context.config.source }, options.blueprint);
+    const fullSync = (options.sync ?? context.config.ledger.sync) === 'full';
+    const committed = new Map<string, KnownEffect>();
+    const newest = new Map<string, Newest>();
     let lastHead: string | undefined;
     let queue: Promise<unknown> = Promise.resolve();
     const pending: Pending[] = [];
@@ -84,21 +133,33 @@ export default definePlugin<Options>({
       return run;
     };
 
+    /** Notes what one commit of history records (commits are visited newest first). */
+    const learn = (commit: string, effects: readonly RecordedEffect[]) => {
+      for (const effect of effects) {
+        if (!committed.has(effect.id)) committed.set(effect.id, { commit, contentHash: effect.contentHash });
+        if (effect.target === undefined || effect.order === undefined) continue;
+        const known = newest.get(effect.target);
+        if (known !== undefined && known.order >= effect.order) continue;
+        newest.set(effect.target, { order: effect.order, intentId: effect.id, commit });
+      }
+    };
+
     /** Learns the trailers of commits made since we last looked (by us or another writer). */
     const catchUp = async (head: string | undefined) => {
       if (head === undefined || head === lastHead) return;
       if (lastHead === undefined) {
-        // The whole history once, through git itself (fast even for long histories).
-        const log = await git(dir, identity, ['log', `--format=%H %(trailers:key=${TRAILER},valueonly,separator=%x20)`, head]);
-        for (const line of log.split('\n')) {
-          // A grouped commit carries one trailer per intent.
-          const [hash, ...ids] = line.trim().split(/\s+/);
-          if (hash) for (const id of ids) if (!committed.has(id)) committed.set(id, hash);
+        // The whole history once, through git itself (fast even for long histories); each
+        // record is the commit id, a line break and the raw message, NUL-terminated.
+        const log = await git(dir, identity, ['log', '-z', '--format=%H%n%B', head]);
+        for (const record of log.split('\0')) {
+          const newline = record.indexOf('\n');
+          const hash = record.slice(0, newline === -1 ? undefined : newline).trim();
+          if (/^[0-9a-f]{40}$/.test(hash)) learn(hash, trailerEffects(newline === -1 ? '' : record.slice(newline + 1)));
         }
       } else {
         for (let oid: string | undefined = head; oid !== undefined && oid !== lastHead; ) {
           const { message, parents } = await repo.commitMessage(oid);
-          for (const id of trailerIds(message)) if (!committed.has(id)) committed.set(id, oid);
+          learn(oid, trailerEffects(message));
           oid = parents[0];
         }
       }
@@ -123,45 +184,153 @@ export default definePlugin<Options>({
       }
     };
 
+    type RefusalCode = 'CND_ERR_INTENT_CONFLICT' | 'CND_ERR_INTENT_SUPERSEDED' | 'CND_ERR_SUBMIT_PERMANENT';
+    const refusal = (p: Pending, code: RefusalCode, message: string, details?: Record<string, unknown>) =>
+      new ConductorError(code, message, {
+        plugin: context.id,
+        intentId: p.intentId,
+        stage: 'submit',
+        ...(details === undefined ? {} : { details }),
+      });
+
+    /** The same id in history: the same effect (its commit back), or with other content a conflict. */
+    const earlierEffect = (p: Pending): Receipt | ConductorError | undefined => {
+      const known = committed.get(p.intentId);
+      if (known === undefined) return undefined;
+      // A commit of the older shape records no hash: taken as the same content.
+      if (known.contentHash === undefined || p.contentHash === undefined || known.contentHash === p.contentHash) {
+        return { sink: context.id, ref: known.commit, reused: true };
+      }
+      return refusal(
+        p,
+        'CND_ERR_INTENT_CONFLICT',
+        `intent ${p.intentId} was already committed with other content in commit ${known.commit}; a correlation_id names one ` +
+          'intent: use a new correlation_id for new content',
+        { securityEvent: 'intent-conflict', commit: known.commit },
+      );
+    };
+
+    /** A newer intent for the same target already applied (in history or earlier in this group)? */
+    const newerThan = (p: Pending, inGroup: ReadonlyMap<string, Newest>): ConductorError | undefined => {
+      const key = targetKey(p.intent);
+      const newer = inGroup.get(key) ?? newest.get(key);
+      if (newer === undefined || p.order === undefined || newer.order <= p.order) return undefined;
+      const where = newer.commit === undefined ? 'in the same commit' : `in commit ${newer.commit}`;
+      return refusal(
+        p,
+        'CND_ERR_INTENT_SUPERSEDED',
+        `a newer intent for ${key} is already applied: ${newer.intentId} (written ${new Date(newer.order).toISOString()}, this one ` +
+          `${new Date(p.order).toISOString()}) ${where}`,
+        { newerIntentId: newer.intentId, ...(newer.commit === undefined ? {} : { commit: newer.commit }) },
+      );
+    };
+
     /**
      * Commits a group of intents (one, unless grouping is on) as one commit on the current HEAD.
-     * An intent already in history (committed before a crash, or by another replica) gets that
-     * commit back instead. Returns one receipt per intent, in order.
+     * Per intent, in order: one already in history gets that commit back (or, with other content,
+     * a conflict); one older than what history holds for its target is superseded; a path the
+     * sink must not write (a link on the way, a bad segment) is refused. The rest share one
+     * commit, intents for one target applied oldest first. Returns a receipt or an error per intent.
      */
-    const commit = async (group: readonly Pending[]): Promise<Receipt[]> => {
+    const commit = async (group: readonly Pending[]): Promise<(Receipt | ConductorError)[]> => {
       const head = await repo.head();
       await catchUp(head);
-      const receipts: (Receipt | undefined)[] = group.map((p) => {
-        const known = committed.get(p.intentId);
-        return known === undefined ? undefined : { sink: context.id, ref: known, reused: true };
-      });
-      const fresh = group.filter((_, i) => receipts[i] === undefined);
-      if (fresh.length === 0) return receipts as Receipt[];
-      // Package directory → its files before and after; two intents of one group may share one.
-      const packages = new Map<string, { path: string[]; before: Record<string, string> | undefined; files: Record<string, string> }>();
-      for (const { intent, intentId } of fresh) {
-        const path = [intent.namespace, intent.target];
-        const key = path.join('/');
-        const known = packages.get(key);
-        const before = known === undefined ? await repo.readDirectory(head, path) : known.before;
-        const current = known?.files ?? before;
-        const files = current === undefined ? renderPackage(intent, intentId) : applyIntentToPackage(current, intent, intentId).files;
-        packages.set(key, { path, before, files });
+      const results: (Receipt | ConductorError | undefined)[] = group.map(earlierEffect);
+      // Oldest first (stable; an intent without an order keeps its place before the ordered ones).
+      const candidates = group.map((p, i) => ({ p, i })).filter(({ i }) => results[i] === undefined);
+      const orderOf = (p: Pending) => p.order ?? Number.NEGATIVE_INFINITY;
+      candidates.sort((a, b) => (orderOf(a.p) < orderOf(b.p) ? -1 : orderOf(a.p) > orderOf(b.p) ? 1 : 0));
+      const inGroup = new Map<string, Newest>();
+      const packages = new Map<string, PackageWork>();
+      const applied: { p: Pending; i: number }[] = [];
+      for (const candidate of candidates) {
+        const { p, i } = candidate;
+        const superseded = newerThan(p, inGroup);
+        if (superseded !== undefined) {
+          results[i] = superseded;
+          continue;
+        }
+        try {
+          const work = await applyToPackage(head, p, packages);
+          packages.set(work.path.join('/'), work);
+        } catch (error) {
+          // A refusal for good (a path the sink must not write, a new target without a blueprint)
+          // fails this intent alone; the others of its group go on.
+          if (error instanceof RefusedPath) results[i] = refusal(p, 'CND_ERR_SUBMIT_PERMANENT', `not written: ${error.message}`);
+          else if (isConductorError(error) && !error.retryable) results[i] = error;
+          else throw error;
+          continue;
+        }
+        if (p.order !== undefined) inGroup.set(targetKey(p.intent), { order: p.order, intentId: p.intentId, commit: undefined });
+        applied.push(candidate);
       }
-      const changes = [...packages.values()];
-      const oid = await repo.commit(head, changes, { ...identity, time: Math.floor(Date.now() / 1000) }, commitMessage(fresh));
-      for (const { intentId } of fresh) committed.set(intentId, oid);
+      if (applied.length === 0) return results as (Receipt | ConductorError)[];
+
+      const changes = [...packages.values()].flatMap(changedFiles);
+      const durable = durability(fullSync);
+      const message = commitMessage(applied.map(({ p }) => p));
+      const oid = await repo.commit(head, changes, { ...identity, time: Math.floor(Date.now() / 1000) }, message, durable);
       lastHead = oid;
-      if (options.worktree) {
-        for (const { path, before, files } of changes) {
-          const packageDir = join(dir, ...path);
-          await fs.mkdir(packageDir, { recursive: true });
-          crashPoint('git.worktree-dir-made');
-          for (const [name, content] of Object.entries(files)) if (before?.[name] !== content) await fs.writeFile(join(packageDir, name), content);
-          crashPoint('git.worktree-written');
+      learn(oid, trailerEffects(message));
+      if (options.worktree) await writeWorkingTree(changes, packages);
+      crashPoint('git.worktree-written');
+      for (const { i } of applied) results[i] = { sink: context.id, ref: oid };
+      return results as (Receipt | ConductorError)[];
+    };
+
+    /**
+     * The intent applied to its package (as this group left it, else as HEAD holds it): a new
+     * package rendered, or the one file holding the Deployment changed. Throws RefusedPath for a
+     * path it must not write.
+     */
+    const applyToPackage = async (
+      head: string | undefined,
+      p: Pending,
+      packages: ReadonlyMap<string, PackageWork>,
+    ): Promise<PackageWork> => {
+      const { intent, intentId } = p;
+      checkSegment(intent.namespace, 'namespace');
+      const packageName = packageNameOf(intent);
+      checkSegment(packageName, 'package name');
+      const path = [intent.namespace, packageName];
+      const known = packages.get(path.join('/'));
+      const snapshot = known === undefined ? await repo.readPackage(head, path) : known.snapshot;
+      const current = known?.files ?? snapshot?.files;
+      const files = current === undefined ? blueprint.newPackage(intent, intentId) : applyIntentToPackage(current, intent, intentId).files;
+      const work: PackageWork = { path, snapshot, files };
+      for (const change of changedFiles(work)) {
+        const relative = change.path.slice(path.length);
+        relative.forEach((segment) => checkSegment(segment, 'file path segment'));
+        const taken = relative.map((_, n) => relative.slice(0, n + 1).join('/')).find((prefix) => snapshot?.occupied.has(prefix));
+        if (taken !== undefined) {
+          throw new RefusedPath(`${[...path, taken].join('/')} is a symbolic link, submodule or subpackage in the repository`);
+        }
+        if (options.worktree) checkWritable(dir, change.path);
+      }
+      return work;
+    };
+
+    /** Only the files whose content changed (a new package: all of them). */
+    const changedFiles = (work: PackageWork): FileChange[] =>
+      Object.entries(work.files)
+        .filter(([name, content]) => work.snapshot?.files[name] !== content)
+        .map(([name, content]) => ({ path: [...work.path, ...name.split('/')], content }));
+
+    /**
+     * Writes the changed files into the working tree. The commit is the effect and is already
+     * made: a failure here is logged, and the next start makes the working tree equal to HEAD.
+     */
+    const writeWorkingTree = async (changes: readonly FileChange[], packages: ReadonlyMap<string, PackageWork>) => {
+      for (const change of changes) {
+        const work = packages.get(change.path.slice(0, 2).join('/'));
+        const executable = work?.snapshot?.modes[change.path.slice(2).join('/')] === '100755';
+        try {
+          await writeWorkingFile(dir, repo.gitDir, change.path, change.content, executable);
+        } catch (error) {
+          const path = change.path.join('/');
+          context.log.warn({ err: error, path }, 'could not write the working-tree file; start repairs it from HEAD');
         }
       }
-      return receipts.map((r) => r ?? { sink: context.id, ref: oid });
     };
 
     /** Takes the intents waiting (up to the group size) and commits them under the writer lock. */
@@ -169,8 +338,12 @@ export default definePlugin<Options>({
       const group = pending.splice(0, options.maxIntentsPerCommit);
       if (group.length === 0) return;
       try {
-        const receipts = await withRepoLock(() => commit(group));
-        group.forEach((p, i) => p.resolve(receipts[i]!));
+        const results = await withRepoLock(() => commit(group));
+        group.forEach((p, i) => {
+          const result = results[i]!;
+          if (result instanceof ConductorError) p.reject(result);
+          else p.resolve(result);
+        });
       } catch (error) {
         for (const p of group) {
           p.reject(
@@ -184,21 +357,37 @@ export default definePlugin<Options>({
       }
     };
 
-    /** Points the index at HEAD, so `git status` in the repository shows a clean tree. */
-    const refreshIndex = async () => {
-      if (options.worktree && (await repo.head()) !== undefined) await git(dir, identity, ['read-tree', 'HEAD']).catch(() => undefined);
+    /**
+     * Makes the index and the working tree equal to HEAD for tracked files (untracked files are
+     * left alone): first the index's stat data is refreshed, so that files already equal to HEAD
+     * are not rewritten; then `reset --hard` rewrites the ones that differ — torn, missing or
+     * edited — with git's own checks against symlinked leading paths.
+     */
+    const syncWorkingTree = async () => {
+      if ((await repo.head()) === undefined) return;
+      if (!options.worktree) {
+        await git(dir, identity, ['read-tree', 'HEAD']);
+        return;
+      }
+      // Exits 1 when some file differs from the index: exactly what the reset then repairs.
+      await git(dir, identity, ['update-index', '-q', '--refresh']).catch(() => undefined);
+      await git(dir, identity, ['reset', '-q', '--hard', 'HEAD']);
     };
 
     return {
       async start() {
+        await blueprint.load();
         await fs.mkdir(dir, { recursive: true });
         if (!(await repo.exists())) repo.init();
         await withRepoLock(async () => {
-          // Every writer holds this lock when it touches the index, so a git lock found now was
-          // left by one that was killed: it is stale.
+          // Every writer holds this lock when it touches the index or writes objects, the branch
+          // or the working tree, so what is found now was left by one that was killed.
           rmSync(join(dir, '.git', 'index.lock'), { force: true });
+          const removed = repo.removeTemporaries();
+          removeStaging(repo.gitDir);
+          if (removed.length > 0) context.log.info({ count: removed.length }, 'removed temporary files a stopped writer left');
           await catchUp(await repo.head());
-          await refreshIndex();
+          await syncWorkingTree();
         });
         ready = true;
       },
@@ -206,7 +395,9 @@ export default definePlugin<Options>({
         if (!ready) return;
         ready = false;
         await queue;
-        await withRepoLock(refreshIndex).catch(() => undefined);
+        await withRepoLock(syncWorkingTree).catch((error: unknown) => {
+          context.log.warn({ err: error }, 'could not bring the working tree to HEAD');
+        });
       },
       status: () => (ready ? { ready: true, details: { commits: committed.size } } : { ready: false, message: 'repository not open' }),
       apply(hooks) {
@@ -214,7 +405,8 @@ export default definePlugin<Options>({
           context.id,
           (intent, ctx) =>
             new Promise<Receipt>((resolve, reject) => {
-              pending.push({ intent, intentId: ctx.intentId, file: ctx.file, resolve, reject });
+              const { intentId, file, contentHash, order, anchor } = ctx;
+              pending.push({ intent, intentId, file, contentHash, order, anchor, resolve, reject });
               // One turn per submission; a turn finding its intents taken by an earlier group does nothing.
               void serial(commitWaiting);
             }),
@@ -223,28 +415,3 @@ export default definePlugin<Options>({
     };
   },
 });
-
-/**
- * The commit message: for one intent, what it does, why and from which file; for a group, one
- * line per intent. Either way the trailer block ends it, one `Conductor-Intent-Id` per intent.
- */
-export function commitMessage(group: readonly Pick<Pending, 'intent' | 'intentId' | 'file'>[]): string {
-  const what = (intent: Intent) => `${intent.intent_type} ${intent.namespace}/${intent.target} to ${intent.replicas} replicas`;
-  // A reason may hold line breaks; kept on one line it can never pass for a trailer.
-  const oneLine = (text: string | undefined) => text?.replace(/\s+/g, ' ').trim();
-  const trailers = group.map((p) => `${TRAILER}: ${p.intentId}`).join('\n');
-  if (group.length === 1) {
-    const { intent, file } = group[0]!;
-    const body = [intent.reason ? `Reason: ${oneLine(intent.reason)}` : '', `Intent file: ${file}`].filter(Boolean).join('\n');
-    return `${what(intent)}\n\n${body}\n\n${trailers}\n`;
-  }
-  const lines = group.map(({ intent, file }) => `- ${what(intent)} (${file}${intent.reason ? `: ${oneLine(intent.reason)}` : ''})`);
-  return `Apply ${group.length} intents\n\n${lines.join('\n')}\n\n${trailers}\n`;
-}
-
-/** The intent ids in a commit message's trailer block (its last paragraph), as git reads them. */
-export function trailerIds(message: string): string[] {
-  const text = message.trimEnd();
-  const block = text.slice(text.lastIndexOf('\n\n') + 1);
-  return [...block.matchAll(TRAILER_LINES)].map((m) => m[1]!);
-}

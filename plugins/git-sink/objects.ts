@@ -1,12 +1,13 @@
 // Writing git objects directly (blob, tree, commit), in git's own loose-object format: the
 // SHA-1 of "<type> <size>\0<content>", zlib-compressed under objects/xx/yyyy. Each file is
 // written to a temporary name and renamed into place, as git itself does, so a killed process
-// never leaves a truncated object that a later commit of the same content would reuse.
+// never leaves a truncated object that a later commit of the same content would reuse; with
+// full durability (durable.ts) the object and its directory are fsynced as well.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
-import { crashPoint } from '../../core/index.ts';
+import { temporaryName, writeThenRename, type Durability } from './durable.ts';
 
 export type ObjectType = 'blob' | 'tree' | 'commit';
 
@@ -23,21 +24,27 @@ export function objectId(type: ObjectType, content: Uint8Array): string {
 /** Fan-out directories known to exist (objects/xx), so each is created at most once. */
 const knownDirs = new Set<string>();
 
+/** A temporary object file: `<38 hex>.tmp-<pid>-<random>` in its fan-out directory (what start removes). */
+export const TEMPORARY_OBJECT = /^[0-9a-f]{38}\.tmp-\d+-[0-9a-z]*$/;
+
 // Synchronous on purpose: a loose object is a few hundred bytes, and each async call is a hop
 // through the libuv thread pool, which costs far more than the write itself on a busy machine.
-export async function writeObject(gitDir: string, type: ObjectType, content: Uint8Array): Promise<string> {
+export async function writeObject(gitDir: string, type: ObjectType, content: Uint8Array, durable?: Durability): Promise<string> {
   const oid = objectId(type, content);
   const dir = join(gitDir, 'objects', oid.slice(0, 2));
   const path = join(dir, oid.slice(2));
   if (existsSync(path)) return oid;
   if (!knownDirs.has(dir)) {
-    mkdirSync(dir, { recursive: true });
+    if (!existsSync(dir)) {
+      mkdirSync(dir, { recursive: true });
+      // A new fan-out directory is an entry of objects/, durable only once objects/ is synced.
+      durable?.dirs.add(join(gitDir, 'objects'));
+    }
     knownDirs.add(dir);
   }
-  const temporary = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
-  writeFileSync(temporary, deflateSync(Buffer.concat([Buffer.from(`${type} ${content.length}\0`), content]), { level: 1 }));
-  crashPoint('git.object-temp-written');
-  renameSync(temporary, path);
+  const data = deflateSync(Buffer.concat([Buffer.from(`${type} ${content.length}\0`), content]), { level: 1 });
+  const crash = { crashPoint: 'git.object-temp-written' } as const;
+  writeThenRename(temporaryName(path), path, data, { mode: 0o444, dir, ...crash, ...(durable === undefined ? {} : { durability: durable }) });
   return oid;
 }
 

@@ -2,7 +2,7 @@
 // the sink, so a dead Porch does not get the pod restarted in a loop), /ready (every plugin's
 // status, 503 with a JSON body naming what is not ready) and /startup (200 once started).
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HttpEndpoint, definePlugin } from '../../core/index.ts';
+import { DEFAULT_HTTP_HOST, DEFAULT_HTTP_LIMITS, HttpEndpoint, definePlugin } from '../../core/index.ts';
 import { EventLoopWatch } from './event-loop.ts';
 
 import { livenessAnswer, readinessAnswer, startupAnswer, type ProbeAnswer } from './reports.ts';
@@ -10,6 +10,8 @@ import { livenessAnswer, readinessAnswer, startupAnswer, type ProbeAnswer } from
 interface Options {
   port: number;
   host: string;
+  /** Connections the port holds at once (see core/http/listen.ts). */
+  maxConnections: number;
   livenessPath: string;
   readinessPath: string;
   startupPath: string;
@@ -31,17 +33,19 @@ export default definePlugin<Options>({
     properties: {
       port: { type: 'integer', minimum: 0, maximum: 65_535 },
       host: { type: 'string', minLength: 1 },
+      maxConnections: { type: 'integer', minimum: 1, maximum: 1_000 },
       livenessPath: PATH,
       readinessPath: PATH,
       startupPath: PATH,
       maxEventLoopDelayMs: { type: 'integer', minimum: 1 },
       eventLoopSampleMs: { type: 'integer', minimum: 1, maximum: 60_000 },
     },
-    required: ['port', 'host', 'livenessPath', 'readinessPath', 'startupPath', 'maxEventLoopDelayMs', 'eventLoopSampleMs'],
+    required: ['port', 'host', 'maxConnections', 'livenessPath', 'readinessPath', 'startupPath', 'maxEventLoopDelayMs', 'eventLoopSampleMs'],
   },
   defaults: {
     port: 8080,
-    host: '0.0.0.0',
+    host: DEFAULT_HTTP_HOST,
+    maxConnections: DEFAULT_HTTP_LIMITS.maxConnections,
     livenessPath: '/healthz',
     readinessPath: '/ready',
     startupPath: '/startup',
@@ -80,7 +84,7 @@ export default definePlugin<Options>({
         .end(request.method === 'HEAD' ? undefined : `${JSON.stringify(answer.body)}\n`);
     };
 
-    const endpoint = new HttpEndpoint(serve, { port: options.port, host: options.host, plugin: context.id });
+    const endpoint = new HttpEndpoint(serve, { port: options.port, host: options.host, plugin: context.id, limits: { maxConnections: options.maxConnections } });
 
     return {
       async start() {

@@ -13,14 +13,22 @@ export interface NotReady {
   details?: Record<string, unknown>;
 }
 
-/** /ready: 200 only when the pipeline runs and every plugin says it is ready. */
+/**
+ * /ready: about the pod itself — 200 when the pipeline runs and every plugin of the pod says it
+ * is ready. A sink that cannot reach its system (Porch down, circuit open) is listed under
+ * `degraded` with its reason, and in the metrics and alerts, but leaves the pod ready: an outage
+ * downstream must not pull every replica out of its Service, stall a rollout or block a drain
+ * (docs/deploy.md, "Readiness").
+ */
 export function readinessAnswer(readiness: Readiness, stopping: boolean, runtime?: RuntimeInfo): ProbeAnswer {
   const notReady: NotReady[] = [];
+  const degraded: NotReady[] = [];
+  const downstream = new Set(readiness.downstream ?? []);
   if (!readiness.started) notReady.push({ plugin: 'conductor', message: 'starting: not every plugin has started yet' });
   else if (stopping) notReady.push({ plugin: 'conductor', message: 'stopping' });
   for (const [plugin, status] of Object.entries(readiness.plugins)) {
     if (status.ready) continue;
-    notReady.push({
+    (downstream.has(plugin) ? degraded : notReady).push({
       plugin,
       message: status.message ?? 'not ready',
       // Plugin details are shown to whoever can reach the port: secrets are redacted by key.
@@ -35,6 +43,7 @@ export function readinessAnswer(readiness: Readiness, stopping: boolean, runtime
       status: ready ? 'ready' : 'not ready',
       ...(runtime === undefined ? {} : { configHash: runtime.configHash }),
       ...(ready ? {} : { notReady }),
+      ...(degraded.length === 0 ? {} : { degraded }),
       plugins: Object.fromEntries(Object.entries(readiness.plugins).map(([id, s]) => [id, s.ready ? 'ready' : 'not ready'])),
     },
   };

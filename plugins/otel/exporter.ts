@@ -8,16 +8,6 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { redactConfig, type Logger } from '../../core/index.ts';
 
-/**
- * The traces URL for a collector endpoint: `http://collector:4318` gets the signal path
- * `/v1/traces` (as OTEL_EXPORTER_OTLP_ENDPOINT does); a URL that already ends in it is kept.
- */
-export function tracesUrlOf(endpoint: string): string {
-  const url = new URL(endpoint);
-  if (!url.pathname.endsWith('/v1/traces')) url.pathname = `${url.pathname.replace(/\/+$/, '')}/v1/traces`;
-  return url.toString();
-}
-
 export interface ExportCounts {
   exportedSpans: number;
   failedSpans: number;

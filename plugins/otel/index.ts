@@ -6,21 +6,28 @@
 // because the core copies ctx.trace.traceId into each outcome.
 import { hostname } from 'node:os';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, TracerProvider } from '@opentelemetry/sdk-trace';
+import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { CONDUCTOR_VERSION, definePlugin, redactConfig } from '../../core/index.ts';
-import { ReportingExporter, tracesUrlOf } from './exporter.ts';
+import { ReportingExporter } from './exporter.ts';
+import { resourceAttributes, sampler, sdkDisabled, tracesEndpoint } from './environment.ts';
+import { HttpClientSpans } from './http-client-spans.ts';
 import { IntentTracer } from './intent-tracer.ts';
 
 interface Options {
-  /** The collector's OTLP/HTTP base URL; `/v1/traces` is added unless it is there. */
-  endpoint: string;
-  serviceName: string;
+  /**
+   * The collector's OTLP/HTTP base URL; `/v1/traces` is added unless it is there. Unset:
+   * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, else OTEL_EXPORTER_OTLP_ENDPOINT, else
+   * http://otel-collector:4318.
+   */
+  endpoint?: string;
+  /** Unset: OTEL_SERVICE_NAME, else "conductor". */
+  serviceName?: string;
   /** service.instance.id; the host name (the pod name in Kubernetes) by default. */
   instanceId?: string;
-  /** Further resource attributes (deployment.environment, k8s.namespace.name, …). */
-  resourceAttributes: Record<string, string>;
-  /** Share of intents traced, 0 to 1. */
-  sampleRatio: number;
+  /** Further resource attributes (deployment.environment, …), over OTEL_RESOURCE_ATTRIBUTES. */
+  resourceAttributes?: Record<string, string>;
+  /** Share of intents traced, 0 to 1. Unset: OTEL_TRACES_SAMPLER(_ARG), else all. */
+  sampleRatio?: number;
   /** How long finished spans wait to be sent in one batch. */
   scheduledDelayMs: number;
   exportTimeoutMs: number;
@@ -29,7 +36,7 @@ interface Options {
 export default definePlugin<Options>({
   name: 'otel',
   kind: 'service',
-  description: 'Traces every intent (a span per stage) and exports the traces over OTLP/HTTP.',
+  description: 'Traces every intent (a span per stage, a CLIENT span per HTTP request) and exports the traces over OTLP/HTTP.',
   optionsSchema: {
     type: 'object',
     additionalProperties: false,
@@ -42,13 +49,9 @@ export default definePlugin<Options>({
       scheduledDelayMs: { type: 'integer', minimum: 1 },
       exportTimeoutMs: { type: 'integer', minimum: 1 },
     },
-    required: ['endpoint', 'serviceName', 'resourceAttributes', 'sampleRatio', 'scheduledDelayMs', 'exportTimeoutMs'],
+    required: ['scheduledDelayMs', 'exportTimeoutMs'],
   },
   defaults: {
-    endpoint: 'http://otel-collector:4318',
-    serviceName: 'conductor',
-    resourceAttributes: {},
-    sampleRatio: 1,
     scheduledDelayMs: 5_000,
     exportTimeoutMs: 5_000,
   },
@@ -57,9 +60,10 @@ export default definePlugin<Options>({
     let provider: TracerProvider | undefined;
     let exporter: ReportingExporter | undefined;
     let tracer: IntentTracer | undefined;
+    let httpSpans: HttpClientSpans | undefined;
 
     // Tapped here, and inert until start() builds the tracer.
-    events.received.tap(context.id, (envelope) => tracer?.received(envelope));
+    events.received.tap(context.id, (envelope, ctx) => tracer?.received(envelope, ctx));
     events.stageStart.tap(context.id, (event) => tracer?.stageStart(event));
     events.stageEnd.tap(context.id, (event) => tracer?.stageEnd(event));
     events.tapEnd.tap(context.id, (event) => tracer?.tapEnd(event));
@@ -70,25 +74,42 @@ export default definePlugin<Options>({
 
     return {
       start() {
-        const url = tracesUrlOf(options.endpoint);
-        exporter = new ReportingExporter(url, options.exportTimeoutMs, context.log);
+        if (sdkDisabled()) {
+          context.log.info('tracing is off: OTEL_SDK_DISABLED is true');
+          return;
+        }
+        const endpoint = tracesEndpoint(options.endpoint);
+        const chosen = sampler(options.sampleRatio);
+        if (chosen.unsupported !== undefined) {
+          context.log.warn({ sampler: chosen.unsupported }, `OTEL_TRACES_SAMPLER "${chosen.unsupported}" is not supported here; using ${chosen.description}`);
+        }
+        const attributes = resourceAttributes(
+          { 'service.name': 'conductor', 'service.version': CONDUCTOR_VERSION, 'service.instance.id': options.instanceId ?? hostname() },
+          { serviceName: options.serviceName, resourceAttributes: options.resourceAttributes },
+        );
+        // An explicit instanceId is an option, so it wins over the environment too.
+        if (options.instanceId !== undefined) attributes['service.instance.id'] = options.instanceId;
+        exporter = new ReportingExporter(endpoint.url, options.exportTimeoutMs, context.log);
         provider = new TracerProvider({
-          resource: resourceFromAttributes({
-            ...options.resourceAttributes,
-            'service.name': options.serviceName,
-            'service.version': CONDUCTOR_VERSION,
-            'service.instance.id': options.instanceId ?? hostname(),
-          }),
-          sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(options.sampleRatio) }),
+          resource: resourceFromAttributes(attributes),
+          sampler: chosen.sampler,
           spanProcessors: [
             new BatchSpanProcessor({ exporter, scheduledDelayMillis: options.scheduledDelayMs, exportTimeoutMillis: options.exportTimeoutMs }),
           ],
         });
-        tracer = new IntentTracer(provider.getTracer('conductor', CONDUCTOR_VERSION));
-        context.log.info({ endpoint: redactConfig(url), serviceName: options.serviceName }, 'tracing intents');
+        const otelTracer = provider.getTracer('conductor', CONDUCTOR_VERSION);
+        const intentTracer = new IntentTracer(otelTracer);
+        tracer = intentTracer;
+        httpSpans = new HttpClientSpans(otelTracer, (traceId) => intentTracer.owns(traceId));
+        context.log.info(
+          { endpoint: redactConfig(endpoint.url), endpointFrom: endpoint.from, serviceName: attributes['service.name'], sampler: chosen.description },
+          'tracing intents',
+        );
       },
       async stop(signal) {
         const stopping = provider;
+        httpSpans?.close();
+        httpSpans = undefined;
         tracer?.endAll();
         tracer = undefined;
         provider = undefined;

@@ -1,9 +1,11 @@
 // One trace per intent, built from the host's events: a root span from `received` to
 // `settled` (or `deferred`), and one child span per stage from stageStart to stageEnd. The
-// stage's context object identifies the intent (a WeakMap, so a forgotten intent costs nothing);
-// the `received` event carries only the envelope, so until the first stage the trace is found
-// by file name. At every stage start the W3C traceparent of that stage's span is put on the
-// context, for sinks to send with their requests (a Porch call is then a child of `submit`).
+// stage's context object identifies the intent (a WeakMap, so a forgotten intent costs nothing).
+// The trace id goes on the context at `received`, before anything can fail, so that every record
+// of the intent (status file, error file, audit line, log lines) carries it — an intent that
+// does not even parse included. At every stage start the W3C traceparent of that stage's span
+// is put on the context, for sinks to send with their requests (a Porch call is then a child of
+// `submit`). A failing stage's span is marked as an error, with the error recorded on it.
 import {
   ROOT_CONTEXT,
   SpanKind,
@@ -23,6 +25,7 @@ interface IntentTrace {
   file: string;
   /** Whether the context's logger already carries the trace id. */
   logBound: boolean;
+  traceId: string;
 }
 
 const propagator = new W3CTraceContextPropagator();
@@ -32,12 +35,14 @@ export class IntentTracer {
   readonly #byContext = new WeakMap<StageContext, IntentTrace>();
   /** Traces not yet ended, by file: found by `deferred` (which has no context) and ended on stop. */
   readonly #open = new Map<string, IntentTrace>();
+  /** Trace ids of the open traces: tells this tracer's requests from another's. */
+  readonly #openIds = new Set<string>();
 
   constructor(tracer: Tracer) {
     this.#tracer = tracer;
   }
 
-  received(envelope: Envelope): void {
+  received(envelope: Envelope, ctx?: StageContext): void {
     // A file offered again while its previous trace is open (it should not be) ends that trace.
     this.#end(this.#open.get(envelope.file), 'superseded');
     const root = this.#tracer.startSpan(
@@ -49,7 +54,19 @@ export class IntentTracer {
       },
       ROOT_CONTEXT,
     );
-    this.#open.set(envelope.file, { root, stages: new Map(), file: envelope.file, logBound: false });
+    const traceId = root.spanContext().traceId;
+    const intent: IntentTrace = { root, stages: new Map(), file: envelope.file, logBound: false, traceId };
+    this.#open.set(envelope.file, intent);
+    this.#openIds.add(traceId);
+    if (ctx !== undefined) {
+      this.#byContext.set(ctx, intent);
+      this.#bind(ctx, intent, root);
+    }
+  }
+
+  /** Whether the trace is one of this tracer's, still open (an intent being processed). */
+  owns(traceId: string): boolean {
+    return this.#openIds.has(traceId);
   }
 
   stageStart({ stage, ctx }: StageEvent): void {
@@ -61,14 +78,18 @@ export class IntentTracer {
       trace.setSpan(ROOT_CONTEXT, intent.root),
     );
     intent.stages.set(stage, span);
+    this.#bind(ctx, intent, span);
+  }
+
+  /** Puts the trace id and the traceparent of `span` on the context (and the id on its logger). */
+  #bind(ctx: StageContext, intent: IntentTrace, span: Span): void {
     const carrier: Record<string, string> = {};
     propagator.inject(trace.setSpan(ROOT_CONTEXT, span), carrier, defaultTextMapSetter);
-    const traceId = span.spanContext().traceId;
-    ctx.trace.traceId = traceId;
+    ctx.trace.traceId = intent.traceId;
     if (carrier['traceparent'] !== undefined) ctx.trace.traceparent = carrier['traceparent'];
     if (!intent.logBound) {
       // Everything logged about this intent through its context logger carries the trace id.
-      ctx.log.setBindings({ traceId });
+      ctx.log.setBindings({ traceId: intent.traceId });
       intent.logBound = true;
     }
   }
@@ -79,7 +100,8 @@ export class IntentTracer {
     if (intent === undefined || span === undefined) return;
     intent.stages.delete(stage);
     if (error !== undefined) {
-      span.setAttributes({ 'conductor.error.code': error.code, 'conductor.error.kind': error.kind });
+      span.setAttributes({ 'conductor.error.code': error.code, 'conductor.error.kind': error.kind, 'error.type': error.code });
+      span.recordException(error);
       span.setStatus({ code: SpanStatusCode.ERROR, message: `${error.code}: ${error.message}` });
     }
     span.end();
@@ -111,7 +133,10 @@ export class IntentTracer {
       'conductor.attempts': outcome.attempts,
       ...(outcome.code === undefined ? {} : { 'conductor.error.code': outcome.code }),
     });
-    if (outcome.status === 'failed') intent.root.setStatus({ code: SpanStatusCode.ERROR, message: `${outcome.code ?? 'failed'}: ${outcome.message}` });
+    if (outcome.status === 'failed') {
+      intent.root.setAttribute('error.type', outcome.code ?? 'failed');
+      intent.root.setStatus({ code: SpanStatusCode.ERROR, message: `${outcome.code ?? 'failed'}: ${outcome.message}` });
+    }
     this.#end(intent, outcome.status);
   }
 
@@ -143,6 +168,7 @@ export class IntentTracer {
     intent.stages.clear();
     intent.root.setAttribute('conductor.outcome', outcome);
     intent.root.end();
+    this.#openIds.delete(intent.traceId);
     if (this.#open.get(intent.file) === intent) this.#open.delete(intent.file);
   }
 }

@@ -6,7 +6,9 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ExecToken } from './exec-credential.ts';
 import { readKubeconfig, type Pem } from './kubeconfig.ts';
+import { redactText } from './redact.ts';
 import type { PorchSinkOptions } from './options.ts';
 
 /** The bearer token to send, re-read from its file as it rotates. */
@@ -16,6 +18,14 @@ export interface TokenSource {
   current(): Promise<string | undefined>;
   /** Reads the token again at once (after a 401); true when it changed. */
   reload(): Promise<boolean>;
+  /** A client certificate that comes and goes with the token (an exec plugin's), if any. */
+  clientCertificate?(): Promise<ClientCertificate | undefined>;
+}
+
+/** PEM certificate and key to present at the TLS handshake. */
+export interface ClientCertificate {
+  cert: string;
+  key: string;
 }
 
 export class StaticToken implements TokenSource {
@@ -92,6 +102,39 @@ export interface Connection {
   token: TokenSource | undefined;
   /** Where these settings came from, for logs and preflight lines. */
   source: string;
+  /** Settings that weaken the connection's security, said at start and by `validate`. */
+  warnings: string[];
+}
+
+const OPTION_INSECURE_WARNING = 'insecureSkipTLSVerify is set: the server certificate is NOT verified; use this for development only';
+const PLAIN_HTTP_WARNING = 'the server is plain HTTP: the token travels unencrypted';
+
+function kubeconfigInsecureWarning(cluster: string, kubeconfig: string): string {
+  return `insecure-skip-tls-verify is set for cluster "${cluster}" in kubeconfig ${kubeconfig}: the server certificate is NOT verified; use this for development only`;
+}
+
+/**
+ * The warnings resolveConnection would give, without reading certificates or tokens: for
+ * `print-config` and `validate` (the plugin's configWarnings). A kubeconfig that cannot be read
+ * gives none here; start and preflight report it.
+ */
+export function connectionWarnings(options: PorchSinkOptions): string[] {
+  if (options.insecureSkipTLSVerify) return [OPTION_INSECURE_WARNING];
+  const warnings: string[] = [];
+  let server = options.server;
+  let hasToken = options.tokenFile !== undefined;
+  if (options.kubeconfig !== undefined) {
+    try {
+      const kube = readKubeconfig(options.kubeconfig, options.context);
+      if (kube.insecureSkipTLSVerify) warnings.push(kubeconfigInsecureWarning(kube.clusterName, options.kubeconfig));
+      server ??= kube.server;
+      hasToken ||= kube.token !== undefined || kube.tokenFile !== undefined || kube.exec !== undefined;
+    } catch {
+      return warnings;
+    }
+  }
+  if (server?.startsWith('http:') && hasToken) warnings.push(PLAIN_HTTP_WARNING);
+  return warnings;
 }
 
 export function resolveConnection(options: PorchSinkOptions, env: NodeJS.ProcessEnv = process.env): Connection {
@@ -103,6 +146,7 @@ export function resolveConnection(options: PorchSinkOptions, env: NodeJS.Process
   let servername: string | undefined;
   let token: TokenSource | undefined = options.tokenFile === undefined ? undefined : new FileToken(options.tokenFile, options.tokenRefreshMs);
   let source: string;
+  const warnings: string[] = [];
 
   if (options.kubeconfig !== undefined) {
     let kube;
@@ -118,8 +162,13 @@ export function resolveConnection(options: PorchSinkOptions, env: NodeJS.Process
       cert = kube.clientCert;
       key = kube.clientKey;
     }
+    if (kube.insecureSkipTLSVerify && !insecure) warnings.push(kubeconfigInsecureWarning(kube.clusterName, options.kubeconfig));
     insecure ||= kube.insecureSkipTLSVerify;
     servername = kube.tlsServerName;
+    if (kube.exec !== undefined) {
+      // The plugin is run at the first request, not here: start() must not wait for a program.
+      token ??= new ExecToken(kube.exec.config, kube.exec.cluster, kube.exec.user);
+    }
     token ??= kube.tokenFile !== undefined ? new FileToken(kube.tokenFile, options.tokenRefreshMs) : kube.token !== undefined ? new StaticToken(kube.token) : undefined;
   } else if (server !== undefined) {
     source = `server ${server}`;
@@ -140,14 +189,16 @@ export function resolveConnection(options: PorchSinkOptions, env: NodeJS.Process
   try {
     url = new URL(server);
   } catch {
-    throw new CredentialError(`server "${server}" is not a URL`);
+    throw new CredentialError(`server "${redactText(server)}" is not a URL`);
   }
   const tls: Connection['tls'] = { rejectUnauthorized: !insecure };
   if (ca) tls.ca = readPem(ca, 'CA certificate');
   if (cert) tls.cert = readPem(cert, 'client certificate');
   if (key) tls.key = readPem(key, 'client key');
   if (servername) tls.servername = servername;
-  return { origin: url.origin, basePath: url.pathname.replace(/\/+$/, ''), tls, token, source };
+  if (options.insecureSkipTLSVerify) warnings.push(OPTION_INSECURE_WARNING);
+  else if (url.protocol === 'http:' && token !== undefined) warnings.push(PLAIN_HTTP_WARNING);
+  return { origin: url.origin, basePath: url.pathname.replace(/\/+$/, ''), tls, token, source, warnings };
 }
 
 function readPem(pem: Pem, what: string): string {

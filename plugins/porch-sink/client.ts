@@ -3,9 +3,20 @@
 // through the server's circuit breaker, carries the bearer token (re-read after a 401) and the
 // caller's W3C traceparent. Failures come out as ApiError (the server answered) or
 // TransportError (it did not); errors.ts decides what they mean for an intent.
+//
+// Like client-go, each request is retried a few times on its own when the failure says "not
+// now" (429, 502/503, a connection refused) or when repeating it is safe: every read, and every
+// write we send is conditional (a create names a unique workspace, an update carries the
+// resourceVersion it read), so a repeated write that went through the first time is refused, not
+// applied twice. Write answers with a meaning of their own (a 504 or a lost reply: "maybe
+// applied"; a stale resourceVersion; a duplicate workspace) go straight to the flow, which looks
+// again. One intent attempt (a flow) thus survives the scattered faults of a busy server, and the
+// core's attempts count flows, not requests.
 import { Agent } from 'undici';
-import { CircuitBreaker, parseRetryAfter } from '../../core/index.ts';
-import type { Connection } from './auth.ts';
+import { CircuitBreaker, ConductorError, backoffDelay, parseRetryAfter, sleep } from '../../core/index.ts';
+import type { ClientCertificate, Connection } from './auth.ts';
+import { SecretSet } from './redact.ts';
+import { hasKnownMeaning } from './server-messages.ts';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -81,11 +92,28 @@ export interface CredentialState {
   message: string;
 }
 
+/** How often one request is repeated before its failure goes to the flow. */
+export interface RequestRetryPolicy {
+  /** Repeats after the first try (client-go's default is 10; a flow makes several requests). */
+  maxRetries: number;
+  initialDelayMs: number;
+  maxDelayMs: number;
+  /** A longer Retry-After is not waited for here: the intent goes back to the core, which waits. */
+  maxRetryAfterMs: number;
+  /** No repeat starts later than this after the first try (waits included). */
+  budgetMs: number;
+}
+
+export const DEFAULT_REQUEST_RETRY: RequestRetryPolicy = { maxRetries: 6, initialDelayMs: 100, maxDelayMs: 4_000, maxRetryAfterMs: 32_000, budgetMs: 60_000 };
+
 export interface ClientOptions {
   connection: Connection;
   timeoutMs: number;
   concurrency: number;
   breaker: CircuitBreaker;
+  retry?: Partial<RequestRetryPolicy>;
+  /** Called before each repeat (for debug logs). */
+  onRetry?: (event: { method: Method; path: string; retry: number; delayMs: number; error: Error }) => void;
 }
 
 const TLS_CODE = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|^ERR_TLS_|^ERR_SSL_|^EPROTO$/;
@@ -94,17 +122,35 @@ const CONNECT_CODE = /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREAC
 export class KubeClient {
   readonly connection: Connection;
   readonly breaker: CircuitBreaker;
-  readonly #agent: Agent;
+  #agent: Agent;
+  /** The exec plugin's client certificate the current pool presents (undefined: the static one). */
+  #agentCertificate: ClientCertificate | undefined;
+  readonly #concurrency: number;
   readonly #timeoutMs: number;
+  readonly #retry: RequestRetryPolicy;
+  readonly #onRetry: ClientOptions['onRetry'];
+  /** The tokens we sent and the client key: removed from every text a server sends back. */
+  readonly #secrets = new SecretSet();
   #credentials: CredentialState = { ok: true, message: 'not contacted yet' };
 
   constructor(options: ClientOptions) {
     this.connection = options.connection;
     this.breaker = options.breaker;
     this.#timeoutMs = options.timeoutMs;
-    const { ca, cert, key, rejectUnauthorized, servername } = options.connection.tls;
-    this.#agent = new Agent({
-      connections: options.concurrency,
+    this.#concurrency = options.concurrency;
+    this.#retry = { ...DEFAULT_REQUEST_RETRY, ...options.retry };
+    this.#onRetry = options.onRetry;
+    this.#secrets.add(options.connection.tls.key);
+    this.#agent = this.#newAgent(undefined);
+  }
+
+  /** A connection pool presenting `certificate` (an exec plugin's), else the configured one. */
+  #newAgent(certificate: ClientCertificate | undefined): Agent {
+    const { ca, rejectUnauthorized, servername } = this.connection.tls;
+    const cert = certificate?.cert ?? this.connection.tls.cert;
+    const key = certificate?.key ?? this.connection.tls.key;
+    return new Agent({
+      connections: this.#concurrency,
       connect: {
         rejectUnauthorized,
         ...(ca === undefined ? {} : { ca }),
@@ -112,9 +158,27 @@ export class KubeClient {
         ...(key === undefined ? {} : { key }),
         ...(servername === undefined ? {} : { servername }),
       },
-      headersTimeout: options.timeoutMs,
-      bodyTimeout: options.timeoutMs,
+      headersTimeout: this.#timeoutMs,
+      bodyTimeout: this.#timeoutMs,
     });
+  }
+
+  /**
+   * The pool to send with. A client certificate from an exec plugin is presented at the TLS
+   * handshake, so a new one (after expiry or a 401) needs new connections: a new pool, while
+   * the old one finishes what it carries and closes.
+   */
+  async #currentAgent(): Promise<Agent> {
+    const source = this.connection.token;
+    if (source?.clientCertificate === undefined) return this.#agent;
+    const certificate = await source.clientCertificate();
+    if (certificate === undefined || (certificate.cert === this.#agentCertificate?.cert && certificate.key === this.#agentCertificate.key)) return this.#agent;
+    this.#secrets.add(certificate.key);
+    const old = this.#agent;
+    this.#agent = this.#newAgent(certificate);
+    this.#agentCertificate = certificate;
+    void old.close().catch(() => old.destroy());
+    return this.#agent;
   }
 
   get credentials(): CredentialState {
@@ -125,9 +189,33 @@ export class KubeClient {
     await this.#agent.close().catch(() => this.#agent.destroy());
   }
 
-  /** Sends one request and returns the parsed JSON body of a 2xx answer. */
+  /**
+   * Sends one request and returns the parsed JSON body of a 2xx answer, repeating it (each try
+   * through the circuit breaker) while its failure is worth a repeat; see the file's head.
+   */
   async request<T>(options: RequestOptions): Promise<T> {
-    return this.breaker.run(() => this.#withTokenReload<T>(options), isServerFailure);
+    const started = Date.now();
+    for (let retry = 0; ; retry += 1) {
+      try {
+        return await this.breaker.run(() => this.#withTokenReload<T>(options), isServerFailure);
+      } catch (error) {
+        const delayMs = retry < this.#retry.maxRetries ? this.#retryDelay(error, options.method, retry + 1) : undefined;
+        if (delayMs === undefined || options.signal?.aborted || Date.now() - started + delayMs > this.#retry.budgetMs) throw error;
+        this.#onRetry?.({ method: options.method, path: options.path, retry: retry + 1, delayMs, error: error as Error });
+        await sleep(delayMs, options.signal);
+      }
+    }
+  }
+
+  /** How long to wait before repeating after `error`, or undefined when it must not be repeated here. */
+  #retryDelay(error: unknown, method: Method, retry: number): number | undefined {
+    if (!isRepeatable(error, method)) return undefined;
+    const backoff = backoffDelay(retry, { maxAttempts: 0, initialDelayMs: this.#retry.initialDelayMs, maxDelayMs: this.#retry.maxDelayMs, budgetMs: 0 });
+    const retryAfterMs = error instanceof ApiError ? error.retryAfterMs : undefined;
+    if (retryAfterMs === undefined) return backoff;
+    if (retryAfterMs > this.#retry.maxRetryAfterMs) return undefined;
+    // The server's word, plus a little jitter so that many waiting requests do not return at once.
+    return retryAfterMs + Math.floor(backoff / 4);
   }
 
   /** A 401 after a token rotation: read the file again and repeat once with the new token. */
@@ -147,20 +235,24 @@ export class KubeClient {
     const path = this.connection.basePath + options.path + queryString(options.query);
     const headers: Record<string, string> = { accept: 'application/json' };
     const token = await this.#token();
-    if (token !== undefined) headers['authorization'] = `Bearer ${token}`;
+    if (token !== undefined) {
+      this.#secrets.add(token);
+      headers['authorization'] = `Bearer ${token}`;
+    }
     if (options.traceparent) headers['traceparent'] = options.traceparent;
     let body: string | undefined;
     if (options.body !== undefined) {
       body = JSON.stringify(options.body);
       headers['content-type'] = 'application/json';
     }
+    const agent = await this.#credentialed(() => this.#currentAgent());
     const timeout = AbortSignal.timeout(this.#timeoutMs);
     const signal = options.signal === undefined ? timeout : AbortSignal.any([options.signal, timeout]);
     let status: number;
     let responseHeaders: Record<string, string | string[] | undefined>;
     let text: string;
     try {
-      const response = await this.#agent.request({ origin: this.connection.origin, path, method, headers, body, signal });
+      const response = await agent.request({ origin: this.connection.origin, path, method, headers, body, signal });
       status = response.statusCode;
       responseHeaders = response.headers;
       text = await response.body.text();
@@ -176,13 +268,19 @@ export class KubeClient {
     if (status >= 200 && status < 300) {
       try {
         return JSON.parse(text) as T;
-      } catch (error) {
-        throw new ApiError({ status: 502, body: { reason: 'BadResponse', message: `${method} ${options.path}: the answer is not JSON: ${(error as Error).message}` }, retryAfterMs: undefined, method, path: options.path });
+      } catch {
+        // Not the parser's message: it quotes the start of the text, which may be a credential cut
+        // short where no redaction recognises it. (A good answer is never redacted: package files
+        // may hold PEM blocks of their own, and are written back.)
+        const message = `${method} ${options.path}: the answer (${text.length} characters of ${contentType || 'no content type'}) is not JSON`;
+        throw new ApiError({ status: 502, body: { reason: 'BadResponse', message }, retryAfterMs: undefined, method, path: options.path });
       }
     }
     throw new ApiError({
       status,
-      body: statusBody(status, text, contentType),
+      // A refusal may quote the request, credentials included: they are removed before the
+      // server's words become part of any error (and so of records, logs, spans and /ready).
+      body: this.#secrets.redactValue(statusBody(status, this.#secrets.redact(text), contentType)),
       retryAfterMs: parseRetryAfter(responseHeaders['retry-after']),
       method,
       path: options.path,
@@ -192,8 +290,13 @@ export class KubeClient {
   async #token(): Promise<string | undefined> {
     const source = this.connection.token;
     if (source === undefined) return undefined;
+    return this.#credentialed(() => source.current());
+  }
+
+  /** Runs a credential step; its failure is what readiness reports about the credentials. */
+  async #credentialed<T>(step: () => Promise<T>): Promise<T> {
     try {
-      return await source.current();
+      return await step();
     } catch (error) {
       this.#credentials = { ok: false, message: (error as Error).message };
       throw error;
@@ -216,6 +319,23 @@ export class KubeClient {
     if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return new TransportError('timeout', `${where}: no answer within ${this.#timeoutMs} ms`, init);
     return new TransportError('connection-lost', `${where}: connection lost (${code ?? 'no code'}: ${detail})`, init);
   }
+}
+
+/**
+ * Worth repeating inside the client: "not now" answers for any method; for reads, also a lost
+ * connection or a 504. Never a refusal the flow or the classifier must see.
+ */
+export function isRepeatable(error: unknown, method: Method): boolean {
+  if (error instanceof ConductorError) return false; // the circuit is open: fail fast
+  const read = method === 'GET';
+  // Not a timeout: the server had timeoutMs already, and repeating it would multiply that wait.
+  if (error instanceof TransportError) return error.failure === 'connect' || (read && error.failure === 'connection-lost');
+  if (!(error instanceof ApiError)) return false;
+  const { status } = error;
+  if (status === 429 || status === 503 || status === 502) return true;
+  if (status === 504) return read; // a write may have been applied: the flow reads before repeating it
+  if (status === 500) return !hasKnownMeaning(error.serverMessage);
+  return false;
 }
 
 /** The circuit counts what says "this server is not working": no answer, or a 5xx. */

@@ -5,6 +5,7 @@
 import { ConductorError, type ErrorCode } from '../../core/index.ts';
 import { ApiError, TransportError } from './client.ts';
 import { CredentialError } from './auth.ts';
+import { DUPLICATE_WORKSPACE, PACKAGE_EXISTS, PERMANENT_500, STALE_RESOURCE_VERSION } from './server-messages.ts';
 
 /**
  * A stale or missing resourceVersion. Porch wraps its own Conflict into a 500 InternalError
@@ -13,7 +14,7 @@ import { CredentialError } from './auth.ts';
  */
 export function isStaleResourceVersion(error: unknown): boolean {
   if (!(error instanceof ApiError)) return false;
-  if (error.status === 500) return /the object has been modified|resourceVersion must be specified/.test(error.serverMessage);
+  if (error.status === 500) return STALE_RESOURCE_VERSION.test(error.serverMessage);
   return error.status === 409 && !isInFlight(error);
 }
 
@@ -24,7 +25,7 @@ export function isInFlight(error: unknown): boolean {
 
 /** A create for a workspace that exists: an earlier attempt (whose reply was lost) made it (§4.4). */
 export function isDuplicateWorkspace(error: unknown): boolean {
-  return error instanceof ApiError && error.status === 500 && /workspaceNames must be unique/.test(error.serverMessage);
+  return error instanceof ApiError && error.status === 500 && DUPLICATE_WORKSPACE.test(error.serverMessage);
 }
 
 /**
@@ -46,7 +47,7 @@ export function isNotFound(error: unknown): boolean {
  * §0, §6.3 item 14). It happens when the package has revisions but none is Published to copy.
  */
 export function isPackageExists(error: unknown): boolean {
-  return error instanceof ApiError && error.status === 500 && /already exists in repo(sitory)? "/.test(error.serverMessage);
+  return error instanceof ApiError && error.status === 500 && PACKAGE_EXISTS.test(error.serverMessage);
 }
 
 /** A 422 on a lifecycle step may come from a stale view of the object; it is worth a fresh look. */
@@ -59,14 +60,6 @@ function isRbacDenial(error: ApiError): boolean {
   return error.status === 403 && /cannot \S+ resource /.test(error.serverMessage);
 }
 
-// 500s from Porch's engine that no retry can fix (porch-api.md §3.1): the package content or our
-// request is wrong. Every other 500 is presumed transient (a git hiccup, §6.2 item 12).
-const PERMANENT_500 = [
-  /error rendering package/,
-  /packages cannot be nested/,
-  /task list must not contain more than one task/,
-  /not set for task of type/,
-];
 
 export interface Where {
   plugin: string;

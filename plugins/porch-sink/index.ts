@@ -1,7 +1,8 @@
 // The Porch sink (DESIGN §4, issue 3): each intent becomes one Porch PackageRevision in the
-// workspace `intent-<intentId>`, created as a Draft (init, or a copy of the latest Published
-// revision), filled with the intent's resources, proposed and — with `approve` — published,
-// through the real porch.kpt.dev/v1alpha1 API behind the kube-apiserver (porch-api.md).
+// workspace `intent-<intentId>`, created as a Draft (a copy of the latest Published revision,
+// or for a new package a clone of the configured blueprint), filled with the intent's replicas,
+// proposed and — with `approve` — published, through the real porch.kpt.dev/v1alpha1 API
+// behind the kube-apiserver (porch-api.md).
 // The flow is in flow.ts, the wire in client.ts/porch-api.ts, credentials in auth.ts, error
 // meaning in errors.ts, and the connectivity checks in preflight.ts.
 import {
@@ -14,15 +15,22 @@ import {
   type Receipt,
   type StageContext,
 } from '../../core/index.ts';
-import { resolveConnection } from './auth.ts';
+import { connectionWarnings, resolveConnection } from './auth.ts';
 import { KubeClient } from './client.ts';
 import { toSubmitError } from './errors.ts';
-import { runFlow } from './flow.ts';
+import { BlueprintCache, runFlow } from './flow.ts';
 import { DEFAULT_OPTIONS, OPTIONS_SCHEMA, type PorchSinkOptions } from './options.ts';
 import { PorchApi } from './porch-api.ts';
 import { runPreflight } from './preflight.ts';
 
 const INTENT_ID = /^[0-9a-f]{40}$/;
+/** How long the blueprint's resolution (its revision and files) is reused for new targets. */
+const BLUEPRINT_CACHE_MS = 10_000;
+
+/** Where the sink writes and what new packages come from, as the preflight checks them. */
+function targetOf(options: PorchSinkOptions): { namespace: string; repository: string; blueprint: PorchSinkOptions['blueprint'] } {
+  return { namespace: options.namespace, repository: options.repository, blueprint: options.blueprint };
+}
 
 export default definePlugin<PorchSinkOptions>({
   name: 'porch-sink',
@@ -30,6 +38,7 @@ export default definePlugin<PorchSinkOptions>({
   description: 'Submits each intent as a Porch PackageRevision (proposed, and approved when configured) through the Kubernetes API.',
   optionsSchema: OPTIONS_SCHEMA,
   defaults: DEFAULT_OPTIONS,
+  configWarnings: connectionWarnings,
   create(context, options) {
     const { log } = context;
     const breaker = new CircuitBreaker({
@@ -43,14 +52,14 @@ export default definePlugin<PorchSinkOptions>({
       },
     });
     let api: PorchApi | undefined;
+    const blueprints = new BlueprintCache(BLUEPRINT_CACHE_MS);
     let startError: string | undefined;
     const stopping = new AbortController();
 
     /** Reads the credentials and opens a connection pool (I/O, so never in the factory). */
     const connect = (circuit: CircuitBreaker): PorchApi => {
       const connection = resolveConnection(options);
-      if (options.insecureSkipTLSVerify) log.warn({ server: connection.origin }, 'insecureSkipTLSVerify is set: the server certificate is NOT verified; use this for development only');
-      else if (connection.origin.startsWith('http:') && connection.token !== undefined) log.warn({ server: connection.origin }, 'the server is plain HTTP: the token travels unencrypted');
+      for (const warning of connection.warnings) log.warn({ server: connection.origin }, warning);
       return new PorchApi(new KubeClient({ connection, timeoutMs: options.timeoutMs, concurrency: options.concurrency, breaker: circuit }));
     };
 
@@ -69,8 +78,13 @@ export default definePlugin<PorchSinkOptions>({
         const result = await runFlow(api, {
           intent,
           intentId: ctx.intentId,
+          contentHash: ctx.contentHash,
+          order: ctx.order,
+          anchor: ctx.anchor,
           at,
           approve: options.approve,
+          blueprint: options.blueprint,
+          blueprints,
           signal: ctx.signal,
           traceparent: ctx.trace.traceparent,
           log: flowLog,
@@ -150,8 +164,8 @@ export default definePlugin<PorchSinkOptions>({
         }
         try {
           return [
-            { name: 'credentials', ok: true, message: `from ${checker.client.connection.source}` },
-            ...(await runPreflight(checker, { namespace: options.namespace, repository: options.repository, approve: options.approve }, signal)),
+            { name: 'credentials', ok: true, message: [`from ${checker.client.connection.source}`, ...checker.client.connection.warnings.map((w) => `WARNING: ${w}`)].join('; ') },
+            ...(await runPreflight(checker, { ...targetOf(options), approve: options.approve }, signal)),
           ];
         } finally {
           await checker.client.close();

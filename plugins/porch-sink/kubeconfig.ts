@@ -1,16 +1,19 @@
 // Reads the parts of a kubeconfig file the sink can use outside a cluster (porch-api.md §5
 // "Endpoint"): the server, how to trust it, and who we are. Relative file paths in a kubeconfig
-// are relative to the kubeconfig's own directory, as kubectl reads them. Exec plugins and
-// auth-provider plugins run programs; the sink does not, and says so.
+// are relative to the kubeconfig's own directory, as kubectl reads them. Exec credential plugins
+// are run as kubectl runs them (exec-credential.ts); the deprecated auth-provider plugins (gcp,
+// azure, oidc, all removed from kubectl) are refused with a pointer to their exec successors.
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import YAML from 'yaml';
+import { execConfigOf, type ClusterInfo, type ExecConfig } from './exec-credential.ts';
 
 /** PEM material either inline (from a `*-data` field) or in a file. */
 export type Pem = { data: string } | { file: string };
 
 export interface KubeconfigCredentials {
   server: string;
+  clusterName: string;
   ca?: Pem;
   insecureSkipTLSVerify: boolean;
   tlsServerName?: string;
@@ -18,6 +21,8 @@ export interface KubeconfigCredentials {
   tokenFile?: string;
   clientCert?: Pem;
   clientKey?: Pem;
+  /** The user's exec credential plugin, with what it may be told about the cluster. */
+  exec?: { config: ExecConfig; cluster: ClusterInfo; user: string };
   namespace?: string;
 }
 
@@ -26,10 +31,18 @@ type Entry = Record<string, unknown>;
 
 export function readKubeconfig(path: string, contextName?: string): KubeconfigCredentials {
   let document: unknown;
+  let text: string;
   try {
-    document = YAML.parse(readFileSync(path, 'utf8'));
+    text = readFileSync(path, 'utf8');
   } catch (error) {
     throw new Error(`kubeconfig ${path} cannot be read: ${(error as Error).message}`, { cause: error });
+  }
+  try {
+    document = YAML.parse(text);
+  } catch (error) {
+    // The parser's message quotes the offending line, which may hold a token or key: name the
+    // place and the kind of error, never the content (and drop the cause, which holds it too).
+    throw new Error(`kubeconfig ${path} is not valid YAML: ${yamlErrorPlace(error)}`);
   }
   return credentialsOf(document, dirname(resolve(path)), path, contextName);
 }
@@ -47,8 +60,13 @@ export function credentialsOf(document: unknown, baseDir: string, where: string,
 
   const server = stringOr(cluster['server']);
   if (server === undefined) throw new Error(`kubeconfig ${where}: cluster "${clusterName}" has no server`);
-  if (user['exec'] !== undefined || user['auth-provider'] !== undefined) {
-    throw new Error(`kubeconfig ${where}: user "${userName}" authenticates through an exec or auth-provider plugin, which the porch sink does not run; use a token, a token file or a client certificate`);
+  if (user['auth-provider'] !== undefined) {
+    const provider = isEntry(user['auth-provider']) ? stringOr(user['auth-provider']['name']) : undefined;
+    throw new Error(
+      `kubeconfig ${where}: user "${userName}" authenticates through the auth-provider plugin${provider ? ` "${provider}"` : ''}, which kubectl ` +
+        'no longer runs and the porch sink does not support; use an exec credential plugin instead (e.g. gke-gcloud-auth-plugin, kubelogin, ' +
+        '`aws eks get-token`), or a token, token file or client certificate',
+    );
   }
   if (user['username'] !== undefined || user['password'] !== undefined) {
     throw new Error(`kubeconfig ${where}: user "${userName}" uses basic authentication, which the Kubernetes API no longer supports; use a token or a client certificate`);
@@ -63,7 +81,7 @@ export function credentialsOf(document: unknown, baseDir: string, where: string,
     const onDisk = path(file);
     return onDisk === undefined ? undefined : { file: onDisk };
   };
-  const result: KubeconfigCredentials = { server, insecureSkipTLSVerify: cluster['insecure-skip-tls-verify'] === true };
+  const result: KubeconfigCredentials = { server, clusterName, insecureSkipTLSVerify: cluster['insecure-skip-tls-verify'] === true };
   const ca = pem(cluster['certificate-authority-data'], cluster['certificate-authority']);
   if (ca) result.ca = ca;
   const serverName = stringOr(cluster['tls-server-name']);
@@ -77,9 +95,27 @@ export function credentialsOf(document: unknown, baseDir: string, where: string,
   if (cert) result.clientCert = cert;
   if (key) result.clientKey = key;
   if ((cert === undefined) !== (key === undefined)) throw new Error(`kubeconfig ${where}: user "${userName}" has a client certificate without a key, or a key without a certificate`);
+  if (user['exec'] !== undefined && user['exec'] !== null) {
+    if (!isEntry(user['exec'])) throw new Error(`kubeconfig ${where}: user "${userName}": exec must be a mapping`);
+    // What provideClusterInfo hands the plugin (ExecCredential spec.cluster).
+    const clusterInfo: ClusterInfo = { server };
+    const caData = stringOr(cluster['certificate-authority-data']);
+    if (caData) clusterInfo['certificate-authority-data'] = caData;
+    if (serverName) clusterInfo['tls-server-name'] = serverName;
+    if (result.insecureSkipTLSVerify) clusterInfo['insecure-skip-tls-verify'] = true;
+    result.exec = { config: execConfigOf(user['exec'], baseDir, `kubeconfig ${where}: user "${userName}"`), cluster: clusterInfo, user: userName ?? '' };
+  }
   const namespace = stringOr(context['namespace']);
   if (namespace) result.namespace = namespace;
   return result;
+}
+
+/** "line 3, column 7 (BAD_INDENT)" from a yaml parse error, without the quoted source line. */
+function yamlErrorPlace(error: unknown): string {
+  const { linePos, code } = (error ?? {}) as { linePos?: { line: number; col: number }[]; code?: unknown };
+  const at = linePos?.[0];
+  const where = at === undefined ? 'syntax error' : `syntax error at line ${at.line}, column ${at.col}`;
+  return typeof code === 'string' ? `${where} (${code})` : where;
 }
 
 function isEntry(value: unknown): value is Entry {

@@ -12,6 +12,12 @@ export interface PorchSinkOptions {
   packageName?: string;
   /** Publish (approve) every revision after proposing it. */
   approve: boolean;
+  /**
+   * The upstream package a new target's package is cloned from, as Nephio does (porch-api.md §2.6
+   * `clone`): a package in a Porch repository of the same namespace, at `revision` or its latest
+   * Published revision. Without it, an intent for a target that has no package is refused.
+   */
+  blueprint?: BlueprintOptions;
   tokenFile?: string;
   caFile?: string;
   certFile?: string;
@@ -32,6 +38,13 @@ export interface PorchSinkOptions {
   serviceAccountDir: string;
 }
 
+export interface BlueprintOptions {
+  repository: string;
+  package: string;
+  /** A Published revision number; the latest Published revision when left out. */
+  revision?: number;
+}
+
 export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 const DNS_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
@@ -48,6 +61,16 @@ export const OPTIONS_SCHEMA: JsonSchema = {
     repository: { type: 'string', maxLength: 63, pattern: DNS_LABEL },
     packageName: { type: 'string', maxLength: 200, pattern: PACKAGE_PATH },
     approve: { type: 'boolean' },
+    blueprint: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        repository: { type: 'string', maxLength: 63, pattern: DNS_LABEL },
+        package: { type: 'string', maxLength: 200, pattern: PACKAGE_PATH },
+        revision: { type: 'integer', minimum: 1 },
+      },
+      required: ['repository', 'package'],
+    },
     tokenFile: FILE,
     caFile: FILE,
     certFile: FILE,

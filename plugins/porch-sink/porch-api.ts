@@ -110,6 +110,15 @@ export class PorchApi {
     return this.client.request({ method: 'PUT', path: `${this.#revisions(namespace!)}/${encodeURIComponent(name!)}/approval`, body: revision, ...call(options) });
   }
 
+  /**
+   * DELETE of a Draft or Proposed revision (a Published one answers 403, porch-api.md §2.5 (g)).
+   * Porch ignores preconditions (§4.4), so the caller must be sure from a fresh view.
+   */
+  deleteRevision(namespace: string, name: string, options: CallOptions): Promise<PackageRevision> {
+    const path = `${this.#revisions(namespace)}/${encodeURIComponent(name)}`;
+    return this.client.request({ method: 'DELETE', path, ...call(options) });
+  }
+
   getResources(namespace: string, name: string, options: CallOptions): Promise<PackageRevisionResources> {
     return this.client.request({
       method: 'GET',

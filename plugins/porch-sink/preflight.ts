@@ -4,12 +4,14 @@
 // permission of its own, for exactly the verbs the flow uses (porch-api.md §5 "Authorization").
 import type { PreflightCheck } from '../../core/index.ts';
 import { ApiError, TransportError } from './client.ts';
+import type { BlueprintOptions } from './options.ts';
 import type { PorchApi } from './porch-api.ts';
 
 export interface PreflightTarget {
   namespace: string;
   repository: string;
   approve: boolean;
+  blueprint?: BlueprintOptions | undefined;
 }
 
 /** Each access the flow needs, as the SelfSubjectAccessReview asks for it. */
@@ -20,6 +22,8 @@ export function requiredAccess(approve: boolean): { verb: string; group: string;
     { verb: 'get', group: 'porch.kpt.dev', resource: 'packagerevisions' },
     { verb: 'create', group: 'porch.kpt.dev', resource: 'packagerevisions' },
     { verb: 'update', group: 'porch.kpt.dev', resource: 'packagerevisions' },
+    // A Draft or Proposed revision copied from an outdated one is deleted and made again (flow.ts).
+    { verb: 'delete', group: 'porch.kpt.dev', resource: 'packagerevisions' },
     { verb: 'get', group: 'porch.kpt.dev', resource: 'packagerevisionresources' },
     { verb: 'update', group: 'porch.kpt.dev', resource: 'packagerevisionresources' },
     ...(approve ? [{ verb: 'update', group: 'porch.kpt.dev', resource: 'packagerevisions', subresource: 'approval' }] : []),
@@ -85,7 +89,10 @@ export async function runPreflight(api: PorchApi, target: PreflightTarget, signa
     checks.push({ name: 'repository', ok: false, message: `${target.namespace}/${target.repository}: ${describe(error)}` });
   }
 
-  // 5. Every permission the flow uses.
+  // 5. The blueprint new targets are cloned from has a Published revision to clone.
+  if (target.blueprint !== undefined) checks.push(await checkBlueprint(api, target.namespace, target.blueprint, signal));
+
+  // 6. Every permission the flow uses.
   for (const access of requiredAccess(target.approve)) {
     const resource = access.subresource === undefined ? access.resource : `${access.resource}/${access.subresource}`;
     const name = `may ${access.verb} ${resource}`;
@@ -101,6 +108,23 @@ export async function runPreflight(api: PorchApi, target: PreflightTarget, signa
     }
   }
   return checks;
+}
+
+async function checkBlueprint(api: PorchApi, namespace: string, blueprint: BlueprintOptions, signal: AbortSignal): Promise<PreflightCheck> {
+  const where = `${namespace}/${blueprint.repository}/${blueprint.package}`;
+  try {
+    const coordinates = { namespace, repository: blueprint.repository, packageName: blueprint.package };
+    const revisions = await api.listPackageRevisions(coordinates, { signal });
+    const published = revisions.filter((r) => r.spec.lifecycle === 'Published').map((r) => r.spec.revision ?? 0).filter((n) => n > 0);
+    const wanted = blueprint.revision ?? Math.max(0, ...published);
+    if (published.includes(wanted)) {
+      return { name: 'blueprint', ok: true, message: `${where} has Published revision ${wanted} to clone new targets from` };
+    }
+    const which = blueprint.revision === undefined ? '' : ` ${blueprint.revision}`;
+    return { name: 'blueprint', ok: false, message: `${where} has no Published revision${which}; new targets would be refused` };
+  } catch (error) {
+    return { name: 'blueprint', ok: false, message: `${where}: ${describe(error)}` };
+  }
 }
 
 function describe(error: unknown): string {

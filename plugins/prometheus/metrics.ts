@@ -119,7 +119,7 @@ export function registerConductorMetrics(registry: Registry, source: MetricsSour
 
   new Gauge({
     name: 'conductor_plugin_ready',
-    help: 'Whether a plugin reports itself ready (1) or not (0); /ready is the conjunction.',
+    help: 'Whether a plugin reports itself ready (1) or not (0); /ready requires it of every plugin but the sinks, whose state is their downstream system.',
     labelNames: ['plugin'],
     registers,
     collect() {

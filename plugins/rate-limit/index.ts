@@ -1,19 +1,15 @@
-// Paces submissions: a token bucket of `burst` tokens refilled at `requestsPerMinute`, from
-// rate-limiter-flexible (a window of `burst` points per burst/rate seconds, behind its FIFO
-// queue so waiters are served in arrival order). With `redisUrl`, the bucket lives in Redis and
-// is shared by every replica. Intents wait here; they are never dropped.
-import { createRequire } from 'node:module';
+// Paces submissions: a token bucket of `burst` tokens refilled at `requestsPerMinute`, kept as
+// GCRA (gcra.ts): at most `burst` intents pass at once, then one per interval, waiters in the
+// order they came. With `redisUrl`, the bucket lives in Redis and every replica reserves from it
+// atomically (one Lua script on the server's clock). Intents wait here; they are never dropped.
+//
+// Not rate-limiter-flexible, which the first version used: its limiters are fixed windows (the
+// "bursty" one two of them), so 60/min with a burst of 10 let 10 through every 10 s and rounding
+// changed the rate; an exact bucket is the one-number algorithm below.
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
-import type * as Flexible from 'rate-limiter-flexible';
 import { ConductorError, definePlugin, untilAborted } from '../../core/index.ts';
-
-// The limiters we use, each from its own file: the package's index loads all of its 24 stores
-// (36 modules, a tenth of the start time) for the two or three needed here.
-const require = createRequire(import.meta.url);
-const RateLimiterMemory = require('rate-limiter-flexible/lib/RateLimiterMemory.js') as typeof Flexible.RateLimiterMemory;
-const RateLimiterQueue = require('rate-limiter-flexible/lib/RateLimiterQueue.js') as typeof Flexible.RateLimiterQueue;
-type RateLimiterQueue = Flexible.RateLimiterQueue;
-type RateLimiterAbstract = Flexible.RateLimiterAbstract;
+import { cadenceOf, reserve, RESERVE_SCRIPT } from './gcra.ts';
 
 interface Options {
   requestsPerMinute: number;
@@ -23,17 +19,8 @@ interface Options {
   keyPrefix: string;
 }
 
-/**
- * The fixed window that paces like the bucket: `burst` points per burst/rate seconds. Windows
- * are whole seconds (at least one), because the Redis store expires keys in whole seconds — a
- * shorter one would round to "never expires" and the shared bucket would never refill. When the
- * rate is so high that one second holds more than `burst`, the window holds that second's worth.
- */
-export function windowOf(requestsPerMinute: number, burst: number): { points: number; duration: number } {
-  const perSecond = requestsPerMinute / 60;
-  const duration = Math.max(1, Math.round(burst / perSecond));
-  return { points: Math.max(burst, Math.round(perSecond * duration)), duration };
-}
+/** Takes a place in the bucket and says how long to wait for it (ms). */
+type Reserve = () => Promise<number>;
 
 export default definePlugin<Options>({
   name: 'rate-limit',
@@ -52,21 +39,30 @@ export default definePlugin<Options>({
   },
   defaults: { requestsPerMinute: 60, burst: 10, keyPrefix: 'conductor:rate' },
   create(context, options) {
-    const window = windowOf(options.requestsPerMinute, options.burst);
+    const cadence = cadenceOf(options.requestsPerMinute, options.burst);
+    const key = `${options.keyPrefix}:bucket`;
     let redis: Redis | undefined;
-    let queue: RateLimiterQueue | undefined;
-    const build = (limiter: RateLimiterAbstract) => new RateLimiterQueue(limiter, { maxQueueSize: Number.MAX_SAFE_INTEGER });
-    if (options.redisUrl === undefined) queue = build(new RateLimiterMemory(window));
+    let tat: number | undefined;
+    // In memory: one process, one clock.
+    let take: Reserve | undefined =
+      options.redisUrl === undefined
+        ? async () => {
+            const next = reserve(tat, Date.now(), cadence);
+            tat = next.tat;
+            return next.waitMs;
+          }
+        : undefined;
     return {
       async start() {
         if (options.redisUrl === undefined) return;
         // Loaded only when a shared bucket is configured: ioredis is 45 modules and ~8 MB of RSS.
         const { Redis } = await import('ioredis');
-        redis = new Redis(options.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
-        redis.on('error', () => undefined);
-        await redis.connect();
-        const RateLimiterRedis = require('rate-limiter-flexible/lib/RateLimiterRedis.js') as typeof Flexible.RateLimiterRedis;
-        queue = build(new RateLimiterRedis({ storeClient: redis, keyPrefix: options.keyPrefix, ...window }));
+        const client = new Redis(options.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
+        client.on('error', () => undefined);
+        await client.connect();
+        redis = client;
+        const args = [String(cadence.interval), String(cadence.tolerance)];
+        take = async () => Number(await client.eval(RESERVE_SCRIPT, 1, key, ...args));
       },
       async stop() {
         await redis?.quit().catch(() => redis?.disconnect());
@@ -75,14 +71,20 @@ export default definePlugin<Options>({
       status: () => (options.redisUrl === undefined || redis?.status === 'ready' ? { ready: true } : { ready: false, message: `redis ${redis?.status ?? 'not started'}` }),
       apply(hooks) {
         hooks.rateLimit.tapPromise(context.id, async (_intent, ctx) => {
-          if (queue === undefined) throw new ConductorError('CND_ERR_INTERNAL', 'the rate limiter is not started', { plugin: context.id });
+          if (take === undefined) throw new ConductorError('CND_ERR_INTERNAL', 'the rate limiter is not started', { plugin: context.id });
+          let waitMs: number;
           try {
-            await untilAborted(queue.removeTokens(1), ctx.signal, 'waiting for the rate limit');
+            waitMs = await take();
           } catch (error) {
-            if (error instanceof ConductorError) throw error;
             // The shared bucket is unreachable: the intent waits for later rather than failing.
-            throw new ConductorError('CND_ERR_SUBMIT_TRANSIENT', `rate limiter unavailable: ${(error as Error).message}`, { plugin: context.id, cause: error });
+            throw new ConductorError('CND_ERR_SUBMIT_TRANSIENT', `rate limiter unavailable: ${(error as Error).message}`, {
+              plugin: context.id,
+              intentId: ctx.intentId,
+              cause: error,
+            });
           }
+          // A place given up on shutdown stays spent: the next waiter keeps its own, later place.
+          if (waitMs > 0) await untilAborted(delay(waitMs, undefined, { signal: ctx.signal }), ctx.signal, 'waiting for the rate limit');
         });
       },
     };

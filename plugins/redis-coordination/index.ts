@@ -80,12 +80,18 @@ export default definePlugin<Options>({
           ? { ready: true, details: { replicaId, claims: held.size } }
           : { ready: false, message: `redis ${redis?.status ?? 'not started'}${lastError ? `: ${lastError}` : ''}` },
       async preflight() {
+        // One connection attempt, no retries; its error events are caught here (ioredis prints an
+        // unhandled one with a stack to stderr), and the failure names host, port and reason.
         const client = new Redis(options.url, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
+        let connectError: (Error & { code?: string }) | undefined;
+        client.on('error', (error: Error) => (connectError ??= error));
+        const where = redisAddress(options.url);
         try {
           await client.connect();
-          return [{ name: 'redis reachable', ok: (await client.ping()) === 'PONG', message: options.url.replace(/\/\/[^@]*@/, '//[redacted]@') }];
+          const pong = await client.ping();
+          return [{ name: 'redis reachable', ok: pong === 'PONG', message: `${where} answered ${pong}` }];
         } catch (error) {
-          return [{ name: 'redis reachable', ok: false, message: (error as Error).message }];
+          return [{ name: 'redis reachable', ok: false, message: `${where}: ${connectionReason(connectError ?? (error as Error))}` }];
         } finally {
           client.disconnect();
         }
@@ -107,3 +113,28 @@ export default definePlugin<Options>({
     };
   },
 });
+
+/** `host:port` of a Redis URL (never its password), for messages. */
+function redisAddress(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `redis at ${parsed.hostname || '127.0.0.1'}:${parsed.port || '6379'}`;
+  } catch {
+    return 'redis (unparsable URL)';
+  }
+}
+
+const REASONS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused (is redis-server running and listening there?)',
+  ENOTFOUND: 'host name not found (DNS)',
+  EAI_AGAIN: 'host name lookup failed for now (DNS)',
+  ETIMEDOUT: 'timed out connecting',
+  EHOSTUNREACH: 'host unreachable',
+  ECONNRESET: 'connection reset by the server',
+};
+
+/** One line on why a connection failed: the system code in words, or the server's answer. */
+function connectionReason(error: Error & { code?: string }): string {
+  const reason = error.code === undefined ? undefined : REASONS[error.code];
+  return reason === undefined ? error.message : `${reason} [${error.code}]`;
+}

@@ -20,7 +20,7 @@ function crashPointsInCode(): Map<string, string[]> {
       const path = `${dir}/${entry.name}`;
       if (entry.isDirectory()) walk(path);
       else if (entry.name.endsWith('.ts')) {
-        for (const m of readFileSync(join(REPO_ROOT, path), 'utf8').matchAll(/crashPoint\('([^']+)'\)/g)) found.set(m[1]!, [...(found.get(m[1]!) ?? []), path]);
+        for (const m of readFileSync(join(REPO_ROOT, path), 'utf8').matchAll(/crashPoint(?:\(|: )'([^']+)'/g)) found.set(m[1]!, [...(found.get(m[1]!) ?? []), path]);
       }
     }
   };

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { runCli, startCli } from '../support/cli.ts';
-import { dropIntent, fastConfig, list, makeDataDir, scaling, writeJsonConfig } from '../support/data-dir.ts';
+import { BLUEPRINT, dropIntent, fastConfig, list, makeDataDir, scaling, writeJsonConfig } from '../support/data-dir.ts';
 import { gitLog } from '../support/git.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -24,7 +24,7 @@ for (const group of [1, 8]) {
     t.after(dir.cleanup);
     // Several intents share a target, so per-target ordering and resumption are exercised too.
     for (let i = 0; i < INTENTS; i += 1) dropIntent(dir.handoff, `intent-${String(i).padStart(5, '0')}.json`, scaling(`app-${i % 50}`, (i % 9) + 1, { reason: `chaos ${i}` }));
-    const config = writeJsonConfig(dir.root, { ...fastConfig(dir.root, { 'fs-source': { debounceMs: 0 }, 'git-sink': { maxIntentsPerCommit: group } }), concurrency: group === 1 ? 4 : 16 });
+    const config = writeJsonConfig(dir.root, { ...fastConfig(dir.root, { 'fs-source': { debounceMs: 0 }, 'git-sink': { blueprint: BLUEPRINT, maxIntentsPerCommit: group } }), concurrency: group === 1 ? 4 : 16 });
     const out = join(dir.root, 'out');
     // Kill points: after a random number of further intents committed (0: as soon as it started).
     const steps = fc.sample(fc.integer({ min: 0, max: Math.max(1, Math.floor(INTENTS / (KILLS + 1))) }), { numRuns: KILLS, seed: SEED });

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { buildPipeline } from '../../core/testkit/index.ts';
 import { commitMessage, trailerIds } from '../../plugins/git-sink/index.ts';
 import { runCli } from '../support/cli.ts';
-import { dropIntent, fastConfig, list, makeDataDir, scaling, tempDir, writeJsonConfig } from '../support/data-dir.ts';
+import { BLUEPRINT, dropIntent, fastConfig, list, makeDataDir, scaling, tempDir, writeJsonConfig } from '../support/data-dir.ts';
 import { gitLog, gitShow } from '../support/git.ts';
 
 const INTENTS = 60;
@@ -27,7 +27,7 @@ test('grouped commits: fewer commits than intents, each intent in exactly one, e
   t.after(dir.cleanup);
   // 20 targets, three intents each: the last one (per-target order) decides the replicas.
   for (let i = 0; i < INTENTS; i += 1) dropIntent(dir.handoff, `intent-${String(i).padStart(3, '0')}.json`, scaling(`app-${i % 20}`, (i % 7) + 1, { reason: `group ${i}` }));
-  const config = fastConfig(dir.root, { 'git-sink': { maxIntentsPerCommit: 8 } });
+  const config = fastConfig(dir.root, { 'git-sink': { blueprint: BLUEPRINT, maxIntentsPerCommit: 8 } });
   const path = writeJsonConfig(dir.root, { ...config, concurrency: 16 });
   const run = await runCli(['once', '--config', path]);
   assert.equal(run.code, 0, run.stderr);
@@ -64,7 +64,7 @@ test('grouped commits made by another writer while running are recognised (histo
   const root = tempDir();
   t.after(() => rmSync(root, { recursive: true, force: true }));
   const repo = join(root, 'shared-out');
-  const plugins = (group: number) => ({ 'schema-validate': {}, 'git-sink': { dir: repo, maxIntentsPerCommit: group } });
+  const plugins = (group: number) => ({ 'schema-validate': {}, 'git-sink': { dir: repo, blueprint: BLUEPRINT, maxIntentsPerCommit: group } });
   // Both writers started before anything is committed: the second one learns of the first's
   // commits only by walking the new history at its next commit.
   const first = await buildPipeline({ plugins: plugins(10), config: { concurrency: 10 } });

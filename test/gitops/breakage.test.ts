@@ -216,10 +216,11 @@ describe('RBAC, scaling and network policy', () => {
     const [cm] = ofKind(set, 'ConfigMap').filter((c) => (c.metadata['name'] as string).startsWith('conductor-config-'));
     assert.ok(cm !== undefined);
     const broken = breakObject(set, 'ConfigMap', cm.metadata['name'] as string, (c) => {
+      // The ha component's own config patch carries the Redis URL.
       const data = node(c, 'data');
-      const config = JSON.parse(data['conductor.config.json'] as string) as { plugins: Record<string, Record<string, unknown>> };
-      node(config.plugins, 'redis-coordination')['url'] = 'redis://redis:6380';
-      data['conductor.config.json'] = JSON.stringify(config);
+      const patch = JSON.parse(data['ha.config-patch.json'] as string) as { plugins: Record<string, Record<string, unknown>> };
+      node(patch.plugins, 'redis-coordination')['url'] = 'redis://redis:6380';
+      data['ha.config-patch.json'] = JSON.stringify(patch);
     });
     assertCaught(checkNetworkPolicy(set), checkNetworkPolicy(broken), CONDUCTOR, /reach Redis \(redis:\/\/redis:6380\) on TCP 6380/);
   });

@@ -3,6 +3,8 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { isDeepStrictEqual } from 'node:util';
+import { appConfig } from './support/app.ts';
 import { composeConfig, overlayComponents, overlayConfig } from './support/compose.ts';
 import { checkGuideNumbers, GUIDE_PRODUCTION, summarize } from './support/guide.ts';
 import { STATIC_CHECKS, runStaticChecks } from './support/index.ts';
@@ -51,9 +53,15 @@ describe('component combinations', async () => {
 
   it('every combination renders with its composed config and passes every check', async () => {
     const results = await inParallel(combinations, 4, async (combo) => {
+      // Each component applies its own config patch: the app's config is the composed one.
       const config = await composeConfig(combo);
-      const set = await renderCombination(combo, `${JSON.stringify(config, null, 2)}\n`);
-      return { set, findings: runStaticChecks(set) };
+      const set = await renderCombination(combo);
+      const applied = appConfig(set);
+      const findings = runStaticChecks(set);
+      if (typeof applied === 'string' || !isDeepStrictEqual(applied.config, config)) {
+        findings.push({ object: set.name, message: `the config the app gets is not the composed one: ${typeof applied === 'string' ? applied : JSON.stringify(applied.config)}` });
+      }
+      return { set, findings };
     });
     const failures = results.filter((r) => r.findings.length > 0 || r.set.objects.length === 0);
     assert.deepEqual(

@@ -51,12 +51,13 @@ test('partial write, pause shorter than debounceMs: the debounce covers it; the 
   assert.deepEqual(errors, []);
 });
 
-test('partial write, pause longer than debounceMs, the rest written after the failure was recorded: the half is failed, the rest lands in failed/ (documented)', { timeout: 20_000 }, async (t) => {
-  // What the code does: after debounceMs of stillness the half file is read, fails to parse
-  // (one security event) and is moved to failed/ with its reason. The producer's open file
-  // descriptor still points at that inode, so its later writes complete the file *in failed/*;
-  // nothing watches failed/, so it is not processed. It is not lost either: the complete intent
-  // sits in failed/ beside an error.json naming the parse error, for `conductor replay`.
+const STALLED =
+  'partial write, pause longer than debounceMs, the rest written after the failure was recorded: failed/ keeps the half that failed';
+test(STALLED, { timeout: 20_000 }, async (t) => {
+  // After debounceMs of stillness the half file is read and fails to parse; it stays unchanged
+  // for one more debounceMs, so the failure is final (one security event) and failed/ receives
+  // the bytes that failed, beside an error.json naming the parse error. The producer's later
+  // writes go to its own open file, no longer in handoff/: they cannot change the failed copy.
   // Producers must rename into handoff/ atomically or finish within debounceMs (README).
   const errors = watchUnhandled(t);
   const h = await running(t, { source: { debounceMs: 100 } });
@@ -69,7 +70,8 @@ test('partial write, pause longer than debounceMs, the rest written after the fa
   writeSync(fd, text.slice(30));
   await h.stop();
   verify(h, [{ file: 'intent-stalled.json', outcome: 'failed', stage: 'validate', code: 'CND_ERR_INTENT_PARSE', event: 'malformed-json' }]);
-  assert.equal(readFileSync(join(h.root, 'failed', 'intent-stalled.json'), 'utf8'), text, 'the completed intent is kept in failed/');
+  const kept = readFileSync(join(h.root, 'failed', 'intent-stalled.json'), 'utf8');
+  assert.equal(kept, text.slice(0, 30), 'failed/ keeps the bytes that failed');
   assert.equal(h.commits().length, 0);
   assert.deepEqual(errors, []);
 });

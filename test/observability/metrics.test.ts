@@ -11,6 +11,7 @@ import { dropIntent, FAST, makeDataDir, openPipeline, readStatusFiles, scaling, 
 import { promtoolCheckMetrics } from './support/promtool.ts';
 import { flakySink, heldSink } from './support/test-plugins.ts';
 import { until } from './support/wait.ts';
+import { BLUEPRINT } from '../support/data-dir.ts';
 
 const GUIDE_NAMES = [
   'conductor_loop_files_processed_total',
@@ -42,7 +43,7 @@ test('after traffic, promtool accepts every conductor metric and the guide names
       'schema-validate': {},
       'rate-limit': { requestsPerMinute: 6000, burst: 100 },
       'flaky-sink': {},
-      'git-sink': {},
+      'git-sink': { blueprint: BLUEPRINT },
       'audit-log': {},
       prometheus: { port, host: '127.0.0.1' },
     },

@@ -61,8 +61,7 @@ test('an intact archive restores, and its manifest lists every member with size 
   assert.deepEqual(readdirSync(join(target, 'handoff')), [], 'the FIFO and the link were not copied');
   assert.equal(commitsPerIntent(join(target, 'out')).size, 4);
   const names = membersOf(gunzipSync(readFileSync(archive))).map((m) => m.path);
-  assert.equal(names[0], 'conductor-backup.json');
-  assert.deepEqual(names.slice(-2), ['manifest.json', 'manifest.json.sha256']);
+  assert.deepEqual(names.slice(0, 3), ['conductor-backup.json', 'manifest.json', 'manifest.json.sha256']);
   assert.ok(names.includes('state/ledger.sqlite'));
   assert.ok(names.some((n) => n.startsWith('data/out/.git/objects/')));
   assert.ok(!names.some((n) => /\/\.git\/(config|hooks|index)/.test(n)), 'no repository settings, hooks or index travel');
@@ -119,7 +118,7 @@ test('foreign files are refused: another tarball, a text file, an empty file, a 
   await createTar({ gzip: true, file: otherTar, cwd: foreignDir, portable: true }, ['hello.txt']);
   const text = join(work, 'notes.txt');
   writeFileSync(text, 'not an archive at all\n');
-  writeFileSync(join(foreignDir, 'conductor-backup.json'), JSON.stringify({ format: 'conductor-backup', formatVersion: 2, createdAt: new Date().toISOString(), conductorVersion: '9.0.0' }));
+  writeFileSync(join(foreignDir, 'conductor-backup.json'), JSON.stringify({ format: 'conductor-backup', formatVersion: 3, createdAt: new Date().toISOString(), conductorVersion: '9.0.0' }));
   const newer = join(work, 'newer.tar.gz');
   await createTar({ gzip: true, file: newer, cwd: foreignDir, portable: true }, ['conductor-backup.json']);
 
@@ -129,7 +128,7 @@ test('foreign files are refused: another tarball, a text file, an empty file, a 
     [otherTar, /first member is hello\.txt/],
     [text, /not a Conductor backup \(not gzip-compressed/],
     [empty, /it is empty/],
-    [newer, /format version 2/],
+    [newer, /format version 3/],
   ] as const) {
     const target = tempDir('conductor-target-');
     const result = await restoreInto(file, target);
@@ -142,7 +141,7 @@ test('foreign files are refused: another tarball, a text file, an empty file, a 
 });
 
 test('a member named to escape the data directory is refused before a byte of it is written', async () => {
-  const marker = Buffer.from(JSON.stringify({ format: 'conductor-backup', formatVersion: 1, createdAt: new Date().toISOString(), conductorVersion: '0.1.0' }));
+  const marker = Buffer.from(JSON.stringify({ format: 'conductor-backup', formatVersion: 2, createdAt: new Date().toISOString(), conductorVersion: '0.1.0' }));
   const evil = Buffer.from('escaped\n');
   const member = (path: string, body: Buffer) => [fileHeader(path, body.length, 0o644, Date.now()), body, padding(body.length)];
   const crafted = join(work, 'escape.tar.gz');

@@ -78,9 +78,10 @@ test('kubeconfig: the named or current context, inline data decoded, relative pa
       { name: 'b', context: { cluster: 'two', user: 'inline' } },
     ],
   };
-  assert.deepEqual(credentialsOf(document, '/home/me/.kube', 'cfg'), { server: 'https://two:6443', ca: { data: 'PEM TWO' }, insecureSkipTLSVerify: true, token: 'secret' });
+  assert.deepEqual(credentialsOf(document, '/home/me/.kube', 'cfg'), { server: 'https://two:6443', clusterName: 'two', ca: { data: 'PEM TWO' }, insecureSkipTLSVerify: true, token: 'secret' });
   assert.deepEqual(credentialsOf(document, '/home/me/.kube', 'cfg', 'a'), {
     server: 'https://one:6443',
+    clusterName: 'one',
     ca: { file: '/home/me/.kube/ca/one.crt' },
     insecureSkipTLSVerify: false,
     tlsServerName: 'kubernetes',

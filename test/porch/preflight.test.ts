@@ -40,6 +40,7 @@ const ACCESS_CHECKS = [
   'may get packagerevisions',
   'may create packagerevisions',
   'may update packagerevisions',
+  'may delete packagerevisions',
   'may get packagerevisionresources',
   'may update packagerevisionresources',
 ];
@@ -56,8 +57,9 @@ test('everything in order over TLS: every check passes, one per verb the flow us
   const checks = await preflight({ server: sim.url, caFile: pki.caFile, tokenFile: tokenFile('good'), approve: true });
   assert.deepEqual(
     checks.map((c) => c.name),
-    ['credentials', 'reach server', 'authenticate', 'porch API', 'repository', ...ACCESS_CHECKS, 'may update packagerevisions/approval'],
+    ['credentials', 'reach server', 'authenticate', 'porch API', 'repository', 'blueprint', ...ACCESS_CHECKS, 'may update packagerevisions/approval'],
   );
+  assert.match(checks.find((c) => c.name === 'blueprint')!.message, /porch-demo\/blueprints\/app-blueprint has Published revision 1 to clone new targets from/);
   assert.deepEqual(checks.filter((c) => !c.ok), []);
   assert.match(checks.find((c) => c.name === 'repository')!.message, /porch-demo\/deployments exists and is Ready/);
   assert.equal(sim.writeCount(), 0, 'preflight writes nothing');
@@ -76,6 +78,11 @@ test('a denied permission, a missing repository, refused credentials, an unreach
   const repository = missingRepository.find((c) => c.name === 'repository')!;
   assert.equal(repository.ok, false);
   assert.match(repository.message, /porch-demo\/nowhere: 404 NotFound: repositories\.config\.porch\.kpt\.dev "nowhere" not found/);
+
+  const missingBlueprint = await preflight({ server: sim.url, caFile: pki.caFile, tokenFile: tokenFile('good'), blueprint: { repository: 'blueprints', package: 'app-blueprint', revision: 4 } });
+  assert.deepEqual(missingBlueprint.filter((c) => !c.ok).map((c) => `${c.name}: ${c.message}`), [
+    'blueprint: porch-demo/blueprints/app-blueprint has no Published revision 4; new targets would be refused',
+  ]);
 
   const refused = await preflight({ server: sim.url, caFile: pki.caFile, tokenFile: tokenFile('stale') });
   assert.deepEqual(refused.map((c) => [c.name, c.ok]), [['credentials', true], ['reach server', true], ['authenticate', false]], 'nothing after a refusal');
@@ -109,8 +116,10 @@ test('CLI: `conductor validate --check-connectivity` prints a pass/FAIL line per
   assert.equal(passing.code, 0, passing.stdout + passing.stderr);
   const lines = passing.stdout.trim().split('\n');
   assert.match(lines[0]!, /^config ok: /);
-  const checkLines = lines.slice(1);
-  assert.equal(checkLines.length, 13);
+  // The simulator is plain HTTP: the token travelling unencrypted is warned about, as at start.
+  assert.ok(lines.includes('WARNING porch-sink: the server is plain HTTP: the token travels unencrypted'), lines.join('\n'));
+  const checkLines = lines.slice(1).filter((line) => !line.startsWith('WARNING '));
+  assert.equal(checkLines.length, 15, checkLines.join('\n'));
   for (const line of checkLines) assert.match(line, /^pass {4}porch-sink: [A-Za-z /]+: \S/);
   assert.ok(checkLines.includes(`pass    porch-sink: reach server: ${sim.url} answered (server ${sim.url})`), checkLines.join('\n'));
 

@@ -8,7 +8,7 @@ import { freePort } from '../support/ports.ts';
 import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startCli } from '../support/cli.ts';
-import { dropIntent, list, makeDataDir, scaling } from '../support/data-dir.ts';
+import { BLUEPRINT, dropIntent, list, makeDataDir, scaling } from '../support/data-dir.ts';
 import { gitLog } from '../support/git.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -31,7 +31,7 @@ test(`hot reload while ${INTENTS} intents flow: one applied, one refused, nothin
       'fs-source': { debounceMs: 0, rescanMs: 1_000 },
       'schema-validate': {},
       'rate-limit': { requestsPerMinute, burst: 20 },
-      'git-sink': {},
+      'git-sink': { blueprint: BLUEPRINT },
       prometheus: { port: metricsPort, host: '127.0.0.1' },
       health: { port: healthPort, host: '127.0.0.1' },
     },
@@ -74,7 +74,7 @@ test('SIGHUP reloads too, and an unchanged config is left alone', async (t) => {
   const dir = makeDataDir();
   t.after(dir.cleanup);
   const file = join(dir.root, 'conductor.config.json');
-  writeConfig(file, { dataDir: dir.root, logLevel: 'info', plugins: { 'fs-source': { debounceMs: 0 }, 'git-sink': {} } });
+  writeConfig(file, { dataDir: dir.root, logLevel: 'info', plugins: { 'fs-source': { debounceMs: 0 }, 'git-sink': { blueprint: BLUEPRINT } } });
   const running = startCli(['run', '--config', file]);
   t.after(() => running.child.kill('SIGKILL'));
   await waitFor('started', () => running.output().stdout.includes('conductor started'), 20_000);

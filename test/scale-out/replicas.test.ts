@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { startCli, type Running } from '../support/cli.ts';
-import { dropIntent, list, makeDataDir, scaling, writeJsonConfig } from '../support/data-dir.ts';
+import { BLUEPRINT, dropIntent, list, makeDataDir, scaling, writeJsonConfig } from '../support/data-dir.ts';
 import { gitLog } from '../support/git.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -22,7 +22,7 @@ function replicaConfig(dataDir: string, prefix: string) {
       'fs-source': { debounceMs: 0, rescanMs: 250 },
       'schema-validate': {},
       'rate-limit': { requestsPerMinute: 600_000, burst: 1_000, redisUrl: 'redis://127.0.0.1:6379', keyPrefix: `${prefix}:rate` },
-      'git-sink': {},
+      'git-sink': { blueprint: BLUEPRINT },
       'redis-coordination': { url: 'redis://127.0.0.1:6379', keyPrefix: prefix, leaseMs: LEASE_MS, replicaId: '${env:REPLICA_ID}' },
     },
   };
@@ -98,7 +98,7 @@ test('a replica killed mid-run: the others finish its claims within the lease pl
 test('a second process on the same state directory is refused with the owner named', async (t) => {
   const dir = makeDataDir();
   t.after(dir.cleanup);
-  const config = writeJsonConfig(dir.root, { dataDir: dir.root, logLevel: 'info', plugins: { 'fs-source': { debounceMs: 0 }, 'git-sink': {} } });
+  const config = writeJsonConfig(dir.root, { dataDir: dir.root, logLevel: 'info', plugins: { 'fs-source': { debounceMs: 0 }, 'git-sink': { blueprint: BLUEPRINT } } });
   const first = startCli(['run', '--config', config]);
   t.after(() => first.child.kill('SIGKILL'));
   await waitFor('first started', () => first.output().stdout.includes('conductor started'));

@@ -2,7 +2,11 @@
 import { mkdtempSync, mkdirSync, readdirSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Intent } from '../../core/index.ts';
+
+/** The blueprint the project ships, which the git sink instantiates for new targets. */
+export const BLUEPRINT = fileURLToPath(new URL('../../examples/blueprints/deployment', import.meta.url));
 
 export function tempDir(prefix = 'conductor-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
@@ -49,7 +53,7 @@ export function writeJsonConfig(dir: string, config: unknown, name = 'conductor.
   return path;
 }
 
-/** A config for tests: the default pipeline without debounce or pacing. */
+/** A config for tests: the default pipeline (with the shipped blueprint) without debounce or pacing. */
 export function fastConfig(dataDir: string, plugins: Record<string, Record<string, unknown>> = {}): Record<string, unknown> {
   return {
     dataDir,
@@ -58,7 +62,7 @@ export function fastConfig(dataDir: string, plugins: Record<string, Record<strin
       'fs-source': { debounceMs: 0 },
       'schema-validate': {},
       sanitize: {},
-      'git-sink': {},
+      'git-sink': { blueprint: BLUEPRINT },
       'audit-log': {},
       ...plugins,
     },

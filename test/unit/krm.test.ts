@@ -8,16 +8,15 @@ import { applyIntentToPackage, renderPackage, type Intent } from '../../core/ind
 const intent: Intent = { intent_type: 'scaling', target: 'odu-high-phy', namespace: 'oran-odu', replicas: 5 };
 
 test('renderPackage: a kpt.dev/v1 Kptfile and an apps/v1 Deployment with the replicas', () => {
-  const files = renderPackage(intent, 'id-1');
+  const files = renderPackage(intent);
   assert.deepEqual(Object.keys(files).sort(), ['Kptfile', 'deployment.yaml']);
   const kptfile = YAML.parse(files['Kptfile']!) as Record<string, any>;
   assert.equal(kptfile['apiVersion'], 'kpt.dev/v1');
   assert.equal(kptfile['metadata'].name, 'odu-high-phy');
   const deployment = YAML.parse(files['deployment.yaml']!) as Record<string, any>;
   assert.equal(deployment['spec'].replicas, 5);
-  assert.equal(deployment['metadata'].annotations['conductor.nephio.org/intent-id'], 'id-1');
   assert.ok(!files['deployment.yaml']!.includes('&'), 'no YAML anchors');
-  assert.equal(renderPackage({ ...intent, constraints: { kpt_package_name: 'odu-pkg' } }, 'x')['Kptfile']!.includes('name: odu-pkg'), true);
+  assert.equal(renderPackage({ ...intent, constraints: { kpt_package_name: 'odu-pkg' } })['Kptfile']!.includes('name: odu-pkg'), true);
 });
 
 test('applyIntentToPackage changes only spec.replicas of the matching Deployment', () => {

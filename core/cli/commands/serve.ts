@@ -1,9 +1,12 @@
 // `conductor run` (watch until SIGTERM/SIGINT) and `conductor once` (drain the backlog, exit).
 import { EXIT } from '../exit-codes.ts';
 import { parseCommand } from '../options.ts';
-import { loadResolved, lockDataDir, openConductor } from '../setup.ts';
+import { loadPipeline, lockDataDir } from '../setup.ts';
+import { createConductor } from '../../app.ts';
+import { drainInPasses } from '../once-passes.ts';
 import { Supervisor } from '../../reload/supervisor.ts';
 import { startProgress } from '../progress.ts';
+import { mergeSummaries, summaryLine, type OutcomeSummary } from '../../delivery/outcome-log.ts';
 
 export const RUN_HELP = `conductor run [--config FILE] [--data-dir DIR] [--log-level LEVEL]
 
@@ -19,7 +22,10 @@ export const ONCE_HELP = `conductor once [--config FILE] [--data-dir DIR] [--log
 Processes every intent present in <data-dir>/handoff, then exits:
   0  every intent succeeded or was a duplicate (or there was nothing to do)
   1  at least one intent failed permanently (see <data-dir>/failed/)
-  3  some intents could not be delivered now (sink unreachable); they stay in handoff/
+  3  some intents could not be delivered or read now (sink unreachable, file unreadable);
+     they stay in handoff/
+Intents the sink deferred are offered again in further passes while a pass delivers anything
+(at most 5 passes), so a busy sink does not end the run early and one that is down ends it.
 Progress is shown on a terminal; otherwise only JSON logs are written.`;
 
 export async function runCommand(argv: string[]): Promise<number> {
@@ -28,11 +34,11 @@ export async function runCommand(argv: string[]): Promise<number> {
     console.log(RUN_HELP);
     return EXIT.ok;
   }
-  const resolved = await loadResolved(common);
+  const resolved = await loadPipeline(common);
   const { log, lock } = lockDataDir(resolved);
   let supervisor: Supervisor;
   try {
-    supervisor = await Supervisor.create(resolved, { log, load: () => loadResolved(common) });
+    supervisor = await Supervisor.create(resolved, { log, load: () => loadPipeline(common) });
     await supervisor.start();
   } catch (error) {
     lock.release();
@@ -67,17 +73,34 @@ export async function onceCommand(argv: string[]): Promise<number> {
     console.log(ONCE_HELP);
     return EXIT.ok;
   }
-  const resolved = await loadResolved(common);
-  const { conductor, lock } = await openConductor(resolved, 'once');
+  const resolved = await loadPipeline(common);
+  const { log, lock } = lockDataDir(resolved);
   try {
-    await conductor.start();
-    const stopProgress = startProgress(conductor.pipeline);
-    await conductor.idle();
-    stopProgress();
-    await conductor.stop();
-    const stats = conductor.pipeline.stats();
-    if (stats.deferred > 0) return EXIT.undone;
-    if (stats.failed > 0) return EXIT.failed;
+    // Intents deferred in one pass are offered again while passes make progress (once-passes.ts).
+    const summaries: OutcomeSummary[] = [];
+    const totals = await drainInPasses(
+      () => createConductor(resolved, { log, mode: 'once' }),
+      async (conductor) => {
+        await conductor.start();
+        const stopProgress = startProgress(conductor.pipeline);
+        try {
+          await conductor.idle();
+          await conductor.stop();
+        } finally {
+          // After the drain, so the last frame shows the final counts.
+          stopProgress();
+        }
+        summaries.push(conductor.outcomes.summary());
+        return conductor.pipeline.stats();
+      },
+      { log, pauseMs: resolved.config.requeueDelayMs },
+    );
+    const summary = mergeSummaries(summaries);
+    const line = summaryLine(summary);
+    if (summary.failed > 0 || summary.deferred > 0) log.warn({ ...summary }, `once: ${line}`);
+    else log.info({ ...summary }, `once: ${line}`);
+    if (totals.deferred > 0) return EXIT.undone;
+    if (totals.failed > 0) return EXIT.failed;
     return EXIT.ok;
   } finally {
     lock.release();

@@ -68,7 +68,7 @@ export async function testCommand(argv: string[]): Promise<number> {
       if (c.expect.code !== undefined && c.expect.code !== checked.error.code) problems.push(`expected code ${c.expect.code}, got ${checked.error.code}`);
       if (c.expect.message !== undefined && !matches(c.expect.message, checked.error.message)) problems.push(`expected a message matching ${c.expect.message}, got "${checked.error.message}"`);
     } else if (c.expect.package !== undefined && checked.intent !== undefined) {
-      const rendered = renderPackage(checked.intent, checked.intentId);
+      const rendered = renderPackage(checked.intent);
       for (const [name, expected] of Object.entries(c.expect.package)) {
         const content = rendered[name];
         if (content === undefined) problems.push(`the package has no ${name} (it has ${Object.keys(rendered).join(', ')})`);

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { EXIT } from '../exit-codes.ts';
 import { parseCommand } from '../options.ts';
-import { loadResolved } from '../setup.ts';
+import { configWarnings, loadPipeline } from '../setup.ts';
 import { createConductor } from '../../app.ts';
 import { silentLogger } from '../../log.ts';
 import type { PreflightCheck } from '../../plugin/types.ts';
@@ -34,7 +34,7 @@ export async function validateCommand(argv: string[]): Promise<number> {
     console.log(VALIDATE_HELP);
     return EXIT.ok;
   }
-  const resolved = await loadResolved(common);
+  const resolved = await loadPipeline(common);
   const conductor = await createConductor(resolved, { log: silentLogger(), mode: 'check' });
   const plugins = [...resolved.definitions.keys()];
   const intents: IntentResult[] = [];
@@ -67,10 +67,12 @@ export async function validateCommand(argv: string[]): Promise<number> {
     }
   }
   conductor.ledger.close();
+  const warnings = configWarnings(resolved);
   if (values['json'] === true) {
-    console.log(JSON.stringify({ config: resolved.config.source, plugins, intents, checks }, null, 2));
+    console.log(JSON.stringify({ config: resolved.config.source, plugins, warnings, intents, checks }, null, 2));
   } else {
     console.log(`config ok: ${resolved.config.source} (${plugins.join(', ')})`);
+    for (const w of warnings) console.log(`WARNING ${w.plugin}: ${w.warning}`);
     for (const r of intents) console.log(r.ok ? `ok      ${r.file} (intent ${r.intentId})` : `refused ${r.file}: [${r.stage}] ${r.code}: ${r.message}`);
     for (const c of checks) console.log(`${c.ok ? 'pass' : 'FAIL'}    ${c.plugin}: ${c.name}: ${c.message}`);
   }

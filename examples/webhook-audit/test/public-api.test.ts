@@ -1,6 +1,7 @@
 // The plugin is built on Conductor's public API only: its modules import Node built-ins, its
-// own dependencies, its own files, and the two public entry points — `conductor` (here
-// '../../core/index.ts') and `conductor/testkit` (tests only) — nothing else of Conductor's.
+// own dependencies, its own files, and the two public entry points — `@conductor-intents/conductor`
+// (here '../../core/index.ts') and `@conductor-intents/conductor/testkit` (tests only) — nothing
+// else of Conductor's.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -13,7 +14,7 @@ const PUBLIC_ENTRIES = new Set(['core/index.ts', 'core/testkit/index.ts']);
 const MANIFEST = JSON.parse(readFileSync(join(PACKAGE, 'package.json'), 'utf8')) as Record<string, Record<string, string> | undefined>;
 const DEPENDENCIES = new Set(Object.keys(MANIFEST['dependencies'] ?? {}));
 /** Once published, the entry points are imported by name from the peer dependency. */
-const PUBLIC_NAMES = new Set(['conductor', 'conductor/testkit']);
+const PUBLIC_NAMES = new Set(['@conductor-intents/conductor', '@conductor-intents/conductor/testkit']);
 
 function sourcesIn(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
@@ -27,7 +28,7 @@ test('the example plugin imports only the public entry points of Conductor', () 
     const isTest = relative(PACKAGE, file).startsWith('test/');
     for (const [, spec] of readFileSync(file, 'utf8').matchAll(/^(?:import|export)\b[^;]*?['"]([^'"]+)['"];?$/gm)) {
       if (spec!.startsWith('node:') || DEPENDENCIES.has(spec!)) continue;
-      if (PUBLIC_NAMES.has(spec!) && (spec === 'conductor' || isTest)) continue;
+      if (PUBLIC_NAMES.has(spec!) && (spec === '@conductor-intents/conductor' || isTest)) continue;
       if (!spec!.startsWith('.')) {
         offenders.push(`${relative(PACKAGE, file)}: ${spec} is not a dependency of the package`);
         continue;

@@ -57,13 +57,30 @@ export function conductorWorkload(set: RenderedSet): Workload | undefined {
 
 /** The value following a flag in the container's args (`--config FILE`). */
 export function argValue(container: JsonObject, flag: string): string | undefined {
+  return argValues(container, flag)[0];
+}
+
+/** Every value of a repeatable flag, in order (`--config-patch FILE` …). */
+export function argValues(container: JsonObject, flag: string): string[] {
   const args = [...asArray(container['command']), ...asArray(container['args'])].map((a) => asString(a) ?? '');
+  const values: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] ?? '';
-    if (arg === flag) return args[i + 1];
-    if (arg.startsWith(`${flag}=`)) return arg.slice(flag.length + 1);
+    if (arg === flag && args[i + 1] !== undefined) values.push(args[i + 1]!);
+    else if (arg.startsWith(`${flag}=`)) values.push(arg.slice(flag.length + 1));
   }
-  return undefined;
+  return values;
+}
+
+/** RFC 7396, as the app applies `--config-patch` files: objects merge, null deletes, the rest replaces. */
+export function mergePatch(target: unknown, patch: unknown): unknown {
+  if (!isObject(patch)) return patch;
+  const out: JsonObject = isObject(target) ? { ...target } : {};
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete out[key];
+    else out[key] = mergePatch(out[key], value) as JsonObject[string];
+  }
+  return out;
 }
 
 export interface MountedVolume {
@@ -94,23 +111,43 @@ export interface AppConfig {
   configMap: KObject;
   /** The key in the ConfigMap. */
   key: string;
-  /** The raw JSON text. */
+  /** The JSON text of the config the app runs with: the file with the patches applied. */
   text: string;
-  /** The parsed config. */
+  /** The parsed config, patches applied. */
   config: JsonObject;
+  /** The ConfigMap keys of the `--config-patch` files, in the order the app applies them. */
+  patches: string[];
 }
 
 /**
- * Follows the conductor container's `--config` path to the ConfigMap key mounted there and
- * parses it. Returns a reason string when any link of that chain is missing.
+ * Follows the conductor container's `--config` path (and each `--config-patch` path) to the
+ * ConfigMap key mounted there, parses it and applies the patches in order, as the app does.
+ * Returns a reason string when any link of that chain is missing.
  */
 export function appConfig(set: RenderedSet): AppConfig | string {
   const w = conductorWorkload(set);
   if (w === undefined) return 'no Deployment runs a container named conductor';
   const path = argValue(w.container, '--config');
   if (path === undefined) return 'the conductor container has no --config argument';
+  const main = mountedJson(set, w, path, '--config');
+  if (typeof main === 'string') return main;
+  let config: unknown = main.value;
+  const patches: string[] = [];
+  for (const patchPath of argValues(w.container, '--config-patch')) {
+    const patch = mountedJson(set, w, patchPath, '--config-patch');
+    if (typeof patch === 'string') return patch;
+    config = mergePatch(config, patch.value);
+    patches.push(patch.key);
+  }
+  if (!isObject(config)) return 'the patched config is not a JSON object';
+  const text = patches.length === 0 ? main.text : `${JSON.stringify(config, null, 2)}\n`;
+  return { configMap: main.configMap, key: main.key, text, config, patches };
+}
+
+/** The JSON object in the ConfigMap key mounted at `path`, or why it cannot be had. */
+function mountedJson(set: RenderedSet, w: Workload, path: string, flag: string): { configMap: KObject; key: string; text: string; value: JsonObject } | string {
   const mounted = volumeAt(w, path);
-  if (mounted === undefined) return `nothing is mounted at the --config path ${path}`;
+  if (mounted === undefined) return `nothing is mounted at the ${flag} path ${path}`;
   const cmName = asString(at(mounted.volume, 'configMap.name'));
   if (cmName === undefined) return `the volume mounted at ${mounted.mountPath} is not a ConfigMap`;
   const key = mounted.subPath ?? posix.relative(mounted.mountPath, path);
@@ -129,7 +166,7 @@ export function appConfig(set: RenderedSet): AppConfig | string {
     return `ConfigMap ${nameOf(configMap)} key ${dataKey} is not JSON: ${(error as Error).message}`;
   }
   if (!isObject(config)) return `ConfigMap ${nameOf(configMap)} key ${dataKey} is not a JSON object`;
-  return { configMap, key: dataKey, text, config };
+  return { configMap, key: dataKey, text, value: config };
 }
 
 /** The options of a plugin (by id, or the first instance `id/suffix`), if configured. */

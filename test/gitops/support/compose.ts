@@ -1,6 +1,7 @@
 // Each component carries config-merge-patch.json: the change (RFC 7396 JSON Merge Patch) the
-// config needs when that component is enabled. Composing them onto the base config gives the
-// config of any combination; the overlays' own configs must enable the same plugins.
+// config needs when that component is enabled, which the component itself applies (a ConfigMap
+// key and a --config-patch argument). Composing them onto the base config gives the config of
+// any combination; an overlay adds at most its own small patch, never a full copy.
 
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -57,9 +58,15 @@ export async function overlayComponents(overlay: string): Promise<string[]> {
   });
 }
 
-/** The config file an overlay replaces the base's with. */
+/** The file an overlay patches the config with (after its components'), if it has one. */
+export const OVERLAY_PATCH_FILE = 'config-patch.json';
+
+/** An overlay's config: the base, its components' patches, then its own patch, as the app applies them. */
 export async function overlayConfig(overlay: string): Promise<JsonObject> {
-  const config = await readJson(join(OVERLAYS_DIR, overlay, CONFIG_FILE));
+  if (existsSync(join(OVERLAYS_DIR, overlay, CONFIG_FILE))) throw new Error(`overlay ${overlay} holds a full copy of the config; patch it instead`);
+  let config: Json = await composeConfig(await overlayComponents(overlay));
+  const own = join(OVERLAYS_DIR, overlay, OVERLAY_PATCH_FILE);
+  if (existsSync(own)) config = mergePatch(config, await readJson(own));
   if (!isObject(config)) throw new Error(`overlay ${overlay}: config is not a JSON object`);
   return config;
 }

@@ -61,7 +61,7 @@ export function parseDockerfile(text: string): ParsedDockerfile {
 }
 
 /** Files and directories (relative to the build context) the app needs at run time. */
-export const RUNTIME_PATHS = ['core', 'plugins', 'package.json', 'package-lock.json', 'conductor.config.ts', 'node_modules'] as const;
+export const RUNTIME_PATHS = ['core', 'plugins', 'package.json', 'package-lock.json', 'conductor.config.ts', 'node_modules', 'examples/blueprints'] as const;
 
 /** Where the build stage stages the git binary and its libraries (copied to / at run time). */
 export const GIT_STAGE = '/gitroot';
@@ -160,7 +160,7 @@ export function dockerIgnored(patterns: string, path: string): boolean {
 /** The context keeps every runtime source and leaves out node_modules, tests and VCS data. */
 export function checkDockerignore(patterns: string): Finding[] {
   const out: Finding[] = [];
-  const keep = ['package.json', 'package-lock.json', 'conductor.config.ts', 'core/cli/conductor.js', 'plugins/fs-source/index.ts'];
+  const keep = ['package.json', 'package-lock.json', 'conductor.config.ts', 'core/cli/conductor.js', 'plugins/fs-source/index.ts', 'examples/blueprints/deployment/Kptfile'];
   const drop = ['node_modules/yaml/package.json', 'core/node_modules/x.js', '.git/config', 'test/gitops/x.test.ts', 'core/cli/conductor.test.ts', 'data/handoff/intent-1.json'];
   for (const p of keep) if (dockerIgnored(patterns, p)) out.push(F(`excludes ${p}, which the image needs`, '.dockerignore'));
   for (const p of drop) if (!dockerIgnored(patterns, p)) out.push(F(`sends ${p} to the build context`, '.dockerignore'));

@@ -36,7 +36,8 @@ export function summarize(set: RenderedSet): DeploymentSummary {
   const pdb = ofKind(set, 'PodDisruptionBudget')[0];
   const opt = (plugin: string, key: string): number | undefined => asNumber(pluginOptions(config, plugin)?.[key]);
   return {
-    replicas: w === undefined ? undefined : (asNumber(at(w.deployment, 'spec.replicas')) ?? 1),
+    // Under an HPA the Deployment declares no count: the HPA's minimum is the floor.
+    replicas: w === undefined ? undefined : (asNumber(at(w.deployment, 'spec.replicas')) ?? asNumber(at(hpa, 'spec.minReplicas')) ?? 1),
     hpa:
       hpa === undefined
         ? undefined

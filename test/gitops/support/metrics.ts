@@ -38,7 +38,9 @@ export const EXPORTED_METRIC_NAMES: ReadonlySet<string> = new Set([
   'nodejs_heap_size_used_bytes',
   'nodejs_external_memory_bytes',
   'nodejs_eventloop_lag_seconds',
-  'nodejs_active_handles_total',
+  'nodejs_active_handles',
+  'nodejs_active_requests',
+  'nodejs_active_resources',
   'nodejs_version_info',
   'up',
 ]);

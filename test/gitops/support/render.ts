@@ -85,8 +85,9 @@ export function subsets<T>(items: readonly T[]): T[][] {
 }
 
 /**
- * Renders the base with the given components through a throwaway kustomization; with
- * `configText`, that text replaces the base's conductor.config.json (as an overlay would).
+ * Renders the base with the given components through a throwaway kustomization (each component
+ * applies its own config patch); with `configText`, that text replaces the base's
+ * conductor.config.json.
  */
 export async function renderCombination(components: readonly string[], configText?: string): Promise<RenderedSet> {
   const name = ['base', ...components].join(' + ');

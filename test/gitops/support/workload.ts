@@ -93,8 +93,11 @@ export function checkConfigWiring(set: RenderedSet): Finding[] {
   if (w === undefined) return [{ object: set.name, message: 'no Deployment runs a container named conductor' }];
   const out: Finding[] = [];
   const args = asArray(w.container['args']).map((a) => asString(a));
-  if (w.container['command'] !== undefined || JSON.stringify(args) !== JSON.stringify(CONTRACT_ARGS)) {
-    out.push(finding(w.deployment, `container conductor must run the image's node with args ${JSON.stringify(CONTRACT_ARGS)}`));
+  // The contract's arguments, then only config patches (each part's change to the config).
+  const extra = args.slice(CONTRACT_ARGS.length);
+  const onlyPatches = extra.length % 2 === 0 && extra.every((a, i) => (i % 2 === 0 ? a === '--config-patch' : typeof a === 'string'));
+  if (w.container['command'] !== undefined || JSON.stringify(args.slice(0, CONTRACT_ARGS.length)) !== JSON.stringify(CONTRACT_ARGS) || !onlyPatches) {
+    out.push(finding(w.deployment, `container conductor must run the image's node with args ${JSON.stringify(CONTRACT_ARGS)}, then only --config-patch FILE pairs`));
   }
   const cfg = appConfig(set);
   if (typeof cfg === 'string') return [...out, finding(w.deployment, cfg)];
@@ -293,9 +296,15 @@ export function checkScaling(set: RenderedSet): Finding[] {
   } else if (modes.includes('ReadWriteOnce') && at(w.deployment, 'spec.strategy.type') !== 'Recreate') {
     out.push(finding(w.deployment, 'one replica on a ReadWriteOnce claim must use strategy Recreate (a rolling update would start a second pod on it)'));
   }
-  for (const h of hpas) {
-    const min = asNumber(at(h, 'spec.minReplicas')) ?? 1;
-    if (replicas < min) out.push(finding(w.deployment, `spec.replicas ${replicas} is below the HPA's minReplicas ${min}`));
+  if (hpas.length > 0 && at(w.deployment, 'spec.replicas') !== undefined) {
+    // A GitOps sync puts a declared replica count back over the autoscaler's (Flux has no
+    // ignoreDifferences): the HPA must be the only owner.
+    out.push(finding(w.deployment, `spec.replicas ${replicas} is set while ${ref(hpas[0]!)} owns the replica count; leave it out`));
+  }
+  for (const pdb of ofKind(set, 'PodDisruptionBudget')) {
+    if (at(pdb, 'spec.unhealthyPodEvictionPolicy') !== 'AlwaysAllow') {
+      out.push(finding(pdb, 'unhealthyPodEvictionPolicy is not AlwaysAllow: a pod that is not ready would block node drains'));
+    }
   }
   return out;
 }
@@ -306,16 +315,17 @@ interface Grant {
   verb: string;
 }
 
-const OWN_NAMESPACE_GRANTS: readonly Grant[] = [
-  { group: '', resource: 'configmaps', verb: 'get' },
-  { group: '', resource: 'events', verb: 'create' },
-  { group: 'events.k8s.io', resource: 'events', verb: 'create' },
-];
+/** Conductor's own namespace: nothing (its config is a mounted file; it records no Events). */
+const OWN_NAMESPACE_GRANTS: readonly Grant[] = [];
 
-/** What porch-sink needs in the Porch namespace, and all it may have there. */
+/**
+ * What porch-sink needs in the Porch namespace, and all it may have there: exactly the requests
+ * its client sends (test/production/rbac-from-requests.test.ts derives them from the simulator).
+ */
 export const PORCH_GRANTS: readonly Grant[] = [
-  ...['get', 'list', 'watch', 'create', 'update', 'patch'].map((verb) => ({ group: 'porch.kpt.dev', resource: 'packagerevisions', verb })),
-  ...['get', 'update', 'patch'].map((verb) => ({ group: 'porch.kpt.dev', resource: 'packagerevisionresources', verb })),
+  { group: 'config.porch.kpt.dev', resource: 'repositories', verb: 'get' },
+  ...['get', 'list', 'create', 'update', 'delete'].map((verb) => ({ group: 'porch.kpt.dev', resource: 'packagerevisions', verb })),
+  ...['get', 'update'].map((verb) => ({ group: 'porch.kpt.dev', resource: 'packagerevisionresources', verb })),
   { group: 'porch.kpt.dev', resource: 'packagerevisions/approval', verb: 'update' },
 ];
 

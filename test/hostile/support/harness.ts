@@ -11,7 +11,7 @@ import pino from 'pino';
 import { createConductor, type Conductor } from '../../../core/app.ts';
 import { resolveConfig } from '../../../core/config/validate.ts';
 import type { Intent, Outcome, PluginDefinition, SecurityEvent } from '../../../core/index.ts';
-import { list, makeDataDir } from '../../support/data-dir.ts';
+import { BLUEPRINT, list, makeDataDir } from '../../support/data-dir.ts';
 import { gitLog } from '../../support/git.ts';
 
 export type Mode = 'once' | 'run';
@@ -220,7 +220,7 @@ export class Harness {
       'fs-source': { debounceMs: 0, ...options.source },
       'schema-validate': { ...options.validate },
       sanitize: { ...options.sanitize },
-      'git-sink': {},
+      'git-sink': { blueprint: BLUEPRINT },
       'audit-log': {},
     };
     const resolved = await resolveConfig(

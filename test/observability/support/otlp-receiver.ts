@@ -11,6 +11,8 @@ export interface ReceivedSpan {
   /** Empty for a root span. */
   parentSpanId: string;
   name: string;
+  /** OTLP SpanKind: 1 internal, 2 server, 3 client, 4 producer, 5 consumer. */
+  kind: number;
   attributes: Record<string, unknown>;
   resource: Record<string, unknown>;
   status: { code?: number; message?: string };
@@ -30,7 +32,7 @@ type OtlpAttribute = { key: string; value: OtlpValue };
 interface OtlpExport {
   resourceSpans?: {
     resource?: { attributes?: OtlpAttribute[] };
-    scopeSpans?: { spans?: { traceId: string; spanId: string; parentSpanId?: string; name: string; attributes?: OtlpAttribute[]; status?: { code?: number; message?: string } }[] }[];
+    scopeSpans?: { spans?: { traceId: string; spanId: string; parentSpanId?: string; name: string; kind?: number; attributes?: OtlpAttribute[]; status?: { code?: number; message?: string } }[] }[];
   }[];
 }
 
@@ -74,6 +76,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
               spanId: span.spanId,
               parentSpanId: span.parentSpanId ?? '',
               name: span.name,
+              kind: span.kind ?? 0,
               attributes: attributesOf(span.attributes),
               resource,
               status: span.status ?? {},

@@ -19,9 +19,57 @@ export const REPOSITORY = 'deployments';
 /** Issue 3 acceptance 1: 20% 5xx, 10% 429 with Retry-After, 10% of writes applied and then answered 504. */
 export const NOISY_PORCH = { error5xxRate: 0.2, error5xxStatus: 503, rate429: 0.1, applyThenFailRate: 0.1 } as const;
 
-/** A simulator in the sink's default namespace, with its default repository. */
+/** Where new targets' packages come from (issue 18 defect 6): a blueprint in a repository of its own. */
+export const BLUEPRINT_REPOSITORY = 'blueprints';
+export const BLUEPRINT_PACKAGE = 'app-blueprint';
+export const BLUEPRINT_IMAGE = 'registry.example/app:1.0.0';
+export const BLUEPRINT = { repository: BLUEPRINT_REPOSITORY, package: BLUEPRINT_PACKAGE } as const;
+
+/** A blueprint as Nephio keeps them: a generic Deployment (its name and namespace are the downstream's to set). */
+export function blueprintResources(image = BLUEPRINT_IMAGE): Record<string, string> {
+  return {
+    Kptfile:
+      `apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: ${BLUEPRINT_PACKAGE}\n  annotations:\n` +
+      '    config.kubernetes.io/local-config: "true"\ninfo:\n  description: a scalable app\n',
+    'deployment.yaml': [
+      '# the app, as every target starts',
+      'apiVersion: apps/v1',
+      'kind: Deployment',
+      'metadata:',
+      '  name: app',
+      '  labels:',
+      '    app: app',
+      'spec:',
+      '  replicas: 1',
+      '  selector:',
+      '    matchLabels:',
+      '      app: app',
+      '  template:',
+      '    metadata:',
+      '      labels:',
+      '        app: app',
+      '    spec:',
+      '      containers:',
+      '      - name: app',
+      `        image: ${image}`,
+      '',
+    ].join('\n'),
+  };
+}
+
+/**
+ * A simulator in the sink's default namespace, with its default repository and the blueprint
+ * repository holding one Published blueprint (kept whatever repositories and packages a test adds).
+ */
 export function startSim(options: PorchSimOptions = {}): Promise<PorchSim> {
-  return startPorchSim({ namespace: NAMESPACE, repositories: [{ name: REPOSITORY }], ...options });
+  const repositories = options.repositories ?? [{ name: REPOSITORY }];
+  const blueprint = { repository: BLUEPRINT_REPOSITORY, namespace: NAMESPACE, packageName: BLUEPRINT_PACKAGE, resources: blueprintResources() };
+  return startPorchSim({
+    namespace: NAMESPACE,
+    ...options,
+    repositories: repositories.some((r) => r.name === BLUEPRINT_REPOSITORY) ? repositories : [...repositories, { name: BLUEPRINT_REPOSITORY }],
+    packages: [blueprint, ...(options.packages ?? [])],
+  });
 }
 
 export interface TestDataDir {
@@ -34,8 +82,12 @@ export function dataDirectory(): TestDataDir {
   return makeDataDir();
 }
 
-/** The pipeline config for the porch tests: no debounce, no pacing, generous quick retries. */
+/**
+ * The pipeline config for the porch tests: no debounce, no pacing, generous quick retries, and
+ * the harness's blueprint for new targets (`blueprint: undefined` in `sink` leaves it out).
+ */
 export function porchConfig(dataDir: string, sink: Record<string, unknown>, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  const sinkOptions = Object.fromEntries(Object.entries({ blueprint: BLUEPRINT, ...sink }).filter(([, value]) => value !== undefined));
   return {
     dataDir,
     logLevel: 'warn',
@@ -45,7 +97,7 @@ export function porchConfig(dataDir: string, sink: Record<string, unknown>, extr
     plugins: {
       'fs-source': { debounceMs: 0 },
       'schema-validate': {},
-      'porch-sink': sink,
+      'porch-sink': sinkOptions,
     },
     ...extra,
   };

@@ -111,6 +111,11 @@ export interface PorchSim {
   writesPerWorkspace(operation?: WriteOperation): Map<string, number>;
   /** Every applied write, oldest first. */
   writes(query?: WriteQuery): WriteRecord[];
+  /**
+   * Calls `listener` synchronously as each write is applied (before its answer is sent); the
+   * listener may seed. Returns a function that removes it.
+   */
+  onWrite(listener: (write: WriteRecord) => void): () => void;
   writeCount(query?: WriteQuery): number;
   /** Every request received, oldest first (with traceparent when recorded). */
   requests(): RequestRecord[];
@@ -231,6 +236,7 @@ export async function startPorchSim(options: PorchSimOptions = {}): Promise<Porc
       return counts;
     },
     writes: (query = {}) => store.writes().filter((w) => writeMatches(w, query)),
+    onWrite: (listener) => store.onWrite(listener),
     writeCount: (query = {}) => store.writes().filter((w) => writeMatches(w, query)).length,
     requests: () => server.requests.map((r) => ({ ...r })),
     traceparents: () => server.requests.flatMap((r) => (r.traceparent === undefined ? [] : [r.traceparent])),

@@ -51,6 +51,7 @@ export class SimStore {
   private readonly revisions = new Map<string, RevisionRecord>();
   private readonly byPackage = new Map<string, Set<RevisionRecord>>();
   private readonly writeLog: WriteRecord[] = [];
+  private readonly writeListeners = new Set<(write: WriteRecord) => void>();
   private repositoryVersion = 1000;
 
   constructor(options: StoreOptions) {
@@ -239,7 +240,17 @@ export class SimStore {
       at: this.timestamp(),
     };
     this.writeLog.push(entry);
+    for (const listener of this.writeListeners) listener({ ...entry });
     return entry;
+  }
+
+  /**
+   * Calls `listener` with each write as it is applied, before its answer leaves the server, so a
+   * test can act at an exact point of a client's flow (another writer publishing, say).
+   */
+  onWrite(listener: (write: WriteRecord) => void): () => void {
+    this.writeListeners.add(listener);
+    return () => void this.writeListeners.delete(listener);
   }
 
   writes(): WriteRecord[] {
