@@ -39,7 +39,9 @@
  *       test/git-sink/effect-identity.test.ts "an older intent arriving after a newer one for its
  *         target was applied is superseded"; test/porch/intent-identity.test.ts "newer intent
  *         applied first, an older one afterwards: superseded, ..." and "an older intent resumed
- *         after a newer one was published elsewhere: superseded, ..."; the crash harness ("newest")
+ *         after a newer one was published elsewhere: superseded, ..."; test/git-sink/
+ *         newest-wins-replicas.test.ts "two replicas, N targets × (3, then 5 a moment later): every
+ *         target ends at 5, ..."; the crash harness ("newest")
  *   STATUS_AGREES  every file leaves handoff/; one in failed/ says failed, one in processed/
  *     says succeeded, duplicate or superseded
  *       the crash harness ("handoff", "status")
