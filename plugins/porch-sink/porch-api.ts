@@ -90,10 +90,6 @@ export class PorchApi {
     );
   }
 
-  getRevision(namespace: string, name: string, options: CallOptions): Promise<PackageRevision> {
-    return this.client.request({ method: 'GET', path: `${this.#revisions(namespace)}/${encodeURIComponent(name)}`, ...call(options) });
-  }
-
   createRevision(namespace: string, body: unknown, options: CallOptions): Promise<PackageRevision> {
     return this.client.request({ method: 'POST', path: this.#revisions(namespace), body, ...call(options) });
   }

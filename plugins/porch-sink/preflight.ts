@@ -19,7 +19,6 @@ export function requiredAccess(approve: boolean): { verb: string; group: string;
   return [
     { verb: 'get', group: 'config.porch.kpt.dev', resource: 'repositories' },
     { verb: 'list', group: 'porch.kpt.dev', resource: 'packagerevisions' },
-    { verb: 'get', group: 'porch.kpt.dev', resource: 'packagerevisions' },
     { verb: 'create', group: 'porch.kpt.dev', resource: 'packagerevisions' },
     { verb: 'update', group: 'porch.kpt.dev', resource: 'packagerevisions' },
     // A Draft or Proposed revision copied from an outdated one is deleted and made again (flow.ts).

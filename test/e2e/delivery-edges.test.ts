@@ -185,8 +185,11 @@ test('an unreadable intent file is work left (once exits 3), then failed with a 
   running.child.kill('SIGTERM');
   const ran = await running.exited;
   assert.equal(ran.code, 0, ran.stderr);
+  // One warning while it waits (not one per retry), and one for the outcome when it fails.
   const warnings = ran.stdout.split('\n').filter((line) => line.includes('intent-locked.json') && line.includes('"level":40'));
-  assert.equal(warnings.length, 1, `the repeated condition is logged once:\n${warnings.join('\n')}`);
+  const waiting = warnings.filter((line) => line.includes('"status":"deferred"'));
+  assert.equal(waiting.length, 1, `the repeated condition is logged once:\n${warnings.join('\n')}`);
+  assert.equal(warnings.filter((line) => line.includes('"status":"failed"')).length, 1, warnings.join('\n'));
 });
 
 const PART_1 = '{"intent_type": "scaling", "target": "paused", ';

@@ -22,6 +22,8 @@ function replicaConfig(dataDir: string, prefix: string) {
     plugins: {
       'fs-source': { debounceMs: 0, rescanMs: 250 },
       'schema-validate': {},
+      // Shared through Redis, and tight enough to hold intents back: waiting reorders them.
+      'rate-limit': { requestsPerMinute: 1_200, burst: 10, redisUrl: 'redis://127.0.0.1:6379', keyPrefix: `${prefix}:rate` },
       'git-sink': { blueprint: BLUEPRINT },
       'redis-coordination': { url: 'redis://127.0.0.1:6379', keyPrefix: prefix, leaseMs: 2_000, replicaId: '${env:REPLICA_ID}' },
     },

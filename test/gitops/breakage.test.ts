@@ -172,8 +172,8 @@ describe('RBAC, scaling and network policy', () => {
       'porch-demo',
     );
     const after = checkRbac(broken);
-    assertCaught(checkRbac(set), after, 'Role porch-demo/conductor-porch-sink', /grants get packagerevisions\.porch\.kpt\.io, which Conductor does not need/);
-    assert.ok(after.some((f) => f.object.startsWith('ConfigMap conductor/conductor-config-') && /porch-sink needs get packagerevisions\.porch\.kpt\.dev/.test(f.message)));
+    assertCaught(checkRbac(set), after, 'Role porch-demo/conductor-porch-sink', /grants list packagerevisions\.porch\.kpt\.io, which Conductor does not need/);
+    assert.ok(after.some((f) => f.object.startsWith('ConfigMap conductor/conductor-config-') && /porch-sink needs list packagerevisions\.porch\.kpt\.dev/.test(f.message)));
   });
 
   it('a cluster-wide ClusterRole is refused', async () => {

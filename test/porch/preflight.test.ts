@@ -37,7 +37,6 @@ async function preflight(sink: Record<string, unknown>): Promise<PreflightCheck[
 const ACCESS_CHECKS = [
   'may get repositories',
   'may list packagerevisions',
-  'may get packagerevisions',
   'may create packagerevisions',
   'may update packagerevisions',
   'may delete packagerevisions',
@@ -119,7 +118,7 @@ test('CLI: `conductor validate --check-connectivity` prints a pass/FAIL line per
   // The simulator is plain HTTP: the token travelling unencrypted is warned about, as at start.
   assert.ok(lines.includes('WARNING porch-sink: the server is plain HTTP: the token travels unencrypted'), lines.join('\n'));
   const checkLines = lines.slice(1).filter((line) => !line.startsWith('WARNING '));
-  assert.equal(checkLines.length, 15, checkLines.join('\n'));
+  assert.equal(checkLines.length, 14, checkLines.join('\n'));
   for (const line of checkLines) assert.match(line, /^pass {4}porch-sink: [A-Za-z /]+: \S/);
   assert.ok(checkLines.includes(`pass    porch-sink: reach server: ${sim.url} answered (server ${sim.url})`), checkLines.join('\n'));
 

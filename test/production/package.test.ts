@@ -32,7 +32,10 @@ test('npm pack, install outside the repository: bin, API, testkit, and the examp
   const files = packed[0]!.files.map((f) => f.path);
   assert.ok(files.includes('dist/core/index.js') && files.includes('dist/core/index.d.ts'), 'JavaScript and declarations');
   assert.ok(files.includes('dist/core/testkit/index.js') && files.includes('dist/core/cli/main.js') && files.includes('core/cli/conductor.js'));
-  assert.deepEqual(files.filter((f) => /(^|\/)(test|bench|examples)\//.test(f) || f.endsWith('.test.js')), [], 'no tests, benchmarks or examples');
+  // The one example that ships is the blueprint the embedded config instantiates new targets from.
+  const shipped = (f: string) => f.startsWith('dist/examples/blueprints/');
+  assert.deepEqual(files.filter((f) => (/(^|\/)(test|bench|examples)\//.test(f) && !shipped(f)) || f.endsWith('.test.js')), [], 'no tests, benchmarks or examples');
+  assert.ok(files.includes('dist/examples/blueprints/deployment/Kptfile'), 'the embedded config\'s blueprint');
   assert.deepEqual(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')), [], 'no TypeScript sources');
   assert.deepEqual(files.filter((f) => f.startsWith('core/')), ['core/cli/conductor.js'], 'of the sources only the bin, which loads dist/');
 

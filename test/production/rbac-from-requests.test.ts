@@ -1,6 +1,6 @@
 // Issue 14, acceptance 4: the production overlay's Role in the Porch namespace grants exactly
 // what the porch sink's client sends. Preflight (`validate --check-connectivity`) and the full
-// flow (new packages, a second intent for the same targets, approval) run against the Porch
+// flow (new packages, a second intent for the same targets, approval, a stale Draft replaced) run against the Porch
 // API simulator; (verb, group, resource) come from the simulator's request log, and the Role
 // rendered with `kubectl kustomize` must grant that set: no less, no more.
 import { test } from 'node:test';
@@ -11,11 +11,12 @@ import { parseAllDocuments } from 'yaml';
 import { createConductor } from '../../core/app.ts';
 import { resolveConfig } from '../../core/config/validate.ts';
 import { silentLogger } from '../../core/log.ts';
+import { requiredAccess } from '../../plugins/porch-sink/preflight.ts';
 import { REPO_ROOT } from '../support/cli.ts';
 import { attributesOf, parseRoute } from '../support/porch-sim/routes.ts';
 import type { RequestRecord } from '../support/porch-sim/types.ts';
 import { dropIntent, scaling } from '../support/data-dir.ts';
-import { dataDirectory, dropScalingIntents, filesIn, porchConfig, runOnce, startSim } from '../porch/support/harness.ts';
+import { NAMESPACE, REPOSITORY, dataDirectory, dropScalingIntents, filesIn, porchConfig, runOnce, startSim } from '../porch/support/harness.ts';
 
 type Access = string; // "verb group/resource[/subresource]"
 
@@ -91,9 +92,28 @@ test('the production Role in the Porch namespace grants exactly what preflight a
   }
   await runOnce(config);
   assert.equal(filesIn(dir.root, 'processed').length, 5);
+  // Another writer publishes while an intent's Draft exists: the flow reads that Draft again and
+  // deletes it, as stale, before copying the new latest revision (issue 18 defect 3).
+  const stop = sim.onWrite((write) => {
+    if (write.packageName !== 'rbac-2' || !write.workspaceName.startsWith('intent-') || write.operation === 'approval') return;
+    stop();
+    const latest = sim.listRevisions({ packageName: 'rbac-2', lifecycle: 'Published' }).at(-1)!;
+    const resources = { ...sim.getResources(latest.metadata.name, NAMESPACE)! };
+    const tasks = [{ type: 'edit', edit: { sourceRef: { name: latest.metadata.name } } }];
+    sim.seed({ packages: [{ repository: REPOSITORY, namespace: NAMESPACE, packageName: 'rbac-2', workspaceName: 'other-writer', resources, tasks }] });
+  });
+  dropIntent(dir.handoff, 'intent-rbac-stale.json', scaling('rbac-2', 9), { atomic: true });
+  await runOnce(config);
+  stop();
+  assert.equal(filesIn(dir.root, 'processed').length, 6);
+  assert.ok(sim.writeCount({ operation: 'delete' }) >= 1, 'a stale Draft was replaced');
 
   const sent = new Set(sim.requests().map(accessOf).filter((a): a is Access => a !== undefined));
   t.diagnostic(`the client sent: ${[...sent].sort().join(', ')}`);
+
+  // The preflight asks the API server (SelfSubjectAccessReview) for exactly these accesses too.
+  const asked = new Set(requiredAccess(true).map((a) => show(a.verb, a.group, a.subresource === undefined ? a.resource : `${a.resource}/${a.subresource}`)));
+  assert.deepEqual(compare(sent, asked), { missing: [], extra: [] }, 'the preflight checks exactly what the flow sends');
 
   const objects = renderProduction();
   const porchNamespace = 'porch-demo';
@@ -106,7 +126,7 @@ test('the production Role in the Porch namespace grants exactly what preflight a
   const withoutOne = new Set(granted);
   withoutOne.delete([...granted].sort()[0]!);
   assert.equal(compare(sent, withoutOne).missing.length, 1, 'a removed rule is reported missing');
-  for (const verb of ['patch', 'delete']) {
+  for (const verb of ['patch', 'watch']) {
     const widened = new Set(granted).add(show(verb, 'porch.kpt.dev', 'packagerevisions'));
     assert.deepEqual(compare(sent, widened).extra, [show(verb, 'porch.kpt.dev', 'packagerevisions')], `an added ${verb} is reported`);
   }

@@ -324,7 +324,7 @@ const OWN_NAMESPACE_GRANTS: readonly Grant[] = [];
  */
 export const PORCH_GRANTS: readonly Grant[] = [
   { group: 'config.porch.kpt.dev', resource: 'repositories', verb: 'get' },
-  ...['get', 'list', 'create', 'update', 'delete'].map((verb) => ({ group: 'porch.kpt.dev', resource: 'packagerevisions', verb })),
+  ...['list', 'create', 'update', 'delete'].map((verb) => ({ group: 'porch.kpt.dev', resource: 'packagerevisions', verb })),
   ...['get', 'update'].map((verb) => ({ group: 'porch.kpt.dev', resource: 'packagerevisionresources', verb })),
   { group: 'porch.kpt.dev', resource: 'packagerevisions/approval', verb: 'update' },
 ];
