@@ -42,6 +42,8 @@ export {
 export type { ErrorCode, ErrorKind, ConductorErrorOptions } from './errors.ts';
 export { withRetry, backoffDelay, delayFor, parseRetryAfter, sleep, untilAborted, DEFAULT_RETRY_POLICY } from './delivery/retry.ts';
 export type { RetryPolicy, RetryOptions } from './delivery/retry.ts';
+export { crashPoint, CRASH_POINTS, CRASH_AT_VARIABLE } from './delivery/crash-points.ts';
+export type { CrashPointName } from './delivery/crash-points.ts';
 export { CircuitBreaker } from './delivery/circuit-breaker.ts';
 export type { CircuitState, CircuitBreakerOptions } from './delivery/circuit-breaker.ts';
 export { DataDir, writeAtomic } from './data-dir/data-dir.ts';

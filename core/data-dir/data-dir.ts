@@ -3,14 +3,16 @@
 // confined to handoff/ and never block or follow links; moves never overwrite.
 import { createHash } from 'node:crypto';
 import {
-  closeSync, constants, fstatSync, linkSync, lstatSync, mkdirSync, openSync, promises as fs, readSync, renameSync, rmSync, unlinkSync,
+  closeSync, constants, fstatSync, linkSync, lstatSync, mkdirSync, openSync, promises as fs, readdirSync, readFileSync, readSync, renameSync, rmSync, unlinkSync,
   utimesSync, writeFileSync, type Stats,
 } from 'node:fs';
+import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ConductorError } from '../errors.ts';
 import { stemOf } from '../intent/identity.ts';
 import { DIR_MODE, FILE_MODE, restrictSettledFile } from './modes.ts';
 import type { Outcome } from '../intent/types.ts';
+import { crashPoint } from '../delivery/crash-points.ts';
 
 /** What identifies the exact bytes that were read, to notice a rewrite before the move. */
 export interface FileIdentity {
@@ -62,6 +64,14 @@ export class DataDir {
   ensure(): void {
     refuseLinkedAreas(this.root);
     for (const dir of [this.handoff, this.processed, this.failed, this.status]) mkdirSync(dir, { recursive: true, mode: DIR_MODE });
+    // Temporaries (writeAtomic, failed copies) whose writer died before its rename. Only this
+    // host's: replicas in other pods share these directories, and their pids mean nothing here.
+    for (const dir of [this.status, this.failed]) {
+      for (const name of readdirSync(dir)) {
+        const pid = ownTemporaryPid(name);
+        if (pid !== undefined && !processAlive(pid)) rmSync(join(dir, name), { force: true });
+      }
+    }
   }
 
   /**
@@ -191,7 +201,7 @@ export class DataDir {
    * original: a producer still writing into the original cannot change the failed copy.
    */
   async #copyUnique(source: string, bytes: Uint8Array, name: string, before: (target: string) => Promise<void>): Promise<string> {
-    const temporary = join(this.failed, `.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`);
+    const temporary = join(this.failed, temporaryName());
     writeFileSync(temporary, bytes, { flag: 'wx' });
     try {
       const mtime = lstatSync(source).mtime;
@@ -219,8 +229,18 @@ export class DataDir {
       const target = n === 0 ? name : fittedName(stemOf(name), `.${n}${name.endsWith('.json') ? '.json' : ''}`);
       const destination = join(dir, target);
       const sidecarTaken = before !== undefined && (await exists(join(dir, errorNameOf(target))));
-      if (sidecarTaken || (await exists(destination))) continue;
+      if (sidecarTaken || (await exists(destination))) {
+        // A move cut short between link and unlink left this very file under the name (for a copy,
+        // the same bytes): finish it.
+        if (!stats.isDirectory() && (sameFile(destination, stats) || (removeOriginal !== undefined && sameBytes(destination, source)))) {
+          unlinkSync(source);
+          removeOriginal?.();
+          return target;
+        }
+        continue;
+      }
       await before?.(target);
+      crashPoint('settle.before-link');
       if (stats.isDirectory()) {
         renameSync(source, destination);
         return target;
@@ -239,6 +259,7 @@ export class DataDir {
         removeOriginal?.();
         return target;
       }
+      crashPoint('settle.linked');
       unlinkSync(source);
       restrictSettledFile(destination);
       removeOriginal?.();
@@ -323,8 +344,9 @@ async function exists(path: string): Promise<boolean> {
 
 export async function writeAtomic(path: string, content: string): Promise<void> {
   // Short, beside the target: the target's own name may already be NAME_MAX bytes long.
-  const temporary = join(dirname(path), `.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`);
+  const temporary = join(dirname(path), temporaryName());
   writeFileSync(temporary, content, { mode: FILE_MODE });
+  crashPoint('file.temp-written');
   renameSync(temporary, path);
 }
 
@@ -351,5 +373,44 @@ export function refuseLinkedAreas(root: string): void {
         { path: join(root, area) },
       );
     }
+  }
+}
+
+/** `.tmp-<host>-<pid>-<random>`: who wrote it, so that a restart can tell its own leftovers. */
+function temporaryName(): string {
+  return `.tmp-${HOST_TAG}-${process.pid}-${Math.random().toString(36).slice(2)}`;
+}
+
+/** The host, as a name segment (a pod's name in Kubernetes). */
+const HOST_TAG = hostname().replace(/[^A-Za-z0-9_.]/g, '_');
+
+/** The writer's pid when a temporary was written on this host, else undefined. */
+function ownTemporaryPid(name: string): number | undefined {
+  const prefix = `.tmp-${HOST_TAG}-`;
+  if (!name.startsWith(prefix)) return undefined;
+  const pid = /^(\d+)-/.exec(name.slice(prefix.length))?.[1];
+  return pid === undefined ? undefined : Number(pid);
+}
+
+function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function sameFile(path: string, stats: Stats): boolean {
+  const other = lstatSync(path, { throwIfNoEntry: false });
+  return other !== undefined && other.ino === stats.ino && other.dev === stats.dev;
+}
+
+function sameBytes(a: string, b: string): boolean {
+  try {
+    return readFileSync(a).equals(readFileSync(b));
+  } catch {
+    return false;
   }
 }

@@ -10,6 +10,7 @@ import { contentHash, intentIdOf, rawIdOf } from '../intent/identity.ts';
 import { withRetry, type RetryPolicy } from './retry.ts';
 import { KeyedSerializer, Semaphore } from './semaphore.ts';
 import type { Ledger, LedgerRecord } from './ledger.ts';
+import { crashPoint } from './crash-points.ts';
 import type { Logger } from '../log.ts';
 import type { PluginStatus } from '../plugin/types.ts';
 
@@ -321,6 +322,7 @@ export class Pipeline implements Host {
         record.updatedAt = Date.now();
         this.#ledger.put(record);
         await this.#ledger.flush();
+        crashPoint('delivery.submitting-recorded');
         ctx.anchor = this.events.anchor.call(ctx) ?? undefined;
         const result = await this.#stage('submit', ctx, () => this.#stages.submit.promise(intent, ctx));
         ctx.resumed = true;
@@ -336,6 +338,7 @@ export class Pipeline implements Host {
     Object.assign(record, { status: 'succeeded', receipt, updatedAt: Date.now() });
     this.#ledger.put(record);
     await this.#ledger.flush();
+    crashPoint('delivery.succeeded-recorded');
     return record;
   }
 
@@ -494,6 +497,7 @@ export class Pipeline implements Host {
       this.#log.error({ err: error, intentId: ctx.intentId }, 'audit failed; the outcome is still recorded in the ledger');
     }
     await envelope.ack(outcome);
+    crashPoint('delivery.acked');
     if (record !== undefined && !record.settled && record.intentId === ctx.intentId && record.file === envelope.file) {
       try {
         this.#ledger.put({ ...record, settled: true, updatedAt: Date.now() });

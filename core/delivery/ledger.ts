@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ConductorError } from '../errors.ts';
 import type { Receipt } from '../intent/types.ts';
+import { crashPoint } from './crash-points.ts';
 
 export type LedgerStatus = 'received' | 'submitting' | 'succeeded' | 'failed' | 'duplicate' | 'superseded';
 
@@ -161,6 +162,7 @@ export class Ledger {
     if (batch === undefined) return;
     this.#batch = undefined;
     let failure: ConductorError | undefined;
+    crashPoint('ledger.before-commit');
     try {
       if (this.#db.isOpen) this.#db.exec('COMMIT');
     } catch (error) {

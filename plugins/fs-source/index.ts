@@ -7,6 +7,7 @@ import { basename } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import { ConductorError, DataDir, definePlugin, sleep, type Claim, type FileIdentity, type Outcome, type ReadResult } from '../../core/index.ts';
 import { globToRegExp } from './glob.ts';
+import { crashPoint } from '../../core/index.ts';
 
 /** Errors that make an existing entry unreadable (as opposed to gone, or refused for its kind). */
 const UNREADABLE_CODES = new Set(['EACCES', 'EPERM', 'EIO', 'EISDIR', 'ENXIO', 'ETXTBSY']);
@@ -106,6 +107,7 @@ export default definePlugin<Options>({
           return;
         }
         await dataDir.writeStatus(outcome);
+        crashPoint('source.status-written');
         // A failure keeps the bytes that failed, not a file a producer may still write into.
         await dataDir.settle(name, outcome, undefined, outcome.status === 'failed' ? read?.bytes : undefined);
         readFailures.delete(name);

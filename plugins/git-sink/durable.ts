@@ -4,6 +4,7 @@
 // it, so the file survives a power loss too; without it, the page cache holds it until the
 // kernel writes it back (it survives a process crash, not necessarily a power loss).
 import { promises as fs, closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
+import { crashPoint, type CrashPointName } from '../../core/index.ts';
 
 export interface Durability {
   /** fsync files and their directories before an effect is acknowledged. */
@@ -28,6 +29,8 @@ export interface WriteOptions {
   mode?: number;
   /** The directory that gains the entry, fsynced by `flush` with full durability. */
   dir?: string;
+  /** Test-only: the crash point between the temporary file and its rename (core/delivery/crash-points.ts). */
+  crashPoint?: CrashPointName;
 }
 
 export function writeThenRename(temporary: string, path: string, data: Uint8Array | string, options: WriteOptions = {}): void {
@@ -39,6 +42,7 @@ export function writeThenRename(temporary: string, path: string, data: Uint8Arra
   } finally {
     closeSync(fd);
   }
+  if (options.crashPoint !== undefined) crashPoint(options.crashPoint);
   renameSync(temporary, path);
   if (options.durability?.full && options.dir !== undefined) options.durability.dirs.add(options.dir);
 }

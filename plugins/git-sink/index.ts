@@ -33,6 +33,7 @@ import { git, type GitIdentity } from './git.ts';
 import { RefusedPath, Repo, type FileChange, type PackageSnapshot } from './repo.ts';
 import { commitMessage, targetKey, trailerEffects, type RecordedEffect } from './trailers.ts';
 import { checkSegment, checkWritable, removeStaging, writeWorkingFile } from './worktree.ts';
+import { crashPoint } from '../../core/index.ts';
 
 export { EFFECT_TRAILER, TRAILER, commitMessage, trailerEffects, trailerIds, type RecordedEffect } from './trailers.ts';
 
@@ -272,6 +273,7 @@ export default definePlugin<Options>({
       lastHead = oid;
       learn(oid, trailerEffects(message));
       if (options.worktree) await writeWorkingTree(changes, packages);
+      crashPoint('git.worktree-written');
       for (const { i } of applied) results[i] = { sink: context.id, ref: oid };
       return results as (Receipt | ConductorError)[];
     };

@@ -43,7 +43,8 @@ export async function writeObject(gitDir: string, type: ObjectType, content: Uin
     knownDirs.add(dir);
   }
   const data = deflateSync(Buffer.concat([Buffer.from(`${type} ${content.length}\0`), content]), { level: 1 });
-  writeThenRename(temporaryName(path), path, data, { mode: 0o444, dir, ...(durable === undefined ? {} : { durability: durable }) });
+  const crash = { crashPoint: 'git.object-temp-written' } as const;
+  writeThenRename(temporaryName(path), path, data, { mode: 0o444, dir, ...crash, ...(durable === undefined ? {} : { durability: durable }) });
   return oid;
 }
 

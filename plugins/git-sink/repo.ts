@@ -6,6 +6,7 @@ import { promises as fs, existsSync, mkdirSync, readdirSync, renameSync, rmSync,
 import * as nodeFs from 'node:fs';
 import { dirname, join } from 'node:path';
 import { flush, writeThenRename, type Durability } from './durable.ts';
+import { crashPoint } from '../../core/index.ts';
 import { TEMPORARY_OBJECT, encodeCommit, encodeTree, writeObject, type Signature, type TreeEntry } from './objects.ts';
 
 type IsomorphicGit = typeof import('isomorphic-git').default;
@@ -182,18 +183,22 @@ export class Repo {
       node.children.set(change.path.at(-1)!, { children: new Map(), content: change.content });
     }
     const tree = await this.#rewrite(await this.#treeOfCommit(parent), root, [], durable);
+    crashPoint('git.tree-written');
     const encoded = encodeCommit(tree, parent === undefined ? [] : [parent], author, message);
     const commit = await writeObject(this.gitDir, 'commit', encoded, durable);
     this.#remember(this.#commitTrees, commit, tree);
+    crashPoint('git.commit-written');
     if (durable !== undefined) flush(durable);
     // Synchronous, like the object writes (objects.ts): two tiny file operations.
     mkdirSync(dirname(this.headRef), { recursive: true });
     // The temporary file stays outside refs/, so a leftover is never mistaken for a branch.
     writeThenRename(join(this.gitDir, `${HEAD_TEMPORARY}${process.pid}`), this.headRef, `${commit}\n`, {
       dir: dirname(this.headRef),
+      crashPoint: 'git.ref-temp-written',
       ...(durable === undefined ? {} : { durability: durable }),
     });
     if (durable !== undefined) flush(durable);
+    crashPoint('git.ref-updated');
     return commit;
   }
 

@@ -8,6 +8,7 @@
 import { lstatSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { temporaryName, writeThenRenameAsync, type Durability } from './durable.ts';
+import { crashPoint } from '../../core/index.ts';
 import { RefusedPath } from './repo.ts';
 
 /** Where working-tree files are staged before their rename (inside .git: never seen as untracked). */
@@ -72,6 +73,7 @@ export async function writeWorkingFile(
     // Made now or found: it must be a real directory (lstat: a link is never a directory here).
     if (!stats.isDirectory()) throw new RefusedPath(`${segments.join('/')}: ${segment} is not a directory in the working tree`);
   }
+  crashPoint('git.worktree-dir-made');
   const file = join(dir, segments.at(-1)!);
   const existing = lstatSync(file, { throwIfNoEntry: false });
   if (existing !== undefined && !existing.isFile()) throw new RefusedPath(`${segments.join('/')} is not a regular file in the working tree`);

@@ -50,6 +50,7 @@ import { ApiError } from './client.ts';
 import { isDuplicateWorkspace, isInFlight, isInvalid, isNotFound, isOutcomeUnknown, isPackageExists, isStaleResourceVersion, toSubmitError } from './errors.ts';
 import type { BlueprintOptions } from './options.ts';
 import type { CallOptions, Coordinates, Lifecycle, PackageRevision, PorchApi } from './porch-api.ts';
+import { crashPoint } from '../../core/index.ts';
 
 /** The intent's content hash (with the id, the effect's identity: issue 13). */
 export const CONTENT_HASH_ANNOTATION = 'conductor.nephio.org/content-hash';
@@ -130,6 +131,7 @@ export async function runFlow(api: PorchApi, input: FlowInput): Promise<FlowResu
         step = 'create';
         const { request, label } = await creationRequest(api, input, workspace, view, options);
         const created = await api.createRevision(at.namespace, request, options);
+        crashPoint('porch.created');
         steps.push(label);
         // Nothing else changed that the create could tell: keep the rest of the view.
         view = { ...view, mine: created };
@@ -169,6 +171,7 @@ export async function runFlow(api: PorchApi, input: FlowInput): Promise<FlowResu
         step = 'approve';
         assertReady(mine, input, step);
         const approved = await api.approveRevision(withLifecycle(mine, 'Published'), options);
+        crashPoint('porch.approved');
         steps.push('approve');
         view = { ...view, mine: approved };
         continue;
@@ -189,6 +192,7 @@ export async function runFlow(api: PorchApi, input: FlowInput): Promise<FlowResu
       step = 'propose';
       assertReady(mine, input, step);
       await api.updateRevision(withLifecycle(mine, 'Proposed'), options);
+      crashPoint('porch.proposed');
       steps.push('propose');
       // Look again before approving: someone may have published meanwhile.
       view = undefined;
@@ -523,6 +527,7 @@ async function writeResources(
   if (!changed && !specialised) return { wrote: false, resourceVersion: resources.metadata.resourceVersion };
   // A full replacement of the file map, conditional on the resourceVersion we read.
   const written = await api.putResources({ ...resources, spec: { ...resources.spec, resources: files } }, options);
+  crashPoint('porch.resources-written');
   return { wrote: true, resourceVersion: written.metadata?.resourceVersion };
 }
 
