@@ -106,6 +106,8 @@ export interface HistoryEntry {
   order?: number;
   /** The sink's receipt: a commit id, or a PackageRevision name and its revision number. */
   receipt: { ref: string; revision?: number };
+  /** The trace the intent was delivered under (filled by `conductor history` from the status file, when known). */
+  traceId?: string;
 }
 
 export interface PreflightCheck {

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { intentIdOf } from '../../core/index.ts';
@@ -131,6 +131,10 @@ test('plan and history: a sink without plan() or history() says so (exit 1); no 
 test('history: both intents for default/web in order with their commit ids, also after state/ was removed', async (t) => {
   const { dir, config, files, ids, out } = await twoApplied(t);
   const commits = gitLog(out).reverse();
+  // A tracing plugin records the trace id in the status file; history joins it in.
+  const status = join(dir.root, 'status', 'intent-web-3.status.json');
+  const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+  writeFileSync(status, JSON.stringify({ ...(JSON.parse(readFileSync(status, 'utf8')) as object), traceId }));
   for (const removeState of [false, true]) {
     if (removeState) rmSync(join(dir.root, 'state'), { recursive: true, force: true });
     const result = await runCli(['history', '--config', config, 'default/web']);
@@ -138,7 +142,8 @@ test('history: both intents for default/web in order with their commit ids, also
     const lines = result.stdout.trim().split('\n');
     assert.equal(lines.length, 2, result.stdout);
     lines.forEach((line, i) => {
-      assert.match(line, new RegExp(`${files[i]}  intent ${ids[i]}  replicas ${i + 2}  content [0-9a-f]{12}  receipt ${commits[i]!.hash}$`));
+      const trace = i === 1 ? `  trace ${traceId}` : '';
+      assert.match(line, new RegExp(`${files[i]}  intent ${ids[i]}  replicas ${i + 2}  content [0-9a-f]{12}  receipt ${commits[i]!.hash}${trace}$`));
     });
     const json = JSON.parse((await runCli(['history', '--config', config, '--json', '--limit', '1', 'default/web'])).stdout) as {
       entries: { intentId: string; receipt: { ref: string } }[];

@@ -3,7 +3,7 @@
 // annotations), so it answers when the ledger is lost. Where the ledger still has an intent, it
 // adds what the sink does not record (the file name, for Porch). Nothing is written: the pipeline
 // is built in `check` mode and the ledger is opened read-only.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EXIT } from '../exit-codes.ts';
 import { parseCommand } from '../options.ts';
@@ -11,6 +11,7 @@ import { loadPipeline } from '../setup.ts';
 import { createConductor } from '../../app.ts';
 import { ConductorError } from '../../errors.ts';
 import { Ledger } from '../../delivery/ledger.ts';
+import { stemOf } from '../../intent/identity.ts';
 import { silentLogger } from '../../log.ts';
 import { printable } from '../../data-dir/printable.ts';
 import { kindsOf } from '../../plugin/lifecycle.ts';
@@ -19,10 +20,11 @@ import type { HistoryEntry } from '../../plugin/types.ts';
 export const HISTORY_HELP = `conductor history [--config FILE] [--json] [--limit N] NAMESPACE/TARGET
 
 Every intent the configured sink applied to NAMESPACE/TARGET, oldest first: time, intent file,
-intent id, content hash, replicas and the receipt (the commit id for the git sink; the
-PackageRevision name and revision for the Porch sink). Read from the sink's own record (commit
-trailers, PackageRevision annotations), so it works after the ledger (state/) is lost; the ledger,
-when present, fills in what the sink does not record. --limit N shows the newest N.
+intent id, content hash, replicas, the receipt (the commit id for the git sink; the
+PackageRevision name and revision for the Porch sink) and the trace id when known. Read from the
+sink's own record (commit trailers, PackageRevision annotations), so it works after the ledger
+(state/) is lost; the ledger and the status files, when present, fill in what the sink does not
+record (the file name for Porch, the trace id). --limit N shows the newest N.
 Exit: 0 shown (also when nothing was applied), 1 the sink cannot tell its history, 2 usage error.`;
 
 export async function historyCommand(argv: string[]): Promise<number> {
@@ -56,7 +58,7 @@ export async function historyCommand(argv: string[]): Promise<number> {
   } finally {
     conductor.ledger.close();
   }
-  entries = withLedger(entries, join(resolved.config.stateDir, 'ledger.sqlite'));
+  entries = withStatus(withLedger(entries, join(resolved.config.stateDir, 'ledger.sqlite')), join(resolved.config.dataDir, 'status'));
   if (limit !== undefined) entries = entries.slice(-limit);
   if (values['json'] === true) {
     console.log(JSON.stringify({ sink, target: `${namespace}/${target}`, entries }, null, 2));
@@ -72,6 +74,7 @@ export async function historyCommand(argv: string[]): Promise<number> {
       `replicas ${e.replicas ?? '?'}`,
       `content ${e.contentHash === undefined ? '-' : e.contentHash.slice(0, 12)}`,
       `receipt ${printable(receipt)}`,
+      ...(e.traceId === undefined ? [] : [`trace ${printable(e.traceId)}`]),
     ];
     console.log(fields.join('  '));
   }
@@ -87,6 +90,20 @@ function withLedger(entries: HistoryEntry[], path: string): HistoryEntry[] {
   } finally {
     ledger.close();
   }
+}
+
+/** The trace id from the intent file's status record (status/<stem>.status.json), when it is this intent's. */
+function withStatus(entries: HistoryEntry[], statusDir: string): HistoryEntry[] {
+  return entries.map((e) => {
+    if (e.file === undefined || e.traceId !== undefined) return e;
+    let record: { intentId?: unknown; traceId?: unknown };
+    try {
+      record = JSON.parse(readFileSync(join(statusDir, `${stemOf(e.file)}.status.json`), 'utf8')) as typeof record;
+    } catch {
+      return e;
+    }
+    return record.intentId === e.intentId && typeof record.traceId === 'string' ? { ...e, traceId: record.traceId } : e;
+  });
 }
 
 function fileOf(file: string | undefined): { file?: string } {
