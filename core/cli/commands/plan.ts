@@ -24,7 +24,8 @@ goes through parse, validate and sanitize, then the sink compares it with what i
 (the git sink: the repository's HEAD; the Porch sink: the latest Published revision, with
 read-only requests) and says the outcome — apply, duplicate, conflict, superseded or refused —
 and, for apply, a unified diff of every package file that would change. Nothing is rate
-limited, recorded or moved, and nothing in the data directory is written.
+limited, recorded or moved, and nothing in the data directory is written. Each file is planned
+on its own against what the sink holds now (two files for one target: two diffs from the same base).
 Exit: 0 every intent would apply or is a duplicate, 1 one would not (refused by a check,
 conflict, superseded, refused by the sink) or the sink cannot plan, 2 usage or config error.`;
 
