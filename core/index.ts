@@ -11,6 +11,12 @@ export type {
   PreflightCheck,
   Stage,
   JsonSchema,
+  PlanRequest,
+  PlanResult,
+  PlanOutcome,
+  PlannedFile,
+  HistoryQuery,
+  HistoryEntry,
 } from './plugin/types.ts';
 export { STAGES } from './plugin/types.ts';
 export { defineConfig } from './config/types.ts';

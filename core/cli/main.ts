@@ -19,6 +19,8 @@ const COMMANDS: Record<string, { load: () => Promise<Command>; summary: string }
   backup: { load: async () => (await import('./commands/backup.ts')).backupCommand, summary: 'write a consistent backup of the data directory while run goes on' },
   restore: { load: async () => (await import('./commands/backup.ts')).restoreCommand, summary: 'verify a backup and restore it into an empty data directory' },
   graph: { load: async () => (await import('./commands/graph.ts')).graphCommand, summary: 'show the stages, their plugins in order, and the start order' },
+  plan: { load: async () => (await import('./commands/plan.ts')).planCommand, summary: 'show what the sink would do with intent files, changing nothing' },
+  history: { load: async () => (await import('./commands/history.ts')).historyCommand, summary: 'every intent the sink applied to a NAMESPACE/TARGET, oldest first' },
   test: { load: async () => (await import('./commands/test-cases.ts')).testCommand, summary: 'run declarative config test cases (intent in, outcome out)' },
 };
 

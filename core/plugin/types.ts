@@ -4,6 +4,7 @@
 import type { Logger } from '../log.ts';
 import type { Host } from '../delivery/host.ts';
 import type { StageHooks } from '../bus/hooks.ts';
+import type { Intent } from '../intent/types.ts';
 import type { ResolvedConfig } from '../config/types.ts';
 
 /** The pipeline stages in order, plus `service` for plugins outside the data path. */
@@ -40,6 +41,73 @@ export interface PluginInstance {
    * credentials accepted, permissions granted). Only called on that request: it does I/O.
    */
   preflight?(signal: AbortSignal): Promise<PreflightCheck[]>;
+  /**
+   * Sinks only, optional: what submitting this intent WOULD do, found with read-only operations
+   * (`conductor plan`). Called on a pipeline built in `check` mode, so without start(): it must
+   * not take the sink's locks, repair or write anything, nor make a write request. A sink
+   * without it cannot plan, and `conductor plan` says so rather than guess.
+   */
+  plan?(intent: Intent, request: PlanRequest): Promise<PlanResult>;
+  /**
+   * Sinks only, optional: every intent the sink applied to one target, oldest first, read from
+   * the sink's own record (commit trailers, PackageRevision annotations) — `conductor history`.
+   * Read-only and without start(), like plan().
+   */
+  history?(query: HistoryQuery): Promise<HistoryEntry[]>;
+}
+
+/** The facts about an intent a sink plans with: what the pipeline would put in its StageContext. */
+export interface PlanRequest {
+  intentId: string;
+  file: string;
+  contentHash: string;
+  /** The producer's order (ms since the epoch), when known. */
+  order?: number;
+  signal: AbortSignal;
+}
+
+/** One package file as the sink holds it now (`before`) and as the intent would leave it (`after`). */
+export interface PlannedFile {
+  /** The file's path in the sink: `<namespace>/<package>/deployment.yaml`, or `<revision>/deployment.yaml`. */
+  path: string;
+  /** Absent for a file the intent would create. */
+  before?: string;
+  after?: string;
+}
+
+export type PlanOutcome = 'apply' | 'duplicate' | 'conflict' | 'superseded' | 'refused';
+
+export interface PlanResult {
+  outcome: PlanOutcome;
+  /** Why (for every outcome but a plain `apply`): the conflicting commit, the newer intent, the refusal. */
+  message?: string;
+  /** The files whose content would change (empty unless `apply`). */
+  files: PlannedFile[];
+  /** What the sink compared against: a commit id, a PackageRevision name, or `none` for a new target. */
+  base?: string;
+}
+
+export interface HistoryQuery {
+  namespace: string;
+  target: string;
+  signal: AbortSignal;
+}
+
+/** One intent a sink applied to a target, as the sink itself records it. */
+export interface HistoryEntry {
+  /** ISO time of the commit or publication. */
+  time: string;
+  intentId: string;
+  /** The intent file's name, when the sink records it. */
+  file?: string;
+  contentHash?: string;
+  replicas?: number;
+  /** The producer's order (ms since the epoch), when recorded. */
+  order?: number;
+  /** The sink's receipt: a commit id, or a PackageRevision name and its revision number. */
+  receipt: { ref: string; revision?: number };
+  /** The trace the intent was delivered under (filled by `conductor history` from the status file, when known). */
+  traceId?: string;
 }
 
 export interface PreflightCheck {

@@ -103,7 +103,7 @@ function openObjectsIn(schema: unknown, path: string): string[] {
   return found;
 }
 
-const MEMBERS = new Set(['start', 'stop', 'apply', 'status', 'idle', 'preflight']);
+const MEMBERS = new Set(['start', 'stop', 'apply', 'status', 'idle', 'preflight', 'plan', 'history']);
 
 export function instanceProblems(instance: unknown): string[] {
   if (typeof instance !== 'object' || instance === null) return [`create() returned ${String(instance)}, not an instance object`];

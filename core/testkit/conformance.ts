@@ -13,7 +13,9 @@
 //                stage order within the time limit, status() in shape, an intent through its
 //                taps with classified errors, injected tap faults attributed to it, preflight()
 //                and claims in shape, a second stop() harmless, status() after stop; sources
-//                report idle in `once`.
+//                report idle in `once`;
+//   plan       — sinks: plan() (when offered) in shape, repeatable and without effect, a submit
+//                that comes out as planned, then a duplicate; history() lists what was applied.
 // A plugin that cannot start in this environment gives `cannotStart` with the reason: the
 // running part is then replaced by one test that states it, and everything else still runs.
 // Each part is a module of suite/; this one assembles them.
@@ -26,6 +28,7 @@ import { sampleIntent } from './intents.ts';
 import { definitionChecks } from './suite/definition.ts';
 import { factoryChecks } from './suite/factory.ts';
 import { runningChecks, sourceChecks } from './suite/running.ts';
+import { planChecks } from './suite/plan.ts';
 import { CHECK, type Subject } from './suite/subject.ts';
 import { timeoutChecks } from './suite/timeouts.ts';
 
@@ -90,5 +93,6 @@ export function runConformance(definition: PluginDefinition<any>, settings: Conf
     }
     runningChecks(subject);
     if (subject.kinds.includes('source')) sourceChecks(subject);
+    if (subject.kinds.includes('submit')) planChecks(subject);
   });
 }

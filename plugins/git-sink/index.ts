@@ -25,12 +25,15 @@ import {
   isConductorError,
   packageNameOf,
   type Intent,
+  type PlanRequest,
+  type PlanResult,
   type Receipt,
 } from '../../core/index.ts';
 import { Blueprint } from './blueprint.ts';
 import { durability } from './durable.ts';
 import { git, type GitIdentity } from './git.ts';
 import { RefusedPath, Repo, type FileChange, type PackageSnapshot } from './repo.ts';
+import { readHistory } from './history.ts';
 import { commitMessage, targetKey, trailerEffects, type RecordedEffect } from './trailers.ts';
 import { checkSegment, checkWritable, removeStaging, writeWorkingFile } from './worktree.ts';
 import { crashPoint } from '../../core/index.ts';
@@ -53,8 +56,8 @@ interface Options {
   sync?: 'normal' | 'full';
 }
 
-/** An intent waiting for its turn to be committed. */
-interface Pending {
+/** An intent's effect as the commit (or a plan of it) needs it. */
+interface Effect {
   intent: Intent;
   intentId: string;
   file: string;
@@ -62,6 +65,10 @@ interface Pending {
   order: number | undefined;
   /** The audit chain's head before this effect (see the audit-log plugin), recorded as a trailer. */
   anchor: string | undefined;
+}
+
+/** An intent waiting for its turn to be committed. */
+interface Pending extends Effect {
   resolve(receipt: Receipt): void;
   reject(error: unknown): void;
 }
@@ -185,7 +192,7 @@ export default definePlugin<Options>({
     };
 
     type RefusalCode = 'CND_ERR_INTENT_CONFLICT' | 'CND_ERR_INTENT_SUPERSEDED' | 'CND_ERR_SUBMIT_PERMANENT';
-    const refusal = (p: Pending, code: RefusalCode, message: string, details?: Record<string, unknown>) =>
+    const refusal = (p: Effect, code: RefusalCode, message: string, details?: Record<string, unknown>) =>
       new ConductorError(code, message, {
         plugin: context.id,
         intentId: p.intentId,
@@ -194,7 +201,7 @@ export default definePlugin<Options>({
       });
 
     /** The same id in history: the same effect (its commit back), or with other content a conflict. */
-    const earlierEffect = (p: Pending): Receipt | ConductorError | undefined => {
+    const earlierEffect = (p: Effect): Receipt | ConductorError | undefined => {
       const known = committed.get(p.intentId);
       if (known === undefined) return undefined;
       // A commit of the older shape records no hash: taken as the same content.
@@ -211,7 +218,7 @@ export default definePlugin<Options>({
     };
 
     /** A newer intent for the same target already applied (in history or earlier in this group)? */
-    const newerThan = (p: Pending, inGroup: ReadonlyMap<string, Newest>): ConductorError | undefined => {
+    const newerThan = (p: Effect, inGroup: ReadonlyMap<string, Newest>): ConductorError | undefined => {
       const key = targetKey(p.intent);
       const newer = inGroup.get(key) ?? newest.get(key);
       if (newer === undefined || p.order === undefined || newer.order <= p.order) return undefined;
@@ -238,7 +245,7 @@ export default definePlugin<Options>({
       const results: (Receipt | ConductorError | undefined)[] = group.map(earlierEffect);
       // Oldest first (stable; an intent without an order keeps its place before the ordered ones).
       const candidates = group.map((p, i) => ({ p, i })).filter(({ i }) => results[i] === undefined);
-      const orderOf = (p: Pending) => p.order ?? Number.NEGATIVE_INFINITY;
+      const orderOf = (p: Effect) => p.order ?? Number.NEGATIVE_INFINITY;
       candidates.sort((a, b) => (orderOf(a.p) < orderOf(b.p) ? -1 : orderOf(a.p) > orderOf(b.p) ? 1 : 0));
       const inGroup = new Map<string, Newest>();
       const packages = new Map<string, PackageWork>();
@@ -285,7 +292,7 @@ export default definePlugin<Options>({
      */
     const applyToPackage = async (
       head: string | undefined,
-      p: Pending,
+      p: Effect,
       packages: ReadonlyMap<string, PackageWork>,
     ): Promise<PackageWork> => {
       const { intent, intentId } = p;
@@ -374,9 +381,48 @@ export default definePlugin<Options>({
       await git(dir, identity, ['reset', '-q', '--hard', 'HEAD']);
     };
 
+    /**
+     * What a commit of this intent would do, read from HEAD without the writer lock, the repair
+     * start does, or a write: the same checks in the same order as `commit`, on one intent.
+     */
+    const plan = async (intent: Intent, request: PlanRequest): Promise<PlanResult> => {
+      const { intentId, file, contentHash, order } = request;
+      const effect: Effect = { intent, intentId, file, contentHash, order, anchor: undefined };
+      const head = (await repo.exists()) ? await repo.head() : undefined;
+      await catchUp(head);
+      const base = head ?? 'none';
+      const earlier = earlierEffect(effect);
+      if (earlier instanceof ConductorError) return { outcome: 'conflict', message: earlier.message, files: [], base };
+      if (earlier !== undefined) return { outcome: 'duplicate', message: `already committed in ${earlier.ref}`, files: [], base };
+      const superseded = newerThan(effect, new Map());
+      if (superseded !== undefined) return { outcome: 'superseded', message: superseded.message, files: [], base };
+      let work: PackageWork;
+      try {
+        // load() only reads the blueprint directory (start does it for a running sink).
+        if (blueprintNeeded) {
+          await blueprint.load();
+          blueprintNeeded = false;
+        }
+        work = await applyToPackage(head, effect, new Map());
+      } catch (error) {
+        if (error instanceof RefusedPath) return { outcome: 'refused', message: `not written: ${error.message}`, files: [], base };
+        if (isConductorError(error) && !error.retryable) return { outcome: 'refused', message: `${error.code}: ${error.message}`, files: [], base };
+        throw error;
+      }
+      const files = changedFiles(work).map((change) => {
+        const before = work.snapshot?.files[change.path.slice(work.path.length).join('/')];
+        return { path: change.path.join('/'), ...(before === undefined ? {} : { before }), after: change.content };
+      });
+      return { outcome: 'apply', files, base };
+    };
+    let blueprintNeeded = true;
+
     return {
+      plan: (intent, request) => serial(() => plan(intent, request)),
+      history: async (query) => ((await repo.exists()) ? readHistory(dir, identity, await repo.head(), query) : []),
       async start() {
         await blueprint.load();
+        blueprintNeeded = false;
         await fs.mkdir(dir, { recursive: true });
         if (!(await repo.exists())) repo.init();
         await withRepoLock(async () => {

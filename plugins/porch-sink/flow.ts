@@ -235,7 +235,7 @@ function lookAgainReason(error: unknown, step: string, believedAfterOneLook: Set
   return undefined;
 }
 
-interface Observation {
+export interface Observation {
   /** The intent's own revision (its workspace), if any. */
   mine: PackageRevision | undefined;
   /** The highest Published revision: the one a new revision must be a copy of. */
@@ -250,7 +250,7 @@ interface Observation {
  * One list of the package's revisions, found by spec fields (never by composing a name,
  * porch-api.md §0 recommendation), tells everything a round decides on.
  */
-async function observe(api: PorchApi, at: Coordinates, workspace: string, options: CallOptions): Promise<Observation> {
+export async function observe(api: PorchApi, at: Coordinates, workspace: string, options: CallOptions): Promise<Observation> {
   const revisions = await api.listPackageRevisions(at, options);
   const mine = revisions.find((r) => r.spec.workspaceName === workspace);
   let newestOrder: Observation['newestOrder'];
@@ -263,11 +263,11 @@ async function observe(api: PorchApi, at: Coordinates, workspace: string, option
 }
 
 /** Published (or retired since): its effect reached the package (revision > 0; -1 is the main-branch placeholder). */
-function isDelivered(revision: PackageRevision): boolean {
+export function isDelivered(revision: PackageRevision): boolean {
   return (revision.spec.lifecycle === 'Published' || revision.spec.lifecycle === 'DeletionProposed') && (revision.spec.revision ?? 0) > 0;
 }
 
-function orderOf(revision: PackageRevision): number | undefined {
+export function orderOf(revision: PackageRevision): number | undefined {
   const text = revision.metadata.annotations?.[INTENT_ORDER_ANNOTATION];
   if (text === undefined || text.trim() === '') return undefined;
   const order = Number(text);
@@ -421,7 +421,7 @@ interface ResolvedBlueprint {
 }
 
 /** The blueprint's revision to clone (the configured one, or the latest Published) and its files. */
-async function resolveBlueprint(
+export async function resolveBlueprint(
   api: PorchApi,
   namespace: string,
   blueprint: BlueprintOptions,

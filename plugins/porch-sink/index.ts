@@ -21,6 +21,7 @@ import { toSubmitError } from './errors.ts';
 import { BlueprintCache, runFlow } from './flow.ts';
 import { DEFAULT_OPTIONS, OPTIONS_SCHEMA, type PorchSinkOptions } from './options.ts';
 import { PorchApi } from './porch-api.ts';
+import { packageHistory, planFlow } from './plan.ts';
 import { runPreflight } from './preflight.ts';
 
 const INTENT_ID = /^[0-9a-f]{40}$/;
@@ -153,6 +154,29 @@ export default definePlugin<PorchSinkOptions>({
       },
       apply(hooks) {
         hooks.submit.tapPromise(context.id, (intent, ctx) => submit(intent, ctx));
+      },
+      // plan() and history() run on a pipeline that was never started (`conductor plan`,
+      // `conductor history`): each opens a connection of its own, makes read requests only, and
+      // closes it again.
+      async plan(intent, request) {
+        const reader = connect(new CircuitBreaker({ name: `${context.id} plan`, failureThreshold: Number.MAX_SAFE_INTEGER }));
+        try {
+          const at = { namespace: options.namespace, repository: options.repository, packageName: options.packageName ?? packageNameOf(intent) };
+          return await planFlow(reader, { ...request, intent, at, blueprint: options.blueprint });
+        } catch (error) {
+          throw toSubmitError(error, { plugin: context.id, intentId: request.intentId, step: 'plan' });
+        } finally {
+          await reader.client.close();
+        }
+      },
+      async history(query) {
+        const reader = connect(new CircuitBreaker({ name: `${context.id} history`, failureThreshold: Number.MAX_SAFE_INTEGER }));
+        try {
+          const at = { namespace: options.namespace, repository: options.repository, packageName: options.packageName ?? query.target };
+          return await packageHistory(reader, at, query.target, query.signal);
+        } finally {
+          await reader.client.close();
+        }
       },
       async preflight(signal) {
         // Its own connection and breaker: a check must not trip the running sink's circuit.

@@ -35,7 +35,7 @@ test('conductor test fails, naming the case, when a case expects something else'
 test('conductor graph shows each stage with its plugins in order, and the start order', async () => {
   const result = await runCli(['graph', '--json']);
   assert.equal(result.code, 0, result.stderr);
-  const graph = JSON.parse(result.stdout) as { stages: Record<string, string[]>; startOrder: string[] };
+  const graph = JSON.parse(result.stdout) as { stages: Record<string, string[]>; sinks: Record<string, string[]>; startOrder: string[] };
   assert.deepEqual(graph.stages, {
     source: ['fs-source'],
     validate: ['schema-validate'],
@@ -44,8 +44,10 @@ test('conductor graph shows each stage with its plugins in order, and the start 
     submit: ['git-sink'],
     audit: ['audit-log'],
   });
+  assert.deepEqual(graph.sinks, { 'git-sink': ['plan', 'history'] }, 'the sink answers conductor plan and conductor history');
   assert.equal(graph.startOrder.at(-1), 'fs-source', 'sources start last');
   assert.equal(graph.startOrder[0], 'audit-log', 'the most downstream stage starts first');
   const text = await runCli(['graph']);
   assert.match(text.stdout, /validate {3}schema-validate/);
+  assert.match(text.stdout, /sink {7}git-sink answers `conductor plan` and `conductor history`/);
 });

@@ -11,8 +11,8 @@ import type { PluginKind } from '../../plugin/types.ts';
 export const GRAPH_HELP = `conductor graph [--config FILE] [--json]
 
 Prints the stages (source → validate → sanitize → rate-limit → submit → audit), the plugins in
-each in the order they run, the coordination and service plugins, and the start order. Builds
-the pipeline without starting it.`;
+each in the order they run, the coordination and service plugins, which of \`conductor plan\` and
+\`conductor history\` each sink answers, and the start order. Builds the pipeline without starting it.`;
 
 export async function graphCommand(argv: string[]): Promise<number> {
   const { common, values } = parseCommand(argv, { json: { type: 'boolean' } });
@@ -38,6 +38,12 @@ export async function graphCommand(argv: string[]): Promise<number> {
     },
     claim: tapsOf(conductor.stages.claim),
     services: byKind('service'),
+    /** What each sink offers besides submit: `plan` (conductor plan) and `history` (conductor history). */
+    sinks: Object.fromEntries(
+      conductor.plugins
+        .filter((p) => byKind('submit').includes(p.id))
+        .map((p) => [p.id, (['plan', 'history'] as const).filter((member) => typeof p.instance[member] === 'function')]),
+    ),
     startOrder: startOrder([...conductor.plugins]).map((p) => p.id),
   };
   if (values['json'] === true) {
@@ -52,6 +58,10 @@ export async function graphCommand(argv: string[]): Promise<number> {
   }
   console.log(`\n  ${'claim'.padEnd(10)} ${show(graph.claim, ' → ')}`);
   console.log(`  ${'services'.padEnd(10)} ${show(graph.services, ', ')}`);
+  for (const [sink, offers] of Object.entries(graph.sinks)) {
+    const what = offers.length === 0 ? 'neither `conductor plan` nor `conductor history`' : offers.map((o) => `\`conductor ${o}\``).join(' and ');
+    console.log(`  ${'sink'.padEnd(10)} ${sink} answers ${what}`);
+  }
   console.log(`\n  start order: ${graph.startOrder.join(', ')} (stop: the reverse)`);
   return EXIT.ok;
 }
