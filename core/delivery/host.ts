@@ -115,7 +115,6 @@ export class Pipeline implements Host {
   readonly #readiness: () => Readiness;
   readonly #runtime: RuntimeInfo;
   readonly #counts = { succeeded: 0, failed: 0, duplicate: 0, deferred: 0, superseded: 0 };
-  /** The last deferral code logged per file, so that a repeated condition is logged once. */
   #admitted = 0;
   #stopping = false;
 
@@ -447,8 +446,10 @@ export class Pipeline implements Host {
 
   /** The item changed after it was read: not an outcome, the source offers the new content again. */
   #reoffer(envelope: Envelope, ctx: StageContext): undefined {
+    // Counted as left for later: `once` then makes another pass (or reports work left), never
+    // exit 0 with the file still in handoff/.
+    this.#counts.deferred += 1;
     const reason = 'the file changed after it was read; its new content is read again';
-    this.#log.info({ file: envelope.file, intentId: ctx.intentId }, reason);
     envelope.release(reason);
     this.events.deferred.call({ file: envelope.file, intentId: ctx.intentId, reason });
     return undefined;

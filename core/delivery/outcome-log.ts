@@ -70,12 +70,13 @@ export class OutcomeLog {
 
   #deferred(event: DeferredEvent): void {
     this.#summary.deferred += 1;
-    const code = event.code ?? event.reason.split(':')[0] ?? 'unknown';
-    if (this.#summary.deferredFiles.length < MAX_NAMED_FILES) this.#summary.deferredFiles.push({ file: event.file, code });
+    // A deferral without a code is no fault (a file still being written, offered again): info.
+    const code = event.code ?? /^(CND_ERR_[A-Z_]+):/.exec(event.reason)?.[1];
+    if (this.#summary.deferredFiles.length < MAX_NAMED_FILES) this.#summary.deferredFiles.push({ file: event.file, code: code ?? 'changed' });
     const seen = this.#deferredLogged.get(event.file) === code;
     if (this.#deferredLogged.size >= 10_000) this.#deferredLogged.clear();
-    this.#deferredLogged.set(event.file, code);
-    this.#log[seen ? 'debug' : 'warn'](
+    if (code !== undefined) this.#deferredLogged.set(event.file, code);
+    this.#log[code === undefined ? 'info' : seen ? 'debug' : 'warn'](
       {
         file: event.file,
         intentId: event.intentId,
