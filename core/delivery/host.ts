@@ -261,8 +261,8 @@ export class Pipeline implements Host {
     } catch (thrown) {
       const error = toConductorError(thrown, { intentId: ctx.intentId });
       try {
-        if (MAY_BE_INCOMPLETE.has(error.code) && !(await this.#stillWhole(envelope))) return this.#reoffer(envelope, ctx);
-        if (error.code === 'CND_ERR_INTENT_SUPERSEDED') return await this.#supersede(envelope, ctx, error, prior, startedAt);
+        if (MAY_BE_INCOMPLETE.has(error.code) && !(await this.#stillWhole(envelope))) return this.#defer(envelope, ctx);
+        if (error.code === 'CND_ERR_INTENT_SUPERSEDED') return await this.#settleWithoutEffect('superseded', envelope, ctx, error, prior, startedAt);
         if (error.kind !== 'permanent') return this.#defer(envelope, ctx, error);
         return await this.#fail(envelope, ctx, error, prior, startedAt);
       } catch (recording) {
@@ -376,44 +376,30 @@ export class Pipeline implements Host {
     if (typeof securityEvent === 'string') {
       this.events.security.call({ type: securityEvent, file: envelope.file, intentId: ctx.intentId, message: error.message, stage: error.stage ?? 'validate' });
     }
-    const now = Date.now();
-    const record: LedgerRecord = {
-      intentId: ctx.intentId,
-      contentHash: prior?.contentHash ?? '',
-      file: envelope.file,
-      target: prior?.target ?? null,
-      status: 'failed',
-      stage: error.stage ?? 'validate',
-      attempts: prior?.attempts ?? ctx.attempt,
-      receipt: null,
-      code: error.code,
-      message: error.message,
-      createdAt: prior?.createdAt ?? now,
-      updatedAt: now,
-      settled: false,
-    };
-    this.#ledger.put(record);
-    await this.#ledger.flush();
-    return this.#settle(envelope, ctx, record, {
-      status: 'failed',
-      stage: record.stage,
-      message: error.message,
-      code: error.code,
-      ...(error.plugin === undefined ? {} : { plugin: error.plugin }),
-      startedAt,
-    });
+    return this.#settleWithoutEffect('failed', envelope, ctx, error, prior, startedAt);
   }
 
-  /** The sink holds a newer intent's effect for this target: settled, with nothing changed. */
-  async #supersede(envelope: Envelope, ctx: StageContext, error: ConductorError, prior: LedgerRecord | undefined, startedAt: Date): Promise<Outcome> {
+  /**
+   * A terminal outcome that changed nothing at the sink — failed, or superseded (the sink holds a
+   * newer intent's effect for this target): recorded in the ledger, then settled.
+   */
+  async #settleWithoutEffect(
+    status: 'failed' | 'superseded',
+    envelope: Envelope,
+    ctx: StageContext,
+    error: ConductorError,
+    prior: LedgerRecord | undefined,
+    startedAt: Date,
+  ): Promise<Outcome> {
     const now = Date.now();
     const record: LedgerRecord = {
       intentId: ctx.intentId,
-      contentHash: ctx.contentHash ?? prior?.contentHash ?? '',
+      // A superseded intent was validated, so its own hash is known; a failure may precede it.
+      contentHash: (status === 'superseded' ? ctx.contentHash : undefined) ?? prior?.contentHash ?? '',
       file: envelope.file,
       target: prior?.target ?? null,
-      status: 'superseded',
-      stage: 'submit',
+      status,
+      stage: status === 'superseded' ? 'submit' : (error.stage ?? 'validate'),
       attempts: prior?.attempts ?? ctx.attempt,
       receipt: null,
       code: error.code,
@@ -425,8 +411,8 @@ export class Pipeline implements Host {
     this.#ledger.put(record);
     await this.#ledger.flush();
     return this.#settle(envelope, ctx, record, {
-      status: 'superseded',
-      stage: 'submit',
+      status,
+      stage: record.stage,
       message: error.message,
       code: error.code,
       ...(error.plugin === undefined ? {} : { plugin: error.plugin }),
@@ -444,32 +430,30 @@ export class Pipeline implements Host {
     }
   }
 
-  /** The item changed after it was read: not an outcome, the source offers the new content again. */
-  #reoffer(envelope: Envelope, ctx: StageContext): undefined {
-    // Counted as left for later: `once` then makes another pass (or reports work left), never
-    // exit 0 with the file still in handoff/.
+  /**
+   * Not done: the source keeps the item and offers it again later. Counted as left for later, so
+   * `once` makes another pass (or reports work left), never exit 0 with the file in handoff/.
+   * Without an error the item changed after it was read (a producer still writing): no fault.
+   */
+  #defer(envelope: Envelope, ctx: StageContext, error?: ConductorError): undefined {
     this.#counts.deferred += 1;
-    const reason = 'the file changed after it was read; its new content is read again';
-    envelope.release(reason);
-    this.events.deferred.call({ file: envelope.file, intentId: ctx.intentId, reason });
-    return undefined;
-  }
-
-  #defer(envelope: Envelope, ctx: StageContext, error: ConductorError): undefined {
-    this.#counts.deferred += 1;
-    const reason = `${error.code}: ${error.message}`;
+    const reason = error === undefined ? 'the file changed after it was read; its new content is read again' : `${error.code}: ${error.message}`;
     envelope.release(reason);
     // The log line for it is the outcome log's (a tap on this event), like every outcome's.
     this.events.deferred.call({
       file: envelope.file,
       intentId: ctx.intentId,
       reason,
-      code: error.code,
-      stage: error.stage ?? 'submit',
-      ...(error.plugin === undefined ? {} : { plugin: error.plugin }),
-      attempts: ctx.attempt,
-      ...(ctx.trace.traceId === undefined ? {} : { traceId: ctx.trace.traceId }),
-      durationMs: Math.max(0, Date.now() - envelope.receivedAt),
+      ...(error === undefined
+        ? {}
+        : {
+            code: error.code,
+            stage: error.stage ?? 'submit',
+            ...(error.plugin === undefined ? {} : { plugin: error.plugin }),
+            attempts: ctx.attempt,
+            ...(ctx.trace.traceId === undefined ? {} : { traceId: ctx.trace.traceId }),
+            durationMs: Math.max(0, Date.now() - envelope.receivedAt),
+          }),
     });
     return undefined;
   }
