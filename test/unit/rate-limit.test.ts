@@ -7,10 +7,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
-import { definePlugin } from '../../core/index.ts';
 import { cadenceOf, reserve } from '../../plugins/rate-limit/gcra.ts';
 import { testPipeline } from '../support/pipeline.ts';
 import { scaling } from '../support/data-dir.ts';
+import { recordingSink } from '../observability/support/test-plugins.ts';
 
 /** A plain token bucket served in arrival order: when does each request pass? */
 function bucketReleases(arrivals: readonly number[], requestsPerMinute: number, burst: number): number[] {
@@ -84,24 +84,6 @@ test('rates are not rounded: 45/min burst 1 is one every 1333 ms, 6000/min burst
   assert.equal(fast.at(-1), 10);
 });
 
-/** A sink that notes when each intent reached it (performance.now()). */
-function recordingSink(passes: number[]) {
-  return definePlugin({
-    name: 'recording-sink',
-    kind: 'submit',
-    description: 'accepts everything and notes when',
-    optionsSchema: { type: 'object', additionalProperties: false },
-    defaults: {},
-    create: (ctx) => ({
-      apply: (h) =>
-        h.submit.tapPromise(ctx.id, async () => {
-          passes.push(performance.now());
-          return { sink: ctx.id };
-        }),
-    }),
-  });
-}
-
 /**
  * No intent passed before the bucket allowed it: the k-th pass (from 0) comes at least
  * (k - burst + 1) intervals after the first request. A loaded machine only delays passes.
@@ -117,33 +99,32 @@ function assertNeverEarly(passes: number[], firstRequest: number, requestsPerMin
 }
 
 test('in a running pipeline, 25 waiting intents pass no faster than the bucket', { timeout: 60_000 }, async (t) => {
-  const passes: number[] = [];
-  const p = await testPipeline({ 'rate-limit': { requestsPerMinute: 1200, burst: 10 }, 'recording-sink': {} }, { 'recording-sink': recordingSink(passes) });
+  const sink = recordingSink();
+  const p = await testPipeline({ 'rate-limit': { requestsPerMinute: 1200, burst: 10 }, 'recording-sink': {} }, { 'recording-sink': sink.definition });
   t.after(() => p.close());
   const first = performance.now();
   const outcomes = await Promise.all(Array.from({ length: 25 }, (_, i) => p.feed(`intent-${i}.json`, scaling(`app-${i}`, 1))));
   assert.deepEqual(new Set(outcomes.map((o) => o.outcome?.status)), new Set(['succeeded']));
-  assert.equal(passes.length, 25);
-  assertNeverEarly(passes, first, 1200, 10);
+  assert.equal(sink.seen.length, 25);
+  assertNeverEarly(sink.seen.map((s) => s.at), first, 1200, 10);
 });
 
 test('two pipelines sharing the bucket through Redis pass, together, no faster than one bucket', { timeout: 60_000 }, async (t) => {
   const keyPrefix = `conductor-test-rate-${process.pid}-${Date.now()}`;
-  const passes: number[] = [];
   const options = { 'rate-limit': { requestsPerMinute: 1200, burst: 10, redisUrl: 'redis://127.0.0.1:6379', keyPrefix }, 'recording-sink': {} };
-  const a = await testPipeline(options, { 'recording-sink': recordingSink(passes) });
-  const b = await testPipeline(options, { 'recording-sink': recordingSink(passes) });
+  const sinks = [recordingSink(), recordingSink()];
+  const pipelines = await Promise.all(sinks.map((sink) => testPipeline(options, { 'recording-sink': sink.definition })));
   const redis = new Redis('redis://127.0.0.1:6379');
   t.after(async () => {
-    await Promise.all([a.close(), b.close()]);
+    await Promise.all(pipelines.map((p) => p.close()));
     await redis.quit();
   });
   const first = performance.now();
   const outcomes = await Promise.all(
-    Array.from({ length: 26 }, (_, i) => (i % 2 === 0 ? a : b).feed(`intent-${i}.json`, scaling(`app-${i}`, 1))),
+    Array.from({ length: 26 }, (_, i) => pipelines[i % 2]!.feed(`intent-${i}.json`, scaling(`app-${i}`, 1))),
   );
   assert.deepEqual(new Set(outcomes.map((o) => o.outcome?.status)), new Set(['succeeded']));
-  assertNeverEarly(passes, first, 1200, 10);
+  assertNeverEarly(sinks.flatMap((sink) => sink.seen.map((s) => s.at)), first, 1200, 10);
   // The bucket expires once it is full again, so an idle shared bucket leaves nothing behind.
   const keys = await redis.keys(`${keyPrefix}*`);
   assert.equal(keys.length, 1);

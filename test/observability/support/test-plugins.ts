@@ -2,9 +2,9 @@
 // real sinks will do (report a circuit state, carry the traceparent, fail transiently).
 import { ConductorError, definePlugin, type Receipt } from '../../../core/index.ts';
 
-/** A sink that accepts everything at once, remembering the trace context each intent carried. */
+/** A sink that accepts everything at once, remembering when (performance.now()) and the trace context each intent carried. */
 export function recordingSink() {
-  const seen: { intentId: string; file: string; traceId?: string; traceparent?: string }[] = [];
+  const seen: { intentId: string; file: string; at: number; traceId?: string; traceparent?: string }[] = [];
   const definition = definePlugin({
     name: 'recording-sink',
     kind: 'submit',
@@ -15,7 +15,7 @@ export function recordingSink() {
       return {
         apply(hooks) {
           hooks.submit.tapPromise(context.id, async (_intent, ctx): Promise<Receipt> => {
-            seen.push({ intentId: ctx.intentId, file: ctx.file, ...ctx.trace });
+            seen.push({ intentId: ctx.intentId, file: ctx.file, at: performance.now(), ...ctx.trace });
             return { sink: context.id, ref: `ref-${ctx.intentId.slice(0, 8)}` };
           });
         },
