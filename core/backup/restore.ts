@@ -221,7 +221,9 @@ function applyMetadata(manifest: Manifest, incoming: string): void {
   for (const entry of manifest.files) {
     const path = join(incoming, entry.path);
     chmodSync(path, FILE_MODE);
-    const when = new Date(entry.mtimeMs);
+    // In seconds with the fraction: a Date would cut it to the millisecond, and an intent's order
+    // (its mtime, recorded with its effect at the sink) must come back as it was.
+    const when = entry.mtimeMs / 1000;
     utimesSync(path, when, when);
   }
 }
