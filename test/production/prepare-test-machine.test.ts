@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../support/cli.ts';
@@ -22,10 +22,17 @@ function pathWith(commands: string[]): { dir: string; cleanup(): void } {
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** Runs the script as a user who is not root (dropping root with setpriv when the tests run as root). */
+/**
+ * Runs the script as a user who is not root (dropping root with setpriv when the tests run as
+ * root). That user runs a copy beside the PATH links: the checkout may sit in a directory only
+ * its owner can enter (a `mktemp -d`).
+ */
 function runAsNonRoot(path: string): ReturnType<typeof spawnSync> {
   const root = process.getuid?.() === 0;
-  const command = root ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', 'env', `PATH=${path}`, 'bash', SCRIPT] : ['env', `PATH=${path}`, 'bash', SCRIPT];
+  const script = join(path, 'prepare-test-machine.sh');
+  copyFileSync(SCRIPT, script);
+  chmodSync(script, 0o755);
+  const command = root ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', 'env', `PATH=${path}`, 'bash', script] : ['env', `PATH=${path}`, 'bash', script];
   return spawnSync(command[0]!, command.slice(1), { encoding: 'utf8' });
 }
 
