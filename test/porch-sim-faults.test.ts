@@ -1,4 +1,4 @@
-// Fault injection of the Porch simulator (porch-api.md §5, §6.2 item 12): each fault kind,
+// Fault injection of the Porch simulator (docs/porch.md §Transport, §Simulator endpoints item 12): each fault kind,
 // restriction to writes, reproducibility from the seed, and the cost of a 500-intent flow.
 
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// One test per "sharp edge a naive simulator would miss" of porch-api.md §6.3 (items 1–18),
+// One test per "sharp edge a naive simulator would miss" of docs/porch.md §Sharp edges (items 1–18),
 // each against the simulator over raw HTTP.
 
 import assert from 'node:assert/strict';
@@ -42,7 +42,7 @@ async function harness(t: TestContext, options: PorchSimOptions = {}): Promise<H
   return { sim, http, create, get, lifecycle, publish };
 }
 
-describe('porch-api.md §6.3 sharp edges', () => {
+describe('docs/porch.md §Sharp edges', () => {
   it('1: the server computes the name and ignores metadata.name and generateName', async (t) => {
     const h = await harness(t);
     const body = draftBody('ran/nf-sim', 'i-1');

@@ -1,5 +1,5 @@
 // Transport of the Porch simulator: HTTPS with a test certificate, Bearer tokens (401 Status,
-// rotation), traceparent recording and the request body limit (porch-api.md §5, §6.2 item 13).
+// rotation), traceparent recording and the request body limit (docs/porch.md §Transport, §Simulator endpoints item 13).
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';

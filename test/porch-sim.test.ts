@@ -1,5 +1,5 @@
-// The Porch simulator alone, checked against porch-api.md: the worked flow of §2.5 over raw
-// HTTP, the Status envelopes of §3.1, discovery, repositories and access reviews.
+// The Porch simulator alone, checked against docs/porch.md: the worked flow of §Requests over raw
+// HTTP, the Status envelopes of §Errors, discovery, repositories and access reviews.
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -27,7 +27,7 @@ function api(sim: PorchSim) {
 
 const N = `${REPO}.ran-nf-sim.i-3f2a9c1d7e`;
 
-describe('worked flow of porch-api.md §2.5', () => {
+describe('worked flow of docs/porch.md §Requests', () => {
   it('creates, edits, proposes, approves, lists and deletes a package revision', async (t) => {
     const sim = await start(t);
     const http = api(sim);
@@ -211,7 +211,7 @@ describe('worked flow of porch-api.md §2.5', () => {
   });
 });
 
-describe('Status envelopes of porch-api.md §3.1', () => {
+describe('Status envelopes of docs/porch.md §Errors', () => {
   it('404 NotFound for a missing PackageRevision', async (t) => {
     const http = api(await start(t));
     const res = await http('GET', `${PORCH}/packagerevisions/${REPO}.nothing.here`);

@@ -3,7 +3,7 @@
 // and commits with the same object-writing approach (plugins/git-sink/objects.ts: loose objects,
 // tree rebuilt from the package up, branch moved by rename), then moves the file. The naive peer
 // is the shell loop an operator would write: jq, git add, git commit, mv — one file at a time.
-// A last measurement runs the same CLI with grouped commits (maxIntentsPerCommit, DESIGN's
+// A last measurement runs the same CLI with grouped commits (maxIntentsPerCommit, the git sink's
 // option for when one commit per intent is the limit).
 import { execFileSync, spawn } from 'node:child_process';
 import { promises as fs, mkdirSync, readdirSync, writeFileSync } from 'node:fs';

@@ -1,5 +1,5 @@
 // Issue 18 defect 6 (acceptance 5), the Porch side: a new target's package is a clone of a
-// configured blueprint, as Nephio makes packages (porch-api.md §2.6 `clone`): the blueprint's
+// configured blueprint, as Nephio makes packages (docs/porch.md §Creating): the blueprint's
 // files with its upstream recorded in the Kptfile, its Deployment taking the target's name and
 // the intent's replicas, its image kept — so the package can be applied. Without a blueprint a
 // new target is refused (CND_ERR_BLUEPRINT, `once` exits 1), and so is a blueprint that cannot

@@ -1,4 +1,4 @@
-// What each answer of the real API means for an intent (porch-api.md §3.1, §4, §5), checked on
+// What each answer of the real API means for an intent (docs/porch.md §Errors, §Concurrency, §Transport), checked on
 // the envelopes as Porch and the kube-apiserver send them; and kubeconfig reading.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

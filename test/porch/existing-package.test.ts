@@ -1,6 +1,6 @@
 // Issue 3, acceptance 2: an intent for a package that already has a Published revision makes a
 // new revision by copying it (`edit`, since current Porch refuses init and clone of an existing
-// package, porch-api.md §6.3 item 14) and changes only the Deployment's replicas: every other
+// package, docs/porch.md §Sharp edges item 14) and changes only the Deployment's replicas: every other
 // byte of every file — comments, other fields, other files — stays as it was.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,7 +14,7 @@ const INTENT = scaling('nf-sim', 5, { namespace: 'ran', constraints: { kpt_packa
 const INTENT_ID = intentIdOf(FILE, INTENT as unknown as Record<string, unknown>);
 
 // A revision Published by current Porch went through its render, which records the Rendered
-// condition in the Kptfile (porch-api.md §0, 2026-04 and later); the seed says so too, since the
+// condition in the Kptfile (docs/porch.md §Versions, 2026-04 and later); the seed says so too, since the
 // simulator stores seeds verbatim.
 const RENDERED_KPTFILE = `${NF_SIM_KPTFILE}status:\n  conditions:\n  - type: Rendered\n    status: "True"\n    reason: RenderSuccess\n`;
 

@@ -262,7 +262,7 @@ test('an unmet readiness gate holds the proposal back (as porchctl does); once t
   const waiting = records().find((r) => r.msg.startsWith('intent left in handoff for later'));
   assert.match(waiting?.msg ?? '', /readiness gate config\.example\.org\/Specialized of deployments\.gated\.intent-[0-9a-f]{40} not True yet/);
 
-  // The controller that owns the gate reports it done, in the Kptfile (porch-api.md §6.1).
+  // The controller that owns the gate reports it done, in the Kptfile (docs/porch.md §Simulator state).
   const url = `${sim.url}/apis/porch.kpt.dev/v1alpha1/namespaces/${NAMESPACE}/packagerevisionresources/${draft.metadata.name}`;
   const resources = (await (await request(url)).body.json()) as { spec: { resources: Record<string, string> } };
   const kptfile = YAML.parseDocument(resources.spec.resources['Kptfile']!);

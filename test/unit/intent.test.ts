@@ -1,4 +1,5 @@
-// The intent domain: strict parsing (DESIGN §6) and deterministic identity (DESIGN §3).
+// The intent domain: strict parsing (docs/architecture.md §Input safety) and deterministic identity
+// (docs/architecture.md §Identity).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
@@ -15,7 +16,7 @@ const codeOf = (fn: () => unknown) => {
   return 'accepted';
 };
 
-test('parse refuses what DESIGN §6 refuses, naming a security event', () => {
+test('parse refuses what docs/architecture.md §Input safety refuses, naming a security event', () => {
   const cases: [string, Uint8Array | string, string][] = [
     ['a BOM', new Uint8Array([0xef, 0xbb, 0xbf, 0x7b, 0x7d]), 'CND_ERR_INTENT_ENCODING:encoding'],
     ['invalid UTF-8', new Uint8Array([0x7b, 0xff, 0x7d]), 'CND_ERR_INTENT_ENCODING:encoding'],

@@ -1,5 +1,5 @@
 // Authentication (Bearer token → 401 Status) and authorization (a deny list standing in for
-// RBAC → 403 in the apiserver's shape), porch-api.md §5 "Authorization", §6.2 item 13.
+// RBAC → 403 in the apiserver's shape), docs/porch.md §RBAC, §Simulator endpoints item 13.
 
 import { forbidden } from './k8s-status.ts';
 import type { ApiError } from './k8s-status.ts';
@@ -73,7 +73,7 @@ export class Authorizer {
     return !this.rules.some((rule) => ruleMatches(rule, attributes));
   }
 
-  /** The apiserver's RBAC denial text (porch-api.md §5). */
+  /** The apiserver's RBAC denial text (docs/porch.md §Transport). */
   forbiddenError(attributes: ResourceAttributes): ApiError {
     const resource = attributes.subresource === '' ? attributes.resource : `${attributes.resource}/${attributes.subresource}`;
     const scope =

@@ -1,6 +1,6 @@
 // Decoding request bodies the way the apiserver's JSON decoder does: a value of the wrong JSON
-// type is a 400 "cannot be handled as a …" (porch-api.md §3.1, e.g. `spec.revision: "v1"`), and
-// unknown fields are dropped (porch-api.md §5 "Content types").
+// type is a 400 "cannot be handled as a …" (docs/porch.md §Errors, e.g. `spec.revision: "v1"`), and
+// unknown fields are dropped (docs/porch.md §Content types).
 
 import { badRequest } from './k8s-status.ts';
 import type { Condition, JsonObject } from './types.ts';

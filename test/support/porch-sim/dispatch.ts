@@ -1,5 +1,5 @@
 // Which handler answers which (route, method). Verbs a resource does not implement get the
-// generic apiserver's 405 (porch-api.md §1 verbs table).
+// generic apiserver's 405 (docs/porch.md §Resources).
 
 import type { HandlerContext } from './context.ts';
 import { createSelfSubjectAccessReview } from './handlers/access-review.ts';
@@ -55,7 +55,7 @@ async function dispatchResource(ctx: HandlerContext, request: SimRequest, route:
     return collection ? listRepositories(ctx, route) : getRepository(ctx, route);
   }
   if (route.group !== PORCH_GROUP) throw pathNotFound();
-  // The all-namespaces path serves only list (porch-api.md §1; create needs a namespace).
+  // The all-namespaces path serves only list (docs/porch.md §Resources; create needs a namespace).
   if (route.namespace === '' && !(collection && method === 'GET')) {
     if (collection) throw methodNotAllowed();
     throw pathNotFound();
@@ -94,7 +94,7 @@ async function packageRevisionRoute(ctx: HandlerContext, request: SimRequest, ro
     if (method === 'PUT' || method === 'PATCH') return updatePackageRevision(ctx, request, route, 'approval');
     throw methodNotAllowed();
   }
-  // There is no `status` subresource in v1alpha1 (porch-api.md §1).
+  // There is no `status` subresource in v1alpha1 (docs/porch.md §Resources).
   if (route.subresource !== '') throw pathNotFound();
   if (method === 'GET') return getPackageRevision(ctx, route);
   if (method === 'PUT' || method === 'PATCH') return updatePackageRevision(ctx, request, route, 'main');

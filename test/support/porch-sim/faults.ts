@@ -1,4 +1,4 @@
-// Fault injection (porch-api.md §5 "Rate limiting"/"Unavailable Porch", §6.2 item 12):
+// Fault injection (docs/porch.md §Rate limiting, §Simulator endpoints item 12):
 // 429 text/plain with Retry-After, 5xx (aggregator 503 or an InternalError 500), added latency,
 // dropped connections, and "apply the write, then lose the answer" (504 Timeout or a drop).
 // Random faults come from a seeded PRNG, so a run is reproducible; scripted faults make a test

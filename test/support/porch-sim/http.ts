@@ -32,7 +32,7 @@ export function mediaType(header: string | undefined): string {
 }
 
 /**
- * Parse the body. JSON is the normal case (porch-api.md §5 "Content types"); YAML is accepted as
+ * Parse the body. JSON is the normal case (docs/porch.md §Content types); YAML is accepted as
  * the apiserver accepts it. A missing Content-Type is treated as JSON.
  */
 export function parseBody(request: SimRequest): unknown {

@@ -1,5 +1,5 @@
 // A faithful simulator of the Porch API as reached through the kube-apiserver
-// (porch-api.md, ≥ v4.1 semantics at Porch HEAD). Tests start one per case with
+// (docs/porch.md, ≥ v4.1 semantics at Porch HEAD). Tests start one per case with
 // `startPorchSim`, talk to `sim.url` over real HTTP(S), and inspect state through the helpers.
 
 import { Authenticator, Authorizer } from './auth.ts';
@@ -52,16 +52,16 @@ export interface PorchSimOptions {
   deny?: DenyRule[];
   /** Keep the `traceparent` header of each request in `requests()`. */
   recordTraceparent?: boolean;
-  /** Version-matrix switches (porch-api.md §0). */
+  /** Version-matrix switches (docs/porch.md §Versions). */
   compat?: Partial<CompatOptions>;
   /** Clock for timestamps (default: real time). */
   now?: () => Date;
-  /** Time every write spends inside its in-flight lock (porch-api.md §6.1). */
+  /** Time every write spends inside its in-flight lock (docs/porch.md §Simulator state). */
   mutationLatencyMs?: number;
   /** Initial fault settings. */
   faults?: Partial<FaultSettings>;
   kubernetesVersion?: string;
-  /** Request body limit (default 6 MiB, porch-api.md §5). */
+  /** Request body limit (default 6 MiB, docs/porch.md §Transport). */
   maxBodyBytes?: number;
 }
 

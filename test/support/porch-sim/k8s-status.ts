@@ -1,5 +1,5 @@
 // Kubernetes `Status` error envelopes, in the shapes apimachinery's constructors produce
-// (porch-api.md §3.1). Key order follows the Go struct order so the JSON matches byte for byte.
+// (docs/porch.md §Errors). Key order follows the Go struct order so the JSON matches byte for byte.
 
 export interface StatusCause {
   reason?: string;
@@ -89,7 +89,7 @@ export function forbidden(gr: GroupResource, name: string, why: string): ApiErro
   return new ApiError(status(403, `${subject} is forbidden: ${why}`, 'Forbidden', detailsFor(gr, name)));
 }
 
-/** apierrors.NewInternalError: the engine wraps nearly every failure in this (porch-api.md §4.1). */
+/** apierrors.NewInternalError: the engine wraps nearly every failure in this (docs/porch.md §Stale resourceVersion). */
 export function internalError(why: string): ApiError {
   return new ApiError(
     status(500, `Internal error occurred: ${why}`, 'InternalError', { causes: [{ message: why }] }),
@@ -98,7 +98,7 @@ export function internalError(why: string): ApiError {
 
 /**
  * A plain Go error that reached the generic handler: 500 with no reason and no details
- * (porch-api.md §3.1, "GET with a malformed name"). `reason` is omitempty in Go, so it is absent.
+ * (docs/porch.md §Errors, "GET with a malformed name"). `reason` is omitempty in Go, so it is absent.
  */
 export function unknownServerError(message: string): ApiError {
   return new ApiError(status(500, message, undefined));
@@ -150,7 +150,7 @@ export function unsupportedMediaType(contentType: string, accepted: string[]): A
   );
 }
 
-/** The apiserver timeout filter's 504 (porch-api.md §5 Timeouts, §6.2.12). */
+/** The apiserver timeout filter's 504 (docs/porch.md §Timeouts, §Simulator endpoints item 12). */
 export function gatewayTimeout(): KubeStatus {
   return status(
     504,

@@ -1,5 +1,5 @@
 // Package contents: the files `init` writes, what Porch reads back from the Kptfile, and a
-// stand-in for `kpt fn render` (porch-api.md §2.5 (b)/(c), §6.1 "Derived fields", §6.2 item 10).
+// stand-in for `kpt fn render` (docs/porch.md §Writing resources, §Simulator state, §Simulator endpoints item 10).
 
 import { Document, isMap, parseAllDocuments, parseDocument } from 'yaml';
 import type { Condition, JsonObject, Locator } from './types.ts';
@@ -17,7 +17,7 @@ export interface InitOptions {
   site?: string;
 }
 
-/** The three files of kpt's default initializer (porch-api.md §2.5 (b)). */
+/** The three files of kpt's default initializer (docs/porch.md §Writing resources). */
 export function initFiles(options: InitOptions): Record<string, string> {
   const info: JsonObject = {};
   if (options.description !== undefined && options.description !== '') info['description'] = options.description;
@@ -98,7 +98,7 @@ function factsFrom(doc: JsonObject): KptfileFacts {
   }
   const conditions = asObject(doc['status'])?.['conditions'];
   if (Array.isArray(conditions) && conditions.length > 0) {
-    // PackageRevision conditions carry no lastTransitionTime (porch-api.md §2.1, §6.3 item 12).
+    // PackageRevision conditions carry no lastTransitionTime (docs/porch.md §PackageRevision, §Sharp edges item 12).
     facts.conditions = conditions.flatMap((c) => {
       const o = asObject(c);
       if (o === undefined || typeof o['type'] !== 'string') return [];
@@ -139,7 +139,8 @@ function sameJson(a: unknown, b: unknown): boolean {
 
 /**
  * Upsert (create) or replace (update) Kptfile labels/annotations/readiness gates/conditions from
- * the PackageRevision (porch-api.md §6.1, §6.2 item 6). Returns the new text, or undefined when
+ * the PackageRevision (docs/porch.md §Simulator state, §Simulator endpoints item 6). Returns the new text, or undefined
+ * when
  * nothing changed. Comments and unrelated fields are kept.
  */
 export function applyMetadataToKptfile(kptfileText: string, patch: KptfileMetadataPatch, replace: boolean): string | undefined {
@@ -269,7 +270,7 @@ function isYamlFile(path: string): boolean {
 /**
  * A stand-in for `kpt fn render`: every Kptfile and YAML file must parse, the root Kptfile must
  * exist and be a Kptfile; YAML is re-serialised the way kpt writes it (so stored text may differ
- * from what was sent, porch-api.md §6.3 item 7), and the Kptfile gets the Rendered condition when
+ * from what was sent, docs/porch.md §Sharp edges item 7), and the Kptfile gets the Rendered condition when
  * `renderedCondition` is on. Pipeline functions are not run.
  */
 export function renderPackage(files: Record<string, string>, renderedCondition: boolean): RenderResult {

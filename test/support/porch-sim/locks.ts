@@ -1,4 +1,4 @@
-// The per-object in-flight lock (porch-api.md §4.2): every mutating call takes a non-blocking
+// The per-object in-flight lock (docs/porch.md §In-flight lock): every mutating call takes a non-blocking
 // TryLock; a second caller gets 409 at once. Node runs handlers one at a time, so a write only
 // overlaps another while it waits inside the lock: the MutationGate provides that wait, either
 // as a fixed latency or as a hold that a test releases explicitly (no sleeps needed).

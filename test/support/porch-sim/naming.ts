@@ -1,4 +1,4 @@
-// Object names and their validation (porch-api.md §2.4, ≥ v4.1 naming scheme).
+// Object names and their validation (docs/porch.md §Names, ≥ v4.1 naming scheme).
 // Messages mirror apimachinery's validation helpers so that 422/500 texts look like the real ones.
 
 const LABEL_MAX = 63;
@@ -34,7 +34,7 @@ export function dns1123SubdomainErrors(value: string): string[] {
 
 /**
  * Porch's directory check used for spec.packageName on create: `//` is refused and the path,
- * with its slashes removed, must be a DNS-1123 label (porch-api.md §2.4 "Validation").
+ * with its slashes removed, must be a DNS-1123 label (docs/porch.md §Names).
  * Returns undefined when valid.
  */
 export function directoryNameError(directory: string, mandatory: boolean): string | undefined {
@@ -61,7 +61,7 @@ export function splitPackagePath(packageName: string): { path: string; leaf: str
   return { path: packageName.slice(0, cut), leaf: packageName.slice(cut + 1) };
 }
 
-/** `<repo>.<path with / → .>.<workspace>` (porch-api.md §2.4). */
+/** `<repo>.<path with / → .>.<workspace>` (docs/porch.md §Names). */
 export function composeRevisionName(repository: string, packageName: string, workspaceName: string): string {
   const dotted = packageName.replaceAll('/', '.').replace(/^\.+|\.+$/g, '');
   return `${repository}.${dotted}.${workspaceName}`;
@@ -72,7 +72,7 @@ export function composePackageName(repository: string, packageName: string): str
   return `${repository}.${dotted}`;
 }
 
-/** Checks each part of a revision name the way the engine does before creating (porch-api.md §2.4). */
+/** Checks each part of a revision name the way the engine does before creating (docs/porch.md §Names). */
 export function revisionNameProblems(key: PackageRevisionKey): string[] {
   const problems: string[] = [];
   const repoErrors = dns1123LabelErrors(key.repository);
@@ -134,7 +134,7 @@ export type ParsedName = { ok: true; key: PackageRevisionKey } | { ok: false; er
 
 /**
  * Parse a PackageRevision object name back into its key. A name that does not parse is
- * answered with a bare 500 by GET/PUT/DELETE (porch-api.md §3.1, §6.3 item 13).
+ * answered with a bare 500 by GET/PUT/DELETE (docs/porch.md §Errors, §Sharp edges item 13).
  */
 export function parseRevisionName(name: string): ParsedName {
   const workspaceName = workspaceOf(name);

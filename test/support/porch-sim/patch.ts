@@ -1,4 +1,4 @@
-// PATCH bodies (porch-api.md §4.4, §5 "Content types"): the generic apiserver applies the patch
+// PATCH bodies (docs/porch.md §Idempotency, §Content types): the generic apiserver applies the patch
 // to the current object and hands the result to the update path, so a patch without
 // metadata.resourceVersion carries the current one over (last writer wins).
 

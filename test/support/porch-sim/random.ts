@@ -17,7 +17,7 @@ export function seededRandom(seed: number): () => number {
 
 /**
  * Opaque resourceVersions shaped like git commit SHAs (40 hex), as the git/CR cache
- * serves them (porch-api.md §2.1). Deterministic for a given seed.
+ * serves them (docs/porch.md §PackageRevision). Deterministic for a given seed.
  */
 export function commitShaSequence(seed: number): () => string {
   let counter = 0;

@@ -1,11 +1,11 @@
-// Turning stored records into the JSON the real server sends (porch-api.md §2.1–§2.3).
+// Turning stored records into the JSON the real server sends (docs/porch.md §Objects).
 // Field order follows the Go structs; omitempty fields are left out exactly when Go leaves them out.
 
 import { KPTFILE, kptfileFacts } from './kptfile.ts';
 import type { SimStore } from './store.ts';
 import type { Condition, JsonObject, Lifecycle, Locator, RepositoryRecord, RevisionRecord } from './types.ts';
 
-/** A PackageRevision as served (porch-api.md §2.1). */
+/** A PackageRevision as served (docs/porch.md §PackageRevision). */
 export interface PackageRevisionObject {
   kind: 'PackageRevision';
   apiVersion: string;
@@ -80,7 +80,7 @@ export function packageRevisionJson(store: SimStore, record: RevisionRecord): Pa
     repository: record.repository,
     workspaceName: record.workspaceName,
   };
-  // revision is omitempty: a Draft/Proposed revision (0) has no revision key (porch-api.md §6.3 item 8).
+  // revision is omitempty: a Draft/Proposed revision (0) has no revision key (docs/porch.md §Sharp edges item 8).
   if (record.revision !== 0) spec['revision'] = record.revision;
   spec['lifecycle'] = record.lifecycle;
   if (record.tasks.length > 0) spec['tasks'] = structuredClone(record.tasks);
@@ -100,7 +100,7 @@ export function packageRevisionJson(store: SimStore, record: RevisionRecord): Pa
   const lock = selfLock(record, repo);
   if (lock !== undefined) status['selfLock'] = lock;
   if (record.publishedBy !== undefined) status['publishedBy'] = record.publishedBy;
-  // metav1.Time ignores omitempty: null while unpublished (porch-api.md §6.3 item 12).
+  // metav1.Time ignores omitempty: null while unpublished (docs/porch.md §Sharp edges item 12).
   status['publishTimestamp'] = record.publishTimestamp ?? null;
   if (repo?.deployment === true) status['deployment'] = true;
   if (facts.conditions !== undefined && facts.conditions.length > 0) status['conditions'] = facts.conditions;
@@ -108,7 +108,7 @@ export function packageRevisionJson(store: SimStore, record: RevisionRecord): Pa
   return { kind: 'PackageRevision', apiVersion: PORCH_API_VERSION, metadata, spec, status } as unknown as PackageRevisionObject;
 }
 
-/** The renderStatus of a successful (or never run) render: always present (porch-api.md §2.2). */
+/** The renderStatus of a successful (or never run) render: always present (docs/porch.md §PackageRevisionResources). */
 export function emptyRenderStatus(): JsonObject {
   return { result: { metadata: { creationTimestamp: null }, exitCode: 0 }, error: '' };
 }
@@ -128,7 +128,7 @@ export function packageRevisionResourcesJson(record: RevisionRecord, renderStatu
       name: record.name,
       namespace: record.namespace,
       uid: record.uid,
-      // The same resourceVersion as the PackageRevision (porch-api.md §2.1, §6.3 item 4).
+      // The same resourceVersion as the PackageRevision (docs/porch.md §PackageRevision, §Sharp edges item 4).
       resourceVersion: record.resourceVersion,
       creationTimestamp: record.creationTimestamp,
     },

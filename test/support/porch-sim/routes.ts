@@ -1,4 +1,4 @@
-// URL layout of the kube-apiserver as a Porch client sees it (porch-api.md §1).
+// URL layout of the kube-apiserver as a Porch client sees it (docs/porch.md §Resources).
 
 import type { ResourceAttributes } from './auth.ts';
 

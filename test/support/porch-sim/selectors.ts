@@ -1,5 +1,5 @@
-// Field and label selectors of the list endpoints (porch-api.md §2.1 "Field selectors", §2.5 (f),
-// §6.2 item 4, §6.3 item 11).
+// Field and label selectors of the list endpoints (docs/porch.md §Listing,
+// §Simulator endpoints item 4, §Sharp edges item 11).
 
 import { badRequest, unknownServerError } from './k8s-status.ts';
 import { parseRevisionName } from './naming.ts';
@@ -104,7 +104,7 @@ function revisionNumber(text: string): number {
 /**
  * Turn field-selector terms into a filter the way Porch does: the apiserver first rejects unknown
  * fields, then Porch allows only `=`/`==` and non-empty values. `metadata.name` replaces the whole
- * key when it parses and silently filters nothing when it does not (porch-api.md §4.4 item 2).
+ * key when it parses and silently filters nothing when it does not (docs/porch.md §Listing).
  */
 export function buildRevisionFilter(terms: FieldTerm[], urlNamespace: string): RevisionFilter {
   for (const term of terms) {

@@ -1,6 +1,6 @@
 // The HTTP(S) front door: authentication, fault injection, authorization and dispatch, in the
 // order the kube-apiserver applies them (authn → flow control (429) → authz → aggregator (503)
-// → Porch), porch-api.md §5 and §6.2 items 12–13.
+// → Porch), docs/porch.md §Transport and §Simulator endpoints items 12–13.
 
 import { createServer as createHttpServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -74,7 +74,7 @@ function statusResponse(error: ApiError): SimResponse {
   return { status: error.status.code, body: error.status, headers: error.headers };
 }
 
-/** APF's rejection: text/plain, not a Status, with Retry-After (porch-api.md §5, §6.3 item 16). */
+/** APF's rejection: text/plain, not a Status, with Retry-After (docs/porch.md §Transport, §Sharp edges item 16). */
 function tooManyRequests(retryAfterSeconds: number): SimResponse {
   return {
     status: 429,
@@ -88,7 +88,7 @@ function tooManyRequests(retryAfterSeconds: number): SimResponse {
   };
 }
 
-/** The aggregator answers with plain text when the Porch APIService is unavailable (porch-api.md §5). */
+/** The aggregator answers with plain text when the Porch APIService is unavailable (docs/porch.md §Transport). */
 function serviceUnavailable(): SimResponse {
   return { status: 503, body: 'service unavailable\n', headers: { 'X-Content-Type-Options': 'nosniff' } };
 }
@@ -169,7 +169,7 @@ export async function startServer(parts: ServerParts): Promise<RunningServer> {
         response = statusResponse(error);
       }
       if (decision.after !== undefined && response.status < 300) {
-        // The write is applied; only its answer is lost (porch-api.md §4.4 last item, §6.3 item 16).
+        // The write is applied; only its answer is lost (docs/porch.md §Idempotency, §Sharp edges item 16).
         record.fault = 'apply-then-fail';
         parts.faults.count('apply-then-fail');
         parts.store.markResponseLost(writeMark);

@@ -1,5 +1,5 @@
 // In-memory state of the simulated Porch: repositories, package revisions with their files,
-// the computed "latest" label and main-branch placeholders (porch-api.md §6.1), plus the
+// the computed "latest" label and main-branch placeholders (docs/porch.md §Simulator state), plus the
 // history of applied writes that tests inspect.
 
 import { composeRevisionName } from './naming.ts';
@@ -125,7 +125,7 @@ export class SimStore {
     return this.allRevisions().filter((r) => r.namespace === namespace && r.repository === repository);
   }
 
-  /** Insert a new record; uid and name are derived (porch-api.md §2.1, §2.4). */
+  /** Insert a new record; uid and name are derived (docs/porch.md §PackageRevision, §Names). */
   insertRevision(record: Omit<RevisionRecord, 'name' | 'uid'>): RevisionRecord {
     const name = composeRevisionName(record.repository, record.packageName, record.workspaceName);
     const full: RevisionRecord = { ...record, name, uid: packageRevisionUid(record.namespace, name) };
@@ -148,7 +148,7 @@ export class SimStore {
     if (set !== undefined && set.size === 0) this.byPackage.delete(key);
   }
 
-  /** The highest revision > 0 among published revisions of the package (porch-api.md §6.1). */
+  /** The highest revision > 0 among published revisions of the package (docs/porch.md §Simulator state). */
   maxPublishedRevision(namespace: string, repository: string, packageName: string): number {
     let max = 0;
     for (const r of this.byPackage.get(packageKey(namespace, repository, packageName)) ?? []) {
@@ -157,7 +157,7 @@ export class SimStore {
     return max;
   }
 
-  /** `kpt.dev/latest-revision` is computed, never stored (porch-api.md §2.1, §6.3 item 9). */
+  /** `kpt.dev/latest-revision` is computed, never stored (docs/porch.md §PackageRevision, §Sharp edges item 9). */
   isLatest(record: RevisionRecord): boolean {
     if (record.placeholder || !isPublishedLifecycle(record.lifecycle) || record.revision <= 0) return false;
     return record.revision === this.maxPublishedRevision(record.namespace, record.repository, record.packageName);
@@ -171,7 +171,7 @@ export class SimStore {
 
   /**
    * Create, refresh or remove `<repo>.<pkg>.<branch>` (revision -1, Published), which mirrors the
-   * latest published revision (porch-api.md §2.4, §6.2 item 7). Real Porch does this
+   * latest published revision (docs/porch.md §Names, §Simulator endpoints item 7). Real Porch does this
    * asynchronously; the simulator does it at once so list queries see it right away.
    */
   refreshPlaceholder(namespace: string, repository: string, packageName: string): void {

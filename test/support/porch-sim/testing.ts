@@ -56,7 +56,7 @@ export const TOKEN = 'sim-token';
 export const PORCH = `/apis/porch.kpt.dev/v1alpha1/namespaces/${NS}`;
 export const FIXED_NOW = new Date('2026-05-02T10:15:04Z');
 
-/** A create body in the shape of porch-api.md §2.5 (a). */
+/** A create body in the shape of docs/porch.md §Creating. */
 export function draftBody(packageName: string, workspaceName: string, extra: { labels?: Record<string, string>; tasks?: unknown[] } = {}): Json {
   return {
     apiVersion: 'porch.kpt.dev/v1alpha1',
@@ -72,7 +72,7 @@ export function draftBody(packageName: string, workspaceName: string, extra: { l
   };
 }
 
-/** A copy (edit task) body, as `porchctl rpkg copy` sends it (porch-api.md §2.6). */
+/** A copy (edit task) body, as `porchctl rpkg copy` sends it (docs/porch.md §porchctl). */
 export function copyBody(packageName: string, workspaceName: string, sourceName: string): Json {
   return {
     apiVersion: 'porch.kpt.dev/v1alpha1',

@@ -1,5 +1,5 @@
 // Shared types of the Porch API simulator.
-// Shapes follow porch-api.md §2 (PackageRevision, PackageRevisionResources, Repository).
+// Shapes follow docs/porch.md §Objects (PackageRevision, PackageRevisionResources, Repository).
 
 export type Lifecycle = 'Draft' | 'Proposed' | 'Published' | 'DeletionProposed';
 
@@ -9,7 +9,7 @@ export function isLifecycle(value: string): value is Lifecycle {
   return (LIFECYCLES as readonly string[]).includes(value);
 }
 
-/** Published and DeletionProposed both count as "published" (porch-api.md §3, §6.1). */
+/** Published and DeletionProposed both count as "published" (docs/porch.md §Lifecycle, §Simulator state). */
 export function isPublishedLifecycle(value: string): boolean {
   return value === 'Published' || value === 'DeletionProposed';
 }
@@ -35,7 +35,7 @@ export interface Condition {
   message?: string;
 }
 
-/** A Repository CR as stored by the simulator (porch-api.md §2.3, §6.1). */
+/** A Repository CR as stored by the simulator (docs/porch.md §Repository, §Simulator state). */
 export interface RepositoryRecord {
   namespace: string;
   name: string;
@@ -46,14 +46,14 @@ export interface RepositoryRecord {
   branch: string;
   directory: string;
   ready: boolean;
-  /** v1alpha2-managed repositories: creates answer 410, items are hidden (porch-api.md §0, §3.1). */
+  /** v1alpha2-managed repositories: creates answer 410, items are hidden (docs/porch.md §Versions, §Errors). */
   v1alpha2: boolean;
   uid: string;
   resourceVersion: string;
   creationTimestamp: string;
 }
 
-/** One PackageRevision, with its file map (the PackageRevisionResources share it, porch-api.md §2.1). */
+/** One PackageRevision, with its file map (the PackageRevisionResources share it, docs/porch.md §PackageRevision). */
 export interface RevisionRecord {
   namespace: string;
   repository: string;
@@ -65,9 +65,9 @@ export interface RevisionRecord {
   resourceVersion: string;
   creationTimestamp: string;
   lifecycle: Lifecycle;
-  /** 0 until published, 1..n after approval, -1 for the main-branch placeholder (porch-api.md §2.1). */
+  /** 0 until published, 1..n after approval, -1 for the main-branch placeholder (docs/porch.md §PackageRevision). */
   revision: number;
-  /** Only the creation task is kept (porch-api.md §2.1). */
+  /** Only the creation task is kept (docs/porch.md §PackageRevision). */
   tasks: JsonObject[];
   labels: Record<string, string>;
   annotations: Record<string, string>;
@@ -76,7 +76,7 @@ export interface RevisionRecord {
   files: Record<string, string>;
   publishedBy?: string;
   publishTimestamp?: string;
-  /** Upstream lock of cloned packages; init/edit packages have an empty one (porch-api.md §2.5 notes). */
+  /** Upstream lock of cloned packages; init/edit packages have an empty one (docs/porch.md §Creating). */
   upstreamLock: Locator;
   placeholder: boolean;
   /** Name of the PackageRevision this one was cloned from (for the "referenced as upstream" 403). */
@@ -129,7 +129,7 @@ export interface DenyRule {
   name?: string;
 }
 
-/** Behaviour switches for the version matrix of porch-api.md §0. Defaults are current Porch HEAD. */
+/** Behaviour switches for the version matrix of docs/porch.md §Versions. Defaults are current Porch HEAD. */
 export interface CompatOptions {
   /** v1.5.6+ (2025-12): `init` of an existing package is 500. Older: allowed. */
   rejectInitOfExistingPackage: boolean;

@@ -1,5 +1,5 @@
 // Deterministic uids: a UUIDv5 of "packagerevision:porch.kpt.dev/v1alpha1/<ns>/<name>",
-// so a deleted and re-created PackageRevision gets the same uid (porch-api.md §2.1, §6.3 item 12).
+// so a deleted and re-created PackageRevision gets the same uid (docs/porch.md §PackageRevision, §Sharp edges item 12).
 
 import { createHash } from 'node:crypto';
 

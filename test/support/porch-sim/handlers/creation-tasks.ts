@@ -1,5 +1,5 @@
 // What the engine does with the single creation task of a new PackageRevision
-// (porch-api.md §2.1 "tasks", §2.6 `copy`/`clone`, §3.1 engine errors, §6.2 item 2).
+// (docs/porch.md §PackageRevision, §Creating, §Errors, §Simulator endpoints item 2).
 // Every failure here is an engine error, so it reaches the client as 500 InternalError.
 
 import type { HandlerContext } from '../context.ts';
@@ -40,7 +40,7 @@ export function buildNewRevisionContent(ctx: HandlerContext, namespace: string, 
   const spec = decoded.spec;
   const tasks = spec.tasks ?? [];
   if (tasks.length > 1) throw internalError('task list must not contain more than one task');
-  // No task at all: the engine inserts an init task (porch-api.md §2.1, §6.3 item 18).
+  // No task at all: the engine inserts an init task (docs/porch.md §PackageRevision, §Sharp edges item 18).
   const task: JsonObject = tasks[0] ?? { type: 'init', init: { description: `${spec.packageName} description` } };
 
   const { path, leaf } = splitPackagePath(spec.packageName);
@@ -83,7 +83,7 @@ export function buildNewRevisionContent(ctx: HandlerContext, namespace: string, 
 }
 
 function checkPackageCreation(ctx: HandlerContext, namespace: string, repo: RepositoryRecord, packageName: string, exists: boolean): void {
-  // From v1.5.6 an init of an existing package is refused (porch-api.md §0 version matrix, §6.3 item 14).
+  // From v1.5.6 an init of an existing package is refused (docs/porch.md §Versions, §Sharp edges item 14).
   if (exists && ctx.store.compat.rejectInitOfExistingPackage) {
     throw internalError(`package "${packageName}" already exists in repository "${repo.name}"`);
   }
@@ -131,7 +131,7 @@ function applyTask(
   }
 }
 
-/** `edit` (porchctl copy): same package, Published source, not the placeholder (porch-api.md §2.6). */
+/** `edit` (porchctl copy): same package, Published source, not the placeholder (docs/porch.md §porchctl). */
 function copyFromSource(
   ctx: HandlerContext,
   namespace: string,

@@ -1,5 +1,5 @@
-// /version and API discovery, which clients probe before talking to a group (porch-api.md §1,
-// §6.2 item 1).
+// /version and API discovery, which clients probe before talking to a group (docs/porch.md §Resources,
+// §Simulator endpoints item 1).
 
 import { jsonResponse } from '../http.ts';
 import type { SimResponse } from '../http.ts';

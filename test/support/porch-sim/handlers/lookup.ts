@@ -1,5 +1,5 @@
 // Finding the object a request names, with the real server's error for each way it can fail
-// (porch-api.md §3.1, §6.2 items 3 and 9, §6.3 item 13).
+// (docs/porch.md §Errors, §Simulator endpoints items 3 and 9, §Sharp edges item 13).
 
 import type { HandlerContext } from '../context.ts';
 import type { DecodedMetadata } from '../decode.ts';
@@ -28,7 +28,7 @@ export function findRevision(ctx: HandlerContext, namespace: string, name: strin
   return record;
 }
 
-/** PackageRevisionResources lookups check the repository first: 404 on *repositories* (porch-api.md §3.1). */
+/** PackageRevisionResources lookups check the repository first: 404 on *repositories* (docs/porch.md §Errors). */
 export function findRevisionForResources(ctx: HandlerContext, namespace: string, name: string): RevisionRecord {
   const parsed = parseRevisionName(name);
   if (!parsed.ok) throw unknownServerError(parsed.error);
@@ -46,7 +46,7 @@ export function requireRepository(ctx: HandlerContext, namespace: string, name: 
   return repo;
 }
 
-/** The generic update handler's checks of the body against the URL (porch-api.md §3.1). */
+/** The generic update handler's checks of the body against the URL (docs/porch.md §Errors). */
 export function checkNameAndNamespace(metadata: DecodedMetadata, urlName: string, urlNamespace: string): void {
   if (metadata.namespace !== '' && metadata.namespace !== urlNamespace) {
     throw badRequest('the namespace of the provided object does not match the namespace sent on the request');

@@ -1,6 +1,6 @@
 // PUT/PATCH of packagerevisions/{name} and of its approval subresource: the two update
 // strategies, the hand-written resourceVersion check, and the lifecycle engine
-// (porch-api.md §3 state machine, §4.1, §6.2 items 6–7, §6.3 items 3, 5, 6, 8, 9).
+// (docs/porch.md §Lifecycle, §Stale resourceVersion, §Simulator endpoints items 6–7, §Sharp edges items 3, 5, 6, 8, 9).
 
 import type { HandlerContext } from '../context.ts';
 import { decodeRevision, semanticNormalize } from '../decode.ts';
@@ -32,7 +32,7 @@ export type UpdateMode = 'main' | 'approval';
 const OPTIMISTIC_LOCK_MESSAGE = 'the object has been modified; please apply your changes to the latest version and try again';
 export const PATCH_TYPES = [JSON_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH];
 
-/** The main resource's update strategy (porch-api.md §3, first column). */
+/** The main resource's update strategy (docs/porch.md §Lifecycle, first column). */
 function validateMainUpdate(old: DecodedRevision, next: DecodedRevision): FieldError[] {
   const errors: FieldError[] = [];
   const oldLatest = old.metadata.labels?.[LATEST_REVISION_LABEL] ?? '';
@@ -47,7 +47,7 @@ function validateMainUpdate(old: DecodedRevision, next: DecodedRevision): FieldE
   const oldLifecycle = old.spec.lifecycle;
   if (oldLifecycle === 'Draft' || oldLifecycle === 'Proposed') {
     if (newLifecycle !== 'Draft' && newLifecycle !== 'Proposed' && newLifecycle !== '') {
-      // The real strategy quotes the OLD lifecycle here (porch-api.md §3 "Sharp edges").
+      // The real strategy quotes the OLD lifecycle here (docs/porch.md §Lifecycle).
       errors.push(fieldInvalid('spec.lifecycle', oldLifecycle, 'value can be only updated to Draft,Proposed'));
     }
   } else if (isPublishedLifecycle(oldLifecycle)) {
@@ -73,7 +73,7 @@ function goStructValue(spec: DecodedRevision['spec']): string {
   );
 }
 
-/** The approval subresource's strategy (porch-api.md §3, second column). */
+/** The approval subresource's strategy (docs/porch.md §Lifecycle, second column). */
 function validateApproval(old: DecodedRevision, next: DecodedRevision): FieldError[] {
   const errors: FieldError[] = [];
   const oldLifecycle = old.spec.lifecycle;
@@ -126,7 +126,7 @@ function readUpdateBody(request: SimRequest, route: ItemRoute): { put?: DecodedR
 
 export async function updatePackageRevision(ctx: HandlerContext, request: SimRequest, route: ItemRoute, mode: UpdateMode): Promise<SimResponse> {
   const body = readUpdateBody(request, route);
-  // The same lock key as PRR updates and deletes (porch-api.md §4.2).
+  // The same lock key as PRR updates and deletes (docs/porch.md §In-flight lock).
   const lockKey = `${route.namespace}/${route.name}`;
   if (!ctx.locks.tryAcquire(lockKey)) {
     throw conflict(PACKAGE_REVISIONS, route.name, `another request is already in progress on package revision "${lockKey}"`);
@@ -148,12 +148,12 @@ export async function updatePackageRevision(ctx: HandlerContext, request: SimReq
     }
     const errors = mode === 'main' ? validateMainUpdate(old, next) : validateApproval(old, next);
     if (errors.length > 0) throw invalid('porch.kpt.dev', 'PackageRevision', route.name, errors);
-    // Canonicalize after validation: an omitted lifecycle becomes Draft (porch-api.md §6.3 item 6).
+    // Canonicalize after validation: an omitted lifecycle becomes Draft (docs/porch.md §Sharp edges item 6).
     if (mode === 'main' && next.spec.lifecycle === '') next.spec.lifecycle = 'Draft';
 
     const repo = requireRepository(ctx, route.namespace, record.repository);
     if (repo.v1alpha2) throw gone(`repository "${repo.name}" is managed by v1alpha2; use the v1alpha2 API`);
-    // The engine's own RV check: both failures are wrapped into 500 (porch-api.md §4.1).
+    // The engine's own RV check: both failures are wrapped into 500 (docs/porch.md §Stale resourceVersion).
     if (next.metadata.resourceVersion === '') throw internalError('resourceVersion must be specified for an update');
     if (next.metadata.resourceVersion !== record.resourceVersion) {
       throw internalError(`Operation cannot be fulfilled on packagerevisions.porch.kpt.dev "${route.name}": ${OPTIMISTIC_LOCK_MESSAGE}`);
@@ -181,7 +181,7 @@ function applyUpdate(ctx: HandlerContext, record: RevisionRecord, next: DecodedR
   const newLifecycle = next.spec.lifecycle as Lifecycle;
   if (isPublishedLifecycle(record.lifecycle)) {
     // Published revisions: lifecycle toggle and metadata only. Metadata-only edits keep the RV
-    // (it is the commit SHA, porch-api.md §4.3).
+    // (it is the commit SHA, docs/porch.md §When the version moves).
     if (record.lifecycle !== newLifecycle) {
       record.lifecycle = newLifecycle;
       record.resourceVersion = store.newResourceVersion();
@@ -216,7 +216,7 @@ function applyUpdate(ctx: HandlerContext, record: RevisionRecord, next: DecodedR
   }
   record.lifecycle = newLifecycle;
   if (newLifecycle === 'Published') {
-    // Approval: revision = highest published + 1 (porch-api.md §2.5 (e), §6.3 item 8).
+    // Approval: revision = highest published + 1 (docs/porch.md §Approving, §Sharp edges item 8).
     record.revision = store.maxPublishedRevision(record.namespace, record.repository, record.packageName) + 1;
     record.publishTimestamp = store.timestamp();
     record.publishedBy = ctx.authorizer.userName;

@@ -1,4 +1,5 @@
-// packagerevisions: list, get, create and delete (porch-api.md §1, §2.5, §6.2 items 2–4 and 8).
+// packagerevisions: list, get, create and delete (docs/porch.md §Resources, §Requests, §Simulator endpoints items 2–4
+// and 8).
 
 import type { HandlerContext } from '../context.ts';
 import { decodeRevision } from '../decode.ts';
@@ -36,7 +37,7 @@ export interface ItemRoute {
   name: string;
 }
 
-/** Key, lifecycle and Kptfile-label part of a list filter (porch-api.md §2.5 (f)). */
+/** Key, lifecycle and Kptfile-label part of a list filter (docs/porch.md §Listing). */
 export function matchesFilter(ctx: HandlerContext, record: RevisionRecord, filter: RevisionFilter): boolean {
   if (filter.namespace !== '' && record.namespace !== filter.namespace) return false;
   if (filter.repository !== '' && record.repository !== filter.repository) return false;
@@ -69,7 +70,8 @@ export function selectRevisions(ctx: HandlerContext, request: SimRequest, namesp
     .sort((a, b) => (a.namespace === b.namespace ? a.name.localeCompare(b.name) : a.namespace.localeCompare(b.namespace)));
 }
 
-/** List: no pagination, no list resourceVersion, `items: null` when empty (porch-api.md §1, §6.3 item 11). */
+/** List: no pagination, no list resourceVersion, `items: null` when empty (docs/porch.md §Resources, §Sharp edges item
+ * 11). */
 export function listPackageRevisions(ctx: HandlerContext, request: SimRequest, route: CollectionRoute): SimResponse {
   const items = selectRevisions(ctx, request, route.namespace).map((r) => packageRevisionJson(ctx.store, r));
   return jsonResponse(200, {
@@ -84,7 +86,8 @@ export function getPackageRevision(ctx: HandlerContext, route: ItemRoute): SimRe
   return jsonResponse(200, packageRevisionJson(ctx.store, findRevision(ctx, route.namespace, route.name)));
 }
 
-/** The create strategy (porch-api.md §3, "Create accepts only "" or Draft"; §2.1 reserved label). */
+/** The create strategy (docs/porch.md §Lifecycle, "Create accepts only "" or Draft"; §PackageRevision reserved label).
+ * */
 function validateCreate(decoded: ReturnType<typeof decodeRevision>): FieldError[] {
   const errors: FieldError[] = [];
   if (decoded.metadata.labels !== undefined && Object.hasOwn(decoded.metadata.labels, LATEST_REVISION_LABEL)) {
@@ -103,8 +106,8 @@ function validateCreate(decoded: ReturnType<typeof decodeRevision>): FieldError[
 }
 
 /**
- * POST: checks in the real order (porch-api.md §6.2 item 2). The name is computed by the server;
- * metadata.name and generateName are ignored (§6.3 item 1).
+ * POST: checks in the real order (docs/porch.md §Simulator endpoints item 2). The name is computed by the server;
+ * metadata.name and generateName are ignored (§Sharp edges item 1).
  */
 export async function createPackageRevision(ctx: HandlerContext, request: SimRequest, route: CollectionRoute): Promise<SimResponse> {
   const decoded = decodeRevision(parseBody(request));
@@ -113,7 +116,7 @@ export async function createPackageRevision(ctx: HandlerContext, request: SimReq
     throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
   }
   const spec = decoded.spec;
-  // The JSON key is spec.repository, but the message names the Go field (porch-api.md §6.3 item 17).
+  // The JSON key is spec.repository, but the message names the Go field (docs/porch.md §Sharp edges item 17).
   if (spec.repository === '') throw badRequest('spec.repositoryName is required');
   const repo = ctx.store.getRepository(namespace, spec.repository);
   if (repo === undefined) throw notFound(REPOSITORIES, spec.repository);
@@ -164,7 +167,7 @@ export async function createPackageRevision(ctx: HandlerContext, request: SimReq
 
 /**
  * DELETE: 404, then 403 for Published, then 403 when referenced as an upstream, then the 409
- * lock; 200 with the object as it was (porch-api.md §6.2 item 8, §6.3 item 10). DeleteOptions,
+ * lock; 200 with the object as it was (docs/porch.md §Simulator endpoints item 8, §Sharp edges item 10). DeleteOptions,
  * preconditions and dryRun are ignored.
  */
 export async function deletePackageRevision(ctx: HandlerContext, route: ItemRoute): Promise<SimResponse> {

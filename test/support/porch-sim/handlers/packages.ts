@@ -1,5 +1,5 @@
 // packages (PorchPackage): read-only views; create/update/delete answer 405 with Porch's own
-// messages (porch-api.md §1, §3.1 last row, §6.2 item 11).
+// messages (docs/porch.md §Resources, §Errors, §Simulator endpoints item 11).
 
 import type { HandlerContext } from '../context.ts';
 import { jsonResponse } from '../http.ts';

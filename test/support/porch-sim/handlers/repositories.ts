@@ -1,5 +1,5 @@
 // Repository CRs (config.porch.kpt.dev/v1alpha1), served by the kube-apiserver itself
-// (porch-api.md §1, §2.3). Being a CRD, its list has a resourceVersion and `continue`.
+// (docs/porch.md §Resources, §Repository). Being a CRD, its list has a resourceVersion and `continue`.
 
 import type { HandlerContext } from '../context.ts';
 import { jsonResponse } from '../http.ts';

@@ -1,5 +1,6 @@
 // packagerevisionresources: list, get, PUT (full replace) and PATCH (per-file merge)
-// (porch-api.md §2.2, §2.5 (b)–(c), §6.2 items 9–10, §6.3 items 4 and 7).
+// (docs/porch.md §PackageRevisionResources, §Writing resources, §Simulator endpoints items 9–10, §Sharp edges items 4
+// and 7).
 
 import type { HandlerContext } from '../context.ts';
 import { decodeResources } from '../decode.ts';
@@ -18,7 +19,7 @@ import type { CollectionRoute, ItemRoute } from './package-revisions.ts';
 const OPTIMISTIC_LOCK_MESSAGE = 'the object has been modified; please apply your changes to the latest version and try again';
 const PUSH_ON_RENDER_FAILURE = 'porch.kpt.dev/push-on-render-failure';
 
-/** The PRR list takes the same selectors as the PackageRevision list (porch-api.md §2.5 (f)). */
+/** The PRR list takes the same selectors as the PackageRevision list (docs/porch.md §Listing). */
 export function listResources(ctx: HandlerContext, request: SimRequest, route: CollectionRoute): SimResponse {
   const items = selectRevisions(ctx, request, route.namespace).map((r) => packageRevisionResourcesJson(r));
   return jsonResponse(200, {
@@ -54,14 +55,14 @@ export async function updateResources(ctx: HandlerContext, request: SimRequest, 
     if (put !== undefined) {
       next = put;
     } else {
-      // Merge patch upserts single files, null deletes one (porch-api.md §4.4).
+      // Merge patch upserts single files, null deletes one (docs/porch.md §Idempotency).
       next = decodeResources(applyPatch(request.contentType, packageRevisionResourcesJson(record), patch));
       checkNameAndNamespace(next.metadata, route.name, route.namespace);
     }
     const repo = requireRepository(ctx, route.namespace, record.repository);
     if (next.metadata.resourceVersion === '') throw internalError('resourceVersion must be specified for an update');
     if (next.metadata.resourceVersion !== record.resourceVersion) {
-      // 500, not 409 (porch-api.md §4.1, §6.3 item 3).
+      // 500, not 409 (docs/porch.md §Stale resourceVersion, §Sharp edges item 3).
       throw internalError(`Operation cannot be fulfilled on packagerevisionresources.porch.kpt.dev "${route.name}": ${OPTIMISTIC_LOCK_MESSAGE}`);
     }
     if (record.lifecycle !== 'Draft') {
