@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { appendFileSync, copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkpointPathOf, verifyChain } from '../../plugins/audit-log/chain.ts';
-import { runConductor } from './support/cli.ts';
+import { runCli } from '../support/cli.ts';
 import { dropIntent, FAST, makeDataDir, openPipeline, readJsonLines, readStatusFiles, scaling, startAndSettle } from './support/pipeline.ts';
 import { recordingSink } from './support/test-plugins.ts';
 
@@ -84,7 +84,7 @@ test('1,000 intents: each outcome once in the audit log; verify passes and names
   // The real CLI, with a JSON config naming audit-log.
   const config = join(dir.root, 'conductor.json');
   writeFileSync(config, JSON.stringify({ plugins: { 'audit-log': {} } }));
-  const verify = (...extra: string[]) => runConductor(['audit', 'verify', '--config', config, '--data-dir', dir.root, ...extra]);
+  const verify = (...extra: string[]) => runCli(['audit', 'verify', '--config', config, '--data-dir', dir.root, ...extra]);
 
   // The intact log and three tampered copies, checked by the CLI side by side.
   const cases: [string, (lines: string[]) => void, RegExp][] = [

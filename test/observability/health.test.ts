@@ -10,7 +10,7 @@ import { freePort, get, getJson } from './support/http.ts';
 import { sampleValue } from './support/metrics-text.ts';
 import { makeDataDir, openPipeline } from './support/pipeline.ts';
 import { gatedStart, switchableSink } from './support/test-plugins.ts';
-import { until } from './support/wait.ts';
+import { waitFor } from '../support/wait.ts';
 
 test('an open circuit is named under degraded while /ready stays 200 (the pod is fine), /healthz stays 200, and both recover', async (t) => {
   const dir = makeDataDir();
@@ -76,7 +76,7 @@ test('/startup and /ready answer 503 until every plugin has started, then 200', 
     await conductor.stop();
   });
   const base = `http://127.0.0.1:${port}`;
-  const startup = await until('the health port to answer', () => getJson(`${base}/startup`).catch(() => undefined));
+  const startup = await waitFor('the health port to answer', () => getJson(`${base}/startup`).catch(() => undefined));
   assert.equal(startup.status, 503);
   const ready = await getJson(`${base}/ready`);
   assert.equal(ready.status, 503);
@@ -98,9 +98,9 @@ test('liveness fails when the event loop was blocked past the limit, and recover
     while (performance.now() < blockedUntil) {
       // Synchronous work that keeps the event loop from turning.
     }
-    const late = await until('the watch to see the delay', () => (watch.delayMs > 200 ? watch.delayMs : 0));
+    const late = await waitFor('the watch to see the delay', () => (watch.delayMs > 200 ? watch.delayMs : 0));
     assert.equal(livenessAnswer(late, 100).status, 503);
-    await until('the loop to run on time again', () => watch.delayMs < 100);
+    await waitFor('the loop to run on time again', () => watch.delayMs < 100);
     assert.equal(livenessAnswer(watch.delayMs, 100).status, 200);
   } finally {
     watch.stop();

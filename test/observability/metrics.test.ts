@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { freePort, get } from './support/http.ts';
 import { familyNames, keepFamilies, parseSamples, sampleSum, sampleValue } from './support/metrics-text.ts';
 import { dropIntent, FAST, makeDataDir, openPipeline, readStatusFiles, scaling, startAndSettle } from './support/pipeline.ts';
-import { promtoolCheckMetrics } from './support/promtool.ts';
+import { promtoolCheckMetrics } from '../support/promtool.ts';
 import { flakySink, heldSink } from './support/test-plugins.ts';
-import { until } from './support/wait.ts';
+import { waitFor } from '../support/wait.ts';
 import { BLUEPRINT } from '../support/data-dir.ts';
 
 const GUIDE_NAMES = [
@@ -52,7 +52,7 @@ test('after traffic, promtool accepts every conductor metric and the guide names
   const settled = await startAndSettle(conductor, 6);
   // The second copy of corr-a arrives once the first has settled: a duplicate.
   dropIntent(dir.handoff, 'intent-a-again.json', scaling('app-a', 2, { correlation_id: 'corr-a' }));
-  await until('the duplicate to settle', () => settled() === 7);
+  await waitFor('the duplicate to settle', () => settled() === 7);
   const scrape = await get(`http://127.0.0.1:${port}/metrics`);
 
   assert.equal(scrape.status, 200);
@@ -123,11 +123,11 @@ test('conductor_loop_queue_depth is read at scrape time: backlog plus intents in
   // Two in flight (held by the sink), the rest waiting on disk: the gauge is computed from the
   // host's figures when scraped. (fs-source does not count the file it holds while waiting
   // for a free place, so its backlog reads 2 here, not 3.)
-  const stats = await until('two intents held in flight', () => {
+  const stats = await waitFor('two intents held in flight', () => {
     const now = conductor.pipeline.stats();
     return now.inFlight === 2 && now.backlog >= 2 ? now : undefined;
   });
   assert.equal(await depth(), stats.backlog + stats.inFlight);
   held.release();
-  await until('all five settled and the gauge back at 0', async () => conductor.pipeline.stats().succeeded === 5 && (await depth()) === 0);
+  await waitFor('all five settled and the gauge back at 0', async () => conductor.pipeline.stats().succeeded === 5 && (await depth()) === 0);
 });

@@ -8,7 +8,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ConductorConfig } from '../../core/index.ts';
-import { runConductor } from './support/cli.ts';
+import { runCli } from '../support/cli.ts';
 import { freePort, get } from './support/http.ts';
 import { startOtlpReceiver } from './support/otlp-receiver.ts';
 import { dropIntent, FAST, makeDataDir, openPipeline, scaling, startAndSettle } from './support/pipeline.ts';
@@ -59,7 +59,7 @@ test('no token appears in the logs, the audit log, print-config, status files, m
 
   const configFile = join(dir.root, 'conductor.json');
   writeFileSync(configFile, JSON.stringify(config));
-  const printed = await runConductor(['print-config', '--config', configFile], { CND_TEST_PORCH_TOKEN: ENV_TOKEN });
+  const printed = await runCli(['print-config', '--config', configFile], { env: { CND_TEST_PORCH_TOKEN: ENV_TOKEN } });
   assert.equal(printed.code, 0, printed.stderr);
   assert.match(printed.stdout, /"token": "\[redacted\]"/, 'the token option is there, redacted');
 

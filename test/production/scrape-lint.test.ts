@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { freePort, get } from '../observability/support/http.ts';
 import { familyNames } from '../observability/support/metrics-text.ts';
 import { dropIntent, FAST, makeDataDir, openPipeline, scaling, startAndSettle } from '../observability/support/pipeline.ts';
-import { promtoolCheckMetrics } from '../observability/support/promtool.ts';
+import { promtoolCheckMetrics } from '../support/promtool.ts';
 
 test('promtool check metrics exits 0 on a full scrape, default metrics included', async (t) => {
   const dir = makeDataDir();

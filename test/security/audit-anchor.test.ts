@@ -12,7 +12,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { definePlugin, type Receipt } from '../../core/index.ts';
 import { checkpointPathOf, hashRecord } from '../../plugins/audit-log/chain.ts';
-import { runConductor } from '../observability/support/cli.ts';
+import { runCli } from '../support/cli.ts';
 import { dropIntent, FAST, makeDataDir, openPipeline, scaling, startAndSettle } from '../observability/support/pipeline.ts';
 import { recordingSink } from '../observability/support/test-plugins.ts';
 
@@ -89,7 +89,7 @@ test('cutting the audit tail and rewriting .head is found out against the anchor
 
   const config = join(outside, 'conductor.config.json');
   writeFileSync(config, JSON.stringify({ dataDir: dir.root, plugins: { 'git-sink': {}, 'audit-log': { hmacKeyFile: keyFile } } }));
-  const verify = (...flags: string[]) => runConductor(['audit', 'verify', '--config', config, ...flags]);
+  const verify = (...flags: string[]) => runCli(['audit', 'verify', '--config', config, ...flags]);
   const intact = await verify('--anchors-from-git', repo);
   assert.equal(intact.code, 0, intact.stderr);
   assert.match(intact.stdout, /12 records, chain intact; the checkpoint matches; 12 keyed records, MACs match; 12 anchors match/);
@@ -147,7 +147,7 @@ test('two replicas sharing a data directory write a chain each; audit verify che
   assert.equal(logs.length, 2, `one chain per replica: ${logs.join(', ')}`);
   const config = join(dir.root, 'verify.config.json');
   writeFileSync(config, JSON.stringify({ dataDir: dir.root, plugins: { 'git-sink': {}, 'audit-log': {} } }));
-  const result = await runConductor(['audit', 'verify', '--config', config]);
+  const result = await runCli(['audit', 'verify', '--config', config]);
   assert.equal(result.code, 0, result.stderr);
   assert.equal(result.stdout.match(/40 records, chain intact/g)?.length, 2, result.stdout);
 });

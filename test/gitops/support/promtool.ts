@@ -1,41 +1,18 @@
 // Runs promtool (Debian package "prometheus") on the rendered alert rules and their unit tests,
 // and on the dashboards' queries (as recording rules) to prove they parse.
 
-import { execFile } from 'node:child_process';
 import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { promisify } from 'node:util';
 import { stringify } from 'yaml';
+import { promtool } from '../../support/promtool.ts';
 import { queriesInSet } from './metrics.ts';
 import { at, finding, ofKind, type Finding, type RenderedSet } from './objects.ts';
 import { COMPONENTS_DIR } from './render.ts';
 
-const run = promisify(execFile);
-
 /** The rule file name the unit tests load (rule_files in the test file). */
 export const RULES_FILE_NAME = 'conductor-rules.yaml';
 export const RULE_TESTS_FILE = join(COMPONENTS_DIR, 'monitoring', 'tests', 'conductor-rules.test.yaml');
-
-export function promtoolBinary(): string {
-  return process.env['PROMTOOL'] ?? 'promtool';
-}
-
-export interface ToolResult {
-  ok: boolean;
-  output: string;
-}
-
-async function promtool(args: string[], cwd: string): Promise<ToolResult> {
-  try {
-    const { stdout, stderr } = await run(promtoolBinary(), args, { cwd, maxBuffer: 16 * 1024 * 1024 });
-    return { ok: true, output: `${stdout}${stderr}` };
-  } catch (error) {
-    const e = error as { stdout?: string; stderr?: string; code?: unknown };
-    if (e.code === 'ENOENT') throw new Error(`${promtoolBinary()} not found: install the Debian package "prometheus"`, { cause: error });
-    return { ok: false, output: `${e.stdout ?? ''}${e.stderr ?? ''}` };
-  }
-}
 
 async function inTempDir<T>(job: (dir: string) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'conductor-promtool-'));
@@ -55,10 +32,10 @@ export async function checkPrometheusRules(set: RenderedSet, testsFile = RULE_TE
   for (const rule of ofKind(set, 'PrometheusRule')) {
     await inTempDir(async (dir) => {
       await writeFile(join(dir, RULES_FILE_NAME), stringify({ groups: at(rule, 'spec.groups') ?? [] }));
-      const check = await promtool(['check', 'rules', RULES_FILE_NAME], dir);
+      const check = await promtool(['check', 'rules', RULES_FILE_NAME], { cwd: dir });
       if (!check.ok) out.push(finding(rule, `promtool check rules failed:\n${check.output.trim()}`));
       await copyFile(testsFile, join(dir, basename(testsFile)));
-      const test = await promtool(['test', 'rules', basename(testsFile)], dir);
+      const test = await promtool(['test', 'rules', basename(testsFile)], { cwd: dir });
       if (!test.ok) out.push(finding(rule, `promtool test rules failed:\n${test.output.trim()}`));
     });
   }
@@ -89,7 +66,7 @@ export async function checkDashboardQueriesParse(set: RenderedSet): Promise<Find
     }
     await inTempDir(async (dir) => {
       await writeFile(join(dir, 'dashboard-queries.yaml'), stringify({ groups }));
-      const check = await promtool(['check', 'rules', 'dashboard-queries.yaml'], dir);
+      const check = await promtool(['check', 'rules', 'dashboard-queries.yaml'], { cwd: dir });
       if (check.ok) return;
       const bad = new Set<string>();
       for (const m of check.output.matchAll(/group "q(\d+)"/g)) bad.add(queries[Number(m[1])]?.where ?? '?');

@@ -8,7 +8,7 @@ import { createConductor, type Conductor } from '../../../core/app.ts';
 import { resolveConfig } from '../../../core/config/validate.ts';
 import { createLogger, silentLogger } from '../../../core/log.ts';
 import type { ConductorConfig, LogLevel } from '../../../core/index.ts';
-import { until } from './wait.ts';
+import { waitFor } from '../../support/wait.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -71,7 +71,7 @@ export function settledCounter(conductor: Conductor): () => number {
 export async function startAndSettle(conductor: Conductor, count: number, timeoutMs = 20_000): Promise<() => number> {
   const settled = settledCounter(conductor);
   await conductor.start();
-  await until(`${count} settled intents`, () => settled() >= count, timeoutMs);
+  await waitFor(`${count} settled intents`, () => settled() >= count, timeoutMs);
   return settled;
 }
 

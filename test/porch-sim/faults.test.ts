@@ -4,10 +4,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { TestContext } from 'node:test';
-import { startPorchSim } from './support/porch-sim/index.ts';
-import type { PorchSim, PorchSimOptions } from './support/porch-sim/index.ts';
-import { FIXED_NOW, PORCH, REPO, TOKEN, call, copyBody, draftBody } from './support/porch-sim/testing.ts';
-import type { RawOptions } from './support/porch-sim/testing.ts';
+import { startPorchSim } from '../support/porch-sim/index.ts';
+import type { PorchSim, PorchSimOptions } from '../support/porch-sim/index.ts';
+import { FIXED_NOW, PORCH, REPO, TOKEN, call, copyBody, draftBody } from '../support/porch-sim/testing.ts';
+import type { RawOptions } from '../support/porch-sim/testing.ts';
 
 async function start(t: TestContext, options: PorchSimOptions = {}): Promise<PorchSim> {
   const sim = await startPorchSim({ token: TOKEN, now: () => FIXED_NOW, repositories: [{ name: REPO }], ...options });

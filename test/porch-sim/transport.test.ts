@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { TestContext } from 'node:test';
 import { Agent } from 'undici';
-import { startPorchSim } from './support/porch-sim/index.ts';
-import type { PorchSim, PorchSimOptions } from './support/porch-sim/index.ts';
-import { PORCH, REPO, TOKEN, call, draftBody } from './support/porch-sim/testing.ts';
+import { startPorchSim } from '../support/porch-sim/index.ts';
+import type { PorchSim, PorchSimOptions } from '../support/porch-sim/index.ts';
+import { PORCH, REPO, TOKEN, call, draftBody } from '../support/porch-sim/testing.ts';
 
 async function start(t: TestContext, options: PorchSimOptions = {}): Promise<PorchSim> {
   const sim = await startPorchSim({ token: TOKEN, repositories: [{ name: REPO }], ...options });

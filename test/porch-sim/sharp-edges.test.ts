@@ -5,11 +5,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { TestContext } from 'node:test';
 import { parse as parseYaml } from 'yaml';
-import { nfSimPackage, startPorchSim } from './support/porch-sim/index.ts';
-import type { PorchSim, PorchSimOptions } from './support/porch-sim/index.ts';
-import { uuidV5 } from './support/porch-sim/uid.ts';
-import { FIXED_NOW, NS, PORCH, REPO, TOKEN, call, copyBody, draftBody } from './support/porch-sim/testing.ts';
-import type { Json, RawOptions, RawResponse } from './support/porch-sim/testing.ts';
+import { nfSimPackage, startPorchSim } from '../support/porch-sim/index.ts';
+import type { PorchSim, PorchSimOptions } from '../support/porch-sim/index.ts';
+import { uuidV5 } from '../support/porch-sim/uid.ts';
+import { FIXED_NOW, NS, PORCH, REPO, TOKEN, call, copyBody, draftBody } from '../support/porch-sim/testing.ts';
+import type { Json, RawOptions, RawResponse } from '../support/porch-sim/testing.ts';
 
 interface Harness {
   sim: PorchSim;

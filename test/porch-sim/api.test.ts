@@ -5,10 +5,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { TestContext } from 'node:test';
 import { parse as parseYaml } from 'yaml';
-import { nfSimPackage, startPorchSim } from './support/porch-sim/index.ts';
-import type { PorchSim, PorchSimOptions } from './support/porch-sim/index.ts';
-import { FIXED_NOW, NS, PORCH, REPO, TOKEN, call, copyBody, draftBody } from './support/porch-sim/testing.ts';
-import type { Json, RawOptions } from './support/porch-sim/testing.ts';
+import { nfSimPackage, startPorchSim } from '../support/porch-sim/index.ts';
+import type { PorchSim, PorchSimOptions } from '../support/porch-sim/index.ts';
+import { FIXED_NOW, NS, PORCH, REPO, TOKEN, call, copyBody, draftBody } from '../support/porch-sim/testing.ts';
+import type { Json, RawOptions } from '../support/porch-sim/testing.ts';
 
 async function start(t: TestContext, options: PorchSimOptions = {}): Promise<PorchSim> {
   const sim = await startPorchSim({
