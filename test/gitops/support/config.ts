@@ -1,30 +1,11 @@
 // The app's own validator on a rendered config: `conductor validate --config <file>`.
 
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runCli, type CliResult } from '../../support/cli.ts';
 import { finding, type Finding, type RenderedSet } from './objects.ts';
-import { REPO_ROOT } from './render.ts';
 import { appConfig } from './app.ts';
-
-export const CLI = join(REPO_ROOT, 'core', 'cli', 'conductor.js');
-
-export interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI with this Node (24, which strips the TypeScript types itself). */
-export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, env, timeout: 30_000 }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
-      resolve({ code, stdout, stderr: error !== null && typeof error.code !== 'number' ? `${stderr}${error.message}` : stderr });
-    });
-  });
-}
 
 /** `conductor validate --config <file>` on the config text, written to a temporary file. */
 export async function validateConfigText(text: string, fileName = 'conductor.config.json'): Promise<CliResult> {
