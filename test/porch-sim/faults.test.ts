@@ -1,4 +1,4 @@
-// Fault injection of the Porch simulator (docs/porch.md §Transport, §Simulator endpoints item 12): each fault kind,
+// Fault injection of the Porch simulator (docs/porch.md §Rate limiting, §Simulator endpoints item 12): each fault kind,
 // restriction to writes, reproducibility from the seed, and the cost of a 500-intent flow.
 
 import assert from 'node:assert/strict';

@@ -73,7 +73,7 @@ export class Authorizer {
     return !this.rules.some((rule) => ruleMatches(rule, attributes));
   }
 
-  /** The apiserver's RBAC denial text (docs/porch.md §Transport). */
+  /** The apiserver's RBAC denial text (docs/porch.md §RBAC). */
   forbiddenError(attributes: ResourceAttributes): ApiError {
     const resource = attributes.subresource === '' ? attributes.resource : `${attributes.resource}/${attributes.subresource}`;
     const scope =

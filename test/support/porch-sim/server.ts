@@ -74,7 +74,7 @@ function statusResponse(error: ApiError): SimResponse {
   return { status: error.status.code, body: error.status, headers: error.headers };
 }
 
-/** APF's rejection: text/plain, not a Status, with Retry-After (docs/porch.md §Transport, §Sharp edges item 16). */
+/** APF's rejection: text/plain, not a Status, with Retry-After (docs/porch.md §Rate limiting, §Sharp edges item 16). */
 function tooManyRequests(retryAfterSeconds: number): SimResponse {
   return {
     status: 429,
@@ -88,7 +88,7 @@ function tooManyRequests(retryAfterSeconds: number): SimResponse {
   };
 }
 
-/** The aggregator answers with plain text when the Porch APIService is unavailable (docs/porch.md §Transport). */
+/** The aggregator answers with plain text when the Porch APIService is unavailable (docs/porch.md §Rate limiting). */
 function serviceUnavailable(): SimResponse {
   return { status: 503, body: 'service unavailable\n', headers: { 'X-Content-Type-Options': 'nosniff' } };
 }

@@ -1,5 +1,5 @@
 // SelfSubjectAccessReview (authorization.k8s.io/v1): lets a client ask whether the simulated
-// service account may do something; answers follow the configurable deny list (docs/porch.md §Transport).
+// service account may do something; answers follow the configurable deny list (docs/porch.md §RBAC).
 
 import type { HandlerContext } from '../context.ts';
 import { jsonResponse, parseBody } from '../http.ts';
