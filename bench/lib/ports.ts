@@ -1,17 +1,8 @@
-// Free TCP ports on the loopback interface, and a small GET that never reuses connections.
+// Free TCP ports on the loopback interface (the tests' helper), and a small GET that never reuses
+// connections.
 import { request } from 'node:http';
-import { createServer, type AddressInfo } from 'node:net';
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../../test/support/ports.ts';
 
 /** The status code of GET url, or 0 when nothing answers. */
 export function statusOf(url: string, timeoutMs = 1_000): Promise<number> {

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ConductorConfig } from '../../core/index.ts';
 import { runCli } from '../support/cli.ts';
-import { freePort, get } from './support/http.ts';
+import { get } from './support/http.ts';
+import { freePort } from '../support/ports.ts';
 import { startOtlpReceiver } from './support/otlp-receiver.ts';
 import { dropIntent, FAST, makeDataDir, openPipeline, scaling, startAndSettle } from './support/pipeline.ts';
 

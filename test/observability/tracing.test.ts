@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { CONDUCTOR_VERSION } from '../../core/index.ts';
-import { freePort } from './support/http.ts';
+import { freePort } from '../support/ports.ts';
 import { startOtlpReceiver, type ReceivedSpan } from './support/otlp-receiver.ts';
 import { dropIntent, FAST, makeDataDir, openPipeline, readJsonLines, readStatusFiles, scaling, startAndSettle } from './support/pipeline.ts';
 import { flakySink, recordingSink } from './support/test-plugins.ts';

@@ -2,7 +2,8 @@
 // conductor's metrics and prom-client's process and runtime metrics alike.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { freePort, get } from '../observability/support/http.ts';
+import { get } from '../observability/support/http.ts';
+import { freePort } from '../support/ports.ts';
 import { familyNames } from '../observability/support/metrics-text.ts';
 import { dropIntent, FAST, makeDataDir, openPipeline, scaling, startAndSettle } from '../observability/support/pipeline.ts';
 import { promtoolCheckMetrics } from '../support/promtool.ts';

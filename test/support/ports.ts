@@ -1,10 +1,14 @@
-// A free TCP port on 127.0.0.1, for a server the test starts in another process.
-import { createServer } from 'node:net';
+// A TCP port on 127.0.0.1 that was free a moment ago: the system picks it, the caller then binds
+// it (a server in another process, a plugin's option). Tests and benchmarks share this one.
+import { createServer, type AddressInfo } from 'node:net';
 
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }

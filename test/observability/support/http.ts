@@ -1,18 +1,4 @@
 // Small HTTP helpers for probing the plugins' ports on 127.0.0.1.
-import { createServer } from 'node:net';
-
-/** A port that was free a moment ago (the system picks it; the test then binds it itself). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export interface Answer {
   status: number;
