@@ -15,6 +15,8 @@ import { pluginHooks } from '../../core/bus/facade.ts';
 import { EXIT } from '../../core/cli/exit-codes.ts';
 import { silentLogger } from '../../core/log.ts';
 import redisCoordination from '../../plugins/redis-coordination/index.ts';
+import { credentialsOf, readKubeconfig } from '../../plugins/porch-sink/kubeconfig.ts';
+import { parseDuration } from '../../plugins/retention/duration.ts';
 import { join } from 'node:path';
 import { rmSync } from 'node:fs';
 import { runCli } from '../support/cli.ts';
@@ -131,4 +133,17 @@ test('a backup that cannot be written is CND_ERR_BACKUP and exits 3 (undone)', a
   const result = await runCli(['backup', '--config', config, '--data-dir', data.root, '--out', join(work, 'no-such-dir', 'b.tar.gz')]);
   assert.equal(result.code, EXIT.undone, result.stderr);
   assert.match(result.stderr, /CND_ERR_BACKUP: the backup was not written: .*ENOENT/);
+});
+
+test('a kubeconfig or a duration that cannot be used is a coded config error, not a plain Error', (t) => {
+  const dir = tempDir('conductor-kubeconfig-code-');
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  assert.throws(() => readKubeconfig(join(dir, 'missing.yaml')), hasCode('CND_ERR_CONFIG_LOAD'));
+  assert.throws(() => credentialsOf({ 'current-context': 'ghost', contexts: [] }, dir, 'test.yaml'), (error: unknown) => {
+    assert.ok(hasCode('CND_ERR_CONFIG_INVALID')(error));
+    assert.match((error as Error).message, /kubeconfig test\.yaml has no context named "ghost"/);
+    return true;
+  });
+  assert.throws(() => parseDuration('0h'), hasCode('CND_ERR_CONFIG_INVALID'));
+  assert.throws(() => parseDuration('a week'), hasCode('CND_ERR_CONFIG_INVALID'));
 });
