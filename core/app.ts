@@ -8,7 +8,7 @@ import { Ledger } from './delivery/ledger.ts';
 import { Pipeline, type Readiness, type RuntimeInfo } from './delivery/host.ts';
 import { createHash } from 'node:crypto';
 import { canonicalJson } from './intent/identity.ts';
-import { startOrder, withTimeout, isSource, kindsOf, type PluginEntry } from './plugin/lifecycle.ts';
+import { applyTaps, startOrder, withTimeout, isSource, kindsOf, type PluginEntry } from './plugin/lifecycle.ts';
 import type { PluginStatus } from './plugin/types.ts';
 import type { ResolvedPipelineConfig } from './config/validate.ts';
 import type { ResolvedConfig } from './config/types.ts';
@@ -96,10 +96,11 @@ export async function createConductor(resolved: ResolvedPipelineConfig, options:
       { id, log: log.child({ plugin: id }), dataDir: config.dataDir, config, host: pipeline, mode: options.mode },
       config.plugins[id] as never,
     );
-    instance.apply?.(stages);
+    const entry: PluginEntry = { id, definition, instance };
+    applyTaps(entry, stages, events);
     if (instance.status) statuses.set(id, instance.status.bind(instance));
     if (kindsOf(definition).includes('submit')) downstream.add(id);
-    entries.push({ id, definition, instance });
+    entries.push(entry);
   }
   const ordered = startOrder(entries);
   const startedEntries: PluginEntry[] = [];

@@ -119,7 +119,7 @@ export interface StageHooks {
    * Coordination between replicas that share one handoff directory (not a pipeline stage).
    * Asked before a source reads an item: a tap returns a Claim (granted), `null` (another
    * replica holds it: skip it for now) or undefined (no opinion). With no taps every claim is
-   * granted, as for a single process.
+   * granted, as for a single process. Tapped by plugins of kind `service` (see HOOKS_OF_KIND).
    */
   claim: AsyncSeriesBailHook<[string], Claim | null | undefined>;
   validate: AsyncSeriesBailHook<[Intent, StageContext], Rejection | undefined>;

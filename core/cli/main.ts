@@ -1,7 +1,7 @@
 // The `conductor` command. Each subcommand lives in commands/ and is loaded only when it runs
 // (start-up time matters for probes and for scripts); this file dispatches and turns errors
 // into messages and exit codes (DESIGN §2.5).
-import { ConductorError, toConductorError } from '../errors.ts';
+import { ERROR_CODES, type ConductorError, toConductorError } from '../errors.ts';
 import { CONDUCTOR_VERSION } from '../version.ts';
 import { EXIT } from './exit-codes.ts';
 import { restrictCreatedFileModes } from '../data-dir/modes.ts';
@@ -92,21 +92,8 @@ async function pluginCommand(name: string, argv: string[]): Promise<number> {
   return EXIT.usage;
 }
 
+/** The exit code of a command that stopped on `error`: the class its code carries in ERROR_CODES. */
 function exitCodeFor(error: ConductorError): number {
-  switch (error.code) {
-    case 'CND_ERR_USAGE':
-    case 'CND_ERR_CONFIG_NOT_FOUND':
-    case 'CND_ERR_CONFIG_LOAD':
-    case 'CND_ERR_CONFIG_INVALID':
-    case 'CND_ERR_PLUGIN_UNKNOWN':
-    case 'CND_ERR_PLUGIN_INVALID':
-    case 'CND_ERR_PLUGIN_DEPENDENCY':
-    case 'CND_ERR_PLUGIN_VERSION':
-    case 'CND_ERR_LOCKED':
-    case 'CND_ERR_DATA_DIR_UNSAFE':
-      return EXIT.usage;
-    default:
-      return EXIT.undone;
-  }
+  return EXIT[ERROR_CODES[error.code].exit];
 }
 

@@ -2,15 +2,12 @@
 // own schema — and reports every problem at once, each with the exact path of the bad key
 // (`plugins.rate-limit.burst must be >= 1`), in the manner of the OTel Collector's joined errors.
 import { compileSchema, type ErrorObject, type ValidateFunction } from '../schema/compile.ts';
-// The one function needed, not the whole package (a fifth of the modules loaded at start).
-import satisfies from 'semver/functions/satisfies.js';
-import { ConductorError } from '../errors.ts';
+import { ConductorError, type ErrorCode } from '../errors.ts';
 import { CORE_CONFIG_SCHEMA, CORE_DEFAULTS } from './schema.ts';
 import { interpolateEnv, type InterpolationProblem } from './interpolate.ts';
 import { unsafeFileProblem } from './file-safety.ts';
-import { pluginNameOf, resolvePluginDefinition } from '../plugin/resolve.ts';
+import { pluginNameOf, requirementProblems, resolvePluginDefinition } from '../plugin/resolve.ts';
 import { DEFAULT_RETRY_POLICY } from '../delivery/retry.ts';
-import { CONDUCTOR_VERSION } from '../version.ts';
 import type { PluginDefinition } from '../plugin/types.ts';
 import type { ConductorConfig, ResolvedConfig } from './types.ts';
 import { join, resolve } from 'node:path';
@@ -18,6 +15,8 @@ import { join, resolve } from 'node:path';
 export interface ConfigProblem {
   path: string;
   message: string;
+  /** A more precise code than CND_ERR_CONFIG_INVALID (a plugin's unmet requirement). */
+  code?: ErrorCode;
 }
 
 export interface ResolvedPipelineConfig {
@@ -67,24 +66,19 @@ export async function resolveConfig(raw: unknown, options: ResolveOptions): Prom
       continue;
     }
     const definition = outcome.value;
-    if (definition.conductor !== undefined && !satisfies(CONDUCTOR_VERSION, definition.conductor, { includePrerelease: true })) {
-      problems.push({ path, message: `plugin ${definition.name} needs Conductor ${definition.conductor}, this is ${CONDUCTOR_VERSION}` });
-    }
     const merged = { ...structuredClone(definition.defaults), ...(typeof options_ === 'object' && options_ !== null ? options_ : {}) };
     const validate = await validatorFor(definition, problems, path);
     if (validate !== undefined && !validate(merged)) problems.push(...(validate.errors ?? []).map((e) => describe(e, path)));
     definitions.set(id, definition);
     resolvedPlugins[id] = merged;
   }
-  const names = new Set([...definitions.keys()].map(pluginNameOf));
-  for (const [id, definition] of definitions) {
-    for (const dependency of definition.dependencies ?? []) {
-      if (!names.has(dependency)) problems.push({ path: `plugins.${id}`, message: `needs plugin "${dependency}", which is not configured` });
-    }
-  }
+  problems.push(...requirementProblems(definitions));
   if (problems.length > 0) {
     const listing = problems.map((p) => `  - ${p.path}: ${p.message}`).join('\n');
-    throw new ConductorError('CND_ERR_CONFIG_INVALID', `invalid config ${options.source}:\n${listing}`, {
+    // Every problem reported at once; the precise code when they all share one (a missing dependency).
+    const first = problems[0]!.code;
+    const code = first !== undefined && problems.every((p) => p.code === first) ? first : 'CND_ERR_CONFIG_INVALID';
+    throw new ConductorError(code, `invalid config ${options.source}:\n${listing}`, {
       path: problems[0]!.path,
       details: { source: options.source, problems },
     });

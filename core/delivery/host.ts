@@ -63,9 +63,8 @@ export interface Slot {
   release(): void;
 }
 
-/** What plugins see of the running pipeline. */
+/** What plugins see of the running pipeline (its event hooks come to each plugin in `apply`). */
 export interface Host {
-  readonly events: EventHooks;
   readonly retryPolicy: RetryPolicy;
   readonly stopping: boolean;
   /** Waits for a free place (backpressure): sources call it before reading the next item. */

@@ -1,4 +1,4 @@
-import { PLUGIN_BRAND, STAGES, type PluginDefinition } from './types.ts';
+import { PLUGIN_BRAND, STAGES, type PluginDefinition, type PluginKind } from './types.ts';
 import { ConductorError } from '../errors.ts';
 
 const KEBAB = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
@@ -8,7 +8,9 @@ const KINDS = new Set<string>([...STAGES, 'service']);
  * Declares a plugin. Checks the metadata at once, so that a mistake in a plugin fails when its
  * module loads, naming the plugin, instead of at the first intent.
  */
-export function definePlugin<Options extends object>(definition: PluginDefinition<Options>): PluginDefinition<Options> {
+export function definePlugin<Options extends object, const K extends PluginKind = PluginKind>(
+  definition: PluginDefinition<Options, K>,
+): PluginDefinition<Options, K> {
   assertPluginDefinition(definition, definition?.name ?? '(unnamed)');
   Object.defineProperty(definition, PLUGIN_BRAND, { value: true, enumerable: false });
   return Object.freeze(definition);

@@ -3,6 +3,8 @@
 // the reverse on stop. Each step runs under a timeout whose error names the plugin.
 import { ConductorError, toConductorError } from '../errors.ts';
 import { STAGES, type PluginDefinition, type PluginInstance, type PluginKind } from './types.ts';
+import { pluginHooks } from '../bus/facade.ts';
+import type { EventHooks, StageHooks } from '../bus/hooks.ts';
 
 export interface PluginEntry {
   id: string;
@@ -31,6 +33,14 @@ function rankOf(entry: PluginEntry): number {
 
 export function startOrder(entries: PluginEntry[]): PluginEntry[] {
   return entries.map((entry, index) => ({ entry, index })).sort((a, b) => rankOf(a.entry) - rankOf(b.entry) || a.index - b.index).map((x) => x.entry);
+}
+
+/**
+ * The one place a plugin taps: its `apply` gets the stage hooks its kinds own and the events.
+ * Reaching for another stage fails here, at registration, naming the plugin.
+ */
+export function applyTaps(entry: PluginEntry, stages: StageHooks, events: EventHooks): void {
+  entry.instance.apply?.(pluginHooks(entry.id, kindsOf(entry.definition), stages, events));
 }
 
 export function isSource(definition: PluginDefinition): boolean {

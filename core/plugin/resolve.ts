@@ -4,7 +4,10 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ConductorError } from '../errors.ts';
+// The one function needed, not the whole package (a fifth of the modules loaded at start).
+import satisfies from 'semver/functions/satisfies.js';
+import { ConductorError, type ErrorCode } from '../errors.ts';
+import { CONDUCTOR_VERSION } from '../version.ts';
 import { assertPluginDefinition, isPluginDefinition } from './define.ts';
 import type { PluginDefinition } from './types.ts';
 
@@ -72,4 +75,31 @@ export async function resolvePluginDefinition(
 export function moduleSpecifier(spec: string, baseDir: string): string {
   if (spec.startsWith('.') || isAbsolute(spec)) return pathToFileURL(resolve(baseDir, spec)).href;
   return spec;
+}
+
+/** A plugin whose declared requirements the configured set does not meet. */
+export interface RequirementProblem {
+  /** `plugins.<id>`: where in the config the plugin is. */
+  path: string;
+  message: string;
+  code: Extract<ErrorCode, 'CND_ERR_PLUGIN_VERSION' | 'CND_ERR_PLUGIN_DEPENDENCY'>;
+}
+
+/**
+ * Checks what resolved definitions declare: `conductor`, the range of Conductor versions a plugin
+ * works with, and `dependencies`, the plugins that must be configured beside it.
+ */
+export function requirementProblems(definitions: ReadonlyMap<string, PluginDefinition>): RequirementProblem[] {
+  const problems: RequirementProblem[] = [];
+  const names = new Set([...definitions.keys()].map(pluginNameOf));
+  for (const [id, definition] of definitions) {
+    const path = `plugins.${id}`;
+    if (definition.conductor !== undefined && !satisfies(CONDUCTOR_VERSION, definition.conductor, { includePrerelease: true })) {
+      problems.push({ path, code: 'CND_ERR_PLUGIN_VERSION', message: `plugin ${definition.name} needs Conductor ${definition.conductor}, this is ${CONDUCTOR_VERSION}` });
+    }
+    for (const dependency of definition.dependencies ?? []) {
+      if (!names.has(dependency)) problems.push({ path, code: 'CND_ERR_PLUGIN_DEPENDENCY', message: `needs plugin "${dependency}", which is not configured` });
+    }
+  }
+  return problems;
 }

@@ -3,7 +3,7 @@
 // upstream-first, each under a timeout that names the plugin.
 import type { Logger } from '../log.ts';
 import type { Host } from '../delivery/host.ts';
-import type { StageHooks } from '../bus/hooks.ts';
+import type { PluginHooks } from '../bus/facade.ts';
 import type { Intent } from '../intent/types.ts';
 import type { ResolvedConfig } from '../config/types.ts';
 
@@ -22,13 +22,21 @@ export interface PluginStatus {
   details?: Record<string, unknown>;
 }
 
-export interface PluginInstance {
+/**
+ * A running plugin. `K` is the union of its definition's kinds: it decides which stage hooks
+ * `apply` is handed (see PluginHooks), so that tapping another stage is a type error.
+ */
+export interface PluginInstance<K extends PluginKind = PluginKind> {
   /** Start background work and return; long work continues on the plugin's own timers. */
   start?(signal: AbortSignal): Promise<void> | void;
   /** Stop and flush. Must be safe before start() and when called twice. */
   stop?(signal: AbortSignal): Promise<void> | void;
-  /** Adds the plugin's taps to the stage hooks (called once, before start). */
-  apply?(hooks: StageHooks): void;
+  /**
+   * The one place a plugin taps (called once, after create and before start): `hooks` holds the
+   * stage hooks its kinds own and the event hooks. Reaching for another stage's hook throws
+   * CND_ERR_PLUGIN_INVALID.
+   */
+  apply?(hooks: PluginHooks<K>): void;
   /** Readiness as this plugin sees it; aggregated into /ready. */
   status?(): PluginStatus;
   /**
@@ -140,10 +148,10 @@ export interface PluginContext {
   readonly mode: 'run' | 'once' | 'check';
 }
 
-export interface PluginDefinition<Options extends object = Record<string, unknown>> {
+export interface PluginDefinition<Options extends object = Record<string, unknown>, K extends PluginKind = PluginKind> {
   /** kebab-case, unique; appears in logs, metrics and errors. */
   readonly name: string;
-  readonly kind: PluginKind | readonly PluginKind[];
+  readonly kind: K | readonly K[];
   readonly description: string;
   /** JSON Schema of the options object; `additionalProperties: false` is required. */
   readonly optionsSchema: JsonSchema;
@@ -152,7 +160,7 @@ export interface PluginDefinition<Options extends object = Record<string, unknow
   readonly dependencies?: readonly string[];
   /** A semver range of Conductor versions this plugin works with. */
   readonly conductor?: string;
-  create(context: PluginContext, options: Options): PluginInstance | Promise<PluginInstance>;
+  create(context: PluginContext, options: Options): PluginInstance<K> | Promise<PluginInstance<K>>;
   /** CLI subcommands this plugin contributes (found when the plugin is in the config). */
   readonly commands?: Readonly<Record<string, PluginCommand>>;
   /**

@@ -7,7 +7,4 @@ export type { BuildPipelineOptions, DeferredIntent, FeedResult, TestPipeline } f
 export { runConformance } from './conformance.ts';
 export type { ConformanceOptions } from './conformance.ts';
 export { sampleIntent } from './intents.ts';
-export { planProblems } from './suite/plan.ts';
-export { captureLogs } from './logs.ts';
-export type { CapturedLogs, LogRecord } from './logs.ts';
 export type { Conductor } from '../app.ts';

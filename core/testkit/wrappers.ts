@@ -6,6 +6,7 @@
 import { definePlugin } from '../plugin/define.ts';
 import type { PluginDefinition, PluginInstance, PluginKind } from '../plugin/types.ts';
 import type { StageContext, StageHooks } from '../bus/hooks.ts';
+import type { PluginHooks } from '../bus/facade.ts';
 
 /** The instance with some members replaced; the others still call the original (bound). */
 export function delegate(instance: PluginInstance, overrides: PluginInstance): PluginInstance {
@@ -94,13 +95,15 @@ export function withFaultyTaps(definition: PluginDefinition<any>, stageOf: Recor
   });
 }
 
-function faultyHooks(hooks: StageHooks, stageOf: Record<keyof StageHooks, string>): StageHooks {
-  const wrapped: Record<string, unknown> = {};
-  for (const key of Object.keys(hooks) as (keyof StageHooks)[]) {
+function faultyHooks(hooks: PluginHooks, stageOf: Record<keyof StageHooks, string>): PluginHooks {
+  // Only the stage hooks the plugin owns are listed on its facade; the rest (the events, and the
+  // getters that refuse other stages' hooks) are reached through the facade itself.
+  const wrapped = Object.create(hooks) as Record<string, unknown>;
+  for (const key of Object.keys(hooks).filter((name) => name !== 'events') as (keyof StageHooks)[]) {
     const stage = stageOf[key];
     const isFault = (args: unknown[]) =>
       key === 'claim' ? args[0] === faultFileFor(stage) : (args[1] as StageContext | undefined)?.file === faultFileFor(stage);
-    wrapped[key] = new Proxy(hooks[key], {
+    const proxy = new Proxy(hooks[key], {
       get(target, property) {
         const value = Reflect.get(target, property, target) as unknown;
         if (typeof value !== 'function') return value;
@@ -108,8 +111,9 @@ function faultyHooks(hooks: StageHooks, stageOf: Record<keyof StageHooks, string
         return (options: unknown, fn: AnyFunction) => (value as AnyFunction).call(target, options, faulty(property, fn, isFault));
       },
     });
+    Object.defineProperty(wrapped, key, { value: proxy, enumerable: true });
   }
-  return wrapped as unknown as StageHooks;
+  return wrapped as unknown as PluginHooks;
 }
 
 function faulty(method: TapMethod, fn: AnyFunction, isFault: (args: unknown[]) => boolean): AnyFunction {

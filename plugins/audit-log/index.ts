@@ -87,7 +87,7 @@ export default definePlugin<Options>({
       },
       apply(hooks) {
         // Where the chain stands when a sink makes an effect: the sink records it with the effect.
-        context.host.events.anchor.tap(context.id, () => (head === undefined ? undefined : formatAnchor(chain, head)));
+        hooks.events.anchor.tap(context.id, () => (head === undefined ? undefined : formatAnchor(chain, head)));
         hooks.audit.tap(context.id, (outcome: Outcome) => {
           record('outcome', {
             intentId: outcome.intentId,
@@ -102,10 +102,10 @@ export default definePlugin<Options>({
             ...(outcome.traceId === undefined ? {} : { traceId: outcome.traceId }),
           });
         });
-        context.host.events.security.tap(context.id, (event) => {
+        hooks.events.security.tap(context.id, (event) => {
           record('security', { type: event.type, intentId: event.intentId, file: event.file, stage: event.stage, message: event.message });
         });
-        context.host.events.retention.tap(context.id, (event) => {
+        hooks.events.retention.tap(context.id, (event) => {
           record('retention', { area: event.area, removed: event.removed, olderThan: event.olderThan, plugin: event.plugin });
         });
       },

@@ -56,23 +56,23 @@ export default definePlugin<Options>({
     exportTimeoutMs: 5_000,
   },
   create(context, options) {
-    const { events } = context.host;
     let provider: TracerProvider | undefined;
     let exporter: ReportingExporter | undefined;
     let tracer: IntentTracer | undefined;
     let httpSpans: HttpClientSpans | undefined;
 
-    // Tapped here, and inert until start() builds the tracer.
-    events.received.tap(context.id, (envelope, ctx) => tracer?.received(envelope, ctx));
-    events.stageStart.tap(context.id, (event) => tracer?.stageStart(event));
-    events.stageEnd.tap(context.id, (event) => tracer?.stageEnd(event));
-    events.tapEnd.tap(context.id, (event) => tracer?.tapEnd(event));
-    events.retry.tap(context.id, (event) => tracer?.retry(event));
-    events.security.tap(context.id, (event) => tracer?.security(event));
-    events.settled.tap(context.id, (outcome, ctx) => tracer?.settled(outcome, ctx));
-    events.deferred.tap(context.id, (event) => tracer?.deferred(event));
-
     return {
+      // Tapped before start, and inert until start() builds the tracer.
+      apply({ events }) {
+        events.received.tap(context.id, (envelope, ctx) => tracer?.received(envelope, ctx));
+        events.stageStart.tap(context.id, (event) => tracer?.stageStart(event));
+        events.stageEnd.tap(context.id, (event) => tracer?.stageEnd(event));
+        events.tapEnd.tap(context.id, (event) => tracer?.tapEnd(event));
+        events.retry.tap(context.id, (event) => tracer?.retry(event));
+        events.security.tap(context.id, (event) => tracer?.security(event));
+        events.settled.tap(context.id, (outcome, ctx) => tracer?.settled(outcome, ctx));
+        events.deferred.tap(context.id, (event) => tracer?.deferred(event));
+      },
       start() {
         if (sdkDisabled()) {
           context.log.info('tracing is off: OTEL_SDK_DISABLED is true');

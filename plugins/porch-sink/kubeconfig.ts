@@ -6,7 +6,13 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import YAML from 'yaml';
+import { ConductorError } from '../../core/index.ts';
 import { execConfigOf, type ClusterInfo, type ExecConfig } from './exec-credential.ts';
+
+/** A kubeconfig that reads but cannot be used: a problem of the configuration, not of the server. */
+function invalid(message: string): ConductorError {
+  return new ConductorError('CND_ERR_CONFIG_INVALID', message);
+}
 
 /** PEM material either inline (from a `*-data` field) or in a file. */
 export type Pem = { data: string } | { file: string };
@@ -35,41 +41,41 @@ export function readKubeconfig(path: string, contextName?: string): KubeconfigCr
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new Error(`kubeconfig ${path} cannot be read: ${(error as Error).message}`, { cause: error });
+    throw new ConductorError('CND_ERR_CONFIG_LOAD', `kubeconfig ${path} cannot be read: ${(error as Error).message}`, { cause: error, details: { file: path } });
   }
   try {
     document = YAML.parse(text);
   } catch (error) {
     // The parser's message quotes the offending line, which may hold a token or key: name the
     // place and the kind of error, never the content (and drop the cause, which holds it too).
-    throw new Error(`kubeconfig ${path} is not valid YAML: ${yamlErrorPlace(error)}`);
+    throw new ConductorError('CND_ERR_CONFIG_LOAD', `kubeconfig ${path} is not valid YAML: ${yamlErrorPlace(error)}`, { details: { file: path } });
   }
   return credentialsOf(document, dirname(resolve(path)), path, contextName);
 }
 
 export function credentialsOf(document: unknown, baseDir: string, where: string, contextName?: string): KubeconfigCredentials {
-  if (!isEntry(document)) throw new Error(`kubeconfig ${where} is not a YAML mapping`);
+  if (!isEntry(document)) throw invalid(`kubeconfig ${where} is not a YAML mapping`);
   const wanted = contextName ?? stringOr(document['current-context']);
-  if (wanted === undefined) throw new Error(`kubeconfig ${where} has no current-context; set the "context" option`);
+  if (wanted === undefined) throw invalid(`kubeconfig ${where} has no current-context; set the "context" option`);
   const context = pick(document['contexts'], wanted, 'context', where);
   const clusterName = stringOr(context['cluster']);
-  if (clusterName === undefined) throw new Error(`kubeconfig ${where}: context "${wanted}" names no cluster`);
+  if (clusterName === undefined) throw invalid(`kubeconfig ${where}: context "${wanted}" names no cluster`);
   const cluster = pick(document['clusters'], clusterName, 'cluster', where);
   const userName = stringOr(context['user']);
   const user = userName === undefined ? {} : pick(document['users'], userName, 'user', where);
 
   const server = stringOr(cluster['server']);
-  if (server === undefined) throw new Error(`kubeconfig ${where}: cluster "${clusterName}" has no server`);
+  if (server === undefined) throw invalid(`kubeconfig ${where}: cluster "${clusterName}" has no server`);
   if (user['auth-provider'] !== undefined) {
     const provider = isEntry(user['auth-provider']) ? stringOr(user['auth-provider']['name']) : undefined;
-    throw new Error(
+    throw invalid(
       `kubeconfig ${where}: user "${userName}" authenticates through the auth-provider plugin${provider ? ` "${provider}"` : ''}, which kubectl ` +
         'no longer runs and the porch sink does not support; use an exec credential plugin instead (e.g. gke-gcloud-auth-plugin, kubelogin, ' +
         '`aws eks get-token`), or a token, token file or client certificate',
     );
   }
   if (user['username'] !== undefined || user['password'] !== undefined) {
-    throw new Error(`kubeconfig ${where}: user "${userName}" uses basic authentication, which the Kubernetes API no longer supports; use a token or a client certificate`);
+    throw invalid(`kubeconfig ${where}: user "${userName}" uses basic authentication, which the Kubernetes API no longer supports; use a token or a client certificate`);
   }
   const path = (value: unknown) => {
     const text = stringOr(value);
@@ -94,9 +100,9 @@ export function credentialsOf(document: unknown, baseDir: string, where: string,
   const key = pem(user['client-key-data'], user['client-key']);
   if (cert) result.clientCert = cert;
   if (key) result.clientKey = key;
-  if ((cert === undefined) !== (key === undefined)) throw new Error(`kubeconfig ${where}: user "${userName}" has a client certificate without a key, or a key without a certificate`);
+  if ((cert === undefined) !== (key === undefined)) throw invalid(`kubeconfig ${where}: user "${userName}" has a client certificate without a key, or a key without a certificate`);
   if (user['exec'] !== undefined && user['exec'] !== null) {
-    if (!isEntry(user['exec'])) throw new Error(`kubeconfig ${where}: user "${userName}": exec must be a mapping`);
+    if (!isEntry(user['exec'])) throw invalid(`kubeconfig ${where}: user "${userName}": exec must be a mapping`);
     // What provideClusterInfo hands the plugin (ExecCredential spec.cluster).
     const clusterInfo: ClusterInfo = { server };
     const caData = stringOr(cluster['certificate-authority-data']);
@@ -131,6 +137,6 @@ function pick(list: unknown, name: string, kind: 'context' | 'cluster' | 'user',
   const entries = Array.isArray(list) ? (list as unknown[]) : [];
   const found = entries.find((entry): entry is Named<Entry> => isEntry(entry) && entry.name === name);
   const inner = found?.[kind];
-  if (!isEntry(inner)) throw new Error(`kubeconfig ${where} has no ${kind} named "${name}"`);
+  if (!isEntry(inner)) throw invalid(`kubeconfig ${where} has no ${kind} named "${name}"`);
   return inner;
 }

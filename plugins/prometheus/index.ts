@@ -45,7 +45,7 @@ export default definePlugin<Options>({
   defaults: { port: 9090, host: DEFAULT_HTTP_HOST, maxConnections: DEFAULT_HTTP_LIMITS.maxConnections, path: '/metrics', defaultMetrics: true },
   create(context, options) {
     const registry = new Registry();
-    registerConductorMetrics(registry, { host: context.host, pluginIds: Object.keys(context.config.plugins) }, context.id);
+    const tapEvents = registerConductorMetrics(registry, { host: context.host, pluginIds: Object.keys(context.config.plugins) }, context.id);
     let defaultsCollected = false;
 
     const serve = (request: IncomingMessage, response: ServerResponse) => {
@@ -70,6 +70,7 @@ export default definePlugin<Options>({
     const endpoint = new HttpEndpoint(serve, { port: options.port, host: options.host, plugin: context.id, limits: { maxConnections: options.maxConnections } });
 
     return {
+      apply: ({ events }) => tapEvents(events),
       async start() {
         if (options.defaultMetrics && !defaultsCollected) {
           collectDefaultMetrics({ register: registry });

@@ -2,7 +2,7 @@
 // instruments itself) and, for the gauges, read from the host at scrape time. The five names the
 // guide promises come first; the GitOps bundle's alerts and dashboards use these names.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { CONDUCTOR_VERSION, type Host } from '../../core/index.ts';
+import { CONDUCTOR_VERSION, type EventHooks, type Host } from '../../core/index.ts';
 import { CIRCUIT_STATE_VALUE, errorTypeLabel, errorTypeOfReason, openSetLabeler, OTHER, pluginLabeler, stageLabel } from './labels.ts';
 
 /** Receipt to settle: from milliseconds to the length of a rate-limit wait plus retries. */
@@ -19,8 +19,11 @@ export interface MetricsSource {
   pluginIds: readonly string[];
 }
 
-/** Registers the metrics on `registry` and taps the host's events under `tapName`. */
-export function registerConductorMetrics(registry: Registry, source: MetricsSource, tapName: string): void {
+/**
+ * Registers the metrics on `registry`; returns what taps the host's events under `tapName` (for
+ * the plugin's apply, the one place a plugin taps).
+ */
+export function registerConductorMetrics(registry: Registry, source: MetricsSource, tapName: string): (events: EventHooks) => void {
   const { host } = source;
   const registers = [registry];
   const pluginOf = pluginLabeler(source.pluginIds);
@@ -177,22 +180,6 @@ export function registerConductorMetrics(registry: Registry, source: MetricsSour
     registers,
   }).set({ version: CONDUCTOR_VERSION }, 1);
 
-  const { events } = host;
-  events.settled.tap(tapName, (outcome, ctx) => {
-    filesProcessed.inc({ outcome: outcome.status });
-    const receivedAt = ctx?.receivedAt ?? Date.parse(outcome.startedAt);
-    processingDuration.observe({ outcome: outcome.status }, Math.max(0, Date.now() - receivedAt) / 1000);
-    if (outcome.status === 'failed') errors.inc({ type: errorTypeLabel(outcome.code) });
-  });
-  events.retry.tap(tapName, ({ error }) => {
-    retries.inc({ plugin: pluginOf(error.plugin) });
-    errors.inc({ type: errorTypeLabel(error.code) });
-  });
-  events.deferred.tap(tapName, ({ reason }) => {
-    deferred.inc();
-    errors.inc({ type: errorTypeOfReason(reason) });
-  });
-  events.security.tap(tapName, ({ type }) => securityEvents.inc({ type: securityTypeOf(type) }));
   const retentionRemoved = new Counter({
     name: 'conductor_retention_removed_total',
     help: 'Entries removed by retention, by area of the data directory.',
@@ -200,13 +187,31 @@ export function registerConductorMetrics(registry: Registry, source: MetricsSour
     registers,
   });
   for (const area of ['processed', 'status', 'failed', 'ledger']) retentionRemoved.inc({ area }, 0);
-  events.retention.tap(tapName, ({ area, removed }) => retentionRemoved.inc({ area }, removed));
-  events.tapEnd.tap(tapName, ({ stage, plugin, durationMs, error }) => {
-    const labels = { stage: stageLabel(stage), plugin: pluginOf(plugin) };
-    pluginDuration.observe(labels, durationMs / 1000);
-    pluginCalls.inc({ ...labels, result: error === undefined ? 'ok' : 'error' });
-  });
-  events.stageEnd.tap(tapName, ({ stage, durationMs, error }) => {
-    stageDuration.observe({ stage: stageLabel(stage), result: error === undefined ? 'ok' : 'error' }, durationMs / 1000);
-  });
+
+  return (events) => {
+    events.settled.tap(tapName, (outcome, ctx) => {
+      filesProcessed.inc({ outcome: outcome.status });
+      const receivedAt = ctx?.receivedAt ?? Date.parse(outcome.startedAt);
+      processingDuration.observe({ outcome: outcome.status }, Math.max(0, Date.now() - receivedAt) / 1000);
+      if (outcome.status === 'failed') errors.inc({ type: errorTypeLabel(outcome.code) });
+    });
+    events.retry.tap(tapName, ({ error }) => {
+      retries.inc({ plugin: pluginOf(error.plugin) });
+      errors.inc({ type: errorTypeLabel(error.code) });
+    });
+    events.deferred.tap(tapName, ({ reason }) => {
+      deferred.inc();
+      errors.inc({ type: errorTypeOfReason(reason) });
+    });
+    events.security.tap(tapName, ({ type }) => securityEvents.inc({ type: securityTypeOf(type) }));
+    events.retention.tap(tapName, ({ area, removed }) => retentionRemoved.inc({ area }, removed));
+    events.tapEnd.tap(tapName, ({ stage, plugin, durationMs, error }) => {
+      const labels = { stage: stageLabel(stage), plugin: pluginOf(plugin) };
+      pluginDuration.observe(labels, durationMs / 1000);
+      pluginCalls.inc({ ...labels, result: error === undefined ? 'ok' : 'error' });
+    });
+    events.stageEnd.tap(tapName, ({ stage, durationMs, error }) => {
+      stageDuration.observe({ stage: stageLabel(stage), result: error === undefined ? 'ok' : 'error' }, durationMs / 1000);
+    });
+  };
 }

@@ -45,7 +45,7 @@ export default definePlugin<Options>({
     const keyOf = (name: string) => `${options.keyPrefix}:claim:${name}`;
     const connected = () => {
       if (redis === undefined || redis.status !== 'ready') {
-        throw new ConductorError('CND_ERR_SUBMIT_TRANSIENT', `redis is not connected${lastError ? `: ${lastError}` : ''}`, { plugin: context.id });
+        throw new ConductorError('CND_ERR_CLAIM', `redis is not connected${lastError ? `: ${lastError}` : ''}`, { plugin: context.id });
       }
       return redis;
     };
@@ -97,15 +97,24 @@ export default definePlugin<Options>({
         }
       },
       apply(hooks) {
+        // A command that fails midway (the connection drops) is a claim error too, not an internal one.
+        const claimError = (error: unknown, what: string) =>
+          error instanceof ConductorError
+            ? error
+            : new ConductorError('CND_ERR_CLAIM', `could not ${what}: ${(error as Error).message}`, { plugin: context.id, cause: error });
         hooks.claim.tapPromise(context.id, async (name): Promise<Claim | null> => {
           const key = keyOf(name);
-          const granted = await connected().set(key, replicaId, 'PX', options.leaseMs, 'NX');
+          const granted = await connected()
+            .set(key, replicaId, 'PX', options.leaseMs, 'NX')
+            .catch((error: unknown) => Promise.reject(claimError(error, `claim ${name}`)));
           if (granted !== 'OK') return null;
           held.set(name, key);
           return {
             release: async () => {
               held.delete(name);
-              await connected().eval(RELEASE, 1, key, replicaId);
+              await connected()
+                .eval(RELEASE, 1, key, replicaId)
+                .catch((error: unknown) => Promise.reject(claimError(error, `release the claim on ${name}`)));
             },
           };
         });

@@ -8,7 +8,7 @@
 // yet, so the audit log and the metrics cannot record it (see the operations notes in the
 // README); `status().details` shows the totals meanwhile.
 import { join } from 'node:path';
-import { definePlugin, type PluginDefinition } from '../../core/index.ts';
+import { definePlugin, type EventHooks, type PluginDefinition } from '../../core/index.ts';
 import { DURATION_PATTERN, parseDuration } from './duration.ts';
 import { sweepByAge, sweepFailed, type SweepOptions } from './sweep.ts';
 
@@ -70,6 +70,8 @@ export function createRetention(clock: () => number = Date.now): PluginDefinitio
       let stopping = false;
       let timer: NodeJS.Timeout | undefined;
       let current: Promise<void> | undefined;
+      /** The event hooks, handed to apply: a sweep announces what it removed on `retention`. */
+      let events: EventHooks | undefined;
 
       const sweep = async (): Promise<Counts> => {
         const now = clock();
@@ -95,7 +97,7 @@ export function createRetention(clock: () => number = Date.now): PluginDefinitio
           for (const area of AREAS) {
             const age = ages[area];
             if (removed[area] > 0 && age !== undefined) {
-              host.events.retention.call({ area, removed: removed[area], olderThan: new Date(sweptAt - age).toISOString(), plugin: context.id });
+              events?.retention.call({ area, removed: removed[area], olderThan: new Date(sweptAt - age).toISOString(), plugin: context.id });
             }
           }
           if (count > 0) log.info({ event: 'retention', removed }, `retention removed ${count} entries older than their age`);
@@ -116,6 +118,9 @@ export function createRetention(clock: () => number = Date.now): PluginDefinitio
       };
 
       return {
+        apply(hooks) {
+          events = hooks.events;
+        },
         start() {
           stopping = false;
           // Not awaited: start returns at once and intake begins while the first sweep runs.

@@ -25,7 +25,9 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, wri
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import YAML from 'yaml';
-import { CRASH_AT_VARIABLE, CRASH_POINTS, intentIdOf, type CrashPointName, type Intent } from '../../core/index.ts';
+import { type CrashPointName, type Intent } from '../../core/index.ts';
+import { CRASH_AT_VARIABLE, CRASH_POINTS } from '../../core/delivery/crash-points.ts';
+import { intentIdOf } from '../../core/intent/identity.ts';
 import { runCli, type CliResult } from '../support/cli.ts';
 import { dropIntent, fastConfig, makeDataDir, scaling, writeJsonConfig } from '../support/data-dir.ts';
 import { gitLog } from '../support/git.ts';

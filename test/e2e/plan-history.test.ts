@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { intentIdOf } from '../../core/index.ts';
+import { intentIdOf } from '../../core/intent/identity.ts';
 import { runCli } from '../support/cli.ts';
 import { dropIntent, fastConfig, list, makeDataDir, scaling, tempDir, writeJsonConfig } from '../support/data-dir.ts';
 import { gitLog } from '../support/git.ts';

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { intentIdOf } from '../../core/index.ts';
+import { intentIdOf } from '../../core/intent/identity.ts';
 import { commitMessage, trailerEffects, trailerIds } from '../../plugins/git-sink/index.ts';
 import { runCli } from '../support/cli.ts';
 import { fastConfig, list, makeDataDir, scaling, writeJsonConfig } from '../support/data-dir.ts';

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { Deployment } from 'kubernetes-models/apps/v1';
-import { intentIdOf } from '../../core/index.ts';
+import { intentIdOf } from '../../core/intent/identity.ts';
 import { runCli } from '../support/cli.ts';
 import { dropIntent, scaling, writeJsonConfig } from '../support/data-dir.ts';
 import {

@@ -4,7 +4,7 @@
 // byte of every file — comments, other fields, other files — stays as it was.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { intentIdOf } from '../../core/index.ts';
+import { intentIdOf } from '../../core/intent/identity.ts';
 import { dropIntent, scaling } from '../support/data-dir.ts';
 import { LATEST_REVISION_LABEL, NF_SIM_KPTFILE, nfSimPackage, nfSimResources, type PorchSimOptions } from '../support/porch-sim/index.ts';
 import { NAMESPACE, REPOSITORY, failedReasons, filesIn, porchConfig, runOnce, startSim, dataDirectory } from './support/harness.ts';

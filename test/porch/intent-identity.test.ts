@@ -10,7 +10,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { AUDIT_ANCHOR_ANNOTATION, INTENT_ID_ANNOTATION, intentIdOf } from '../../core/index.ts';
+import { AUDIT_ANCHOR_ANNOTATION, INTENT_ID_ANNOTATION } from '../../core/index.ts';
+import { intentIdOf } from '../../core/intent/identity.ts';
 import { CONTENT_HASH_ANNOTATION, INTENT_ORDER_ANNOTATION } from '../../plugins/porch-sink/flow.ts';
 import { dropIntent, scaling } from '../support/data-dir.ts';
 import {

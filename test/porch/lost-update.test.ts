@@ -8,7 +8,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import YAML from 'yaml';
-import { INTENT_ID_ANNOTATION, applyIntentToPackage, intentIdOf, type Intent } from '../../core/index.ts';
+import { INTENT_ID_ANNOTATION, applyIntentToPackage, type Intent } from '../../core/index.ts';
+import { intentIdOf } from '../../core/intent/identity.ts';
 import { dropIntent, scaling } from '../support/data-dir.ts';
 import { LATEST_REVISION_LABEL, type PorchSim, type WriteRecord } from '../support/porch-sim/index.ts';
 import {

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { intentIdOf } from '../../core/index.ts';
+import { intentIdOf } from '../../core/intent/identity.ts';
 import { runCli } from '../support/cli.ts';
 import { dropIntent, scaling, tempDir, writeJsonConfig } from '../support/data-dir.ts';
 import { NAMESPACE, REPOSITORY, dataDirectory, porchConfig, startSim } from './support/harness.ts';

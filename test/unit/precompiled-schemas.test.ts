@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { generate, OUTPUT, shippedSchemas } from '../../scripts/precompile-schemas.ts';
-import { compileSchema, schemaKey } from '../../core/index.ts';
+import { compileSchema } from '../../core/index.ts';
+import { schemaKey } from '../../core/schema/compile.ts';
 import { validators } from '../../core/schema/precompiled.js';
 
 test('core/schema/precompiled.js is up to date (npm run precompile-schemas)', { timeout: 60_000 }, async () => {

@@ -1,7 +1,7 @@
 // `conductor backup` and `conductor restore` (issue 9): a consistent archive of the data
 // directory taken while `run` keeps working, and its verified restore. The archive format and
 // why the copy is consistent are in core/backup/.
-import { createReadStream, createWriteStream, existsSync, promises as fs, statSync } from 'node:fs';
+import { createReadStream, existsSync, promises as fs, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, resolve, sep } from 'node:path';
 import { EXIT } from '../exit-codes.ts';
@@ -66,7 +66,9 @@ export async function backupCommand(argv: string[]): Promise<number> {
     const manifest = await writeBackup({
       dataDir: config.dataDir,
       stateDir: config.stateDir,
-      destination: partial === undefined ? process.stdout : createWriteStream(partial, { flags: 'wx' }),
+      // Opened before the stream, so that a directory that does not exist is a coded error
+      // here rather than an 'error' event no one listens to yet (which ended the process).
+      destination: partial === undefined ? process.stdout : (await fs.open(partial, 'wx')).createWriteStream(),
       endDestination: partial !== undefined,
       scratchDir,
     });

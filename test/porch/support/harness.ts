@@ -9,7 +9,8 @@ import YAML from 'yaml';
 import { createConductor, type Conductor } from '../../../core/app.ts';
 import { resolveConfig } from '../../../core/config/validate.ts';
 import { silentLogger, type Logger } from '../../../core/log.ts';
-import { INTENT_ID_ANNOTATION, intentIdOf, type Intent } from '../../../core/index.ts';
+import { INTENT_ID_ANNOTATION, type Intent } from '../../../core/index.ts';
+import { intentIdOf } from '../../../core/intent/identity.ts';
 import { startPorchSim, type PorchSim, type PorchSimOptions } from '../../support/porch-sim/index.ts';
 import { dropIntent, list, makeDataDir, scaling } from '../../support/data-dir.ts';
 
