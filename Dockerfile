@@ -54,7 +54,8 @@ USER 65532:65532
 RUN ["/nodejs/bin/node", "core/cli/conductor.js", "once", "--data-dir", "/tmp/compile-cache-fill"]
 # ... then every plugin's modules, whichever the deployment's config names ...
 RUN ["/nodejs/bin/node", "--input-type=module", "--eval", \
-     "for (const name of (await import('node:fs')).readdirSync('plugins')) await import('./plugins/' + name + '/index.ts');"]
+     "for (const name of (await import('node:fs')).readdirSync('plugins')) \
+await import('./plugins/' + name + '/index.ts');"]
 # ... and readable to all: Node writes cache files owner-only. (This last step is not cached
 # itself, or its own entry would be written, owner-only, after the change.)
 ENV NODE_DISABLE_COMPILE_CACHE=1

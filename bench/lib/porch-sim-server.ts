@@ -38,7 +38,10 @@ if (import.meta.main) {
   process.on('SIGTERM', () => {
     const published = sim.listRevisions({ namespace: PORCH_NAMESPACE, repository: PORCH_REPOSITORY, lifecycle: 'Published' }).length;
     const byKind: Record<string, number> = {};
-    for (const r of sim.requests()) byKind[requestKind(r.method, r.path)] = (byKind[requestKind(r.method, r.path)] ?? 0) + 1;
+    for (const r of sim.requests()) {
+      const kind = requestKind(r.method, r.path);
+      byKind[kind] = (byKind[kind] ?? 0) + 1;
+    }
     process.stdout.write(`${JSON.stringify({ published, requests: sim.requests().length, byKind })}\n`);
     void sim.close().finally(() => process.exit(0));
   });

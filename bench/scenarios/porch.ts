@@ -14,7 +14,13 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
-import { CircuitBreaker, INTENT_ID_ANNOTATION, applyIntentToPackage, intentIdOf, type Intent } from '../../core/index.ts';
+import {
+  CircuitBreaker,
+  INTENT_ID_ANNOTATION,
+  applyIntentToPackage,
+  intentIdOf,
+  type Intent,
+} from '../../core/index.ts';
 import { silentLogger } from '../../core/log.ts';
 import { KubeClient, type RequestOptions } from '../../plugins/porch-sink/client.ts';
 import { BlueprintCache, runFlow } from '../../plugins/porch-sink/flow.ts';
@@ -265,7 +271,8 @@ export interface RoundTrips {
  */
 export async function measureRoundTrips(targets: number): Promise<RoundTrips> {
   const sim = await startSim(ROUND_TRIP_LATENCY_MS);
-  const connection = { origin: sim.url, basePath: '', tls: { rejectUnauthorized: true }, token: undefined, source: 'bench', warnings: [] };
+  const tls = { rejectUnauthorized: true };
+  const connection = { origin: sim.url, basePath: '', tls, token: undefined, source: 'bench', warnings: [] };
   const breaker = new CircuitBreaker({ name: 'porch-sink', failureThreshold: 1_000 });
   const client = new CountingClient({ connection, timeoutMs: 30_000, concurrency: CONCURRENCY, breaker });
   const api = new PorchApi(client);
@@ -294,10 +301,17 @@ export async function measureRoundTrips(targets: number): Promise<RoundTrips> {
 }
 
 /** Intent `i` of pass `order` through the flow, as the sink runs it; it must end Published. */
-async function oneIntent(api: PorchApi, blueprints: BlueprintCache, i: number, order: number, targets: number): Promise<void> {
+async function oneIntent(
+  api: PorchApi,
+  blueprints: BlueprintCache,
+  i: number,
+  order: number,
+  targets: number,
+): Promise<void> {
   // The second pass changes every target's replicas, so that each intent writes a revision.
   const intent = { ...benchIntent(i, 'round-trips'), replicas: ((i + order) % 9) + 1 };
-  const intentId = intentIdOf(fileName(i + order * targets, 'round-trips'), intent as unknown as Record<string, unknown>);
+  const file = fileName(i + order * targets, 'round-trips');
+  const intentId = intentIdOf(file, intent as unknown as Record<string, unknown>);
   const result = await runFlow(api, {
     intent,
     intentId,
@@ -359,7 +373,9 @@ export async function run(ctx: BenchContext): Promise<ScenarioResult> {
         async () => conductor.push(await measureConductor(count, usage.dir)),
         async () => bare.push(await inChild<PorchMeasured>(import.meta.url, 'measureBare', count, 'b-bare')),
         async () => naive.push(await inChild<PorchMeasured>(import.meta.url, 'measureNaive', naiveCount, 'b-naive')),
-        async () => roundTrips.push(await inChild<RoundTrips>(import.meta.url, 'measureRoundTrips', roundTripTargets, 'b-round-trips')),
+        async () => {
+          roundTrips.push(await inChild<RoundTrips>(import.meta.url, 'measureRoundTrips', roundTripTargets, 'b-rtt'));
+        },
       ];
       for (const step of i % 2 === 0 ? steps : [...steps].reverse()) await step();
     }
@@ -373,7 +389,17 @@ export async function run(ctx: BenchContext): Promise<ScenarioResult> {
     id: 'b',
     title,
     status: 'ok',
-    setup: { intents: count, naiveIntents: naiveCount, roundTripTargets, roundTripLatencyMs: ROUND_TRIP_LATENCY_MS, concurrency: CONCURRENCY, sinkConcurrency: CONCURRENCY, approve: true, runs: ctx.runs, requestsPerIntent: 7 },
+    setup: {
+      intents: count,
+      naiveIntents: naiveCount,
+      roundTripTargets,
+      roundTripLatencyMs: ROUND_TRIP_LATENCY_MS,
+      concurrency: CONCURRENCY,
+      sinkConcurrency: CONCURRENCY,
+      approve: true,
+      runs: ctx.runs,
+      requestsPerIntent: 7,
+    },
     figures: [
       figure('throughput', 'conductor throughput (first → last settle)', 'intents/s', conductor.map((m) => m.steadyRate), { op: '>=', value: 500 }),
       figure('bareThroughput', 'bare loop throughput (undici, same requests)', 'intents/s', bare.map((m) => m.steadyRate)),
@@ -392,10 +418,13 @@ export async function run(ctx: BenchContext): Promise<ScenarioResult> {
 
 function roundTripFigures(runs: RoundTrips[]): ReturnType<typeof figure>[] {
   const at = `${ROUND_TRIP_LATENCY_MS} ms per request`;
-  const p = (pass: (r: RoundTrips) => Pass, q: number) => runs.map((r) => percentile([...pass(r).ms].sort((a, b) => a - b), q));
+  const p = (pass: (r: RoundTrips) => Pass, q: number) =>
+    runs.map((r) => percentile([...pass(r).ms].sort((a, b) => a - b), q));
+  const newRevisionRequests = runs.map((r) => perIntent(r.newRevision));
+  const newPackageRequests = runs.map((r) => perIntent(r.newPackage));
   return [
-    figure('requestsPerNewRevision', 'requests per intent, new revision of an existing package (sink flow)', '', runs.map((r) => perIntent(r.newRevision))),
-    figure('requestsPerNewPackage', 'requests per intent, new package (blueprint reads included)', '', runs.map((r) => perIntent(r.newPackage))),
+    figure('requestsPerNewRevision', 'requests per intent, new revision of a package', '', newRevisionRequests),
+    figure('requestsPerNewPackage', 'requests per intent, new package (blueprint reads too)', '', newPackageRequests),
     figure('newRevisionP50', `time per intent, new revision, p50 (${at})`, 'ms', p((r) => r.newRevision, 50)),
     figure('newRevisionP99', `time per intent, new revision, p99 (${at})`, 'ms', p((r) => r.newRevision, 99)),
     figure('newPackageP50', `time per intent, new package, p50 (${at})`, 'ms', p((r) => r.newPackage, 50)),
@@ -406,9 +435,11 @@ function roundTripFigures(runs: RoundTrips[]): ReturnType<typeof figure>[] {
 function roundTripNotes(runs: RoundTrips[]): string[] {
   const last = runs.at(-1);
   if (last === undefined) return [];
-  const sent = perIntent(last.newPackage) * last.newPackage.ms.length + perIntent(last.newRevision) * last.newRevision.ms.length;
+  const total = (pass: Pass) => Object.values(pass.requests).reduce((a, b) => a + b, 0);
+  const sent = total(last.newPackage) + total(last.newRevision);
   return [
-    `round trips by kind, per intent: new revision: ${byKind(last.newRevision)}; new package: ${byKind(last.newPackage)}`,
+    `round trips by kind, per intent: new revision: ${byKind(last.newRevision)}; ` +
+      `new package: ${byKind(last.newPackage)}`,
     `round trips: the flow sent ${sent} requests, the simulator received ${last.serverRequests}`,
   ];
 }

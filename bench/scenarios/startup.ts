@@ -191,7 +191,12 @@ export async function run(ctx: BenchContext): Promise<ScenarioResult> {
       figure('stopMs', 'SIGTERM → exit (idle)', 'ms', conductor.map((m) => m.stopMs)),
       figure('coldReadyMs', 'first start after an install (empty compile cache) → /ready 200', 'ms', cold.map((m) => m.readyMs)),
       figure('coldIdleRss', 'first start after an install: idle RSS', 'MiB', cold.map((m) => m.idleRssMiB)),
-      figure('imageReadyMs', "a new pod's first start (compile cache from the image build, read-only) → /ready 200", 'ms', image.map((m) => m.readyMs)),
+      figure(
+        'imageReadyMs',
+        "a new pod's first start (compile cache from the image build, read-only) → /ready 200",
+        'ms',
+        image.map((m) => m.readyMs),
+      ),
       figure('imageIdleRss', "a new pod's first start: idle RSS", 'MiB', image.map((m) => m.idleRssMiB)),
     ],
     notes: [],

@@ -60,7 +60,14 @@ import { blueprintDeployment, specialiseBlueprint } from './blueprint.ts';
 import { ApiError } from './client.ts';
 import { isDuplicateWorkspace, isInFlight, isInvalid, isNotFound, isOutcomeUnknown, isPackageExists, isStaleResourceVersion, toSubmitError } from './errors.ts';
 import type { BlueprintOptions } from './options.ts';
-import type { CallOptions, Coordinates, Lifecycle, PackageRevision, PackageRevisionResources, PorchApi } from './porch-api.ts';
+import type {
+  CallOptions,
+  Coordinates,
+  Lifecycle,
+  PackageRevision,
+  PackageRevisionResources,
+  PorchApi,
+} from './porch-api.ts';
 import { crashPoint } from '../../core/index.ts';
 
 /** The intent's content hash (with the id, the effect's identity: issue 13). */
@@ -154,8 +161,14 @@ export async function runFlow(api: PorchApi, input: FlowInput): Promise<FlowResu
 
 function notSettled(run: FlowRun): ConductorError {
   const { step, workspace } = run;
-  const message = `${step}: the revision in workspace ${workspace} did not settle after ${MAX_ROUNDS} rounds (last: ${run.lookAgainBecause})`;
-  return new ConductorError('CND_ERR_SUBMIT_TRANSIENT', message, { plugin: run.input.plugin, intentId: run.input.intentId, details: { step, workspace } });
+  const message =
+    `${step}: the revision in workspace ${workspace} did not settle after ${MAX_ROUNDS} rounds ` +
+    `(last: ${run.lookAgainBecause})`;
+  return new ConductorError('CND_ERR_SUBMIT_TRANSIENT', message, {
+    plugin: run.input.plugin,
+    intentId: run.input.intentId,
+    details: { step, workspace },
+  });
 }
 
 /**
@@ -210,17 +223,24 @@ async function retireIfSuperseded(run: FlowRun, view: Observation, mine: Package
   if (newerOrder(view, run.input) === undefined) return;
   run.step = 'supersede';
   await run.api.deleteRevision(run.input.at.namespace, mine.metadata.name!, run.options).catch((error: unknown) => {
-    run.input.log.debug({ err: error, revision: mine.metadata.name }, 'porch: the superseded intent’s revision was not deleted; it stays unpublished');
+    const message = 'porch: the superseded intent’s revision was not deleted; it stays unpublished';
+    run.input.log.debug({ err: error, revision: mine.metadata.name }, message);
   });
   assertNotSuperseded(view, run.input);
 }
 
 /** Deletes our Draft or Proposed revision when it is not a copy of the latest Published one; true when it did. */
-async function discardIfStale(run: FlowRun, mine: PackageRevision, latest: PackageRevision | undefined, lifecycle: Lifecycle): Promise<boolean> {
+async function discardIfStale(
+  run: FlowRun,
+  mine: PackageRevision,
+  latest: PackageRevision | undefined,
+  lifecycle: Lifecycle,
+): Promise<boolean> {
   const stale = staleBecause(mine, latest);
   if (stale === undefined) return false;
   run.step = 'discard stale revision';
-  run.input.log.info({ revision: mine.metadata.name, lifecycle, reason: stale }, 'porch: replacing an outdated revision by a copy of the latest');
+  const message = 'porch: replacing an outdated revision by a copy of the latest';
+  run.input.log.info({ revision: mine.metadata.name, lifecycle, reason: stale }, message);
   await run.api.deleteRevision(run.input.at.namespace, mine.metadata.name!, run.options);
   run.steps.push(`discard stale ${lifecycle} (${stale})`);
   run.view = undefined;
@@ -600,12 +620,14 @@ async function writeResources(
   const { files, changed } = applyIntentToPackage(existing, input.intent, input.intentId);
   if (!changed && !specialised) {
     const resourceVersion = resources.metadata.resourceVersion;
-    return { wrote: false, resourceVersion, current: resourceVersion === revision.metadata.resourceVersion ? revision : undefined };
+    const current = resourceVersion === revision.metadata.resourceVersion ? revision : undefined;
+    return { wrote: false, resourceVersion, current };
   }
   // A full replacement of the file map, conditional on the resourceVersion we read.
   const written = await api.putResources({ ...resources, spec: { ...resources.spec, resources: files } }, options);
   crashPoint('porch.resources-written');
-  return { wrote: true, resourceVersion: written.metadata?.resourceVersion, current: revisionAfter(revision, resources, written) };
+  const current = revisionAfter(revision, resources, written);
+  return { wrote: true, resourceVersion: written.metadata?.resourceVersion, current };
 }
 
 /**
@@ -616,9 +638,14 @@ async function writeResources(
  * revision we hold (same resourceVersion) and the stored Kptfile (after the server's render) is
  * the text it was, the revision is the one we hold at the new resourceVersion.
  */
-function revisionAfter(revision: PackageRevision, read: PackageRevisionResources, written: PackageRevisionResources): PackageRevision | undefined {
+function revisionAfter(
+  revision: PackageRevision,
+  read: PackageRevisionResources,
+  written: PackageRevisionResources,
+): PackageRevision | undefined {
   const resourceVersion = written.metadata?.resourceVersion;
-  if (resourceVersion === undefined || read.metadata.resourceVersion !== revision.metadata.resourceVersion) return undefined;
+  if (resourceVersion === undefined) return undefined;
+  if (read.metadata.resourceVersion !== revision.metadata.resourceVersion) return undefined;
   if (written.spec?.resources?.['Kptfile'] !== read.spec.resources?.['Kptfile']) return undefined;
   return { ...revision, metadata: { ...revision.metadata, resourceVersion } };
 }

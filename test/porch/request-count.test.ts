@@ -23,7 +23,14 @@ interface Bench {
 async function setUp(t: { after(fn: () => Promise<void>): void }): Promise<Bench> {
   const sim = await startSim();
   const client = new KubeClient({
-    connection: { origin: sim.url, basePath: '', tls: { rejectUnauthorized: true }, token: undefined, source: 'test', warnings: [] },
+    connection: {
+      origin: sim.url,
+      basePath: '',
+      tls: { rejectUnauthorized: true },
+      token: undefined,
+      source: 'test',
+      warnings: [],
+    },
     timeoutMs: 10_000,
     concurrency: 2,
     breaker: new CircuitBreaker({ name: 'porch-sink', failureThreshold: 1_000 }),
@@ -37,11 +44,20 @@ async function setUp(t: { after(fn: () => Promise<void>): void }): Promise<Bench
 
 function intentFor(target: string, replicas: number, order: number): { intent: Intent; intentId: string } {
   const intent = scaling(target, replicas);
-  return { intent, intentId: intentIdOf(`intent-${target}-${order}.json`, intent as unknown as Record<string, unknown>) };
+  return {
+    intent,
+    intentId: intentIdOf(`intent-${target}-${order}.json`, intent as unknown as Record<string, unknown>),
+  };
 }
 
 /** Runs one intent's flow and returns its result and its requests, as `METHOD kind[/subresource]`. */
-async function oneIntent(bench: Bench, target: string, replicas: number, order: number, approve = true): Promise<{ result: FlowResult; requests: string[] }> {
+async function oneIntent(
+  bench: Bench,
+  target: string,
+  replicas: number,
+  order: number,
+  approve = true,
+): Promise<{ result: FlowResult; requests: string[] }> {
   const { intent, intentId } = intentFor(target, replicas, order);
   const before = bench.sim.requests().length;
   const result = await runFlow(bench.api, {
@@ -58,7 +74,10 @@ async function oneIntent(bench: Bench, target: string, replicas: number, order: 
     log: silentLogger(),
     plugin: 'porch-sink',
   });
-  const requests = bench.sim.requests().slice(before).map((r) => `${r.method} ${requestKind(r.path)}`);
+  const requests = bench.sim
+    .requests()
+    .slice(before)
+    .map((r) => `${r.method} ${requestKind(r.path)}`);
   return { result, requests };
 }
 
@@ -105,7 +124,7 @@ test('a new package: the blueprint is read once (two requests), then every new p
   assert.equal(replicasIn(bench.sim.getResources(second.result.name)!, 'nf-b'), 3);
 });
 
-test('without approval: six requests, the last a list that checks the Proposed revision is a copy of the latest', async (t) => {
+test('without approval: six requests, the last a list checking the Proposed one is a copy of the latest', async (t) => {
   const bench = await setUp(t);
   await oneIntent(bench, 'nf-a', 2, 1);
   const { result, requests } = await oneIntent(bench, 'nf-a', 4, 2, false);
@@ -127,24 +146,33 @@ test('a resources write whose render changes the Kptfile: the revision is read b
   const kptfile = 'apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: nf-b\n';
   const resources = { Kptfile: kptfile, 'deployment.yaml': renderDeployment(scaling('nf-b', 1)) };
   bench.sim.seed({ packages: [{ repository: REPOSITORY, namespace: NAMESPACE, packageName: 'nf-b', resources }] });
-  const published = bench.sim.listRevisions({ repository: REPOSITORY, packageName: 'nf-b', lifecycle: 'Published' })[0]!;
+  const published = bench.sim.listRevisions({
+    repository: REPOSITORY,
+    packageName: 'nf-b',
+    lifecycle: 'Published',
+  })[0]!;
   // An earlier attempt's Draft, its Kptfile as written before any render: the render that follows
   // the intent's write changes the Kptfile, so whatever Porch derives from it may have moved and
   // the propose must not send it back stale.
   const { intentId } = intentFor('nf-b', 3, 2);
   bench.sim.seed({
-    packages: [{
-      repository: REPOSITORY,
-      namespace: NAMESPACE,
-      packageName: 'nf-b',
-      workspaceName: `intent-${intentId}`,
-      lifecycle: 'Draft',
-      resources,
-      annotations: { [INTENT_ID_ANNOTATION]: intentId },
-      tasks: [{ type: 'edit', edit: { sourceRef: { name: published.metadata.name } } }],
-    }],
+    packages: [
+      {
+        repository: REPOSITORY,
+        namespace: NAMESPACE,
+        packageName: 'nf-b',
+        workspaceName: `intent-${intentId}`,
+        lifecycle: 'Draft',
+        resources,
+        annotations: { [INTENT_ID_ANNOTATION]: intentId },
+        tasks: [{ type: 'edit', edit: { sourceRef: { name: published.metadata.name } } }],
+      },
+    ],
   });
   const { result, requests } = await oneIntent(bench, 'nf-b', 3, 2);
   assert.equal(result.lifecycle, 'Published');
-  assert.deepEqual(requests, NEW_REVISION.filter((r) => r !== 'POST packagerevisions').toSpliced(3, 0, 'GET packagerevisions'));
+  assert.deepEqual(
+    requests,
+    NEW_REVISION.filter((r) => r !== 'POST packagerevisions').toSpliced(3, 0, 'GET packagerevisions'),
+  );
 });
