@@ -5,9 +5,12 @@
 // answer (porch-api.md §4.4 "how to be idempotent").
 //
 // The revision is found by its workspace, `intent-<intent id>`, and carries the intent id, the
-// intent's content hash and the producer's order as annotations. Every round starts from a
-// list of the package's revisions (the intent's own, the latest Published one, the newest
-// order any Published one carries); then, by the state of the intent's own revision:
+// intent's content hash and the producer's order as annotations. A round starts from a list of
+// the package's revisions (the intent's own, the latest Published one, the newest order any
+// Published one carries), or from what the answer to the last write said when that is all a
+// list could add (a create returns the Draft; a resources write that left the Kptfile as it was
+// moved nothing of the revision but its resourceVersion); then, by the state of the intent's own
+// revision:
 //
 //   any, annotated with another content hash → CND_ERR_INTENT_CONFLICT (the id was reused)
 //   Published      → done (also DeletionProposed: it was delivered, someone retires it since)
@@ -28,11 +31,19 @@
 // clone with a newer revision of its *upstream*, and `edit` copies a Published source only at
 // creation (porch-api.md §2.1 tasks, §6.3 item 14). So a stale Draft is replaced: deleted (Draft
 // and Proposed revisions may be, §2.5 (g)) and made again from the latest, where the intent's
-// replicas are applied afresh. Because the check is repeated right before propose and right
-// before approve, a revision is published only when it was copied from the latest one — as of
-// the list that preceded the approval. Porch has no conditional publish ("only if the latest is
-// still X"), so a revision another writer publishes during our one approval request can still
-// be overtaken; closing that window needs the writers serialised per package (per target).
+// replicas are applied afresh. Because a propose is always followed by a list, and the check
+// runs on it right before approve (or before a Proposed revision is left for a person), a
+// revision is published only when it was copied from the latest one — as of the list that
+// preceded the approval. Porch has no conditional publish ("only if the latest is still X"), so
+// a revision another writer publishes during our one approval request can still be overtaken;
+// closing that window needs the writers serialised per package (per target).
+//
+// Requests for a new revision, without faults: list, create, read resources, write resources,
+// propose, list, approve — seven (six without approval; test/porch/request-count.test.ts holds
+// them to it); a new package adds the blueprint's list and resources read while the sink's
+// short-lived blueprint cache is empty. Finding the revision by its composed name instead of by
+// the list would save nothing: a new revision misses and needs the list anyway (for the latest
+// Published revision to copy), and the name is the server's to compose, not ours to rely on.
 import {
   AUDIT_ANCHOR_ANNOTATION,
   AUDIT_ANCHOR_PATTERN,
@@ -49,7 +60,14 @@ import { blueprintDeployment, specialiseBlueprint } from './blueprint.ts';
 import { ApiError } from './client.ts';
 import { isDuplicateWorkspace, isInFlight, isInvalid, isNotFound, isOutcomeUnknown, isPackageExists, isStaleResourceVersion, toSubmitError } from './errors.ts';
 import type { BlueprintOptions } from './options.ts';
-import type { CallOptions, Coordinates, Lifecycle, PackageRevision, PorchApi } from './porch-api.ts';
+import type {
+  CallOptions,
+  Coordinates,
+  Lifecycle,
+  PackageRevision,
+  PackageRevisionResources,
+  PorchApi,
+} from './porch-api.ts';
 import { crashPoint } from '../../core/index.ts';
 
 /** The intent's content hash (with the id, the effect's identity: issue 13). */
@@ -96,117 +114,192 @@ const MAX_ROUNDS = 24;
 /** Backoff while another request holds the object's in-flight lock (porch-api.md §4.2). */
 const IN_FLIGHT_BACKOFF: RetryPolicy = { maxAttempts: 0, initialDelayMs: 50, maxDelayMs: 2_000, budgetMs: 30_000 };
 
-export async function runFlow(api: PorchApi, input: FlowInput): Promise<FlowResult> {
-  const { at, intentId, log } = input;
-  const workspace = workspaceOf(intentId);
-  const options: CallOptions = { signal: input.signal, traceparent: input.traceparent };
-  const steps: string[] = [];
-  let name: string | undefined;
+/** What one attempt carries from round to round; nothing of it outlives the attempt. */
+interface FlowRun {
+  readonly api: PorchApi;
+  readonly input: FlowInput;
+  readonly workspace: string;
+  readonly options: CallOptions;
+  readonly steps: string[];
+  name: string | undefined;
   /** Our latest view of the package; undefined means "look again before the next step". */
-  let view: Observation | undefined;
+  view: Observation | undefined;
   /** The resourceVersion at which the Draft's files were seen to hold the intent. */
-  let resourcesVerifiedAt: string | undefined;
-  let step = 'find';
-  let lookAgainBecause = '';
-  let inFlightWaits = 0;
+  resourcesVerifiedAt: string | undefined;
+  step: string;
+  lookAgainBecause: string;
+  inFlightWaits: number;
   /** A 422, a refused create or a refused delete is re-checked once against a fresh view, then believed. */
-  const believedAfterOneLook = new Set<string>();
+  readonly believedAfterOneLook: Set<string>;
+}
 
+export async function runFlow(api: PorchApi, input: FlowInput): Promise<FlowResult> {
+  const run: FlowRun = {
+    api,
+    input,
+    workspace: workspaceOf(input.intentId),
+    options: { signal: input.signal, traceparent: input.traceparent },
+    steps: [],
+    name: undefined,
+    view: undefined,
+    resourcesVerifiedAt: undefined,
+    step: 'find',
+    lookAgainBecause: '',
+    inFlightWaits: 0,
+    believedAfterOneLook: new Set<string>(),
+  };
   for (let round = 1; ; round += 1) {
-    if (round > MAX_ROUNDS) {
-      throw new ConductorError('CND_ERR_SUBMIT_TRANSIENT', `${step}: the revision in workspace ${workspace} did not settle after ${MAX_ROUNDS} rounds (last: ${lookAgainBecause})`, {
-        plugin: input.plugin,
-        intentId,
-        details: { step, workspace },
-      });
-    }
+    if (round > MAX_ROUNDS) throw notSettled(run);
     try {
-      if (view === undefined) {
-        step = 'find';
-        view = await observe(api, at, workspace, options);
-      }
-      const mine = view.mine;
-      if (mine === undefined) {
-        assertNotSuperseded(view, input);
-        step = 'create';
-        const { request, label } = await creationRequest(api, input, workspace, view, options);
-        const created = await api.createRevision(at.namespace, request, options);
-        crashPoint('porch.created');
-        steps.push(label);
-        // Nothing else changed that the create could tell: keep the rest of the view.
-        view = { ...view, mine: created };
-        continue;
-      }
-      name = mine.metadata.name;
-      assertOurs(mine, input);
-      assertSameContent(mine, input);
-      const lifecycle = mine.spec.lifecycle ?? 'Draft';
-      if (lifecycle === 'Published' || lifecycle === 'DeletionProposed') {
-        log.debug({ revision: name, lifecycle, steps }, 'porch revision settled');
-        return { name: name!, workspace, lifecycle, revision: mine.spec.revision, steps };
-      }
-      const newer = newerOrder(view, input);
-      if (newer !== undefined) {
-        step = 'supersede';
-        await api.deleteRevision(at.namespace, name!, options).catch((error: unknown) => {
-          log.debug({ err: error, revision: name }, 'porch: the superseded intent’s revision was not deleted; it stays unpublished');
-        });
-        assertNotSuperseded(view, input);
-      }
-      const stale = staleBecause(mine, view.latest);
-      if (stale !== undefined) {
-        step = 'discard stale revision';
-        log.info({ revision: name, lifecycle, reason: stale }, 'porch: replacing an outdated revision by a copy of the latest');
-        await api.deleteRevision(at.namespace, name!, options);
-        steps.push(`discard stale ${lifecycle} (${stale})`);
-        view = undefined;
-        resourcesVerifiedAt = undefined;
-        continue;
-      }
-      if (lifecycle === 'Proposed') {
-        if (!input.approve) {
-          log.debug({ revision: name, lifecycle, steps }, 'porch revision settled');
-          return { name: name!, workspace, lifecycle, revision: mine.spec.revision, steps };
-        }
-        step = 'approve';
-        assertReady(mine, input, step);
-        const approved = await api.approveRevision(withLifecycle(mine, 'Published'), options);
-        crashPoint('porch.approved');
-        steps.push('approve');
-        view = { ...view, mine: approved };
-        continue;
-      }
-      if (resourcesVerifiedAt !== mine.metadata.resourceVersion) {
-        step = 'write resources';
-        const written = await writeResources(api, mine, input, options);
-        if (written.wrote) steps.push('write resources');
-        resourcesVerifiedAt = written.resourceVersion;
-        // The resources write moved the revision's resourceVersion (PR and PRR share it,
-        // porch-api.md §4.3): look again before the lifecycle change — which also checks once
-        // more that the Draft is still a copy of the latest revision.
-        if (written.wrote || written.resourceVersion !== mine.metadata.resourceVersion) {
-          view = undefined;
-          continue;
-        }
-      }
-      step = 'propose';
-      assertReady(mine, input, step);
-      await api.updateRevision(withLifecycle(mine, 'Proposed'), options);
-      crashPoint('porch.proposed');
-      steps.push('propose');
-      // Look again before approving: someone may have published meanwhile.
-      view = undefined;
+      const result = await takeStep(run);
+      if (result !== undefined) return result;
     } catch (error) {
-      const reason = lookAgainReason(error, step, believedAfterOneLook);
-      if (reason === undefined) throw toSubmitError(error, { plugin: input.plugin, intentId, step });
-      lookAgainBecause = `${step}: ${reason}`;
-      log.debug({ step, reason, revision: name }, 'porch: looking again before the next step');
-      view = undefined;
-      if (isInFlight(error)) {
-        inFlightWaits += 1;
-        await sleep(backoffDelay(inFlightWaits, IN_FLIGHT_BACKOFF), input.signal);
-      }
+      await lookAgainOrGiveUp(run, error);
     }
+  }
+}
+
+function notSettled(run: FlowRun): ConductorError {
+  const { step, workspace } = run;
+  const message =
+    `${step}: the revision in workspace ${workspace} did not settle after ${MAX_ROUNDS} rounds ` +
+    `(last: ${run.lookAgainBecause})`;
+  return new ConductorError('CND_ERR_SUBMIT_TRANSIENT', message, {
+    plugin: run.input.plugin,
+    intentId: run.input.intentId,
+    details: { step, workspace },
+  });
+}
+
+/**
+ * One round: look at the package if the last step left no view of it, then take the one step the
+ * state of the intent's own revision calls for (the table in the file's head). Returns the result
+ * once the revision is settled.
+ */
+async function takeStep(run: FlowRun): Promise<FlowResult | undefined> {
+  const { input } = run;
+  if (run.view === undefined) {
+    run.step = 'find';
+    run.view = await observe(run.api, input.at, run.workspace, run.options);
+  }
+  const view = run.view;
+  const mine = view.mine;
+  if (mine === undefined) {
+    await createDraft(run, view);
+    return undefined;
+  }
+  run.name = mine.metadata.name;
+  assertOurs(mine, input);
+  assertSameContent(mine, input);
+  const lifecycle = mine.spec.lifecycle ?? 'Draft';
+  if (lifecycle === 'Published' || lifecycle === 'DeletionProposed') return settled(run, mine, lifecycle);
+  await retireIfSuperseded(run, view, mine);
+  if (await discardIfStale(run, mine, view.latest, lifecycle)) return undefined;
+  if (lifecycle === 'Proposed') return input.approve ? approve(run, mine) : settled(run, mine, lifecycle);
+  await writeAndPropose(run, mine);
+  return undefined;
+}
+
+function settled(run: FlowRun, mine: PackageRevision, lifecycle: Lifecycle): FlowResult {
+  const name = mine.metadata.name!;
+  run.input.log.debug({ revision: name, lifecycle, steps: run.steps }, 'porch revision settled');
+  return { name, workspace: run.workspace, lifecycle, revision: mine.spec.revision, steps: run.steps };
+}
+
+/** Nothing in the workspace yet: a Draft, copied from the latest Published revision or cloned from the blueprint. */
+async function createDraft(run: FlowRun, view: Observation): Promise<void> {
+  assertNotSuperseded(view, run.input);
+  run.step = 'create';
+  const { request, label } = await creationRequest(run.api, run.input, run.workspace, view, run.options);
+  const created = await run.api.createRevision(run.input.at.namespace, request, run.options);
+  crashPoint('porch.created');
+  run.steps.push(label);
+  // Nothing else changed that the create could tell: keep the rest of the view.
+  run.view = { ...view, mine: created };
+}
+
+/** A newer intent's effect is Published: our unpublished revision goes, and the intent is superseded. */
+async function retireIfSuperseded(run: FlowRun, view: Observation, mine: PackageRevision): Promise<void> {
+  if (newerOrder(view, run.input) === undefined) return;
+  run.step = 'supersede';
+  await run.api.deleteRevision(run.input.at.namespace, mine.metadata.name!, run.options).catch((error: unknown) => {
+    const message = 'porch: the superseded intent’s revision was not deleted; it stays unpublished';
+    run.input.log.debug({ err: error, revision: mine.metadata.name }, message);
+  });
+  assertNotSuperseded(view, run.input);
+}
+
+/** Deletes our Draft or Proposed revision when it is not a copy of the latest Published one; true when it did. */
+async function discardIfStale(
+  run: FlowRun,
+  mine: PackageRevision,
+  latest: PackageRevision | undefined,
+  lifecycle: Lifecycle,
+): Promise<boolean> {
+  const stale = staleBecause(mine, latest);
+  if (stale === undefined) return false;
+  run.step = 'discard stale revision';
+  const message = 'porch: replacing an outdated revision by a copy of the latest';
+  run.input.log.info({ revision: mine.metadata.name, lifecycle, reason: stale }, message);
+  await run.api.deleteRevision(run.input.at.namespace, mine.metadata.name!, run.options);
+  run.steps.push(`discard stale ${lifecycle} (${stale})`);
+  run.view = undefined;
+  run.resourcesVerifiedAt = undefined;
+  return true;
+}
+
+/** Proposed → Published through the approval subresource; the answer is the view of our revision. */
+async function approve(run: FlowRun, proposed: PackageRevision): Promise<undefined> {
+  run.step = 'approve';
+  assertReady(proposed, run.input, run.step);
+  const approved = await run.api.approveRevision(withLifecycle(proposed, 'Published'), run.options);
+  crashPoint('porch.approved');
+  run.steps.push('approve');
+  run.view = { ...run.view!, mine: approved };
+  return undefined;
+}
+
+/**
+ * Draft: the intent into its files (unless they hold it at this resourceVersion already), then
+ * propose. The resources write moves the revision's resourceVersion (PR and PRR share it), and
+ * its answer tells the new one: when the write left the Kptfile as it was, nothing else of the
+ * revision moved (its gates, conditions and package metadata are the Kptfile's), so the propose
+ * goes out without reading the revision back; otherwise the next round looks again.
+ */
+async function writeAndPropose(run: FlowRun, mine: PackageRevision): Promise<void> {
+  let draft = mine;
+  if (run.resourcesVerifiedAt !== draft.metadata.resourceVersion) {
+    run.step = 'write resources';
+    const written = await writeResources(run.api, draft, run.input, run.options);
+    if (written.wrote) run.steps.push('write resources');
+    run.resourcesVerifiedAt = written.resourceVersion;
+    if (written.current === undefined) {
+      run.view = undefined;
+      return;
+    }
+    draft = written.current;
+  }
+  run.step = 'propose';
+  assertReady(draft, run.input, run.step);
+  await run.api.updateRevision(withLifecycle(draft, 'Proposed'), run.options);
+  crashPoint('porch.proposed');
+  run.steps.push('propose');
+  // Look again before approving (and before settling a Proposed one): someone may have published
+  // meanwhile, and a revision is approved only as a copy of the latest one.
+  run.view = undefined;
+}
+
+/** After a failed step: another round from a fresh view, or the error for the core. */
+async function lookAgainOrGiveUp(run: FlowRun, error: unknown): Promise<void> {
+  const { input, step } = run;
+  const reason = lookAgainReason(error, step, run.believedAfterOneLook);
+  if (reason === undefined) throw toSubmitError(error, { plugin: input.plugin, intentId: input.intentId, step });
+  run.lookAgainBecause = `${step}: ${reason}`;
+  input.log.debug({ step, reason, revision: run.name }, 'porch: looking again before the next step');
+  run.view = undefined;
+  if (isInFlight(error)) {
+    run.inFlightWaits += 1;
+    await sleep(backoffDelay(run.inFlightWaits, IN_FLIGHT_BACKOFF), input.signal);
   }
 }
 
@@ -503,14 +596,15 @@ function assertSameContent(revision: PackageRevision, input: FlowInput): void {
  * first specialised for the target (its Deployment takes the target's name). Skipped when the
  * files already say what the intent says — an earlier attempt wrote them — so a resume does not
  * write twice. The comparison is by parsed YAML, since the server's render may re-serialise
- * (porch-api.md §2.5 c). Returns whether it wrote and the resourceVersion the files now have.
+ * (porch-api.md §2.5 c). Returns whether it wrote, the resourceVersion the files now have, and
+ * the revision as it now is when the answers tell it without a read (see `revisionAfter`).
  */
 async function writeResources(
   api: PorchApi,
   revision: PackageRevision,
   input: FlowInput,
   options: CallOptions,
-): Promise<{ wrote: boolean; resourceVersion: string | undefined }> {
+): Promise<{ wrote: boolean; resourceVersion: string | undefined; current: PackageRevision | undefined }> {
   const resources = await api.getResources(input.at.namespace, revision.metadata.name!, options);
   let existing = resources.spec.resources ?? {};
   let specialised = false;
@@ -524,11 +618,36 @@ async function writeResources(
     existing = result.files;
   }
   const { files, changed } = applyIntentToPackage(existing, input.intent, input.intentId);
-  if (!changed && !specialised) return { wrote: false, resourceVersion: resources.metadata.resourceVersion };
+  if (!changed && !specialised) {
+    const resourceVersion = resources.metadata.resourceVersion;
+    const current = resourceVersion === revision.metadata.resourceVersion ? revision : undefined;
+    return { wrote: false, resourceVersion, current };
+  }
   // A full replacement of the file map, conditional on the resourceVersion we read.
   const written = await api.putResources({ ...resources, spec: { ...resources.spec, resources: files } }, options);
   crashPoint('porch.resources-written');
-  return { wrote: true, resourceVersion: written.metadata?.resourceVersion };
+  const current = revisionAfter(revision, resources, written);
+  return { wrote: true, resourceVersion: written.metadata?.resourceVersion, current };
+}
+
+/**
+ * The revision after a resources write, known from the two answers alone, or undefined when
+ * only a read can tell. Of a PackageRevision, a resources write can move only what Porch derives
+ * from the Kptfile (readiness gates, conditions, package metadata, upstream lock) and the
+ * resourceVersion it shares with the resources. So when the files we read were those of the
+ * revision we hold (same resourceVersion) and the stored Kptfile (after the server's render) is
+ * the text it was, the revision is the one we hold at the new resourceVersion.
+ */
+function revisionAfter(
+  revision: PackageRevision,
+  read: PackageRevisionResources,
+  written: PackageRevisionResources,
+): PackageRevision | undefined {
+  const resourceVersion = written.metadata?.resourceVersion;
+  if (resourceVersion === undefined) return undefined;
+  if (read.metadata.resourceVersion !== revision.metadata.resourceVersion) return undefined;
+  if (written.spec?.resources?.['Kptfile'] !== read.spec.resources?.['Kptfile']) return undefined;
+  return { ...revision, metadata: { ...revision.metadata, resourceVersion } };
 }
 
 /**
