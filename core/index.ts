@@ -1,6 +1,8 @@
 // The public API of Conductor: everything a plugin or an embedding program needs. Built-in
 // plugins import only this module, as external plugins do.
-export { definePlugin, isPluginDefinition } from './plugin/define.ts';
+export { definePlugin, isPluginDefinition, type PluginDeclaration } from './plugin/define.ts';
+export { defaultsOf, type OptionsOf } from './plugin/options.ts';
+export type { EventDoc, MetricDoc, PluginDocs, Stability } from './plugin/docs.ts';
 export type {
   PluginDefinition,
   PluginInstance,
