@@ -11,6 +11,8 @@ export interface MetricDoc {
   readonly type: 'counter' | 'gauge' | 'histogram';
   readonly help: string;
   readonly labels?: readonly string[];
+  /** A histogram's bucket bounds (seconds, for a `_seconds` metric). */
+  readonly buckets?: readonly number[];
 }
 
 /**

@@ -17,7 +17,6 @@ const MAX_SECURITY_TYPES = 32;
 /** One metric as registered: its documentation, the histogram's buckets, the series present from the start. */
 export interface MetricSpec extends MetricDoc {
   readonly labels: readonly string[];
-  readonly buckets?: readonly number[];
   /**
    * Label sets given a zero series at registration, so that rate() and ratios work before the
    * first event of each kind.
