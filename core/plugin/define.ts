@@ -24,15 +24,15 @@ export type PluginDeclaration<Options extends object, Schema extends JsonSchema>
  * a plugin that writes it by hand.
  */
 export function definePlugin<Explicit extends object = never, const Schema extends JsonSchema = JsonSchema>(
-  declaration: PluginDeclaration<ResolvedOptions<Explicit, Schema> & object, Schema>,
-): PluginDefinition<ResolvedOptions<Explicit, Schema> & object> {
+  declaration: PluginDeclaration<ResolvedOptions<Explicit, Schema>, Schema>,
+): PluginDefinition<ResolvedOptions<Explicit, Schema>> {
   const schema: unknown = declaration?.optionsSchema;
   const fromSchema = typeof schema === 'object' && schema !== null ? defaultsOf(schema as JsonSchema) : {};
   const definition = {
     ...declaration,
     ...(typeof schema === 'object' && schema !== null ? { optionsSchema: requireDefaulted(schema as JsonSchema) } : {}),
     defaults: { ...fromSchema, ...declaration?.defaults },
-  } as PluginDefinition<ResolvedOptions<Explicit, Schema> & object>;
+  } as PluginDefinition<ResolvedOptions<Explicit, Schema>>;
   assertPluginDefinition(definition, definition?.name ?? '(unnamed)');
   Object.defineProperty(definition, PLUGIN_BRAND, { value: true, enumerable: false });
   return Object.freeze(definition);

@@ -11,13 +11,16 @@ import type { JsonSchema } from './types.ts';
  * in `required` too, every other property is optional. A schema whose literal types were lost
  * (not `as const`) gives a plain record.
  */
-export type OptionsOf<Schema> = Schema extends JSONSchema ? FromSchema<Schema> : Record<string, unknown>;
+export type OptionsOf<Schema> = Schema extends JSONSchema ? ObjectOnly<FromSchema<Schema>> : Record<string, unknown>;
+
+/** An options schema is an object schema (definePlugin checks it): its type is an object. */
+type ObjectOnly<T> = T extends object ? T : never;
 
 /**
  * The options type definePlugin works with: the one given explicitly (`definePlugin<Options>(…)`,
  * for plugins that declare their type by hand), else the one derived from the schema.
  */
-export type ResolvedOptions<Explicit, Schema> = [Explicit] extends [never] ? OptionsOf<Schema> : Explicit;
+export type ResolvedOptions<Explicit extends object, Schema> = [Explicit] extends [never] ? OptionsOf<Schema> : Explicit;
 
 type PropertiesOf<Schema> = Schema extends { readonly properties: infer Properties } ? Properties : {};
 

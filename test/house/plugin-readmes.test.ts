@@ -35,6 +35,12 @@ test('every plugin folder has a README generated from its definition, up to date
   assert.deepEqual(stale, [], `stale plugin README(s): ${stale.join(', ')} — run npm run docs:plugins`);
 });
 
+test("the repository's README links every plugin's README", async () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const unlinked = builtinPluginNames().filter((name) => !readme.includes(`](plugins/${name}/README.md)`));
+  assert.deepEqual(unlinked, [], 'plugins missing from the table of built-in plugins in README.md');
+});
+
 test('a changed option description makes the README stale, and the check names the file', async () => {
   const [definition] = await definitions();
   const schema = structuredClone(definition!.optionsSchema) as { properties: Record<string, { description: string }> };
