@@ -10,7 +10,10 @@ const KINDS = new Set<string>([...STAGES, 'service']);
  * from the schema's `default`s. Given, they are merged over those (for a plugin whose defaults
  * cannot be written in its schema).
  */
-export type PluginDeclaration<Options extends object, Schema extends JsonSchema> = Omit<PluginDefinition<Options>, 'optionsSchema' | 'defaults'> & {
+export type PluginDeclaration<Options extends object, Schema extends JsonSchema> = Omit<
+  PluginDefinition<Options>,
+  'optionsSchema' | 'defaults'
+> & {
   readonly optionsSchema: Schema;
   readonly defaults?: Partial<Options>;
 };

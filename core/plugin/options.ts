@@ -20,15 +20,17 @@ type ObjectOnly<T> = T extends object ? T : never;
  * The options type definePlugin works with: the one given explicitly (`definePlugin<Options>(…)`,
  * for plugins that declare their type by hand), else the one derived from the schema.
  */
-export type ResolvedOptions<Explicit extends object, Schema> = [Explicit] extends [never] ? OptionsOf<Schema> : Explicit;
+export type ResolvedOptions<Explicit extends object, Schema> = [Explicit] extends [never]
+  ? OptionsOf<Schema>
+  : Explicit;
 
 type PropertiesOf<Schema> = Schema extends { readonly properties: infer Properties } ? Properties : {};
 
 /** The options a schema gives a `default`, with their types. */
 export type DefaultsOf<Schema> = {
-  -readonly [K in keyof PropertiesOf<Schema> as PropertiesOf<Schema>[K] extends { readonly default: unknown } ? K : never]: K extends keyof OptionsOf<Schema>
-    ? OptionsOf<Schema>[K]
-    : never;
+  -readonly [
+    K in keyof PropertiesOf<Schema> as PropertiesOf<Schema>[K] extends { readonly default: unknown } ? K : never
+  ]: K extends keyof OptionsOf<Schema> ? OptionsOf<Schema>[K] : never;
 };
 
 /**

@@ -15,7 +15,8 @@ export const OPTIONS_SCHEMA = {
     token: {
       type: 'string',
       minLength: 1,
-      description: 'Sent as `authorization: Bearer <token>`. A key named `token` is redacted wherever config is printed.',
+      description:
+        'Sent as `authorization: Bearer <token>`. A key named `token` is redacted wherever config is printed.',
     },
     headers: {
       type: 'object',
@@ -31,10 +32,21 @@ export const OPTIONS_SCHEMA = {
       default: ['succeeded', 'failed', 'duplicate'],
       description: 'Which outcomes to send.',
     },
-    timeoutMs: { type: 'integer', minimum: 1, maximum: 600_000, default: 5_000, description: "One request's limit: connect, headers and body." },
+    timeoutMs: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 600_000,
+      default: 5_000,
+      description: "One request's limit: connect, headers and body.",
+    },
     // The core's own retry schema, so every plugin's `retry` reads the same.
     retry: { ...RETRY_POLICY_SCHEMA, description: 'Retries of one delivery, merged over `DEFAULT_RETRY` key by key.' },
-    maxQueue: { type: 'integer', minimum: 1, default: 1_000, description: 'Outcomes waiting to be sent at most; beyond it new ones are dropped and counted.' },
+    maxQueue: {
+      type: 'integer',
+      minimum: 1,
+      default: 1_000,
+      description: 'Outcomes waiting to be sent at most; beyond it new ones are dropped and counted.',
+    },
     flushTimeoutMs: {
       type: 'integer',
       minimum: 0,

@@ -9,7 +9,13 @@ export const OPTIONS_SCHEMA = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    port: { type: 'integer', minimum: 0, maximum: 65_535, default: 9090, description: 'The port the metrics are served on (0: any free port).' },
+    port: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 65_535,
+      default: 9090,
+      description: 'The port the metrics are served on (0: any free port).',
+    },
     host: {
       type: 'string',
       minLength: 1,
@@ -24,7 +30,11 @@ export const OPTIONS_SCHEMA = {
       description: 'Connections the port holds at once; beyond it new ones are refused.',
     },
     path: { type: 'string', pattern: '^/', default: '/metrics', description: 'The path of the metrics.' },
-    defaultMetrics: { type: 'boolean', default: true, description: 'Also export prom-client\'s process and Node.js runtime metrics (`process_*`, `nodejs_*`).' },
+    defaultMetrics: {
+      type: 'boolean',
+      default: true,
+      description: "Also export prom-client's process and Node.js runtime metrics (`process_*`, `nodejs_*`).",
+    },
   },
 } as const;
 
@@ -34,6 +44,7 @@ export const DOCS: PluginDocs = {
   events: [{ name: 'metrics served on port N', via: 'log', when: 'the port is open (info)' }],
   example: { prometheus: { host: '0.0.0.0', port: 9090 } },
   notes:
-    'The metrics are counted from the host\'s events (no stage plugin instruments itself) in a registry of this instance\'s own. ' +
+    "The metrics are counted from the host's events (no stage plugin instruments itself) in a registry of this " +
+    "instance's own. " +
     'Label values are bounded: anything unexpected is `other`.',
 };

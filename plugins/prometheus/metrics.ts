@@ -5,7 +5,15 @@
 // names.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { CONDUCTOR_VERSION, type Host, type MetricDoc } from '../../core/index.ts';
-import { CIRCUIT_STATE_VALUE, errorTypeLabel, errorTypeOfReason, openSetLabeler, OTHER, pluginLabeler, stageLabel } from './labels.ts';
+import {
+  CIRCUIT_STATE_VALUE,
+  errorTypeLabel,
+  errorTypeOfReason,
+  openSetLabeler,
+  OTHER,
+  pluginLabeler,
+  stageLabel,
+} from './labels.ts';
 
 /** Receipt to settle: from milliseconds to the length of a rate-limit wait plus retries. */
 const PROCESSING_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
@@ -47,7 +55,12 @@ export const CONDUCTOR_METRICS = [
     help: 'Intents waiting or in flight: the backlog reported by sources plus the intents being processed.',
     labels: [],
   },
-  { name: 'conductor_loop_errors_total', type: 'counter', help: 'Errors by CND_ERR_* code: permanent failures, retried attempts and deferrals.', labels: ['type'] },
+  {
+    name: 'conductor_loop_errors_total',
+    type: 'counter',
+    help: 'Errors by CND_ERR_* code: permanent failures, retried attempts and deferrals.',
+    labels: ['type'],
+  },
   {
     name: 'conductor_loop_security_events_total',
     type: 'counter',
@@ -63,11 +76,16 @@ export const CONDUCTOR_METRICS = [
   {
     name: 'conductor_stage_duration_seconds',
     type: 'histogram',
-    help: "Time one plugin's tap took in a stage (for stage=\"rate-limit\": the rate limiter's wait).",
+    help: 'Time one plugin\'s tap took in a stage (for stage="rate-limit": the rate limiter\'s wait).',
     labels: ['stage', 'plugin'],
     buckets: STAGE_BUCKETS,
   },
-  { name: 'conductor_stage_calls_total', type: 'counter', help: "Calls of one plugin's tap in a stage, by result (ok or error).", labels: ['stage', 'plugin', 'result'] },
+  {
+    name: 'conductor_stage_calls_total',
+    type: 'counter',
+    help: "Calls of one plugin's tap in a stage, by result (ok or error).",
+    labels: ['stage', 'plugin', 'result'],
+  },
   {
     name: 'conductor_pipeline_stage_duration_seconds',
     type: 'histogram',
@@ -75,18 +93,50 @@ export const CONDUCTOR_METRICS = [
     labels: ['stage', 'result'],
     buckets: STAGE_BUCKETS,
   },
-  { name: 'conductor_sink_retries_total', type: 'counter', help: 'Submission attempts that failed and were retried, by the plugin that failed.', labels: ['plugin'] },
-  { name: 'conductor_sink_circuit_state', type: 'gauge', help: "State of a sink's circuit breaker: 0 closed, 1 half-open, 2 open.", labels: ['sink'] },
+  {
+    name: 'conductor_sink_retries_total',
+    type: 'counter',
+    help: 'Submission attempts that failed and were retried, by the plugin that failed.',
+    labels: ['plugin'],
+  },
+  {
+    name: 'conductor_sink_circuit_state',
+    type: 'gauge',
+    help: "State of a sink's circuit breaker: 0 closed, 1 half-open, 2 open.",
+    labels: ['sink'],
+  },
   {
     name: 'conductor_plugin_ready',
     type: 'gauge',
-    help: 'Whether a plugin reports itself ready (1) or not (0); /ready requires it of every plugin but the sinks, whose state is their downstream system.',
+    help:
+      'Whether a plugin reports itself ready (1) or not (0); /ready requires it of every plugin but the sinks, ' +
+      'whose state is their downstream system.',
     labels: ['plugin'],
   },
-  { name: 'conductor_ledger_records', type: 'gauge', help: 'Records in the ledger by status (quarantined: records that failed their checksum).', labels: ['status'] },
-  { name: 'conductor_config_reloads_total', type: 'counter', help: 'Config reloads, by result (success or failure).', labels: ['result'] },
-  { name: 'conductor_config_info', type: 'gauge', help: 'Always 1; the hash label identifies the config in force.', labels: ['hash'] },
-  { name: 'conductor_build_info', type: 'gauge', help: 'Always 1; the version label says which Conductor is running.', labels: ['version'] },
+  {
+    name: 'conductor_ledger_records',
+    type: 'gauge',
+    help: 'Records in the ledger by status (quarantined: records that failed their checksum).',
+    labels: ['status'],
+  },
+  {
+    name: 'conductor_config_reloads_total',
+    type: 'counter',
+    help: 'Config reloads, by result (success or failure).',
+    labels: ['result'],
+  },
+  {
+    name: 'conductor_config_info',
+    type: 'gauge',
+    help: 'Always 1; the hash label identifies the config in force.',
+    labels: ['hash'],
+  },
+  {
+    name: 'conductor_build_info',
+    type: 'gauge',
+    help: 'Always 1; the version label says which Conductor is running.',
+    labels: ['version'],
+  },
   {
     name: 'conductor_retention_removed_total',
     type: 'counter',
@@ -127,10 +177,17 @@ function createMetric(spec: MetricSpec, registry: Registry, collector: Collector
     labelNames: [...spec.labels],
     registers: [registry],
     // prom-client calls collect() with the metric as `this`; the collectors below take a counter or a gauge.
-    ...(collector === undefined ? {} : { collect(this: unknown) { collector(this as Counter & Gauge); } }),
+    ...(collector === undefined
+      ? {}
+      : {
+          collect(this: unknown) {
+            collector(this as Counter & Gauge);
+          },
+        }),
   };
   let metric: AnyMetric;
-  if (spec.type === 'histogram') metric = new Histogram({ ...configuration, ...(spec.buckets === undefined ? {} : { buckets: [...spec.buckets] }) });
+  if (spec.type === 'histogram')
+    metric = new Histogram({ ...configuration, ...(spec.buckets === undefined ? {} : { buckets: [...spec.buckets] }) });
   else metric = spec.type === 'counter' ? new Counter(configuration) : new Gauge(configuration);
   for (const labels of spec.zeros ?? []) (metric as Counter).inc(labels, 0);
   return metric;
@@ -149,12 +206,14 @@ function scrapeCollectors(source: MetricsSource): Partial<Record<MetricName, Col
       metric.reset();
       for (const [id, status] of Object.entries(host.readiness().plugins)) {
         const state = status.details?.['circuit'];
-        if (typeof state === 'string' && state in CIRCUIT_STATE_VALUE) metric.set({ sink: pluginOf(id) }, CIRCUIT_STATE_VALUE[state]!);
+        if (typeof state === 'string' && state in CIRCUIT_STATE_VALUE)
+          metric.set({ sink: pluginOf(id) }, CIRCUIT_STATE_VALUE[state]!);
       }
     },
     conductor_plugin_ready(metric) {
       metric.reset();
-      for (const [id, status] of Object.entries(host.readiness().plugins)) metric.set({ plugin: pluginOf(id) }, status.ready ? 1 : 0);
+      for (const [id, status] of Object.entries(host.readiness().plugins))
+        metric.set({ plugin: pluginOf(id) }, status.ready ? 1 : 0);
     },
     conductor_ledger_records(metric) {
       metric.reset();
@@ -164,7 +223,8 @@ function scrapeCollectors(source: MetricsSource): Partial<Record<MetricName, Col
       } catch {
         return; // the ledger is closed (the pipeline stopped): no current figures
       }
-      for (const [status, count] of Object.entries(counts)) metric.set({ status: /^[a-z_-]{1,32}$/.test(status) ? status : OTHER }, count);
+      for (const [status, count] of Object.entries(counts))
+        metric.set({ status: /^[a-z_-]{1,32}$/.test(status) ? status : OTHER }, count);
     },
     // Reloads replace the pipeline (and this plugin with it): the counts live in the process's
     // runtime record, read at scrape time, so they survive the reloads they count.
@@ -195,7 +255,10 @@ function tapHostEvents(source: MetricsSource, tapName: string, { counter, histog
   events.settled.tap(tapName, (outcome, ctx) => {
     counter('conductor_loop_files_processed_total').inc({ outcome: outcome.status });
     const receivedAt = ctx?.receivedAt ?? Date.parse(outcome.startedAt);
-    histogram('conductor_loop_processing_duration_seconds').observe({ outcome: outcome.status }, Math.max(0, Date.now() - receivedAt) / 1000);
+    histogram('conductor_loop_processing_duration_seconds').observe(
+      { outcome: outcome.status },
+      Math.max(0, Date.now() - receivedAt) / 1000,
+    );
     if (outcome.status === 'failed') errors.inc({ type: errorTypeLabel(outcome.code) });
   });
   events.retry.tap(tapName, ({ error }) => {
@@ -206,14 +269,21 @@ function tapHostEvents(source: MetricsSource, tapName: string, { counter, histog
     counter('conductor_loop_files_deferred_total').inc();
     errors.inc({ type: errorTypeOfReason(reason) });
   });
-  events.security.tap(tapName, ({ type }) => counter('conductor_loop_security_events_total').inc({ type: securityTypeOf(type) }));
-  events.retention.tap(tapName, ({ area, removed }) => counter('conductor_retention_removed_total').inc({ area }, removed));
+  events.security.tap(tapName, ({ type }) =>
+    counter('conductor_loop_security_events_total').inc({ type: securityTypeOf(type) }),
+  );
+  events.retention.tap(tapName, ({ area, removed }) =>
+    counter('conductor_retention_removed_total').inc({ area }, removed),
+  );
   events.tapEnd.tap(tapName, ({ stage, plugin, durationMs, error }) => {
     const labels = { stage: stageLabel(stage), plugin: pluginOf(plugin) };
     histogram('conductor_stage_duration_seconds').observe(labels, durationMs / 1000);
     counter('conductor_stage_calls_total').inc({ ...labels, result: error === undefined ? 'ok' : 'error' });
   });
   events.stageEnd.tap(tapName, ({ stage, durationMs, error }) => {
-    histogram('conductor_pipeline_stage_duration_seconds').observe({ stage: stageLabel(stage), result: error === undefined ? 'ok' : 'error' }, durationMs / 1000);
+    histogram('conductor_pipeline_stage_duration_seconds').observe(
+      { stage: stageLabel(stage), result: error === undefined ? 'ok' : 'error' },
+      durationMs / 1000,
+    );
   });
 }

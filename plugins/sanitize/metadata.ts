@@ -25,13 +25,15 @@ export const OPTIONS_SCHEMA = {
       type: 'integer',
       minimum: 1,
       default: 10_000,
-      description: 'The longest intent accepted, in characters of its JSON (the guide\'s `max_input_length`).',
+      description: "The longest intent accepted, in characters of its JSON (the guide's `max_input_length`).",
     },
     blockedPatterns: {
       type: 'array',
       items: { type: 'string', minLength: 1, format: 'regex' },
       default: DEFAULT_BLOCKED_PATTERNS,
-      description: 'Regular expressions (case-insensitive) that no string in an intent may match. Given, they replace the defaults.',
+      description:
+        'Regular expressions (case-insensitive) that no string in an intent may match. Given, they replace the ' +
+        'defaults.',
     },
   },
 } as const;

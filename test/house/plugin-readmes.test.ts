@@ -20,20 +20,30 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 async function definitions(): Promise<PluginDefinition[]> {
   const names = builtinPluginNames();
   assert.ok(names.length >= 12, `the built-in plugins are found (${names.join(', ')})`);
-  return Promise.all(names.map(async (name) => ((await import(`../../plugins/${name}/index.ts`)) as { default: PluginDefinition }).default));
+  return Promise.all(
+    names.map(
+      async (name) => ((await import(`../../plugins/${name}/index.ts`)) as { default: PluginDefinition }).default,
+    ),
+  );
 }
 
 /** The READMEs whose file differs from what the generator writes now (missing ones included). */
 function staleReadmes(expected: Map<string, string>): string[] {
-  return [...expected].filter(([path, text]) => !existsSync(join(ROOT, path)) || readFileSync(join(ROOT, path), 'utf8') !== text).map(([path]) => path);
+  return [...expected]
+    .filter(([path, text]) => !existsSync(join(ROOT, path)) || readFileSync(join(ROOT, path), 'utf8') !== text)
+    .map(([path]) => path);
 }
 
-test('every plugin folder has a README generated from its definition, up to date (npm run docs:plugins)', { timeout: 60_000 }, async () => {
-  const expected = await renderPluginReadmes();
-  assert.equal(expected.size, builtinPluginNames().length);
-  const stale = staleReadmes(expected);
-  assert.deepEqual(stale, [], `stale plugin README(s): ${stale.join(', ')} — run npm run docs:plugins`);
-});
+test(
+  'every plugin folder has a README generated from its definition, up to date (npm run docs:plugins)',
+  { timeout: 60_000 },
+  async () => {
+    const expected = await renderPluginReadmes();
+    assert.equal(expected.size, builtinPluginNames().length);
+    const stale = staleReadmes(expected);
+    assert.deepEqual(stale, [], `stale plugin README(s): ${stale.join(', ')} — run npm run docs:plugins`);
+  },
+);
 
 test("the repository's README links every plugin's README", async () => {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
@@ -57,8 +67,11 @@ test('a changed option description makes the README stale, and the check names t
 test('every option of every built-in plugin has a description, nested ones too', async () => {
   const missing: string[] = [];
   const walk = (plugin: string, prefix: string, schema: Record<string, unknown>) => {
-    for (const [key, property] of Object.entries((schema['properties'] ?? {}) as Record<string, Record<string, unknown>>)) {
-      if (typeof property['description'] !== 'string' || property['description'].trim() === '') missing.push(`${plugin}: ${prefix}${key}`);
+    for (const [key, property] of Object.entries(
+      (schema['properties'] ?? {}) as Record<string, Record<string, unknown>>,
+    )) {
+      if (typeof property['description'] !== 'string' || property['description'].trim() === '')
+        missing.push(`${plugin}: ${prefix}${key}`);
       walk(plugin, `${prefix}${key}.`, property);
     }
   };
