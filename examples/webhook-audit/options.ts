@@ -40,7 +40,12 @@ export const OPTIONS_SCHEMA = {
       description: "One request's limit: connect, headers and body.",
     },
     // The core's own retry schema, so every plugin's `retry` reads the same.
-    retry: { ...RETRY_POLICY_SCHEMA, description: 'Retries of one delivery, merged over `DEFAULT_RETRY` key by key.' },
+    retry: {
+      ...RETRY_POLICY_SCHEMA,
+      default: DEFAULT_RETRY,
+      description:
+        'Retries of one delivery (0 attempts: unlimited within the budget); a key given alone is merged over these.',
+    },
     maxQueue: {
       type: 'integer',
       minimum: 1,

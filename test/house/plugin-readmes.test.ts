@@ -1,15 +1,16 @@
-// Each built-in plugin's README is generated from its definition (scripts/plugin-readmes.ts):
-// regenerated here in memory and compared with the file, so a changed option description, default
-// or docs entry without `npm run docs:plugins` fails, naming the stale README. The schemas are
-// also held to being the one place an option is written: every option described, the defaults
-// the config resolver merges exactly the schema's, and each README's example a valid config.
+// Each built-in plugin's README is generated from its definition (scripts/plugin-readmes.ts), and
+// so is the options table in each example plugin's README: regenerated here in memory and
+// compared with the file, so a changed option description, default or docs entry without
+// `npm run docs:plugins` fails, naming the stale README. The schemas are also held to being the
+// one place an option is written: every option described, the defaults the config resolver
+// merges exactly the schema's, and each README's example a valid config.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { renderPluginReadmes, renderReadme } from '../../scripts/plugin-readmes.ts';
+import { examplePluginNames, renderPluginReadmes, renderReadme } from '../../scripts/plugin-readmes.ts';
 import { resolveConfig } from '../../core/config/validate.ts';
 import { defaultsOf } from '../../core/plugin/options.ts';
 import { builtinPluginNames } from '../../core/plugin/resolve.ts';
@@ -39,7 +40,8 @@ test(
   { timeout: 60_000 },
   async () => {
     const expected = await renderPluginReadmes();
-    assert.equal(expected.size, builtinPluginNames().length);
+    // Every built-in plugin's whole README; an example's options table within its own README.
+    assert.equal(expected.size, builtinPluginNames().length + examplePluginNames().length);
     const stale = staleReadmes(expected);
     assert.deepEqual(stale, [], `stale plugin README(s): ${stale.join(', ')} — run npm run docs:plugins`);
   },
