@@ -3,7 +3,9 @@
 // and the tests import anything else from its module path. test/house/public-api.test.ts holds
 // this module to its snapshot (test/house/public-api.snapshot.txt): `npm run api:update` after
 // a reviewed change.
-export { definePlugin } from './plugin/define.ts';
+export { definePlugin, type PluginDeclaration } from './plugin/define.ts';
+export { defaultsOf, type OptionsOf } from './plugin/options.ts';
+export type { EventDoc, MetricDoc, PluginDocs, Stability } from './plugin/docs.ts';
 export type {
   PluginDefinition,
   PluginInstance,

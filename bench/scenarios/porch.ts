@@ -18,9 +18,9 @@ import {
   CircuitBreaker,
   INTENT_ID_ANNOTATION,
   applyIntentToPackage,
-  intentIdOf,
   type Intent,
 } from '../../core/index.ts';
+import { intentIdOf } from '../../core/intent/identity.ts';
 import { silentLogger } from '../../core/log.ts';
 import { KubeClient, type RequestOptions } from '../../plugins/porch-sink/client.ts';
 import { BlueprintCache, runFlow } from '../../plugins/porch-sink/flow.ts';

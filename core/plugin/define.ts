@@ -1,16 +1,43 @@
-import { PLUGIN_BRAND, STAGES, type PluginDefinition, type PluginKind } from './types.ts';
+import { PLUGIN_BRAND, STAGES, type JsonSchema, type PluginDefinition, type PluginKind } from './types.ts';
 import { ConductorError } from '../errors.ts';
+import { defaultsOf, requireDefaulted, type ResolvedOptions } from './options.ts';
 
 const KEBAB = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 const KINDS = new Set<string>([...STAGES, 'service']);
 
 /**
+ * What definePlugin takes: a definition whose `defaults` may be left out, since they are read
+ * from the schema's `default`s. Given, they are merged over those (for a plugin whose defaults
+ * cannot be written in its schema).
+ */
+export type PluginDeclaration<Options extends object, Schema extends JsonSchema, K extends PluginKind = PluginKind> = Omit<
+  PluginDefinition<Options, K>,
+  'optionsSchema' | 'defaults'
+> & {
+  readonly optionsSchema: Schema;
+  readonly defaults?: Partial<Options>;
+};
+
+/**
  * Declares a plugin. Checks the metadata at once, so that a mistake in a plugin fails when its
  * module loads, naming the plugin, instead of at the first intent.
+ *
+ * The options type is derived from an `as const` options schema (`definePlugin({ optionsSchema:
+ * SCHEMA, create(context, options) {…} })`), or given explicitly (`definePlugin<Options>(…)`) by
+ * a plugin that writes it by hand.
  */
-export function definePlugin<Options extends object, const K extends PluginKind = PluginKind>(
-  definition: PluginDefinition<Options, K>,
-): PluginDefinition<Options, K> {
+export function definePlugin<
+  Explicit extends object = never,
+  const Schema extends JsonSchema = JsonSchema,
+  const K extends PluginKind = PluginKind,
+>(declaration: PluginDeclaration<ResolvedOptions<Explicit, Schema>, Schema, K>): PluginDefinition<ResolvedOptions<Explicit, Schema>, K> {
+  const schema: unknown = declaration?.optionsSchema;
+  const fromSchema = typeof schema === 'object' && schema !== null ? defaultsOf(schema as JsonSchema) : {};
+  const definition = {
+    ...declaration,
+    ...(typeof schema === 'object' && schema !== null ? { optionsSchema: requireDefaulted(schema as JsonSchema) } : {}),
+    defaults: { ...fromSchema, ...declaration?.defaults },
+  } as PluginDefinition<ResolvedOptions<Explicit, Schema>, K>;
   assertPluginDefinition(definition, definition?.name ?? '(unnamed)');
   Object.defineProperty(definition, PLUGIN_BRAND, { value: true, enumerable: false });
   return Object.freeze(definition);

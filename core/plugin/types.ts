@@ -6,6 +6,7 @@ import type { Host } from '../delivery/host.ts';
 import type { PluginHooks } from '../bus/facade.ts';
 import type { Intent } from '../intent/types.ts';
 import type { ResolvedConfig } from '../config/types.ts';
+import type { PluginDocs } from './docs.ts';
 
 /** The pipeline stages in order, plus `service` for plugins outside the data path. */
 export const STAGES = ['source', 'validate', 'sanitize', 'rate-limit', 'submit', 'audit'] as const;
@@ -153,9 +154,16 @@ export interface PluginDefinition<Options extends object = Record<string, unknow
   readonly name: string;
   readonly kind: K | readonly K[];
   readonly description: string;
-  /** JSON Schema of the options object; `additionalProperties: false` is required. */
+  /**
+   * JSON Schema of the options object; `additionalProperties: false` is required. Each property
+   * carries its `description`, and its `default` when it has one: the one place an option is
+   * written (the options type, the defaults and the plugin's README are derived from it).
+   */
   readonly optionsSchema: JsonSchema;
-  readonly defaults: Options;
+  /** Merged under the configured options before they are validated: the schema's `default`s. */
+  readonly defaults: Partial<Options>;
+  /** What the plugin's README says beyond the options (scripts/plugin-readmes.ts). */
+  readonly docs?: PluginDocs;
   /** Names of plugins that must also be configured (e.g. a sink that needs a coordinator). */
   readonly dependencies?: readonly string[];
   /** A semver range of Conductor versions this plugin works with. */

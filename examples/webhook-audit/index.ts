@@ -6,26 +6,25 @@
 // It imports only Conductor's public API. Inside the Conductor repository that is the relative
 // path '../../core/index.ts'; a published plugin writes `from '@conductor-intents/conductor'` (docs/plugins.md).
 import { Agent } from 'undici';
-import { definePlugin, redactConfig, type PreflightCheck } from '../../core/index.ts';
-import { DEFAULT_OPTIONS, DEFAULT_RETRY, OPTIONS_SCHEMA, type WebhookAuditOptions } from './options.ts';
+import { definePlugin, redactConfig, type OutcomeStatus, type PreflightCheck } from '../../core/index.ts';
+import { DEFAULT_RETRY, OPTIONS_SCHEMA } from './options.ts';
 import { Outbox } from './outbox.ts';
 import { postOutcome } from './post.ts';
 
 export type { WebhookAuditOptions } from './options.ts';
 
-export default definePlugin<WebhookAuditOptions>({
+export default definePlugin({
   name: 'webhook-audit',
   kind: 'audit',
   description: 'POSTs every terminal intent outcome as JSON to a webhook; retried, queued, never holding up the pipeline.',
   conductor: '^0.1.0',
+  // The options type and the defaults are derived from the schema; `url` has none, so the
+  // config must name it.
   optionsSchema: OPTIONS_SCHEMA,
-  // `url` has no default; the schema requires it, so the config always supplies it before
-  // create() runs. (The cast is the price of `defaults` being typed as the full options.)
-  defaults: DEFAULT_OPTIONS as WebhookAuditOptions,
   create(context, options) {
     // Only plain objects here: the connection pool is opened in start() (factories do no I/O).
     const { log } = context;
-    const statuses = new Set(options.statuses);
+    const statuses = new Set<OutcomeStatus>(options.statuses);
     const headers = { ...options.headers, ...(options.token === undefined ? {} : { authorization: `Bearer ${options.token}` }) };
     const where = redactConfig(options.url);
     let agent: Agent | undefined;

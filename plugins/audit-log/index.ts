@@ -12,32 +12,19 @@ import { ConductorError, definePlugin, redactConfig, type Outcome } from '../../
 import { CheckpointWriter, formatAnchor, linkRecord, resumeChain, type ChainHead } from './chain.ts';
 import { auditLogPath, chainName, readAuditKey } from './paths.ts';
 import { auditCommand } from './verify-command.ts';
-
-interface Options {
-  /**
-   * The audit log file, relative to the data directory. By default `audit/audit.log`, or, for a
-   * process with a state directory of its own (a replica), `audit/audit-<host>-<hash>.log`.
-   */
-  path?: string;
-  /** A file holding the HMAC key of the chain (a mounted Secret, not on the data volume). */
-  hmacKeyFile?: string;
-}
+import { DOCS, OPTIONS_SCHEMA } from './metadata.ts';
 
 /** pino's number for `info`: the records read like any other pino line. */
 const INFO_LEVEL = 30;
 
 type Destination = pino.DestinationStream & { flushSync(): void; end(): void };
 
-export default definePlugin<Options>({
+export default definePlugin({
   name: 'audit-log',
   kind: 'audit',
   description: 'Writes every terminal outcome and security event as a hash-chained JSON line with audit: true.',
-  optionsSchema: {
-    type: 'object',
-    additionalProperties: false,
-    properties: { path: { type: 'string', minLength: 1 }, hmacKeyFile: { type: 'string', minLength: 1 } },
-  },
-  defaults: {},
+  optionsSchema: OPTIONS_SCHEMA,
+  docs: DOCS,
   commands: { audit: auditCommand },
   create(context, options) {
     const path = auditLogPath(context.config, options.path);

@@ -7,42 +7,18 @@ import { basename } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import { ConductorError, DataDir, definePlugin, sleep, type Claim, type FileIdentity, type Outcome, type ReadResult } from '../../core/index.ts';
 import { globToRegExp } from './glob.ts';
+import { DOCS, OPTIONS_SCHEMA } from './metadata.ts';
 import { crashPoint } from '../../core/index.ts';
 
 /** Errors that make an existing entry unreadable (as opposed to gone, or refused for its kind). */
 const UNREADABLE_CODES = new Set(['EACCES', 'EPERM', 'EIO', 'EISDIR', 'ENXIO', 'ETXTBSY']);
 
-interface Options {
-  pattern: string;
-  /** How long a file must be unchanged before it is read (0 for producers that rename atomically). */
-  debounceMs: number;
-  maxFileBytes: number;
-  /** How many files are admitted in a row before the source yields to other work. */
-  maxFilesPerBatch: number;
-  /**
-   * How often `run` lists handoff/ again (0: never). Picks up what the watcher may have missed
-   * and what another replica claimed but did not finish.
-   */
-  rescanMs: number;
-}
-
-export default definePlugin<Options>({
+export default definePlugin({
   name: 'fs-source',
   kind: 'source',
   description: 'Reads intent files from <dataDir>/handoff and settles them into processed/ or failed/.',
-  optionsSchema: {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      pattern: { type: 'string', minLength: 1, pattern: '^[^/]+$' },
-      debounceMs: { type: 'integer', minimum: 0, maximum: 60_000 },
-      maxFileBytes: { type: 'integer', minimum: 1 },
-      maxFilesPerBatch: { type: 'integer', minimum: 1 },
-      rescanMs: { type: 'integer', minimum: 0 },
-    },
-    required: ['pattern', 'debounceMs', 'maxFileBytes', 'maxFilesPerBatch', 'rescanMs'],
-  },
-  defaults: { pattern: 'intent-*.json', debounceMs: 250, maxFileBytes: 10 * 1024 * 1024, maxFilesPerBatch: 100, rescanMs: 10_000 },
+  optionsSchema: OPTIONS_SCHEMA,
+  docs: DOCS,
   create(context, options) {
     const { host, log } = context;
     const dataDir = new DataDir(context.dataDir);

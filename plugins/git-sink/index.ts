@@ -36,25 +36,10 @@ import { RefusedPath, Repo, type FileChange, type PackageSnapshot } from './repo
 import { readHistory } from './history.ts';
 import { commitMessage, targetKey, trailerEffects, type RecordedEffect } from './trailers.ts';
 import { checkSegment, checkWritable, removeStaging, writeWorkingFile } from './worktree.ts';
+import { DOCS, OPTIONS_SCHEMA } from './metadata.ts';
 import { crashPoint } from '../../core/index.ts';
 
 export { EFFECT_TRAILER, TRAILER, commitMessage, trailerEffects, trailerIds, type RecordedEffect } from './trailers.ts';
-
-interface Options {
-  /** The repository directory; `<dataDir>/out` by default. */
-  dir?: string;
-  branch: string;
-  authorName: string;
-  authorEmail: string;
-  /** Also write each package into the working tree (made equal to HEAD at start and stop). */
-  worktree: boolean;
-  /** At most this many intents per commit; 1 (the default) is one commit per intent. */
-  maxIntentsPerCommit: number;
-  /** A kpt package directory new targets are instantiated from (relative to the config file). */
-  blueprint?: string;
-  /** `full`: fsync objects, the branch and their directories before a receipt; unset: as `ledger.sync`. */
-  sync?: 'normal' | 'full';
-}
 
 /** An intent's effect as the commit (or a plan of it) needs it. */
 interface Effect {
@@ -94,7 +79,7 @@ interface PackageWork {
   files: Record<string, string>;
 }
 
-export default definePlugin<Options>({
+export default definePlugin({
   name: 'git-sink',
   kind: 'submit',
   description:
@@ -104,22 +89,8 @@ export default definePlugin<Options>({
     'when sync is unset) the objects, the branch and their directories are also fsynced before the receipt, so an ' +
     'acknowledged commit survives a power loss; with "normal" a power loss may lose the last commits (they are redone ' +
     'from handoff/ and the ledger when those survived) and the working tree is never fsynced.',
-  optionsSchema: {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      dir: { type: 'string', minLength: 1 },
-      branch: { type: 'string', pattern: '^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$' },
-      authorName: { type: 'string', minLength: 1, pattern: '^[^<>\\n]+$' },
-      authorEmail: { type: 'string', minLength: 3, pattern: '^[^<>\\s]+$' },
-      worktree: { type: 'boolean' },
-      maxIntentsPerCommit: { type: 'integer', minimum: 1, maximum: 1000 },
-      blueprint: { type: 'string', minLength: 1 },
-      sync: { enum: ['normal', 'full'] },
-    },
-    required: ['branch', 'authorName', 'authorEmail', 'worktree', 'maxIntentsPerCommit'],
-  },
-  defaults: { branch: 'main', authorName: 'Conductor', authorEmail: 'conductor@localhost', worktree: true, maxIntentsPerCommit: 1 },
+  optionsSchema: OPTIONS_SCHEMA,
+  docs: DOCS,
   create(context, options) {
     const dir = resolve(context.dataDir, options.dir ?? 'out');
     const identity: GitIdentity = { name: options.authorName, email: options.authorEmail };

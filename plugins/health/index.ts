@@ -2,56 +2,18 @@
 // the sink, so a dead Porch does not get the pod restarted in a loop), /ready (every plugin's
 // status, 503 with a JSON body naming what is not ready) and /startup (200 once started).
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { DEFAULT_HTTP_HOST, DEFAULT_HTTP_LIMITS, HttpEndpoint, definePlugin } from '../../core/index.ts';
+import { HttpEndpoint, definePlugin } from '../../core/index.ts';
 import { EventLoopWatch } from './event-loop.ts';
+import { DOCS, OPTIONS_SCHEMA } from './metadata.ts';
 
 import { livenessAnswer, readinessAnswer, startupAnswer, type ProbeAnswer } from './reports.ts';
 
-interface Options {
-  port: number;
-  host: string;
-  /** Connections the port holds at once (see core/http/listen.ts). */
-  maxConnections: number;
-  livenessPath: string;
-  readinessPath: string;
-  startupPath: string;
-  /** /healthz fails when the event loop was this late; well above any pause normal work causes. */
-  maxEventLoopDelayMs: number;
-  /** How often the event loop is sampled. */
-  eventLoopSampleMs: number;
-}
-
-const PATH = { type: 'string', pattern: '^/' } as const;
-
-export default definePlugin<Options>({
+export default definePlugin({
   name: 'health',
   kind: 'service',
   description: 'Serves the liveness, readiness and startup probes over HTTP.',
-  optionsSchema: {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      port: { type: 'integer', minimum: 0, maximum: 65_535 },
-      host: { type: 'string', minLength: 1 },
-      maxConnections: { type: 'integer', minimum: 1, maximum: 1_000 },
-      livenessPath: PATH,
-      readinessPath: PATH,
-      startupPath: PATH,
-      maxEventLoopDelayMs: { type: 'integer', minimum: 1 },
-      eventLoopSampleMs: { type: 'integer', minimum: 1, maximum: 60_000 },
-    },
-    required: ['port', 'host', 'maxConnections', 'livenessPath', 'readinessPath', 'startupPath', 'maxEventLoopDelayMs', 'eventLoopSampleMs'],
-  },
-  defaults: {
-    port: 8080,
-    host: DEFAULT_HTTP_HOST,
-    maxConnections: DEFAULT_HTTP_LIMITS.maxConnections,
-    livenessPath: '/healthz',
-    readinessPath: '/ready',
-    startupPath: '/startup',
-    maxEventLoopDelayMs: 5_000,
-    eventLoopSampleMs: 500,
-  },
+  optionsSchema: OPTIONS_SCHEMA,
+  docs: DOCS,
   create(context, options) {
     const { host } = context;
     const eventLoop = new EventLoopWatch(options.eventLoopSampleMs);

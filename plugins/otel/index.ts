@@ -12,49 +12,14 @@ import { ReportingExporter } from './exporter.ts';
 import { resourceAttributes, sampler, sdkDisabled, tracesEndpoint } from './environment.ts';
 import { HttpClientSpans } from './http-client-spans.ts';
 import { IntentTracer } from './intent-tracer.ts';
+import { DOCS, OPTIONS_SCHEMA } from './metadata.ts';
 
-interface Options {
-  /**
-   * The collector's OTLP/HTTP base URL; `/v1/traces` is added unless it is there. Unset:
-   * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, else OTEL_EXPORTER_OTLP_ENDPOINT, else
-   * http://otel-collector:4318.
-   */
-  endpoint?: string;
-  /** Unset: OTEL_SERVICE_NAME, else "conductor". */
-  serviceName?: string;
-  /** service.instance.id; the host name (the pod name in Kubernetes) by default. */
-  instanceId?: string;
-  /** Further resource attributes (deployment.environment, …), over OTEL_RESOURCE_ATTRIBUTES. */
-  resourceAttributes?: Record<string, string>;
-  /** Share of intents traced, 0 to 1. Unset: OTEL_TRACES_SAMPLER(_ARG), else all. */
-  sampleRatio?: number;
-  /** How long finished spans wait to be sent in one batch. */
-  scheduledDelayMs: number;
-  exportTimeoutMs: number;
-}
-
-export default definePlugin<Options>({
+export default definePlugin({
   name: 'otel',
   kind: 'service',
   description: 'Traces every intent (a span per stage, a CLIENT span per HTTP request) and exports the traces over OTLP/HTTP.',
-  optionsSchema: {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      endpoint: { type: 'string', pattern: '^https?://' },
-      serviceName: { type: 'string', minLength: 1 },
-      instanceId: { type: 'string', minLength: 1 },
-      resourceAttributes: { type: 'object', additionalProperties: { type: 'string' } },
-      sampleRatio: { type: 'number', minimum: 0, maximum: 1 },
-      scheduledDelayMs: { type: 'integer', minimum: 1 },
-      exportTimeoutMs: { type: 'integer', minimum: 1 },
-    },
-    required: ['scheduledDelayMs', 'exportTimeoutMs'],
-  },
-  defaults: {
-    scheduledDelayMs: 5_000,
-    exportTimeoutMs: 5_000,
-  },
+  optionsSchema: OPTIONS_SCHEMA,
+  docs: DOCS,
   create(context, options) {
     let provider: TracerProvider | undefined;
     let exporter: ReportingExporter | undefined;

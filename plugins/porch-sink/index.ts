@@ -19,7 +19,7 @@ import { connectionWarnings, resolveConnection } from './auth.ts';
 import { KubeClient } from './client.ts';
 import { toSubmitError } from './errors.ts';
 import { BlueprintCache, runFlow } from './flow.ts';
-import { DEFAULT_OPTIONS, OPTIONS_SCHEMA, type PorchSinkOptions } from './options.ts';
+import { DOCS, OPTIONS_SCHEMA, type PorchSinkOptions } from './options.ts';
 import { PorchApi } from './porch-api.ts';
 import { packageHistory, planFlow } from './plan.ts';
 import { runPreflight } from './preflight.ts';
@@ -33,12 +33,12 @@ function targetOf(options: PorchSinkOptions): { namespace: string; repository: s
   return { namespace: options.namespace, repository: options.repository, blueprint: options.blueprint };
 }
 
-export default definePlugin<PorchSinkOptions>({
+export default definePlugin({
   name: 'porch-sink',
   kind: 'submit',
   description: 'Submits each intent as a Porch PackageRevision (proposed, and approved when configured) through the Kubernetes API.',
   optionsSchema: OPTIONS_SCHEMA,
-  defaults: DEFAULT_OPTIONS,
+  docs: DOCS,
   configWarnings: connectionWarnings,
   create(context, options) {
     const { log } = context;

@@ -1,112 +1,191 @@
-// The porch-sink options: their JSON Schema (validated by the core like every plugin's) and
-// defaults. Which connection settings apply is decided in auth.ts: explicit `server`, else a
-// kubeconfig, else the in-cluster service account.
-import type { JsonSchema } from '../../core/index.ts';
-
-export interface PorchSinkOptions {
-  /** The kube-apiserver URL (Porch is an aggregated API behind it, porch-api.md §1). */
-  server?: string;
-  namespace: string;
-  repository: string;
-  /** Overrides the package name derived from the intent (constraints.kpt_package_name, else target). */
-  packageName?: string;
-  /** Publish (approve) every revision after proposing it. */
-  approve: boolean;
-  /**
-   * The upstream package a new target's package is cloned from, as Nephio does (porch-api.md §2.6
-   * `clone`): a package in a Porch repository of the same namespace, at `revision` or its latest
-   * Published revision. Without it, an intent for a target that has no package is refused.
-   */
-  blueprint?: BlueprintOptions;
-  tokenFile?: string;
-  caFile?: string;
-  certFile?: string;
-  keyFile?: string;
-  kubeconfig?: string;
-  /** Which kubeconfig context to use; its current-context by default. */
-  context?: string;
-  insecureSkipTLSVerify: boolean;
-  /** Per request; a write that times out is re-read before it is repeated (porch-api.md §5). */
-  timeoutMs: number;
-  /** At most this many requests (connections) to the server at once. */
-  concurrency: number;
-  /** Consecutive failed requests (network, TLS, 5xx) that open the circuit, and how long it stays open. */
-  circuitBreaker: { failureThreshold: number; resetMs: number };
-  /** How often a token file is re-read even without a 401 (bound tokens rotate, porch-api.md §5). */
-  tokenRefreshMs: number;
-  /** Where the in-cluster credentials live; only tests change it. */
-  serviceAccountDir: string;
-}
-
-export interface BlueprintOptions {
-  repository: string;
-  package: string;
-  /** A Published revision number; the latest Published revision when left out. */
-  revision?: number;
-}
+// The porch-sink options: their JSON Schema (validated by the core like every plugin's), with the
+// description and default of each — the one place an option is written: the options type, the
+// defaults and the README derive from it — and what the README says beyond the options. Which
+// connection settings apply is decided in auth.ts: explicit `server`, else a kubeconfig, else
+// the in-cluster service account.
+import { defaultsOf, type OptionsOf, type PluginDocs } from '../../core/index.ts';
 
 export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 const DNS_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
 // A package name may be a path; every segment is a DNS-1123 label (porch-api.md §2.4).
 const PACKAGE_PATH = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(/[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
-const FILE = { type: 'string', minLength: 1 };
+const FILE = { type: 'string', minLength: 1 } as const;
 
-export const OPTIONS_SCHEMA: JsonSchema = {
+export const OPTIONS_SCHEMA = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    server: { type: 'string', pattern: '^https?://[^\\s/]+(/.*)?$' },
-    namespace: { type: 'string', maxLength: 63, pattern: DNS_LABEL },
-    repository: { type: 'string', maxLength: 63, pattern: DNS_LABEL },
-    packageName: { type: 'string', maxLength: 200, pattern: PACKAGE_PATH },
-    approve: { type: 'boolean' },
+    server: {
+      type: 'string',
+      pattern: '^https?://[^\\s/]+(/.*)?$',
+      description:
+        'The kube-apiserver URL (Porch is an aggregated API behind it). Unset: from `kubeconfig`, else the ' +
+        'in-cluster service account.',
+    },
+    namespace: {
+      type: 'string',
+      maxLength: 63,
+      pattern: DNS_LABEL,
+      default: 'porch-demo',
+      description: 'The namespace of the Porch repository.',
+    },
+    repository: {
+      type: 'string',
+      maxLength: 63,
+      pattern: DNS_LABEL,
+      default: 'deployments',
+      description: 'The Porch repository the PackageRevisions are created in.',
+    },
+    packageName: {
+      type: 'string',
+      maxLength: 200,
+      pattern: PACKAGE_PATH,
+      description:
+        'Overrides the package name derived from the intent (`constraints.kpt_package_name`, else the target).',
+    },
+    approve: { type: 'boolean', default: false, description: 'Publish (approve) every revision after proposing it.' },
     blueprint: {
       type: 'object',
       additionalProperties: false,
+      description:
+        "The upstream package a new target's package is cloned from, as Nephio does: a package in a Porch " +
+        'repository of the ' +
+        'same namespace, at `revision` or its latest Published revision. Without it, an intent for a target that ' +
+        'has no package is refused.',
       properties: {
-        repository: { type: 'string', maxLength: 63, pattern: DNS_LABEL },
-        package: { type: 'string', maxLength: 200, pattern: PACKAGE_PATH },
-        revision: { type: 'integer', minimum: 1 },
+        repository: {
+          type: 'string',
+          maxLength: 63,
+          pattern: DNS_LABEL,
+          description: 'The Porch repository holding the blueprint package.',
+        },
+        package: {
+          type: 'string',
+          maxLength: 200,
+          pattern: PACKAGE_PATH,
+          description: "The blueprint package's name.",
+        },
+        revision: {
+          type: 'integer',
+          minimum: 1,
+          description: 'A Published revision number; the latest Published revision when left out.',
+        },
       },
       required: ['repository', 'package'],
     },
-    tokenFile: FILE,
-    caFile: FILE,
-    certFile: FILE,
-    keyFile: FILE,
-    kubeconfig: FILE,
-    context: { type: 'string', minLength: 1 },
-    insecureSkipTLSVerify: { type: 'boolean' },
-    timeoutMs: { type: 'integer', minimum: 100, maximum: 600_000 },
-    concurrency: { type: 'integer', minimum: 1, maximum: 1024 },
+    tokenFile: {
+      ...FILE,
+      description: 'A file holding the bearer token (re-read every `tokenRefreshMs` and on a 401).',
+    },
+    caFile: { ...FILE, description: "A PEM file of the CA certificates that sign the server's certificate." },
+    certFile: { ...FILE, description: 'A PEM client certificate (with `keyFile`).' },
+    keyFile: { ...FILE, description: 'The PEM private key of `certFile`.' },
+    kubeconfig: {
+      ...FILE,
+      description: 'A kubeconfig file to take the server and credentials from (when `server` is unset).',
+    },
+    context: {
+      type: 'string',
+      minLength: 1,
+      description: 'Which kubeconfig context to use; its current-context by default.',
+    },
+    insecureSkipTLSVerify: {
+      type: 'boolean',
+      default: false,
+      description: "Skip the check of the server's certificate (reported as a weakened setting).",
+    },
+    timeoutMs: {
+      type: 'integer',
+      minimum: 100,
+      maximum: 600_000,
+      // The kube-apiserver front door cuts proxied requests at 60 s.
+      default: 60_000,
+      description: 'The limit of one request; a write that times out is read back before it is repeated.',
+    },
+    concurrency: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 1024,
+      default: 16,
+      description: 'At most this many requests (connections) to the server at once.',
+    },
     circuitBreaker: {
       type: 'object',
       additionalProperties: false,
+      description: 'Consecutive failed requests (network, TLS, 5xx) that open the circuit, and how long it stays open.',
       properties: {
-        failureThreshold: { type: 'integer', minimum: 1 },
-        resetMs: { type: 'integer', minimum: 1 },
+        failureThreshold: {
+          type: 'integer',
+          minimum: 1,
+          description: 'Consecutive failed requests that open the circuit.',
+        },
+        resetMs: {
+          type: 'integer',
+          minimum: 1,
+          description: 'How long the circuit stays open before a probe request is let through.',
+        },
       },
       required: ['failureThreshold', 'resetMs'],
+      // Random 5xx on a busy server must not open it; a dead server (every request failing) must.
+      default: { failureThreshold: 10, resetMs: 5_000 },
     },
-    tokenRefreshMs: { type: 'integer', minimum: 0 },
-    serviceAccountDir: FILE,
+    tokenRefreshMs: {
+      type: 'integer',
+      minimum: 0,
+      // client-go re-reads projected token files about once a minute; a 401 re-reads at once.
+      default: 60_000,
+      description: 'How often a token file is re-read even without a 401 (bound service-account tokens rotate).',
+    },
+    serviceAccountDir: {
+      ...FILE,
+      default: SERVICE_ACCOUNT_DIR,
+      description: 'Where the in-cluster credentials live; only tests change it.',
+    },
   },
-  required: ['namespace', 'repository', 'approve', 'insecureSkipTLSVerify', 'timeoutMs', 'concurrency', 'circuitBreaker', 'tokenRefreshMs', 'serviceAccountDir'],
   dependencies: { certFile: ['keyFile'], keyFile: ['certFile'] },
-};
+} as const;
 
-export const DEFAULT_OPTIONS: PorchSinkOptions = {
-  namespace: 'porch-demo',
-  repository: 'deployments',
-  approve: false,
-  insecureSkipTLSVerify: false,
-  // The kube-apiserver front door cuts proxied requests at 60 s (porch-api.md §5 "Timeouts").
-  timeoutMs: 60_000,
-  concurrency: 16,
-  // Random 5xx on a busy server must not open it; a dead server (every request failing) must.
-  circuitBreaker: { failureThreshold: 10, resetMs: 5_000 },
-  // client-go re-reads projected token files about once a minute; a 401 re-reads at once.
-  tokenRefreshMs: 60_000,
-  serviceAccountDir: SERVICE_ACCOUNT_DIR,
+/** The options create() receives (defaults merged), derived from the schema. */
+export type PorchSinkOptions = OptionsOf<typeof OPTIONS_SCHEMA>;
+export type BlueprintOptions = NonNullable<PorchSinkOptions['blueprint']>;
+
+export const DEFAULT_OPTIONS = defaultsOf(OPTIONS_SCHEMA);
+
+export const DOCS: PluginDocs = {
+  stability: 'beta',
+  events: [
+    {
+      name: 'porch circuit opened',
+      via: 'log',
+      when:
+        'consecutive failed requests reached `circuitBreaker.failureThreshold` (warn); `porch circuit half-open` / ' +
+        '`closed` follow (info)',
+    },
+    {
+      name: 'porch server not usable yet',
+      via: 'log',
+      when: 'the server could not be reached or refused the credentials at start (warn)',
+    },
+    {
+      name: 'porch: replacing an outdated revision by a copy of the latest',
+      via: 'log',
+      when: 'a Draft left by an earlier attempt is older than the latest Published revision (info)',
+    },
+    {
+      name: 'circuit',
+      via: 'http',
+      when:
+        "the circuit state (`closed`, `half-open`, `open`) in the plugin's `/ready` details, read by the " +
+        '`conductor_sink_circuit_state` metric',
+    },
+  ],
+  example: {
+    'porch-sink': {
+      namespace: 'porch-demo',
+      repository: 'deployments',
+      approve: true,
+      blueprint: { repository: 'blueprints', package: 'deployment' },
+    },
+  },
 };

@@ -4,9 +4,10 @@
 // tests, do not share series).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { DEFAULT_HTTP_HOST, DEFAULT_HTTP_LIMITS, HttpEndpoint, definePlugin } from '../../core/index.ts';
+import { HttpEndpoint, definePlugin } from '../../core/index.ts';
 
 import { registerConductorMetrics } from './metrics.ts';
+import { DOCS, OPTIONS_SCHEMA } from './metadata.ts';
 
 /**
  * prom-client's totals of active handles, requests and resources are gauges named `_total`,
@@ -16,33 +17,12 @@ import { registerConductorMetrics } from './metrics.ts';
  */
 const LINT_FAILING_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
-interface Options {
-  port: number;
-  host: string;
-  /** Connections the port holds at once (see core/http/listen.ts). */
-  maxConnections: number;
-  path: string;
-  /** prom-client's process and Node.js runtime metrics (process_*, nodejs_*). */
-  defaultMetrics: boolean;
-}
-
-export default definePlugin<Options>({
+export default definePlugin({
   name: 'prometheus',
   kind: 'service',
   description: 'Serves Prometheus metrics of the pipeline and the process over HTTP.',
-  optionsSchema: {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      port: { type: 'integer', minimum: 0, maximum: 65_535 },
-      host: { type: 'string', minLength: 1 },
-      maxConnections: { type: 'integer', minimum: 1, maximum: 1_000 },
-      path: { type: 'string', pattern: '^/' },
-      defaultMetrics: { type: 'boolean' },
-    },
-    required: ['port', 'host', 'maxConnections', 'path', 'defaultMetrics'],
-  },
-  defaults: { port: 9090, host: DEFAULT_HTTP_HOST, maxConnections: DEFAULT_HTTP_LIMITS.maxConnections, path: '/metrics', defaultMetrics: true },
+  optionsSchema: OPTIONS_SCHEMA,
+  docs: DOCS,
   create(context, options) {
     const registry = new Registry();
     const tapEvents = registerConductorMetrics(registry, { host: context.host, pluginIds: Object.keys(context.config.plugins) }, context.id);

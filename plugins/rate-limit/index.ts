@@ -10,34 +10,17 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { ConductorError, definePlugin, untilAborted } from '../../core/index.ts';
 import { cadenceOf, reserve, RESERVE_SCRIPT } from './gcra.ts';
-
-interface Options {
-  requestsPerMinute: number;
-  burst: number;
-  /** A Redis URL to share one bucket between replicas. */
-  redisUrl?: string;
-  keyPrefix: string;
-}
+import { DOCS, OPTIONS_SCHEMA } from './metadata.ts';
 
 /** Takes a place in the bucket and says how long to wait for it (ms). */
 type Reserve = () => Promise<number>;
 
-export default definePlugin<Options>({
+export default definePlugin({
   name: 'rate-limit',
   kind: 'rate-limit',
   description: 'Token-bucket pacing of submissions (requests per minute, with a burst), optionally shared through Redis.',
-  optionsSchema: {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      requestsPerMinute: { type: 'number', exclusiveMinimum: 0 },
-      burst: { type: 'integer', minimum: 1 },
-      redisUrl: { type: 'string', pattern: '^rediss?://' },
-      keyPrefix: { type: 'string', minLength: 1 },
-    },
-    required: ['requestsPerMinute', 'burst', 'keyPrefix'],
-  },
-  defaults: { requestsPerMinute: 60, burst: 10, keyPrefix: 'conductor:rate' },
+  optionsSchema: OPTIONS_SCHEMA,
+  docs: DOCS,
   create(context, options) {
     const cadence = cadenceOf(options.requestsPerMinute, options.burst);
     const key = `${options.keyPrefix}:bucket`;

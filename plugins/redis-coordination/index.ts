@@ -6,35 +6,18 @@
 import { hostname } from 'node:os';
 import { Redis } from 'ioredis';
 import { ConductorError, definePlugin, type Claim } from '../../core/index.ts';
-
-interface Options {
-  url: string;
-  keyPrefix: string;
-  leaseMs: number;
-  /** Identifies this replica in the claims it holds (default: host name and pid). */
-  replicaId?: string;
-}
+import { DOCS, OPTIONS_SCHEMA } from './metadata.ts';
 
 // Delete / extend only a claim this replica still holds (compare-and-act, atomically).
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
 const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
 
-export default definePlugin<Options>({
+export default definePlugin({
   name: 'redis-coordination',
   kind: 'service',
   description: 'Per-file claims with expiring, renewed leases in Redis, so replicas can share one handoff directory.',
-  optionsSchema: {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      url: { type: 'string', pattern: '^rediss?://' },
-      keyPrefix: { type: 'string', minLength: 1 },
-      leaseMs: { type: 'integer', minimum: 100 },
-      replicaId: { type: 'string', minLength: 1 },
-    },
-    required: ['url', 'keyPrefix', 'leaseMs'],
-  },
-  defaults: { url: 'redis://127.0.0.1:6379', keyPrefix: 'conductor', leaseMs: 15_000 },
+  optionsSchema: OPTIONS_SCHEMA,
+  docs: DOCS,
   create(context, options) {
     const replicaId = options.replicaId ?? `${hostname()}-${process.pid}`;
     const held = new Map<string, string>();

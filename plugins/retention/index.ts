@@ -8,53 +8,26 @@
 // yet, so the audit log and the metrics cannot record it (see the operations notes in the
 // README); `status().details` shows the totals meanwhile.
 import { join } from 'node:path';
-import { definePlugin, type EventHooks, type PluginDefinition } from '../../core/index.ts';
-import { DURATION_PATTERN, parseDuration } from './duration.ts';
+import { definePlugin, type EventHooks, type OptionsOf, type PluginDefinition } from '../../core/index.ts';
+import { parseDuration } from './duration.ts';
 import { sweepByAge, sweepFailed, type SweepOptions } from './sweep.ts';
-
-interface Options {
-  /** The age for every area that names none of its own; "off" keeps everything. */
-  maxAge: string;
-  processedMaxAge?: string;
-  statusMaxAge?: string;
-  failedMaxAge?: string;
-  ledgerMaxAge?: string;
-  /** Time between the end of one sweep and the start of the next (the first runs at start). */
-  intervalMs: number;
-  /** Directory entries handled between two yields to the event loop. */
-  batchSize: number;
-}
+import { DOCS, OPTIONS_SCHEMA } from './metadata.ts';
 
 const AREAS = ['processed', 'status', 'failed', 'ledger'] as const;
 type Area = (typeof AREAS)[number];
 type Counts = Record<Area, number>;
 
-const DURATION = { type: 'string', pattern: DURATION_PATTERN } as const;
-
 /**
  * The plugin, reading the time from `clock`. The default export uses the real clock; tests build
  * their own with a clock they control and name it under `modules` in the config.
  */
-export function createRetention(clock: () => number = Date.now): PluginDefinition<Options> {
-  return definePlugin<Options>({
+export function createRetention(clock: () => number = Date.now): PluginDefinition<OptionsOf<typeof OPTIONS_SCHEMA>> {
+  return definePlugin({
     name: 'retention',
     kind: 'service',
     description: 'Removes processed/, status/, failed/ entries and settled ledger records older than their configured age.',
-    optionsSchema: {
-      type: 'object',
-      additionalProperties: false,
-      properties: {
-        maxAge: DURATION,
-        processedMaxAge: DURATION,
-        statusMaxAge: DURATION,
-        failedMaxAge: DURATION,
-        ledgerMaxAge: DURATION,
-        intervalMs: { type: 'integer', minimum: 10, maximum: 86_400_000 },
-        batchSize: { type: 'integer', minimum: 1, maximum: 100_000 },
-      },
-      required: ['maxAge', 'intervalMs', 'batchSize'],
-    },
-    defaults: { maxAge: '168h', intervalMs: 600_000, batchSize: 500 },
+    optionsSchema: OPTIONS_SCHEMA,
+    docs: DOCS,
     create(context, options) {
       const { host, log } = context;
       const ages: Record<Area, number | undefined> = {

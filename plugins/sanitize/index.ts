@@ -2,45 +2,21 @@
 // and the blocked patterns refused, and the whole intent held to the input length limit of the
 // guide (max_input_length). Refusals are security events.
 import { definePlugin, rejectIntent, type Intent } from '../../core/index.ts';
+import { DOCS, OPTIONS_SCHEMA } from './metadata.ts';
 
-interface Options {
-  maxInputLength: number;
-  /** Regular expressions (case-insensitive) that no string in an intent may match. */
-  blockedPatterns: string[];
-}
+export { DEFAULT_BLOCKED_PATTERNS } from './metadata.ts';
 
-/** Shell, template and markup injection shapes; none has a place in an intent's fields. */
-export const DEFAULT_BLOCKED_PATTERNS = [
-  '\\$\\(',
-  '`',
-  '\\$\\{',
-  '<\\s*/?\\s*script',
-  'javascript:',
-  '\\.\\./',
-  ';\\s*(rm|curl|wget|sh|bash|nc)\\b',
-  '\\|\\s*(sh|bash)\\b',
-  '&&',
-  '\\b(drop|truncate)\\s+table\\b',
-];
 
 // C0 and C1 controls other than tab, line feed and carriage return, plus bidi overrides.
 // oxlint-disable-next-line no-control-regex -- matching control characters is the point here
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/;
 
-export default definePlugin<Options>({
+export default definePlugin({
   name: 'sanitize',
   kind: 'sanitize',
   description: 'NFC-normalises strings, refuses control characters, blocked patterns and oversize intents.',
-  optionsSchema: {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      maxInputLength: { type: 'integer', minimum: 1 },
-      blockedPatterns: { type: 'array', items: { type: 'string', minLength: 1, format: 'regex' } },
-    },
-    required: ['maxInputLength', 'blockedPatterns'],
-  },
-  defaults: { maxInputLength: 10_000, blockedPatterns: DEFAULT_BLOCKED_PATTERNS },
+  optionsSchema: OPTIONS_SCHEMA,
+  docs: DOCS,
   create(context, options) {
     const blocked = options.blockedPatterns.map((source) => new RegExp(source, 'iu'));
     const clean = (value: unknown, path: string): unknown => {

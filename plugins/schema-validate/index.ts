@@ -3,11 +3,7 @@
 // both the intent's and the operator's allowed namespaces.
 import { readFileSync } from 'node:fs';
 import { compileSchema, definePlugin, type ErrorObject, type Intent, type Rejection } from '../../core/index.ts';
-
-interface Options {
-  /** When set, intents for any other namespace are refused. */
-  allowedNamespaces?: string[];
-}
+import { DOCS, OPTIONS_SCHEMA } from './metadata.ts';
 
 export const INTENT_SCHEMA = JSON.parse(readFileSync(new URL('./intent.schema.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 
@@ -43,18 +39,12 @@ export function businessRules(intent: Intent, allowed: string[] | undefined): Re
   return undefined;
 }
 
-export default definePlugin<Options>({
+export default definePlugin({
   name: 'schema-validate',
   kind: 'validate',
   description: 'Validates intents against the intent JSON Schema and the replica and namespace rules.',
-  optionsSchema: {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      allowedNamespaces: { type: 'array', items: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', maxLength: 63 } },
-    },
-  },
-  defaults: {},
+  optionsSchema: OPTIONS_SCHEMA,
+  docs: DOCS,
   async create(context, options) {
     // Precompiled (core/schema): ajv is not loaded to check intents against the shipped schema.
     const validate = await compileSchema<Intent>(INTENT_SCHEMA);

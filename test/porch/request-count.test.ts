@@ -5,7 +5,9 @@
 // list. A request added to the flow (a read-back of what an answer already held, say) fails here.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CircuitBreaker, INTENT_ID_ANNOTATION, intentIdOf, renderDeployment, type Intent } from '../../core/index.ts';
+import { CircuitBreaker, INTENT_ID_ANNOTATION, type Intent } from '../../core/index.ts';
+import { intentIdOf } from '../../core/intent/identity.ts';
+import { renderDeployment } from '../../core/intent/krm.ts';
 import { silentLogger } from '../../core/log.ts';
 import { KubeClient } from '../../plugins/porch-sink/client.ts';
 import { BlueprintCache, runFlow, type FlowResult } from '../../plugins/porch-sink/flow.ts';

@@ -115,7 +115,7 @@ test('a claim the coordination store cannot answer is CND_ERR_CLAIM, naming the 
   const stages = createStageHooks();
   const events = createEventHooks();
   const context = { id: 'redis-coordination', log: silentLogger(), dataDir: '/nonexistent', config: {} as never, host: {} as never, mode: 'check' as const };
-  const instance = await redisCoordination.create(context, { ...redisCoordination.defaults });
+  const instance = await redisCoordination.create(context, { ...redisCoordination.defaults } as Parameters<typeof redisCoordination.create>[1]);
   // Not started: there is no connection, as when redis went away.
   instance.apply?.(pluginHooks(context.id, ['service'], stages, events));
   await assert.rejects(stages.claim.promise('intent-1.json'), (error: unknown) => {
