@@ -44,7 +44,7 @@ export class Acknowledger {
       await dataDir.writeStatus(outcome);
       crashPoint('source.status-written');
       // A failure keeps the bytes that failed, not a file a producer may still write into.
-      await dataDir.settle(name, outcome, undefined, outcome.status === 'failed' ? read?.bytes : undefined);
+      await dataDir.moveOut(name, outcome, undefined, outcome.status === 'failed' ? read?.bytes : undefined);
       reader.forget(name);
     } catch (error) {
       log.error({ err: error, file: name }, 'could not move the file out of handoff; it will be offered again');

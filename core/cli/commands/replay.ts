@@ -101,6 +101,6 @@ async function settleReplay(dataDir: DataDir, name: string, outcome: Outcome): P
     await writeAtomic(errorFile, `${JSON.stringify(record, null, 2)}\n`);
     return;
   }
-  await dataDir.settle(name, outcome, dataDir.failed);
+  await dataDir.moveOut(name, outcome, dataDir.failed);
   await fs.rm(errorFile, { force: true });
 }
