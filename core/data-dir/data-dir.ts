@@ -240,7 +240,7 @@ export class DataDir {
         continue;
       }
       await before?.(target);
-      crashPoint('settle.before-link');
+      crashPoint('move-out.before-link');
       if (stats.isDirectory()) {
         renameSync(source, destination);
         return target;
@@ -259,7 +259,7 @@ export class DataDir {
         removeOriginal?.();
         return target;
       }
-      crashPoint('settle.linked');
+      crashPoint('move-out.linked');
       unlinkSync(source);
       restrictMovedOutFile(destination);
       removeOriginal?.();
