@@ -2,6 +2,9 @@
 // backlog present at start (oldest first), then new arrivals seen by chokidar. Names wait in a
 // queue; bytes are read only once the pipeline has a free place, so a large backlog waits on
 // disk, not in memory. The original leaves handoff/ only when its intent is terminal.
+// The parts: scanner.ts finds entries (listing, watcher, rescan); queue.ts holds the names and
+// pumps them in; admission.ts takes a place and the claim; reader.ts waits for a still file and
+// reads it; acknowledger.ts writes the status and moves the file out, or hands the name back.
 import { DataDir, definePlugin } from '../../core/index.ts';
 import { globToRegExp } from './glob.ts';
 import { Acknowledger } from './acknowledger.ts';
