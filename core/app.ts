@@ -9,7 +9,7 @@ import { Pipeline, type Readiness, type RuntimeInfo } from './delivery/host.ts';
 import { createHash } from 'node:crypto';
 import { canonicalJson } from './intent/identity.ts';
 import { applyTaps, startOrder, withTimeout, isSource, kindsOf, type PluginEntry } from './plugin/lifecycle.ts';
-import type { PluginStatus } from './plugin/types.ts';
+import type { PluginDefinition, PluginStatus } from './plugin/types.ts';
 import type { ResolvedPipelineConfig } from './config/validate.ts';
 import type { ResolvedConfig } from './config/types.ts';
 import type { Logger } from './log.ts';
@@ -62,59 +62,15 @@ export async function createConductor(resolved: ResolvedPipelineConfig, options:
   instrumentStageHooks(stages, events);
   // Tapped before any plugin, so each outcome's line is written before observers react to it.
   const outcomes = new OutcomeLog(events, log);
-  const ledger = new Ledger(checking ? ':memory:' : join(config.stateDir, 'ledger.sqlite'), {
-    sync: config.ledger.sync,
-    onCorruption: ({ intentId, reason }) => {
-      log.error({ intentId, code: 'CND_ERR_LEDGER_CORRUPT' }, `ledger record quarantined: ${reason}`);
-      events.security.call({ type: 'ledger-corruption', file: '', intentId, message: reason, stage: 'ledger' });
-    },
-  });
-  const statuses = new Map<string, () => PluginStatus>();
-  /** Sinks: their status is the state of the system behind them, not of this pod (Readiness.ready). */
-  const downstream = new Set<string>();
+  const ledger = openLedger(config, checking, log, events);
+  const plugins = new PluginStatuses();
   let started = false;
-  const readiness = (): Readiness => {
-    const plugins: Record<string, PluginStatus> = {};
-    let ready = started && !pipeline.stopping;
-    for (const [id, status] of statuses) {
-      try {
-        plugins[id] = status();
-      } catch (error) {
-        plugins[id] = { ready: false, message: (error as Error).message };
-      }
-      if (!plugins[id]!.ready && !downstream.has(id)) ready = false;
-    }
-    return { started, ready, plugins, downstream: [...downstream].filter((id) => statuses.has(id)) };
-  };
+  const readiness = (): Readiness => plugins.readiness(started && !pipeline.stopping, started);
   const runtime = options.runtime ?? { configHash: configHash(config), configSource: config.source, reloads: { applied: 0, refused: 0 } };
   const pipeline = new Pipeline({ stages, events, ledger, log, concurrency: config.concurrency, retry: config.retry, readiness, runtime });
-
-  const entries: PluginEntry[] = [];
-  for (const [id, definition] of definitions) {
-    if (options.withoutSources && isSource(definition)) continue;
-    const instance = await definition.create(
-      { id, log: log.child({ plugin: id }), dataDir: config.dataDir, config, host: pipeline, mode: options.mode },
-      config.plugins[id] as never,
-    );
-    const entry: PluginEntry = { id, definition, instance };
-    applyTaps(entry, stages, events);
-    if (instance.status) statuses.set(id, instance.status.bind(instance));
-    if (kindsOf(definition).includes('submit')) downstream.add(id);
-    entries.push(entry);
-  }
-  const ordered = startOrder(entries);
-  const startedEntries: PluginEntry[] = [];
+  const entries = await createPlugins(definitions, { config, options, pipeline, stages, events, plugins });
+  const lifecycle = new PluginLifecycle(startOrder(entries), config, log);
   let stopping: Promise<{ abandoned: number }> | undefined;
-
-  const stopAll = async (list: PluginEntry[]) => {
-    for (const entry of list) {
-      try {
-        await withTimeout('stop', entry.id, config.pluginTimeoutMs, (signal) => entry.instance.stop?.(signal));
-      } catch (error) {
-        log.error({ err: toConductorError(error), plugin: entry.id }, (error as Error).message);
-      }
-    }
-  };
 
   return {
     config,
@@ -126,29 +82,19 @@ export async function createConductor(resolved: ResolvedPipelineConfig, options:
     outcomes,
     readiness,
     async start() {
-      for (const entry of ordered) {
-        try {
-          await withTimeout('start', entry.id, config.pluginTimeoutMs, (signal) => entry.instance.start?.(signal));
-          startedEntries.push(entry);
-        } catch (error) {
-          // Whatever started is stopped again, upstream first, before the error surfaces.
-          await stopAll([...startedEntries].reverse());
-          ledger.close();
-          throw error;
-        }
+      try {
+        await lifecycle.start();
+      } catch (error) {
+        ledger.close();
+        throw error;
       }
       started = true;
       // uptimeMs: since the process started (the start-up time, for the first pipeline of a process).
-      log.info({ plugins: ordered.map((e) => e.id), dataDir: config.dataDir, uptimeMs: Math.round(performance.now()) }, 'conductor started');
+      log.info({ plugins: lifecycle.ordered.map((e) => e.id), dataDir: config.dataDir, uptimeMs: Math.round(performance.now()) }, 'conductor started');
     },
     stop() {
       stopping ??= (async () => {
-        const reversed = [...startedEntries].reverse();
-        const sources = reversed.filter((e) => isSource(e.definition));
-        const rest = reversed.filter((e) => !isSource(e.definition));
-        await stopAll(sources);
-        const result = await pipeline.drain(config.shutdownTimeoutMs);
-        await stopAll(rest);
+        const result = await lifecycle.stop(() => pipeline.drain(config.shutdownTimeoutMs));
         ledger.close();
         log.info({ abandoned: result.abandoned }, 'conductor stopped');
         return result;
@@ -159,4 +105,114 @@ export async function createConductor(resolved: ResolvedPipelineConfig, options:
       await Promise.all(entries.map((e) => e.instance.idle?.()));
     },
   };
+}
+
+function openLedger(config: ResolvedConfig, checking: boolean, log: Logger, events: EventHooks): Ledger {
+  return new Ledger(checking ? ':memory:' : join(config.stateDir, 'ledger.sqlite'), {
+    sync: config.ledger.sync,
+    onCorruption: ({ intentId, reason }) => {
+      log.error({ intentId, code: 'CND_ERR_LEDGER_CORRUPT' }, `ledger record quarantined: ${reason}`);
+      events.security.call({ type: 'ledger-corruption', file: '', intentId, message: reason, stage: 'ledger' });
+    },
+  });
+}
+
+/** Every plugin's status, for /ready. */
+class PluginStatuses {
+  readonly #statuses = new Map<string, () => PluginStatus>();
+  /** Sinks: their status is the state of the system behind them, not of this pod (Readiness.ready). */
+  readonly #downstream = new Set<string>();
+
+  add(id: string, status: (() => PluginStatus) | undefined, downstream: boolean): void {
+    if (status) this.#statuses.set(id, status);
+    if (downstream) this.#downstream.add(id);
+  }
+
+  /** `running`: started and not stopping; then ready unless a plugin of this pod is not. */
+  readiness(running: boolean, started: boolean): Readiness {
+    const plugins: Record<string, PluginStatus> = {};
+    let ready = running;
+    for (const [id, status] of this.#statuses) {
+      try {
+        plugins[id] = status();
+      } catch (error) {
+        plugins[id] = { ready: false, message: (error as Error).message };
+      }
+      if (!plugins[id]!.ready && !this.#downstream.has(id)) ready = false;
+    }
+    return { started, ready, plugins, downstream: [...this.#downstream].filter((id) => this.#statuses.has(id)) };
+  }
+}
+
+interface PluginSetting {
+  config: ResolvedConfig;
+  options: CreateOptions;
+  pipeline: Pipeline;
+  stages: StageHooks;
+  events: EventHooks;
+  plugins: PluginStatuses;
+}
+
+/** Each plugin's instance, in config order, its taps applied and its status registered. */
+async function createPlugins(definitions: Map<string, PluginDefinition>, setting: PluginSetting): Promise<PluginEntry[]> {
+  const { config, options, pipeline, stages, events, plugins } = setting;
+  const entries: PluginEntry[] = [];
+  for (const [id, definition] of definitions) {
+    if (options.withoutSources && isSource(definition)) continue;
+    const instance = await definition.create(
+      { id, log: options.log.child({ plugin: id }), dataDir: config.dataDir, config, host: pipeline, mode: options.mode },
+      config.plugins[id] as never,
+    );
+    const entry: PluginEntry = { id, definition, instance };
+    applyTaps(entry, stages, events);
+    plugins.add(id, instance.status?.bind(instance), kindsOf(definition).includes('submit'));
+    entries.push(entry);
+  }
+  return entries;
+}
+
+/** Starts plugins in order (downstream first) and stops them in reverse, each under its timeout. */
+class PluginLifecycle {
+  readonly ordered: PluginEntry[];
+  readonly #started: PluginEntry[] = [];
+  readonly #config: ResolvedConfig;
+  readonly #log: Logger;
+
+  constructor(ordered: PluginEntry[], config: ResolvedConfig, log: Logger) {
+    this.ordered = ordered;
+    this.#config = config;
+    this.#log = log;
+  }
+
+  async start(): Promise<void> {
+    for (const entry of this.ordered) {
+      try {
+        await withTimeout('start', entry.id, this.#config.pluginTimeoutMs, (signal) => entry.instance.start?.(signal));
+        this.#started.push(entry);
+      } catch (error) {
+        // Whatever started is stopped again, upstream first, before the error surfaces.
+        await this.#stopAll([...this.#started].reverse());
+        throw error;
+      }
+    }
+  }
+
+  /** Sources first, then `drain` (the intents in flight), then the rest. */
+  async stop<T>(drain: () => Promise<T>): Promise<T> {
+    const reversed = [...this.#started].reverse();
+    await this.#stopAll(reversed.filter((e) => isSource(e.definition)));
+    const result = await drain();
+    await this.#stopAll(reversed.filter((e) => !isSource(e.definition)));
+    return result;
+  }
+
+  async #stopAll(list: PluginEntry[]): Promise<void> {
+    for (const entry of list) {
+      try {
+        await withTimeout('stop', entry.id, this.#config.pluginTimeoutMs, (signal) => entry.instance.stop?.(signal));
+      } catch (error) {
+        this.#log.error({ err: toConductorError(error), plugin: entry.id }, (error as Error).message);
+      }
+    }
+  }
 }

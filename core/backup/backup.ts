@@ -55,36 +55,110 @@ const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBL
 type Copied = 'copied' | 'vanished' | { skipped: string };
 
 export async function writeBackup(options: BackupOptions): Promise<Manifest> {
-  const marker = markerNow(CONDUCTOR_VERSION);
-  const files: ManifestEntry[] = [];
-  const skipped: Manifest['skipped'] = [];
-  let vanished = 0;
-  let ledger: Manifest['ledger'] = null;
-  let git: GitState | null = null;
-  let manifest: Manifest | undefined;
-  const scratchLedger = join(options.scratchDir, `.conductor-backup-ledger-${process.pid}-${randomBytes(4).toString('hex')}.sqlite`);
+  const writer = new BackupWriter(options);
+  // The manifest comes before the members it lists, so that a restore can hold each member to
+  // it as it streams (its size, the count, the total) and stop at the first excess. Its
+  // checksums are of bytes hashed while they are archived, so the data members are compressed
+  // into a private spool file first; the archive is then the leading members (one gzip member)
+  // followed by the spool (another): a gzip stream may hold several members, read as one.
+  const spool = join(options.scratchDir, `.conductor-backup-spool-${process.pid}-${randomBytes(4).toString('hex')}.gz`);
+  try {
+    await pipeline(() => writer.dataMembers(), createGzip(), createWriteStream(spool, { flags: 'wx', mode: 0o600 }));
+    async function* archive(): AsyncGenerator<Buffer> {
+      const head: Buffer[] = [];
+      for await (const block of writer.leadingMembers()) head.push(block);
+      yield gzipSync(Buffer.concat(head));
+      yield* createReadStream(spool) as AsyncIterable<Buffer>;
+    }
+    await pipeline(archive, options.destination, { end: options.endDestination });
+  } finally {
+    await fs.rm(spool, { force: true });
+  }
+  if (writer.manifest === undefined) throw new ConductorError('CND_ERR_INTERNAL', 'the backup ended before its manifest was written');
+  return writer.manifest;
+}
 
-  async function* bytesMember(member: string, bytes: Buffer, mode: number, mtimeMs: number, listed = true): AsyncGenerator<Buffer> {
+/** The archive's members as tar blocks, and the manifest that lists what they held. */
+class BackupWriter {
+  readonly #options: BackupOptions;
+  readonly #marker = markerNow(CONDUCTOR_VERSION);
+  readonly #files: ManifestEntry[] = [];
+  readonly #skipped: Manifest['skipped'] = [];
+  #vanished = 0;
+  #ledger: Manifest['ledger'] = null;
+  #git: GitState | null = null;
+  manifest: Manifest | undefined;
+
+  constructor(options: BackupOptions) {
+    this.#options = options;
+  }
+
+  /** Every data member, in the order that makes the copy consistent (see above), and the tar end. */
+  async *dataMembers(): AsyncGenerator<Buffer> {
+    const { dataDir } = this.#options;
+    // 1. The ledger, before anything whose state it describes.
+    yield* this.#ledgerSnapshot();
+    // 2. The inbox. 3. The repository (refs, then objects). 4. The rest.
+    yield* this.#copyAll(areaSources(dataDir, 'handoff'));
+    yield* this.#copyAll(gitSources(dataDir, (state) => (this.#git = state)));
+    for (const area of ['processed', 'failed', 'status'] as const) yield* this.#copyAll(areaSources(dataDir, area));
+    // The audit log's checkpoint is rewritten after each line is appended: read before the log,
+    // it never claims a record the copied log does not have.
+    yield* this.#copyAll(areaSources(dataDir, 'audit', (relative) => relative.endsWith('.head')));
+    yield TAR_END;
+  }
+
+  /** The marker, the manifest and its checksum: the archive's first three members. */
+  async *leadingMembers(): AsyncGenerator<Buffer> {
+    const marker = this.#marker;
+    yield* this.#bytesMember(MARKER_MEMBER, json(marker), 0o644, Date.parse(marker.createdAt));
+    const listing = { files: this.#files, skipped: this.#skipped, vanished: this.#vanished };
+    this.manifest = { ...marker, ledger: this.#ledger, git: this.#git, ...listing };
+    const manifestBytes = json(this.manifest);
+    const now = Date.now();
+    yield* this.#bytesMember(MANIFEST_MEMBER, manifestBytes, 0o644, now, false);
+    yield* this.#bytesMember(MANIFEST_SUM_MEMBER, Buffer.from(`${sha256(manifestBytes)}  ${MANIFEST_MEMBER}\n`), 0o644, now, false);
+  }
+
+  async *#ledgerSnapshot(): AsyncGenerator<Buffer> {
+    const { scratchDir, stateDir } = this.#options;
+    const scratchLedger = join(scratchDir, `.conductor-backup-ledger-${process.pid}-${randomBytes(4).toString('hex')}.sqlite`);
+    try {
+      this.#ledger = snapshotLedger(join(stateDir, 'ledger.sqlite'), scratchLedger) ?? null;
+      if (this.#ledger !== null) {
+        const copied = yield* this.#fileMember(LEDGER_MEMBER, scratchLedger);
+        if (copied !== 'copied') throw new ConductorError('CND_ERR_BACKUP', 'the ledger snapshot vanished before it was archived');
+      }
+    } finally {
+      await fs.rm(scratchLedger, { force: true });
+    }
+  }
+
+  async *#copyAll(sources: AsyncIterable<Source>): AsyncGenerator<Buffer> {
+    for await (const source of sources) {
+      if (source.kind === 'bytes') {
+        yield* this.#bytesMember(source.member, source.bytes, source.mode, source.mtimeMs);
+        continue;
+      }
+      const result = yield* this.#fileMember(source.member, source.path);
+      if (result === 'vanished') this.#vanished += 1;
+      else if (result !== 'copied') this.#skipped.push({ path: source.member, reason: result.skipped });
+    }
+  }
+
+  async *#bytesMember(member: string, bytes: Buffer, mode: number, mtimeMs: number, listed = true): AsyncGenerator<Buffer> {
     yield fileHeader(member, bytes.length, mode, mtimeMs);
     yield bytes;
     const pad = padding(bytes.length);
     if (pad.length > 0) yield pad;
-    if (listed) files.push({ path: member, size: bytes.length, sha256: sha256(bytes), mode, mtimeMs });
+    if (listed) this.#files.push({ path: member, size: bytes.length, sha256: sha256(bytes), mode, mtimeMs });
   }
 
   /** Reads the file once through a descriptor that cannot follow a link or block on a FIFO. */
-  async function* fileMember(member: string, path: string): AsyncGenerator<Buffer, Copied> {
-    let handle: fs.FileHandle;
-    try {
-      const kind = specialKind(await fs.lstat(path));
-      if (kind !== undefined) return { skipped: `a ${kind} is not copied` };
-      handle = await fs.open(path, READ_FLAGS);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return 'vanished';
-      if (code === 'ELOOP') return { skipped: 'a symlink is not copied' };
-      throw error;
-    }
+  async *#fileMember(member: string, path: string): AsyncGenerator<Buffer, Copied> {
+    const opened = await openPlainFile(path);
+    if (opened === 'vanished' || 'skipped' in opened) return opened;
+    const { handle } = opened;
     try {
       const stats = await handle.stat();
       const kind = specialKind(stats);
@@ -107,77 +181,26 @@ export async function writeBackup(options: BackupOptions): Promise<Manifest> {
       }
       const pad = padding(size);
       if (pad.length > 0) yield pad;
-      files.push({ path: member, size, sha256: hash.digest('hex'), mode: modeOf(stats), mtimeMs: stats.mtimeMs });
+      this.#files.push({ path: member, size, sha256: hash.digest('hex'), mode: modeOf(stats), mtimeMs: stats.mtimeMs });
       return 'copied';
     } finally {
       await handle.close();
     }
   }
+}
 
-  async function* copyAll(sources: AsyncIterable<Source>): AsyncGenerator<Buffer> {
-    for await (const source of sources) {
-      if (source.kind === 'bytes') {
-        yield* bytesMember(source.member, source.bytes, source.mode, source.mtimeMs);
-        continue;
-      }
-      const result = yield* fileMember(source.member, source.path);
-      if (result === 'vanished') vanished += 1;
-      else if (result !== 'copied') skipped.push({ path: source.member, reason: result.skipped });
-    }
-  }
-
-  /** Every data member, in the order that makes the copy consistent (see above), and the tar end. */
-  async function* dataMembers(): AsyncGenerator<Buffer> {
-    // 1. The ledger, before anything whose state it describes.
-    try {
-      ledger = snapshotLedger(join(options.stateDir, 'ledger.sqlite'), scratchLedger) ?? null;
-      if (ledger !== null) {
-        const copied = yield* fileMember(LEDGER_MEMBER, scratchLedger);
-        if (copied !== 'copied') throw new ConductorError('CND_ERR_BACKUP', 'the ledger snapshot vanished before it was archived');
-      }
-    } finally {
-      await fs.rm(scratchLedger, { force: true });
-    }
-    // 2. The inbox. 3. The repository (refs, then objects). 4. The rest.
-    yield* copyAll(areaSources(options.dataDir, 'handoff'));
-    yield* copyAll(gitSources(options.dataDir, (state) => (git = state)));
-    for (const area of ['processed', 'failed', 'status'] as const) yield* copyAll(areaSources(options.dataDir, area));
-    // The audit log's checkpoint is rewritten after each line is appended: read before the log,
-    // it never claims a record the copied log does not have.
-    yield* copyAll(areaSources(options.dataDir, 'audit', (relative) => relative.endsWith('.head')));
-    yield TAR_END;
-  }
-
-  /** The marker, the manifest and its checksum: the archive's first three members. */
-  async function* leadingMembers(): AsyncGenerator<Buffer> {
-    yield* bytesMember(MARKER_MEMBER, json(marker), 0o644, Date.parse(marker.createdAt));
-    manifest = { ...marker, ledger, git, files, skipped, vanished };
-    const manifestBytes = json(manifest);
-    const now = Date.now();
-    yield* bytesMember(MANIFEST_MEMBER, manifestBytes, 0o644, now, false);
-    yield* bytesMember(MANIFEST_SUM_MEMBER, Buffer.from(`${sha256(manifestBytes)}  ${MANIFEST_MEMBER}\n`), 0o644, now, false);
-  }
-
-  // The manifest comes before the members it lists, so that a restore can hold each member to
-  // it as it streams (its size, the count, the total) and stop at the first excess. Its
-  // checksums are of bytes hashed while they are archived, so the data members are compressed
-  // into a private spool file first; the archive is then the leading members (one gzip member)
-  // followed by the spool (another): a gzip stream may hold several members, read as one.
-  const spool = join(options.scratchDir, `.conductor-backup-spool-${process.pid}-${randomBytes(4).toString('hex')}.gz`);
+/** Opens a regular file for reading; anything else (a link, a FIFO, a directory) is skipped, not opened. */
+async function openPlainFile(path: string): Promise<{ handle: fs.FileHandle } | Exclude<Copied, 'copied'>> {
   try {
-    await pipeline(dataMembers, createGzip(), createWriteStream(spool, { flags: 'wx', mode: 0o600 }));
-    async function* archive(): AsyncGenerator<Buffer> {
-      const head: Buffer[] = [];
-      for await (const block of leadingMembers()) head.push(block);
-      yield gzipSync(Buffer.concat(head));
-      yield* createReadStream(spool) as AsyncIterable<Buffer>;
-    }
-    await pipeline(archive, options.destination, { end: options.endDestination });
-  } finally {
-    await fs.rm(spool, { force: true });
+    const kind = specialKind(await fs.lstat(path));
+    if (kind !== undefined) return { skipped: `a ${kind} is not copied` };
+    return { handle: await fs.open(path, READ_FLAGS) };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return 'vanished';
+    if (code === 'ELOOP') return { skipped: 'a symlink is not copied' };
+    throw error;
   }
-  if (manifest === undefined) throw new ConductorError('CND_ERR_INTERNAL', 'the backup ended before its manifest was written');
-  return manifest;
 }
 
 function json(value: unknown): Buffer {

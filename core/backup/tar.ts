@@ -146,13 +146,30 @@ export async function readArchive(input: Readable, options: ReadOptions): Promis
     });
   });
 
-  const failure = await new Promise<{ error: Error; layer: 'gzip' | 'tar' } | undefined>((resolve) => {
+  const failure = await feedParser(input, parser, (chunk) => (bytesRead += chunk.length));
+
+  if (current !== undefined) closeSync(current.fd);
+  // A refusal of ours (a bad name, a foreign marker) is the cause; tar only reports the abort.
+  if (refusal !== undefined) throw refusal;
+  if (failure !== undefined) {
+    throw new ArchiveReadError(describeError(failure.error), { member: current?.path, members, layer: failure.layer, bytesRead });
+  }
+  return members;
+}
+
+type ReadFailure = { error: Error; layer: 'gzip' | 'tar' };
+
+/**
+ * Decompresses `input` into the tar parser until the parser ends or either layer fails; `count`
+ * sees every compressed byte read. A refused archive is not decompressed to its end.
+ */
+function feedParser(input: Readable, parser: Parser, count: (chunk: Buffer) => void): Promise<ReadFailure | undefined> {
+  return new Promise<ReadFailure | undefined>((resolve) => {
     const gunzip = createGunzip();
-    let settled = false;
-    const count = (chunk: Buffer) => (bytesRead += chunk.length);
-    const finish = (result: { error: Error; layer: 'gzip' | 'tar' } | undefined) => {
-      if (settled) return;
-      settled = true;
+    let finished = false;
+    const finish = (result: ReadFailure | undefined) => {
+      if (finished) return;
+      finished = true;
       // Stop reading: a refused archive is not decompressed to its end (the counter below
       // would otherwise keep the input flowing).
       input.off('data', count);
@@ -167,24 +184,16 @@ export async function readArchive(input: Readable, options: ReadOptions): Promis
     input.on('error', (error: Error) => finish({ error, layer: 'gzip' }));
     input.on('data', count);
     gunzip.on('data', (chunk: Buffer) => {
-      if (!settled && parser.write(chunk) === false) {
+      if (!finished && parser.write(chunk) === false) {
         gunzip.pause();
         parser.once('drain', () => gunzip.resume());
       }
     });
     gunzip.on('end', () => {
-      if (!settled) parser.end();
+      if (!finished) parser.end();
     });
     input.pipe(gunzip);
   });
-
-  if (current !== undefined) closeSync(current.fd);
-  // A refusal of ours (a bad name, a foreign marker) is the cause; tar only reports the abort.
-  if (refusal !== undefined) throw refusal;
-  if (failure !== undefined) {
-    throw new ArchiveReadError(describeError(failure.error), { member: current?.path, members, layer: failure.layer, bytesRead });
-  }
-  return members;
 }
 
 function describeError(error: Error): string {

@@ -41,24 +41,57 @@ export async function resolveConfig(raw: unknown, options: ResolveOptions): Prom
   problems.push(...interpolationProblems);
   const validateCore = await compileSchema(CORE_CONFIG_SCHEMA);
   if (!validateCore(input)) problems.push(...(validateCore.errors ?? []).map((e) => describe(e, '')));
-  const config = (typeof input === 'object' && input !== null ? input : { plugins: {} }) as ConductorConfig;
-  const plugins = typeof config.plugins === 'object' && config.plugins !== null ? config.plugins : {};
+  const config = (isObject(input) ? input : { plugins: {} }) as unknown as ConductorConfig;
 
-  // A local plugin module runs as Conductor: held to the same ownership and mode as the config file.
+  // A local module is checked (and refused) before any plugin module is loaded, since loading runs it.
+  problems.push(...unsafeModuleProblems(config, options.baseDir));
+  if (problems.some((p) => p.path.startsWith('modules.'))) {
+    throw new ConductorError('CND_ERR_CONFIG_LOAD', `invalid config ${options.source}:\n${listProblems(problems)}`);
+  }
+  const { definitions, resolvedPlugins } = await resolvePlugins(config, options.baseDir, problems);
+  problems.push(...requirementProblems(definitions));
+  if (problems.length > 0) {
+    // Every problem reported at once; the precise code when they all share one (a missing dependency).
+    const first = problems[0]!.code;
+    const code = first !== undefined && problems.every((p) => p.code === first) ? first : 'CND_ERR_CONFIG_INVALID';
+    throw new ConductorError(code, `invalid config ${options.source}:\n${listProblems(problems)}`, {
+      path: problems[0]!.path,
+      details: { source: options.source, problems },
+    });
+  }
+  return { config: withCoreDefaults(config, resolvedPlugins, options), definitions };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+function listProblems(problems: ConfigProblem[]): string {
+  return problems.map((p) => `  - ${p.path}: ${p.message}`).join('\n');
+}
+
+/** A local plugin module runs as Conductor: held to the same ownership and mode as the config file. */
+function unsafeModuleProblems(config: ConductorConfig, baseDir: string): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
   for (const [name, spec] of Object.entries(config.modules ?? {})) {
     if (typeof spec !== 'string' || !/^(\.{1,2}\/|\/)/.test(spec)) continue;
-    const unsafe = unsafeFileProblem(resolve(options.baseDir, spec));
+    const unsafe = unsafeFileProblem(resolve(baseDir, spec));
     if (unsafe !== undefined) problems.push({ path: `modules.${name}`, message: `refusing to load module: ${unsafe}` });
   }
-  if (problems.some((p) => p.path.startsWith('modules.'))) {
-    throw new ConductorError('CND_ERR_CONFIG_LOAD', `invalid config ${options.source}:\n${problems.map((p) => `  - ${p.path}: ${p.message}`).join('\n')}`);
-  }
+  return problems;
+}
 
+/** Loads every configured plugin and validates its options (defaults merged in) against its schema. */
+async function resolvePlugins(config: ConductorConfig, baseDir: string, problems: ConfigProblem[]) {
+  const plugins = isObject(config.plugins) ? config.plugins : {};
   const definitions = new Map<string, PluginDefinition>();
   const resolvedPlugins: Record<string, Record<string, unknown>> = {};
   // The plugin modules load side by side (their file reads overlap); problems are reported in config order.
-  const loaded = await Promise.allSettled(Object.keys(plugins).map((id) => resolvePluginDefinition(pluginNameOf(id), config.modules ?? {}, options.baseDir)));
-  for (const [index, [id, options_]] of Object.entries(plugins).entries()) {
+  const modules = config.modules ?? {};
+  const loaded = await Promise.allSettled(
+    Object.keys(plugins).map((id) => resolvePluginDefinition(pluginNameOf(id), modules, baseDir)),
+  );
+  for (const [index, [id, given]] of Object.entries(plugins).entries()) {
     const path = `plugins.${id}`;
     const outcome = loaded[index]!;
     if (outcome.status === 'rejected') {
@@ -66,42 +99,37 @@ export async function resolveConfig(raw: unknown, options: ResolveOptions): Prom
       continue;
     }
     const definition = outcome.value;
-    const merged = { ...structuredClone(definition.defaults), ...(typeof options_ === 'object' && options_ !== null ? options_ : {}) };
+    const merged = { ...structuredClone(definition.defaults), ...(isObject(given) ? given : {}) };
     const validate = await validatorFor(definition, problems, path);
     if (validate !== undefined && !validate(merged)) problems.push(...(validate.errors ?? []).map((e) => describe(e, path)));
     definitions.set(id, definition);
     resolvedPlugins[id] = merged;
   }
-  problems.push(...requirementProblems(definitions));
-  if (problems.length > 0) {
-    const listing = problems.map((p) => `  - ${p.path}: ${p.message}`).join('\n');
-    // Every problem reported at once; the precise code when they all share one (a missing dependency).
-    const first = problems[0]!.code;
-    const code = first !== undefined && problems.every((p) => p.code === first) ? first : 'CND_ERR_CONFIG_INVALID';
-    throw new ConductorError(code, `invalid config ${options.source}:\n${listing}`, {
-      path: problems[0]!.path,
-      details: { source: options.source, problems },
-    });
-  }
+  return { definitions, resolvedPlugins };
+}
+
+/** The valid config with every core key given a value: command-line overrides, then the file, then the defaults. */
+function withCoreDefaults(
+  config: ConductorConfig,
+  plugins: Record<string, Record<string, unknown>>,
+  options: ResolveOptions,
+): ResolvedConfig {
   const cwd = options.cwd ?? process.cwd();
   const dataDir = resolve(cwd, options.overrides?.dataDir ?? config.dataDir ?? CORE_DEFAULTS.dataDir);
   const stateDir = options.overrides?.stateDir ?? config.stateDir;
   return {
-    config: {
-      dataDir,
-      stateDir: stateDir === undefined ? join(dataDir, 'state') : resolve(cwd, stateDir),
-      logLevel: options.overrides?.logLevel ?? config.logLevel ?? CORE_DEFAULTS.logLevel,
-      concurrency: config.concurrency ?? CORE_DEFAULTS.concurrency,
-      shutdownTimeoutMs: config.shutdownTimeoutMs ?? CORE_DEFAULTS.shutdownTimeoutMs,
-      pluginTimeoutMs: config.pluginTimeoutMs ?? CORE_DEFAULTS.pluginTimeoutMs,
-      requeueDelayMs: config.requeueDelayMs ?? CORE_DEFAULTS.requeueDelayMs,
-      retry: { ...DEFAULT_RETRY_POLICY, ...config.retry },
-      ledger: { sync: config.ledger?.sync ?? CORE_DEFAULTS.ledger.sync },
-      modules: config.modules ?? {},
-      plugins: resolvedPlugins,
-      source: options.source,
-    },
-    definitions,
+    dataDir,
+    stateDir: stateDir === undefined ? join(dataDir, 'state') : resolve(cwd, stateDir),
+    logLevel: options.overrides?.logLevel ?? config.logLevel ?? CORE_DEFAULTS.logLevel,
+    concurrency: config.concurrency ?? CORE_DEFAULTS.concurrency,
+    shutdownTimeoutMs: config.shutdownTimeoutMs ?? CORE_DEFAULTS.shutdownTimeoutMs,
+    pluginTimeoutMs: config.pluginTimeoutMs ?? CORE_DEFAULTS.pluginTimeoutMs,
+    requeueDelayMs: config.requeueDelayMs ?? CORE_DEFAULTS.requeueDelayMs,
+    retry: { ...DEFAULT_RETRY_POLICY, ...config.retry },
+    ledger: { sync: config.ledger?.sync ?? CORE_DEFAULTS.ledger.sync },
+    modules: config.modules ?? {},
+    plugins,
+    source: options.source,
   };
 }
 

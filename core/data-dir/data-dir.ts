@@ -10,7 +10,7 @@ import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ConductorError } from '../errors.ts';
 import { stemOf } from '../intent/identity.ts';
-import { DIR_MODE, FILE_MODE, restrictSettledFile } from './modes.ts';
+import { DIR_MODE, FILE_MODE, restrictMovedOutFile } from './modes.ts';
 import type { Outcome } from '../intent/types.ts';
 import { crashPoint } from '../delivery/crash-points.ts';
 
@@ -182,11 +182,11 @@ export class DataDir {
   }
 
   /**
-   * Moves a settled entry out of `from` (handoff/ by default): to processed/, or to failed/
-   * beside its `<stem>.error.json` (written first, so a crash never leaves a failure without
-   * its reason). Returns the name it now has.
+   * Moves the entry of a terminal intent out of `from` (handoff/ by default): to processed/, or
+   * to failed/ beside its `<stem>.error.json` (written first, so a crash never leaves a failure
+   * without its reason). Returns the name it now has.
    */
-  async settle(name: string, outcome: Outcome, from = this.handoff, failedBytes?: Uint8Array): Promise<string> {
+  async moveOut(name: string, outcome: Outcome, from = this.handoff, failedBytes?: Uint8Array): Promise<string> {
     if (outcome.status !== 'failed') return this.#moveUnique(join(from, name), this.processed, name);
     const record = errorRecordOf(outcome);
     const writeRecord = async (target: string) => {
@@ -240,7 +240,7 @@ export class DataDir {
         continue;
       }
       await before?.(target);
-      crashPoint('settle.before-link');
+      crashPoint('move-out.before-link');
       if (stats.isDirectory()) {
         renameSync(source, destination);
         return target;
@@ -255,13 +255,13 @@ export class DataDir {
         // protected_hardlinks): renamed instead, the name having just been found free.
         if (code !== 'EPERM') throw error;
         renameSync(source, destination);
-        restrictSettledFile(destination);
+        restrictMovedOutFile(destination);
         removeOriginal?.();
         return target;
       }
-      crashPoint('settle.linked');
+      crashPoint('move-out.linked');
       unlinkSync(source);
-      restrictSettledFile(destination);
+      restrictMovedOutFile(destination);
       removeOriginal?.();
       return target;
     }

@@ -15,12 +15,12 @@ export function restrictCreatedFileModes(): void {
 }
 
 /**
- * A settled intent keeps the mode its producer gave it (a move is a link); it is made
- * owner-only once it is Conductor's. Only a regular file, through a descriptor that does not
- * follow a link (a settled entry may be a symlink: chmod would change what it points to) and
+ * A file moved out of handoff/ keeps the mode its producer gave it (a move is a link); it is
+ * made owner-only once it is Conductor's. Only a regular file, through a descriptor that does not
+ * follow a link (a moved entry may be a symlink: chmod would change what it points to) and
  * does not block on a FIFO. A file owned by another user cannot be changed: left as is.
  */
-export function restrictSettledFile(path: string): void {
+export function restrictMovedOutFile(path: string): void {
   let fd: number;
   try {
     // Never opened unless it is a regular file: opening a device can have effects of its own.

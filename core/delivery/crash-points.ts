@@ -51,9 +51,9 @@ export const CRASH_POINTS = [
   // Source: the status file written, the intent file still in handoff/.
   'source.status-written',
   // Data directory: about to move the file out of handoff/ (after its error record, if failed).
-  'settle.before-link',
+  'move-out.before-link',
   // Data directory: the file linked into processed/ or failed/, not yet unlinked from handoff/.
-  'settle.linked',
+  'move-out.linked',
 ] as const;
 
 export type CrashPointName = (typeof CRASH_POINTS)[number];

@@ -62,7 +62,7 @@ export interface Envelope {
   readonly refusal?: Error;
   /**
    * Offered by sources whose producers may still be writing (files): before the intent is failed
-   * for content that may be incomplete (it does not parse), waits one more settle period and
+   * for content that may be incomplete (it does not parse), waits one more debounce period and
    * resolves true when the item is still exactly what was read, false when it changed (the
    * source then offers it again, and the pipeline releases it).
    */

@@ -112,38 +112,8 @@ export async function buildPipeline(options: BuildPipelineOptions): Promise<Test
     deferred,
     logs: captured?.records ?? [],
     start: () => conductor.start(),
-    async feed(file, intent) {
-      const acked: Outcome[] = [];
-      const released: string[] = [];
-      const slot = await conductor.pipeline.acquire();
-      const envelope: Envelope = {
-        file,
-        source: 'testkit',
-        bytes: bytesOf(intent),
-        receivedAt: Date.now(),
-        ack: async (outcome) => void acked.push(outcome),
-        release: (reason) => void released.push(reason),
-      };
-      const outcome = await slot.process(envelope);
-      return { outcome, acked, released };
-    },
-    waitForOutcomes(count, timeoutMs = 10_000) {
-      return new Promise<Outcome[]>((resolve, reject) => {
-        const check = () => {
-          if (outcomes.length < count) return;
-          clearTimeout(deadline);
-          waiters.delete(check);
-          resolve(outcomes.slice());
-        };
-        // A deadline for a failing test, not a way to wait: success resolves on the event.
-        const deadline = setTimeout(() => {
-          waiters.delete(check);
-          reject(new ConductorError('CND_ERR_INTERNAL', `${count} outcome(s) expected within ${timeoutMs} ms, ${outcomes.length} settled`));
-        }, timeoutMs);
-        waiters.add(check);
-        check();
-      });
-    },
+    feed: (file, intent) => feed(conductor, file, intent),
+    waitForOutcomes: (count, timeoutMs = 10_000) => waitForOutcomes(outcomes, waiters, count, timeoutMs),
     close() {
       closing ??= conductor.stop().then(removeOwnDir, (error: unknown) => {
         removeOwnDir();
@@ -162,6 +132,42 @@ export async function buildPipeline(options: BuildPipelineOptions): Promise<Test
     }
   }
   return pipeline;
+}
+
+/** Hands an intent to the pipeline the way a source does: a place first, then the envelope. */
+async function feed(conductor: Conductor, file: string, intent: unknown): Promise<FeedResult> {
+  const acked: Outcome[] = [];
+  const released: string[] = [];
+  const slot = await conductor.pipeline.acquire();
+  const envelope: Envelope = {
+    file,
+    source: 'testkit',
+    bytes: bytesOf(intent),
+    receivedAt: Date.now(),
+    ack: async (outcome) => void acked.push(outcome),
+    release: (reason) => void released.push(reason),
+  };
+  const outcome = await slot.process(envelope);
+  return { outcome, acked, released };
+}
+
+/** Resolves once `outcomes` holds `count` entries; each new outcome calls the `waiters`. */
+function waitForOutcomes(outcomes: Outcome[], waiters: Set<() => void>, count: number, timeoutMs: number): Promise<Outcome[]> {
+  return new Promise<Outcome[]>((resolve, reject) => {
+    const check = () => {
+      if (outcomes.length < count) return;
+      clearTimeout(deadline);
+      waiters.delete(check);
+      resolve(outcomes.slice());
+    };
+    // A deadline for a failing test, not a way to wait: success resolves on the event.
+    const deadline = setTimeout(() => {
+      waiters.delete(check);
+      reject(new ConductorError('CND_ERR_INTERNAL', `${count} outcome(s) expected within ${timeoutMs} ms, ${outcomes.length} settled`));
+    }, timeoutMs);
+    waiters.add(check);
+    check();
+  });
 }
 
 function bytesOf(intent: unknown): Uint8Array {

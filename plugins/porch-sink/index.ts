@@ -7,30 +7,102 @@
 // meaning in errors.ts, and the connectivity checks in preflight.ts.
 import {
   CircuitBreaker,
-  ConductorError,
   definePlugin,
   packageNameOf,
-  type Intent,
+  type Logger,
   type PluginStatus,
-  type Receipt,
-  type StageContext,
+  type PreflightCheck,
 } from '../../core/index.ts';
 import { connectionWarnings, resolveConnection } from './auth.ts';
 import { KubeClient } from './client.ts';
 import { toSubmitError } from './errors.ts';
-import { BlueprintCache, runFlow } from './flow.ts';
+import { BlueprintCache } from './flow.ts';
 import { DOCS, OPTIONS_SCHEMA, type PorchSinkOptions } from './options.ts';
 import { PorchApi } from './porch-api.ts';
 import { packageHistory, planFlow } from './plan.ts';
 import { runPreflight } from './preflight.ts';
+import { packageAt, submitIntent } from './submit.ts';
 
-const INTENT_ID = /^[0-9a-f]{40}$/;
 /** How long the blueprint's resolution (its revision and files) is reused for new targets. */
 const BLUEPRINT_CACHE_MS = 10_000;
 
 /** Where the sink writes and what new packages come from, as the preflight checks them. */
 function targetOf(options: PorchSinkOptions): { namespace: string; repository: string; blueprint: PorchSinkOptions['blueprint'] } {
   return { namespace: options.namespace, repository: options.repository, blueprint: options.blueprint };
+}
+
+/** The running sink's circuit, its changes logged (an opening as a warning). */
+function sinkBreaker(id: string, log: Logger, options: PorchSinkOptions): CircuitBreaker {
+  const breaker: CircuitBreaker = new CircuitBreaker({
+    name: id,
+    failureThreshold: options.circuitBreaker.failureThreshold,
+    resetMs: options.circuitBreaker.resetMs,
+    onStateChange: (state) => {
+      const fields = { circuit: state, lastError: breaker.lastError };
+      if (state === 'open') log.warn(fields, 'porch circuit opened: requests fail fast until a probe succeeds');
+      else log.info(fields, `porch circuit ${state}`);
+    },
+  });
+  return breaker;
+}
+
+/**
+ * A first contact in the background, so that readiness shows a bad CA or refused credentials
+ * before the first intent arrives (start does not wait for the server). Then, while the circuit
+ * is not closed, a probe now and then, so readiness comes back when the server does, even when
+ * no intent is waiting to be the probe. Returns the probe's timer.
+ */
+function contactServer(
+  api: PorchApi,
+  breaker: CircuitBreaker,
+  signal: AbortSignal,
+  log: Logger,
+  everyMs: number,
+): NodeJS.Timeout {
+  void api.discovery({ signal }).catch((error: unknown) => {
+    if (!signal.aborted) log.warn({ err: error }, `porch server not usable yet: ${(error as Error).message}`);
+  });
+  const probe = setInterval(() => {
+    if (breaker.state === 'closed') return;
+    void api.discovery({ signal }).catch(() => undefined);
+  }, everyMs);
+  probe.unref();
+  return probe;
+}
+
+/** A breaker that never opens, for the read-only connections of plan, history and preflight. */
+function neverOpens(name: string): CircuitBreaker {
+  return new CircuitBreaker({ name, failureThreshold: Number.MAX_SAFE_INTEGER });
+}
+
+/** Readiness: connected, credentials accepted, and the circuit closed (half-open is still an outage). */
+function sinkStatus(api: PorchApi | undefined, breaker: CircuitBreaker, startError: string | undefined): PluginStatus {
+  const circuit = breaker.state;
+  if (api === undefined) return { ready: false, message: `porch sink not connected: ${startError ?? 'not started'}`, details: { circuit } };
+  const credentials = api.client.credentials;
+  const ready = circuit === 'closed' && credentials.ok;
+  const message = !credentials.ok
+    ? credentials.message
+    : circuit === 'open'
+      ? `circuit open after repeated failures: ${breaker.lastError ?? 'unknown'}`
+      : circuit === 'half-open'
+        ? `circuit half-open, probing the server after: ${breaker.lastError ?? 'failures'}`
+        : credentials.message;
+  return { ready, message, details: { circuit, server: api.client.connection.origin, credentials: credentials.ok ? 'ok' : 'failing' } };
+}
+
+/** The credentials check, then the sink's own checks, on a connection of their own. */
+async function preflightChecks(
+  checker: PorchApi,
+  options: PorchSinkOptions,
+  signal: AbortSignal,
+): Promise<PreflightCheck[]> {
+  const { connection } = checker.client;
+  const credentials = [`from ${connection.source}`, ...connection.warnings.map((w) => `WARNING: ${w}`)].join('; ');
+  return [
+    { name: 'credentials', ok: true, message: credentials },
+    ...(await runPreflight(checker, { ...targetOf(options), approve: options.approve }, signal)),
+  ];
 }
 
 export default definePlugin({
@@ -42,20 +114,12 @@ export default definePlugin({
   configWarnings: connectionWarnings,
   create(context, options) {
     const { log } = context;
-    const breaker = new CircuitBreaker({
-      name: context.id,
-      failureThreshold: options.circuitBreaker.failureThreshold,
-      resetMs: options.circuitBreaker.resetMs,
-      onStateChange: (state) => {
-        const fields = { circuit: state, lastError: breaker.lastError };
-        if (state === 'open') log.warn(fields, 'porch circuit opened: requests fail fast until a probe succeeds');
-        else log.info(fields, `porch circuit ${state}`);
-      },
-    });
+    const breaker = sinkBreaker(context.id, log, options);
     let api: PorchApi | undefined;
     const blueprints = new BlueprintCache(BLUEPRINT_CACHE_MS);
     let startError: string | undefined;
     const stopping = new AbortController();
+    let probe: NodeJS.Timeout | undefined;
 
     /** Reads the credentials and opens a connection pool (I/O, so never in the factory). */
     const connect = (circuit: CircuitBreaker): PorchApi => {
@@ -63,49 +127,16 @@ export default definePlugin({
       for (const warning of connection.warnings) log.warn({ server: connection.origin }, warning);
       return new PorchApi(new KubeClient({ connection, timeoutMs: options.timeoutMs, concurrency: options.concurrency, breaker: circuit }));
     };
-
-    let probe: NodeJS.Timeout | undefined;
-
-    const submit = async (intent: Intent, ctx: StageContext): Promise<Receipt> => {
-      const where = { plugin: context.id, intentId: ctx.intentId };
-      if (api === undefined) throw new ConductorError('CND_ERR_SUBMIT_TRANSIENT', `porch sink is not connected: ${startError ?? 'not started'}`, where);
-      if (!INTENT_ID.test(ctx.intentId)) {
-        throw new ConductorError('CND_ERR_SUBMIT_PERMANENT', `intent id ${ctx.intentId} is not 40 hex digits, so intent-<id> is no workspace name`, where);
-      }
-      const at = { namespace: options.namespace, repository: options.repository, packageName: options.packageName ?? packageNameOf(intent) };
-      const flowLog = ctx.log.child({ plugin: context.id });
-      flowLog.debug({ ...at, attempt: ctx.attempt, resumed: ctx.resumed }, 'porch: submitting');
+    /** Runs `read` on a connection of its own, closed again afterwards. */
+    const withReader = async <T>(purpose: string, read: (reader: PorchApi) => Promise<T>): Promise<T> => {
+      const reader = connect(neverOpens(`${context.id} ${purpose}`));
       try {
-        const result = await runFlow(api, {
-          intent,
-          intentId: ctx.intentId,
-          contentHash: ctx.contentHash,
-          order: ctx.order,
-          anchor: ctx.anchor,
-          at,
-          approve: options.approve,
-          blueprint: options.blueprint,
-          blueprints,
-          signal: ctx.signal,
-          traceparent: ctx.trace.traceparent,
-          log: flowLog,
-          plugin: context.id,
-        });
-        flowLog.info({ revision: result.name, lifecycle: result.lifecycle, steps: result.steps }, 'porch: package revision ready');
-        return {
-          sink: context.id,
-          ref: result.name,
-          namespace: at.namespace,
-          repository: at.repository,
-          packageName: at.packageName,
-          workspace: result.workspace,
-          lifecycle: result.lifecycle,
-          ...(result.revision === undefined ? {} : { revision: result.revision }),
-        };
-      } catch (error) {
-        throw toSubmitError(error, { ...where, step: 'submit' });
+        return await read(reader);
+      } finally {
+        await reader.client.close();
       }
     };
+    const sink = { id: context.id, options, blueprints };
 
     return {
       start() {
@@ -115,19 +146,10 @@ export default definePlugin({
           startError = (error as Error).message;
           throw error;
         }
-        log.info({ server: api.client.connection.origin, via: api.client.connection.source, namespace: options.namespace, repository: options.repository, approve: options.approve }, 'porch sink ready to submit');
-        // A first contact in the background, so that readiness shows a bad CA or refused
-        // credentials before the first intent arrives. Start does not wait for the server.
-        void api.discovery({ signal: stopping.signal }).catch((error: unknown) => {
-          if (!stopping.signal.aborted) log.warn({ err: error }, `porch server not usable yet: ${(error as Error).message}`);
-        });
-        // While the circuit is not closed, probe the server now and then, so readiness comes
-        // back when the server does, even when no intent is waiting to be the probe.
-        probe = setInterval(() => {
-          if (api === undefined || breaker.state === 'closed') return;
-          void api.discovery({ signal: stopping.signal }).catch(() => undefined);
-        }, options.circuitBreaker.resetMs);
-        probe.unref();
+        const { origin: server, source: via } = api.client.connection;
+        const { namespace, repository, approve } = options;
+        log.info({ server, via, namespace, repository, approve }, 'porch sink ready to submit');
+        probe = contactServer(api, breaker, stopping.signal, log, options.circuitBreaker.resetMs);
       },
       async stop() {
         if (probe) clearInterval(probe);
@@ -137,60 +159,37 @@ export default definePlugin({
         startError = 'stopped';
         await closing;
       },
-      status(): PluginStatus {
-        const circuit = breaker.state;
-        if (api === undefined) return { ready: false, message: `porch sink not connected: ${startError ?? 'not started'}`, details: { circuit } };
-        const credentials = api.client.credentials;
-        // Half-open is still an outage until its probe succeeds: ready only with a closed circuit.
-        const ready = circuit === 'closed' && credentials.ok;
-        const message = !credentials.ok
-          ? credentials.message
-          : circuit === 'open'
-            ? `circuit open after repeated failures: ${breaker.lastError ?? 'unknown'}`
-            : circuit === 'half-open'
-              ? `circuit half-open, probing the server after: ${breaker.lastError ?? 'failures'}`
-              : credentials.message;
-        return { ready, message, details: { circuit, server: api.client.connection.origin, credentials: credentials.ok ? 'ok' : 'failing' } };
-      },
+      status: () => sinkStatus(api, breaker, startError),
       apply(hooks) {
-        hooks.submit.tapPromise(context.id, (intent, ctx) => submit(intent, ctx));
+        hooks.submit.tapPromise(context.id, (intent, ctx) => submitIntent(sink, api, startError, intent, ctx));
       },
       // plan() and history() run on a pipeline that was never started (`conductor plan`,
       // `conductor history`): each opens a connection of its own, makes read requests only, and
       // closes it again.
-      async plan(intent, request) {
-        const reader = connect(new CircuitBreaker({ name: `${context.id} plan`, failureThreshold: Number.MAX_SAFE_INTEGER }));
-        try {
-          const at = { namespace: options.namespace, repository: options.repository, packageName: options.packageName ?? packageNameOf(intent) };
-          return await planFlow(reader, { ...request, intent, at, blueprint: options.blueprint });
-        } catch (error) {
-          throw toSubmitError(error, { plugin: context.id, intentId: request.intentId, step: 'plan' });
-        } finally {
-          await reader.client.close();
-        }
-      },
-      async history(query) {
-        const reader = connect(new CircuitBreaker({ name: `${context.id} history`, failureThreshold: Number.MAX_SAFE_INTEGER }));
-        try {
-          const at = { namespace: options.namespace, repository: options.repository, packageName: options.packageName ?? query.target };
-          return await packageHistory(reader, at, query.target, query.signal);
-        } finally {
-          await reader.client.close();
-        }
-      },
+      plan: (intent, request) =>
+        withReader('plan', async (reader) => {
+          try {
+            const at = packageAt(options, () => packageNameOf(intent));
+            return await planFlow(reader, { ...request, intent, at, blueprint: options.blueprint });
+          } catch (error) {
+            throw toSubmitError(error, { plugin: context.id, intentId: request.intentId, step: 'plan' });
+          }
+        }),
+      history: (query) =>
+        withReader('history', (reader) => {
+          const at = packageAt(options, () => query.target);
+          return packageHistory(reader, at, query.target, query.signal);
+        }),
       async preflight(signal) {
         // Its own connection and breaker: a check must not trip the running sink's circuit.
         let checker: PorchApi;
         try {
-          checker = connect(new CircuitBreaker({ name: `${context.id} preflight`, failureThreshold: Number.MAX_SAFE_INTEGER }));
+          checker = connect(neverOpens(`${context.id} preflight`));
         } catch (error) {
           return [{ name: 'credentials', ok: false, message: (error as Error).message }];
         }
         try {
-          return [
-            { name: 'credentials', ok: true, message: [`from ${checker.client.connection.source}`, ...checker.client.connection.warnings.map((w) => `WARNING: ${w}`)].join('; ') },
-            ...(await runPreflight(checker, { ...targetOf(options), approve: options.approve }, signal)),
-          ];
+          return await preflightChecks(checker, options, signal);
         } finally {
           await checker.client.close();
         }

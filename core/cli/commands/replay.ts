@@ -51,7 +51,7 @@ export async function replayCommand(argv: string[]): Promise<number> {
           bytes: read.bytes,
           receivedAt: Date.now(),
           ...(record?.intentId ? { intentId: record.intentId } : {}),
-          ack: (outcome) => settleReplay(dataDir, name, outcome),
+          ack: (outcome) => ackReplay(dataDir, name, outcome),
           release: () => undefined,
         }),
       );
@@ -93,7 +93,7 @@ async function exists(path: string): Promise<boolean> {
   return fs.lstat(path).then(() => true, () => false);
 }
 
-async function settleReplay(dataDir: DataDir, name: string, outcome: Outcome): Promise<void> {
+async function ackReplay(dataDir: DataDir, name: string, outcome: Outcome): Promise<void> {
   await dataDir.writeStatus(outcome);
   const errorFile = join(dataDir.failed, errorNameOf(name));
   if (outcome.status === 'failed') {
@@ -101,6 +101,6 @@ async function settleReplay(dataDir: DataDir, name: string, outcome: Outcome): P
     await writeAtomic(errorFile, `${JSON.stringify(record, null, 2)}\n`);
     return;
   }
-  await dataDir.settle(name, outcome, dataDir.failed);
+  await dataDir.moveOut(name, outcome, dataDir.failed);
   await fs.rm(errorFile, { force: true });
 }
