@@ -49,6 +49,12 @@ interface PlannedCommit {
   changes: FileChange[];
 }
 
+/** The commit being planned, and the packages it changes (by path). */
+interface OpenCommit {
+  commit: PlannedCommit;
+  works: Map<string, PackageWork>;
+}
+
 type Outcome = Receipt | ConductorError | undefined;
 
 /** Only the files whose content changed since the package was last committed (a new package: all). */
@@ -150,7 +156,7 @@ export class CommitQueue {
     const packages = new Map<string, PackageWork>();
     const commits: PlannedCommit[] = [];
     const repeats: { i: number; commit: PlannedCommit }[] = [];
-    let open: { commit: PlannedCommit; works: Set<PackageWork> } | undefined;
+    let open: OpenCommit | undefined;
     for (const { p, i } of candidates) {
       const earlier = inTurn.get(p.intentId);
       if (earlier !== undefined) {
@@ -164,9 +170,10 @@ export class CommitQueue {
       if (work === undefined) continue;
       packages.set(work.path.join('/'), work);
       if (p.order !== undefined) building.set(targetKey(p.intent), { order: p.order, intentId: p.intentId, commit: undefined });
-      open ??= { commit: { applied: [], changes: [] }, works: new Set() };
+      open ??= { commit: { applied: [], changes: [] }, works: new Map() };
       open.commit.applied.push({ p, i });
-      open.works.add(work);
+      // A later intent for the same package replaces its work: the commit holds the package's last state.
+      open.works.set(work.path.join('/'), work);
       inTurn.set(p.intentId, { contentHash: p.contentHash, commit: open.commit });
       if (open.commit.applied.length >= this.#parts.maxIntentsPerCommit) open = closeCommit(open, commits);
     }
@@ -188,8 +195,8 @@ export class CommitQueue {
 }
 
 /** Fixes a planned commit's changes and moves its packages' baseline to what it commits. */
-function closeCommit(open: { commit: PlannedCommit; works: Set<PackageWork> }, commits: PlannedCommit[]): undefined {
-  for (const work of open.works) {
+function closeCommit(open: OpenCommit, commits: PlannedCommit[]): undefined {
+  for (const work of open.works.values()) {
     open.commit.changes.push(...changedFiles(work));
     work.snapshot = committedSnapshot(work);
   }
