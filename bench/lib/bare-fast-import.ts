@@ -29,10 +29,24 @@ const data = (text: string) => `data ${Buffer.byteLength(text)}\n${text}\n`;
 
 /** fast-import with the sink's settings; `checkpoint` resolves once the pack is closed and the branch moved. */
 function fastImport(repo: string) {
-  const child = spawn('git', ['-c', 'core.fsync=none', '-c', 'fastimport.unpackLimit=0', '-c', 'core.compression=1', 'fast-import', '--quiet', '--done'], {
-    cwd: repo,
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    'git',
+    [
+      '-c',
+      'core.fsync=none',
+      '-c',
+      'fastimport.unpackLimit=0',
+      '-c',
+      'core.compression=1',
+      'fast-import',
+      '--quiet',
+      '--done',
+    ],
+    {
+      cwd: repo,
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
   const waiting: (() => void)[] = [];
   let buffered = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
@@ -69,20 +83,26 @@ export async function bareFastImport(args: BareFastImportArgs): Promise<BareFast
   for (const name of readdirSync(BLUEPRINT)) blueprint[name] = readFileSync(join(BLUEPRINT, name), 'utf8');
   const git = fastImport(repo);
   const packages = new Map<string, PackageFiles>();
-  const names = readdirSync(handoff).filter((n) => n.endsWith('.json')).sort();
+  const names = readdirSync(handoff)
+    .filter((n) => n.endsWith('.json'))
+    .sort();
   let moves: string[] = [];
   let mark = 0;
   for (const name of names) {
     const intent = JSON.parse(readFileSync(join(handoff, name), 'utf8')) as Intent;
     const key = `${intent.namespace}/${intent.target}`;
     const before = packages.get(key);
-    const files = before === undefined ? instantiateBlueprint(blueprint, intent) : applyIntentToPackage(before, intent, name).files;
+    const files =
+      before === undefined ? instantiateBlueprint(blueprint, intent) : applyIntentToPackage(before, intent, name).files;
     packages.set(key, files);
     const changed = Object.entries(files).filter(([file, text]) => before?.[file] !== text);
     mark += 1;
     const who = `Bare <bare@localhost> ${Math.floor(Date.now() / 1000)} +0000`;
     const modify = changed.map(([file, text]) => `M 100644 inline ${key}/${file}\n${data(text)}`).join('');
-    git.write(`commit refs/heads/main\nmark :${mark}\ncommitter ${who}\n${data(`scale ${key}\n\nIntent file: ${name}\n`)}${mark > 1 ? `from :${mark - 1}\n` : ''}${modify}\n`);
+    git.write(
+      `commit refs/heads/main\nmark :${mark}\ncommitter ${who}\n${data(`scale ${key}\n\nIntent file: ${name}\n`)}` +
+        `${mark > 1 ? `from :${mark - 1}\n` : ''}${modify}\n`,
+    );
     moves.push(name);
     if (moves.length >= args.checkpointEvery) moves = await settle(git, mark, moves, handoff, processed);
   }
@@ -93,7 +113,13 @@ export async function bareFastImport(args: BareFastImportArgs): Promise<BareFast
 }
 
 /** The checkpoint, then the files whose commits it made durable are moved. */
-async function settle(git: ReturnType<typeof fastImport>, mark: number, moves: string[], handoff: string, processed: string): Promise<string[]> {
+async function settle(
+  git: ReturnType<typeof fastImport>,
+  mark: number,
+  moves: string[],
+  handoff: string,
+  processed: string,
+): Promise<string[]> {
   await git.checkpoint(mark);
   for (const name of moves) renameSync(join(handoff, name), join(processed, name));
   return [];

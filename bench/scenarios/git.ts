@@ -23,7 +23,7 @@ import type { BenchContext } from '../lib/context.ts';
 const BLUEPRINT = fileURLToPath(new URL('../../examples/blueprints/deployment', import.meta.url));
 const BARE_MODULE = new URL('../lib/bare-fast-import.ts', import.meta.url).href;
 
-/** Where intent i goes: `namespaces` namespaces, `packages` packages in all (so later intents edit earlier packages). */
+/** Where intent i goes: `namespaces` namespaces, `packages` packages in all (later intents edit earlier ones). */
 interface Shape {
   count: number;
   namespaces: number;
@@ -50,7 +50,12 @@ function writeWorkload(handoff: string, shape: Shape): void {
 
 function commitCount(repo: string): number {
   try {
-    return Number(execFileSync('git', ['-C', repo, 'rev-list', '--count', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
+    return Number(
+      execFileSync('git', ['-C', repo, 'rev-list', '--count', 'HEAD'], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).trim(),
+    );
   } catch {
     return 0;
   }
@@ -81,10 +86,17 @@ export async function measureConductor(args: ConductorArgs, usageDir: string): P
   const dir = scratch('git');
   try {
     writeWorkload(join(dir.dir, 'handoff'), args);
-    const sink = { 'git-sink': { blueprint: BLUEPRINT, ...(args.group === undefined ? {} : { maxIntentsPerCommit: args.group }) } };
+    const sink = {
+      'git-sink': { blueprint: BLUEPRINT, ...(args.group === undefined ? {} : { maxIntentsPerCommit: args.group }) },
+    };
     const config = writeConfig(dir.dir, benchConfig({ dataDir: dir.dir, concurrency: args.concurrency, sink }));
     const label = args.group === undefined ? 'c-conductor' : 'c-conductor-grouped';
-    const run = await runCli(['once', '--config', config], { label, usageDir, timeoutMs: 1_800_000, ...(args.nodeOptions === undefined ? {} : { nodeOptions: args.nodeOptions }) });
+    const run = await runCli(['once', '--config', config], {
+      label,
+      usageDir,
+      timeoutMs: 1_800_000,
+      ...(args.nodeOptions === undefined ? {} : { nodeOptions: args.nodeOptions }),
+    });
     if (run.code !== 0) throw new Error(`conductor once exited ${String(run.code)}: ${run.stderr.slice(-1500)}`);
     const times = auditTimes(dir.dir);
     return {
@@ -107,11 +119,24 @@ export async function measureBare(args: Shape & { checkpointEvery: number }): Pr
   try {
     writeWorkload(join(dir.dir, 'handoff'), args);
     const started = performance.now();
-    const result = await inChild<BareFastImportResult>(BARE_MODULE, 'bareFastImport', { dir: dir.dir, checkpointEvery: args.checkpointEvery }, 'c-bare');
+    const result = await inChild<BareFastImportResult>(
+      BARE_MODULE,
+      'bareFastImport',
+      { dir: dir.dir, checkpointEvery: args.checkpointEvery },
+      'c-bare',
+    );
     const wallMs = performance.now() - started;
     const commits = commitCount(join(dir.dir, 'out'));
     const nan = { first: Number.NaN, last: Number.NaN };
-    return { count: result.count, commits, wallMs, steadyRate: (result.count / result.wallMs) * 1000, cpuMs: result.cpuMs, maxRssMiB: Number.NaN, quarters: nan };
+    return {
+      count: result.count,
+      commits,
+      wallMs,
+      steadyRate: (result.count / result.wallMs) * 1000,
+      cpuMs: result.cpuMs,
+      maxRssMiB: Number.NaN,
+      quarters: nan,
+    };
   } finally {
     dir.remove();
   }
@@ -140,11 +165,22 @@ export async function measureNaive(args: { count: number }): Promise<GitMeasured
     const script = join(dir.dir, 'naive.sh');
     writeFileSync(script, NAIVE_SCRIPT);
     const started = performance.now();
-    const { code, stderr } = await waitFor(spawn('bash', [script, dir.dir], { stdio: ['ignore', 'ignore', 'pipe'] }), 600_000);
+    const { code, stderr } = await waitFor(
+      spawn('bash', [script, dir.dir], { stdio: ['ignore', 'ignore', 'pipe'] }),
+      600_000,
+    );
     const wallMs = performance.now() - started;
     if (code !== 0) throw new Error(`naive git loop exited ${String(code)}: ${stderr.slice(-1000)}`);
     const commits = commitCount(join(dir.dir, 'out'));
-    return { count: args.count, commits, wallMs, steadyRate: (args.count / wallMs) * 1000, cpuMs: Number.NaN, maxRssMiB: Number.NaN, quarters: { first: Number.NaN, last: Number.NaN } };
+    return {
+      count: args.count,
+      commits,
+      wallMs,
+      steadyRate: (args.count / wallMs) * 1000,
+      cpuMs: Number.NaN,
+      maxRssMiB: Number.NaN,
+      quarters: { first: Number.NaN, last: Number.NaN },
+    };
   } finally {
     dir.remove();
   }
@@ -159,9 +195,21 @@ function sizes(ctx: BenchContext) {
     main,
     grouped: { ...main, concurrency: 64, group: 64 },
     // 5,000 new packages in one namespace, one commit each: the namespace's tree grows all along.
-    oneNamespace: { count: ctx.quick ? 1_000 : 5_000, namespaces: 1, packages: ctx.quick ? 1_000 : 5_000, concurrency: 16 },
+    oneNamespace: {
+      count: ctx.quick ? 1_000 : 5_000,
+      namespaces: 1,
+      packages: ctx.quick ? 1_000 : 5_000,
+      concurrency: 16,
+    },
     // RSS: 5,000 packages in one namespace, then edited over and over; grouped, so the long run stays practical.
-    rss: [5_000, large].map((n) => ({ count: n, namespaces: 1, packages: 5_000, concurrency: 64, group: 64, nodeOptions: imageNodeOptions() })),
+    rss: [5_000, large].map((n) => ({
+      count: n,
+      namespaces: 1,
+      packages: 5_000,
+      concurrency: 64,
+      group: 64,
+      nodeOptions: imageNodeOptions(),
+    })),
     naiveCount: ctx.quick ? 12 : 50,
   };
 }
@@ -177,8 +225,19 @@ async function interleaved(ctx: BenchContext, steps: (() => Promise<unknown>)[])
 export async function run(ctx: BenchContext): Promise<ScenarioResult> {
   const size = sizes(ctx);
   const usage = scratch('git-usage');
-  const m: Record<'one' | 'one64' | 'bare1' | 'bare64' | 'naive' | 'grouped' | 'ns' | 'rssSmall' | 'rssLarge', GitMeasured[]> = {
-    one: [], one64: [], bare1: [], bare64: [], naive: [], grouped: [], ns: [], rssSmall: [], rssLarge: [],
+  const m: Record<
+    'one' | 'one64' | 'bare1' | 'bare64' | 'naive' | 'grouped' | 'ns' | 'rssSmall' | 'rssLarge',
+    GitMeasured[]
+  > = {
+    one: [],
+    one64: [],
+    bare1: [],
+    bare64: [],
+    naive: [],
+    grouped: [],
+    ns: [],
+    rssSmall: [],
+    rssLarge: [],
   };
   try {
     await interleaved(ctx, [
@@ -203,36 +262,130 @@ export async function run(ctx: BenchContext): Promise<ScenarioResult> {
 function report(ctx: BenchContext, size: ReturnType<typeof sizes>, m: Record<string, GitMeasured[]>): ScenarioResult {
   const rate = (x: GitMeasured) => (x.count / x.wallMs) * 1000;
   const ratio = (a: GitMeasured[], b: GitMeasured[]) => a.map((x, i) => x.wallMs / b[i]!.wallMs);
+  const commitsOf = (key: string) => m[key]!.map((x) => x.commits).join(', ');
   const lost = [...m['one']!, ...m['one64']!].filter((x) => x.commits !== x.count).length;
   return {
     id: 'c',
     title: 'files → git sink (real CLI, `conductor once`, whole processes)',
     status: 'ok',
-    setup: { intents: size.main.count, namespaces: size.main.namespaces, packages: size.main.packages, naiveIntents: size.naiveCount, runs: ctx.runs, debounceMs: 0 },
+    setup: {
+      intents: size.main.count,
+      namespaces: size.main.namespaces,
+      packages: size.main.packages,
+      naiveIntents: size.naiveCount,
+      runs: ctx.runs,
+      debounceMs: 0,
+    },
     figures: [
-      figure('throughput', 'conductor, one commit per intent, concurrency 4 (start to exit)', 'intents/s', m['one']!.map(rate), { op: '>=', value: 200 }),
-      figure('steadyThroughput', 'the same, first→last settle', 'intents/s', m['one']!.map((x) => x.steadyRate)),
+      figure(
+        'throughput',
+        'conductor, one commit per intent, concurrency 4 (start to exit)',
+        'intents/s',
+        m['one']!.map(rate),
+        { op: '>=', value: 200 },
+      ),
+      figure(
+        'steadyThroughput',
+        'the same, first→last settle',
+        'intents/s',
+        m['one']!.map((x) => x.steadyRate),
+      ),
       figure('throughput64', 'conductor, one commit per intent, concurrency 64', 'intents/s', m['one64']!.map(rate)),
       figure('bareThroughput', 'bare fast-import loop, checkpoint each intent', 'intents/s', m['bare1']!.map(rate)),
       figure('bare64Throughput', 'bare fast-import loop, checkpoint every 64', 'intents/s', m['bare64']!.map(rate)),
-      figure('ratio', 'conductor (c=4) / bare (checkpoint each), whole-process time', '×', ratio(m['one']!, m['bare1']!), { op: '<=', value: 4 }),
-      figure('ratio64', 'conductor (c=64) / bare (checkpoint every 64), whole-process time', '×', ratio(m['one64']!, m['bare64']!), { op: '<=', value: 4 }),
-      figure('naiveThroughput', 'naive peer (shell: jq + git add/commit)', 'intents/s', m['naive']!.map((x) => x.steadyRate)),
-      figure('cpuPerIntent', 'conductor CPU per intent (whole process, c=4)', 'ms', m['one']!.map((x) => x.cpuMs / x.count)),
-      figure('groupedThroughput', `grouped commits (maxIntentsPerCommit ${size.grouped.group}, concurrency ${size.grouped.concurrency})`, 'intents/s', m['grouped']!.map(rate)),
-      figure('groupedGain', 'grouped / one commit per intent (c=4), whole-process time', '×', ratio(m['one']!, m['grouped']!), { op: '>=', value: 2.5 }),
-      figure('groupedGain64', 'grouped / one commit per intent (c=64), whole-process time', '×', ratio(m['one64']!, m['grouped']!)),
-      figure('groupedIntentsPerCommit', 'grouped: intents per commit', 'intents', m['grouped']!.map((x) => x.count / x.commits)),
-      figure('oneNamespaceFirstQuarter', `${size.oneNamespace.count} new packages in one namespace: first quarter`, 'intents/s', m['ns']!.map((x) => x.quarters.first)),
-      figure('oneNamespaceLastQuarter', 'the same: last quarter', 'intents/s', m['ns']!.map((x) => x.quarters.last)),
-      figure('oneNamespaceQuarterRatio', 'the same: last / first quarter', '×', m['ns']!.map((x) => x.quarters.last / x.quarters.first), { op: '>=', value: 0.8 }),
-      figure('rssSmall', `peak RSS, ${size.rss[0]!.count} intents in one namespace (image heap bounds)`, 'MiB', m['rssSmall']!.map((x) => x.maxRssMiB)),
-      figure('rssLarge', `peak RSS, ${size.rss[1]!.count} intents in one namespace`, 'MiB', m['rssLarge']!.map((x) => x.maxRssMiB)),
-      figure('rssRatio', 'peak RSS large / small', '×', m['rssLarge']!.map((x, i) => x.maxRssMiB / m['rssSmall']![i]!.maxRssMiB), { op: '<=', value: 1.2 }),
+      figure(
+        'ratio',
+        'conductor (c=4) / bare (checkpoint each), whole-process time',
+        '×',
+        ratio(m['one']!, m['bare1']!),
+        { op: '<=', value: 4 },
+      ),
+      figure(
+        'ratio64',
+        'conductor (c=64) / bare (checkpoint every 64), whole-process time',
+        '×',
+        ratio(m['one64']!, m['bare64']!),
+        { op: '<=', value: 4 },
+      ),
+      figure(
+        'naiveThroughput',
+        'naive peer (shell: jq + git add/commit)',
+        'intents/s',
+        m['naive']!.map((x) => x.steadyRate),
+      ),
+      figure(
+        'cpuPerIntent',
+        'conductor CPU per intent (whole process, c=4)',
+        'ms',
+        m['one']!.map((x) => x.cpuMs / x.count),
+      ),
+      figure(
+        'groupedThroughput',
+        `grouped commits (maxIntentsPerCommit ${size.grouped.group}, concurrency ${size.grouped.concurrency})`,
+        'intents/s',
+        m['grouped']!.map(rate),
+      ),
+      figure(
+        'groupedGain',
+        'grouped / one commit per intent (c=4), whole-process time',
+        '×',
+        ratio(m['one']!, m['grouped']!),
+        { op: '>=', value: 2.5 },
+      ),
+      figure(
+        'groupedGain64',
+        'grouped / one commit per intent (c=64), whole-process time',
+        '×',
+        ratio(m['one64']!, m['grouped']!),
+      ),
+      figure(
+        'groupedIntentsPerCommit',
+        'grouped: intents per commit',
+        'intents',
+        m['grouped']!.map((x) => x.count / x.commits),
+      ),
+      figure(
+        'oneNamespaceFirstQuarter',
+        `${size.oneNamespace.count} new packages in one namespace: first quarter`,
+        'intents/s',
+        m['ns']!.map((x) => x.quarters.first),
+      ),
+      figure(
+        'oneNamespaceLastQuarter',
+        'the same: last quarter',
+        'intents/s',
+        m['ns']!.map((x) => x.quarters.last),
+      ),
+      figure(
+        'oneNamespaceQuarterRatio',
+        'the same: last / first quarter',
+        '×',
+        m['ns']!.map((x) => x.quarters.last / x.quarters.first),
+        { op: '>=', value: 0.8 },
+      ),
+      figure(
+        'rssSmall',
+        `peak RSS, ${size.rss[0]!.count} intents in one namespace (image heap bounds)`,
+        'MiB',
+        m['rssSmall']!.map((x) => x.maxRssMiB),
+      ),
+      figure(
+        'rssLarge',
+        `peak RSS, ${size.rss[1]!.count} intents in one namespace`,
+        'MiB',
+        m['rssLarge']!.map((x) => x.maxRssMiB),
+      ),
+      figure(
+        'rssRatio',
+        'peak RSS large / small',
+        '×',
+        m['rssLarge']!.map((x, i) => x.maxRssMiB / m['rssSmall']![i]!.maxRssMiB),
+        { op: '<=', value: 1.2 },
+      ),
     ],
     notes: [
       ...(lost > 0 ? [`${lost} conductor run(s) made fewer commits than intents`] : []),
-      `commits per run: conductor ${m['one']!.map((x) => x.commits).join(', ')}; bare ${m['bare1']!.map((x) => x.commits).join(', ')}; grouped ${m['grouped']!.map((x) => x.commits).join(', ')}`,
+      `commits per run: conductor ${commitsOf('one')}; bare ${commitsOf('bare1')}; grouped ${commitsOf('grouped')}`,
     ],
   };
 }

@@ -39,7 +39,10 @@ export function dataBlock(text: string): string {
 
 /** While an answer is awaited the child keeps the event loop alive; idle, it does not. */
 export function holdOpen(child: ChildProcessWithoutNullStreams, waiting: boolean): void {
-  for (const handle of [child, child.stdin, child.stdout, child.stderr] as unknown as { ref?(): void; unref?(): void }[]) {
+  for (const handle of [child, child.stdin, child.stdout, child.stderr] as unknown as {
+    ref?(): void;
+    unref?(): void;
+  }[]) {
     if (waiting) handle.ref?.();
     else handle.unref?.();
   }
@@ -72,15 +75,29 @@ export class FastImport {
       'git',
       // unpackLimit 0: a small pack stays a pack (git would otherwise explode it into loose objects);
       // compression 1: packs of a few small objects, where the time is better spent elsewhere.
-      ['-c', `core.fsync=${sync}`, '-c', 'fastimport.unpackLimit=0', '-c', 'core.compression=1', '-c', 'core.hooksPath=/dev/null',
-        'fast-import', '--quiet', '--done', '--date-format=raw'],
+      [
+        '-c',
+        `core.fsync=${sync}`,
+        '-c',
+        'fastimport.unpackLimit=0',
+        '-c',
+        'core.compression=1',
+        '-c',
+        'core.hooksPath=/dev/null',
+        'fast-import',
+        '--quiet',
+        '--done',
+        '--date-format=raw',
+      ],
       { cwd: this.#options.dir, env: { ...process.env, ...GIT_ENV }, stdio: ['pipe', 'pipe', 'pipe'] },
     );
     this.#failure = undefined;
     this.#stdout = '';
     this.#stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => this.#answer(chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (this.#stderr = `${this.#stderr}${chunk}`.slice(-4000)));
+    child.stderr
+      .setEncoding('utf8')
+      .on('data', (chunk: string) => (this.#stderr = `${this.#stderr}${chunk}`.slice(-4000)));
     // A write after the process ended fails here, and is reported through the pending answers.
     child.stdin.on('error', () => undefined);
     this.#exited = new Promise((resolve) => {
@@ -130,7 +147,10 @@ export class FastImport {
   request(commands: string, count: number): Promise<string[]> {
     const child = this.#child ?? this.#start();
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
-    const answers = Array.from({ length: count }, () => new Promise<string>((resolve, reject) => this.#waiting.push({ resolve, reject })));
+    const answers = Array.from(
+      { length: count },
+      () => new Promise<string>((resolve, reject) => this.#waiting.push({ resolve, reject })),
+    );
     holdOpen(child, true);
     child.stdin.write(commands);
     return Promise.all(answers);

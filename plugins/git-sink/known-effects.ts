@@ -75,10 +75,11 @@ export class KnownEffects {
       for (const record of log.split('\0')) {
         const newline = record.indexOf('\n');
         const hash = record.slice(0, newline === -1 ? undefined : newline).trim();
-        if (/^[0-9a-f]{40}$/.test(hash)) this.learn(hash, trailerEffects(newline === -1 ? '' : record.slice(newline + 1)));
+        if (/^[0-9a-f]{40}$/.test(hash))
+          this.learn(hash, trailerEffects(newline === -1 ? '' : record.slice(newline + 1)));
       }
     } else {
-      for (let oid: string | undefined = head; oid !== undefined && oid !== this.#lastHead; ) {
+      for (let oid: string | undefined = head; oid !== undefined && oid !== this.#lastHead;) {
         const { message, parents } = await this.#repo.commitMessage(oid);
         this.learn(oid, trailerEffects(message));
         oid = parents[0];

@@ -32,7 +32,11 @@ export class ObjectReader {
   }
 
   #start(): ChildProcessWithoutNullStreams {
-    const child = spawn('git', ['cat-file', '--batch'], { cwd: this.#dir, env: { ...process.env, ...GIT_ENV }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('git', ['cat-file', '--batch'], {
+      cwd: this.#dir,
+      env: { ...process.env, ...GIT_ENV },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stderr = '';
     this.#buffer = Buffer.alloc(0);
     child.stdout.on('data', (chunk: Buffer) => this.#receive(chunk));
@@ -42,7 +46,9 @@ export class ObjectReader {
       if (this.#child === child) this.#child = undefined;
       for (const waiter of this.#waiting.splice(0)) waiter.reject(error);
     };
-    child.on('close', (code, signal) => fail(new Error(`git cat-file ended (${signal ?? code}): ${stderr.trim() || 'no message'}`)));
+    child.on('close', (code, signal) =>
+      fail(new Error(`git cat-file ended (${signal ?? code}): ${stderr.trim() || 'no message'}`)),
+    );
     child.on('error', fail);
     holdOpen(child, false);
     this.#child = child;
@@ -85,7 +91,8 @@ export class ObjectReader {
 
   async readTree(oid: string): Promise<TreeEntry[]> {
     const object = await this.read(oid);
-    if (object?.type !== 'tree') throw new Error(`${oid} is ${object === undefined ? 'missing' : `a ${object.type}`}, not a tree`);
+    if (object?.type !== 'tree')
+      throw new Error(`${oid} is ${object === undefined ? 'missing' : `a ${object.type}`}, not a tree`);
     return parseTree(object.content);
   }
 
@@ -98,11 +105,15 @@ export class ObjectReader {
 
 export function parseTree(content: Buffer): TreeEntry[] {
   const entries: TreeEntry[] = [];
-  for (let at = 0; at < content.length; ) {
+  for (let at = 0; at < content.length;) {
     const space = content.indexOf(32, at);
     const nul = content.indexOf(0, space);
     const mode = content.toString('latin1', at, space);
-    entries.push({ mode: (mode === '40000' ? '040000' : mode) as TreeEntry['mode'], path: content.toString('utf8', space + 1, nul), oid: content.toString('hex', nul + 1, nul + 21) });
+    entries.push({
+      mode: (mode === '40000' ? '040000' : mode) as TreeEntry['mode'],
+      path: content.toString('utf8', space + 1, nul),
+      oid: content.toString('hex', nul + 1, nul + 21),
+    });
     at = nul + 21;
   }
   return entries;

@@ -66,20 +66,31 @@ test('full sync: the pack and branch directories are fsynced before checkpoint r
   assert.equal(gitIn(out, 'show', 'HEAD~1:ns/app/deployment.yaml'), 'replicas: 2\n');
   // Packs only: no loose object, and nothing fast-import leaves when it ends cleanly.
   assert.equal(gitIn(out, 'count-objects', '-v').match(/^count: (\d+)/m)?.[1], '0');
-  assert.deepEqual(fs.readdirSync(join(out, '.git')).filter((n) => n.startsWith('fast_import_crash_')), []);
+  assert.deepEqual(
+    fs.readdirSync(join(out, '.git')).filter((n) => n.startsWith('fast_import_crash_')),
+    [],
+  );
   assert.deepEqual(wholeness(out).fsck, '');
 });
 
 test('the sync option is validated and `ledger.sync: full` is followed end to end', { timeout: 60_000 }, async (t) => {
   const dir = makeDataDir();
   t.after(dir.cleanup);
-  const plugins = (sink: Record<string, unknown>) => ({ 'fs-source': { debounceMs: 0 }, 'git-sink': { blueprint: BLUEPRINT, ...sink } });
+  const plugins = (sink: Record<string, unknown>) => ({
+    'fs-source': { debounceMs: 0 },
+    'git-sink': { blueprint: BLUEPRINT, ...sink },
+  });
   const bad = writeJsonConfig(dir.root, { dataDir: dir.root, plugins: plugins({ sync: 'sometimes' }) }, 'bad.json');
   const refused = await runCli(['once', '--config', bad]);
   assert.equal(refused.code, 2);
   assert.match(refused.stderr, /git-sink\.sync/);
 
-  const config = writeJsonConfig(dir.root, { dataDir: dir.root, logLevel: 'warn', ledger: { sync: 'full' }, plugins: plugins({}) });
+  const config = writeJsonConfig(dir.root, {
+    dataDir: dir.root,
+    logLevel: 'warn',
+    ledger: { sync: 'full' },
+    plugins: plugins({}),
+  });
   dropIntentAt(dir.handoff, 'intent-durable.json', scaling('durable', 4), Date.now());
   const run = await runCli(['once', '--config', config]);
   assert.equal(run.code, 0, run.stderr);
