@@ -178,18 +178,21 @@ export class GitSink {
   /**
    * Makes the index and the working tree equal to HEAD for tracked files (untracked files are
    * left alone): first the index's stat data is refreshed, so that files already equal to HEAD
-   * are not rewritten; then `reset --hard` rewrites the ones that differ — torn, missing or
-   * edited — with git's own checks against symlinked leading paths.
+   * are not rewritten; then `read-tree --reset -u` rewrites the ones that differ — torn, missing
+   * or edited — with git's own checks against symlinked leading paths. Never `reset --hard`:
+   * it moves the branch too, back to what it read when it started, and would drop a commit
+   * another writer made meanwhile; the branch moves only forward, by fast-import.
    */
   async #syncWorkingTree(): Promise<void> {
-    if ((await this.#repo.head()) === undefined) return;
+    const head = await this.#repo.head();
+    if (head === undefined) return;
     if (!this.#options.worktree) {
-      await git(this.#dir, this.#identity, ['read-tree', 'HEAD']);
+      await git(this.#dir, this.#identity, ['read-tree', head]);
       return;
     }
-    // Exits 1 when some file differs from the index: exactly what the reset then repairs.
+    // Exits 1 when some file differs from the index: exactly what the read-tree then repairs.
     await git(this.#dir, this.#identity, ['update-index', '-q', '--refresh']).catch(() => undefined);
-    await git(this.#dir, this.#identity, ['reset', '-q', '--hard', 'HEAD']);
+    await git(this.#dir, this.#identity, ['read-tree', '--reset', '-u', head]);
   }
 
   /**
