@@ -48,15 +48,45 @@ export function holdOpen(child: ChildProcessWithoutNullStreams, waiting: boolean
   }
 }
 
+interface Waiter {
+  resolve(line: string): void;
+  reject(error: Error): void;
+}
+
+/**
+ * One fast-import process and what belongs to it alone: the answers it owes, its output so
+ * far, how it ended. A process being closed never answers (or fails) for the one after it.
+ */
+interface Session {
+  child: ChildProcessWithoutNullStreams;
+  /** Callers waiting for an answer line, in the order their requests were written. */
+  waiting: Waiter[];
+  stdout: string;
+  stderr: string;
+  failure: Error | undefined;
+  exited: Promise<void>;
+}
+
+const FAST_IMPORT_ARGS = (fullSync: boolean) => [
+  '-c',
+  `core.fsync=${fullSync ? 'pack,pack-metadata,reference' : 'none'}`,
+  // unpackLimit 0: a small pack stays a pack (git would otherwise explode it into loose objects);
+  // compression 1: packs of a few small objects, where the time is better spent elsewhere.
+  '-c',
+  'fastimport.unpackLimit=0',
+  '-c',
+  'core.compression=1',
+  '-c',
+  'core.hooksPath=/dev/null',
+  'fast-import',
+  '--quiet',
+  '--done',
+  '--date-format=raw',
+];
+
 export class FastImport {
   readonly #options: FastImportOptions;
-  #child: ChildProcessWithoutNullStreams | undefined;
-  #stdout = '';
-  #stderr = '';
-  /** Callers waiting for an answer line, in the order their requests were written. */
-  readonly #waiting: { resolve(line: string): void; reject(error: Error): void }[] = [];
-  #failure: Error | undefined;
-  #exited: Promise<void> = Promise.resolve();
+  #session: Session | undefined;
   #mark = 0;
 
   constructor(options: FastImportOptions) {
@@ -69,75 +99,47 @@ export class FastImport {
     return this.#mark;
   }
 
-  #start(): ChildProcessWithoutNullStreams {
-    const sync = this.#options.fullSync ? 'pack,pack-metadata,reference' : 'none';
-    const child = spawn(
-      'git',
-      // unpackLimit 0: a small pack stays a pack (git would otherwise explode it into loose objects);
-      // compression 1: packs of a few small objects, where the time is better spent elsewhere.
-      [
-        '-c',
-        `core.fsync=${sync}`,
-        '-c',
-        'fastimport.unpackLimit=0',
-        '-c',
-        'core.compression=1',
-        '-c',
-        'core.hooksPath=/dev/null',
-        'fast-import',
-        '--quiet',
-        '--done',
-        '--date-format=raw',
-      ],
-      { cwd: this.#options.dir, env: { ...process.env, ...GIT_ENV }, stdio: ['pipe', 'pipe', 'pipe'] },
-    );
-    this.#failure = undefined;
-    this.#stdout = '';
-    this.#stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => this.#answer(chunk));
+  #start(): Session {
+    const child = spawn('git', FAST_IMPORT_ARGS(this.#options.fullSync), {
+      cwd: this.#options.dir,
+      env: { ...process.env, ...GIT_ENV },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const session: Session = {
+      child,
+      waiting: [],
+      stdout: '',
+      stderr: '',
+      failure: undefined,
+      exited: Promise.resolve(),
+    };
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => answer(session, chunk));
     child.stderr
       .setEncoding('utf8')
-      .on('data', (chunk: string) => (this.#stderr = `${this.#stderr}${chunk}`.slice(-4000)));
+      .on('data', (chunk: string) => (session.stderr = `${session.stderr}${chunk}`.slice(-4000)));
     // A write after the process ended fails here, and is reported through the pending answers.
     child.stdin.on('error', () => undefined);
-    this.#exited = new Promise((resolve) => {
-      child.on('close', (code, signal) => {
-        if (this.#child === child) this.#child = undefined;
-        this.#fail(new Error(`git fast-import ended (${signal ?? code}): ${this.#stderr.trim() || 'no message'}`));
+    session.exited = new Promise((resolve) => {
+      const ended = (error: Error) => {
+        if (this.#session === session) this.#session = undefined;
+        fail(session, error);
         resolve();
-      });
-      child.on('error', (error) => {
-        if (this.#child === child) this.#child = undefined;
-        this.#fail(error);
-        resolve();
-      });
+      };
+      child.on('close', (code, signal) =>
+        ended(new Error(`git fast-import ended (${signal ?? code}): ${session.stderr.trim() || 'no message'}`)),
+      );
+      child.on('error', ended);
     });
     // Idle, it is not what keeps this process alive: stop() ends it, and a process that exits
     // without stop() leaves it to stop at the end of its input (`--done`: nothing is committed).
     holdOpen(child, false);
-    this.#child = child;
-    return child;
-  }
-
-  #answer(chunk: string): void {
-    this.#stdout += chunk;
-    for (let newline = this.#stdout.indexOf('\n'); newline !== -1; newline = this.#stdout.indexOf('\n')) {
-      const line = this.#stdout.slice(0, newline);
-      this.#stdout = this.#stdout.slice(newline + 1);
-      this.#waiting.shift()?.resolve(line);
-    }
-    if (this.#waiting.length === 0 && this.#child !== undefined) holdOpen(this.#child, false);
-  }
-
-  #fail(error: Error): void {
-    this.#failure = error;
-    for (const waiter of this.#waiting.splice(0)) waiter.reject(error);
+    this.#session = session;
+    return session;
   }
 
   /** Writes commands that answer nothing (a commit); a failure shows in the next answer awaited. */
   write(commands: string): void {
-    const child = this.#child ?? this.#start();
-    child.stdin.write(commands);
+    (this.#session ?? this.#start()).child.stdin.write(commands);
   }
 
   /**
@@ -145,34 +147,49 @@ export class FastImport {
    * and resolves with those lines: every command before them is then done.
    */
   request(commands: string, count: number): Promise<string[]> {
-    const child = this.#child ?? this.#start();
-    if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    const session = this.#session ?? this.#start();
+    if (session.failure !== undefined) return Promise.reject(session.failure);
     const answers = Array.from(
       { length: count },
-      () => new Promise<string>((resolve, reject) => this.#waiting.push({ resolve, reject })),
+      () => new Promise<string>((resolve, reject) => session.waiting.push({ resolve, reject })),
     );
-    holdOpen(child, true);
-    child.stdin.write(commands);
+    holdOpen(session.child, true);
+    session.child.stdin.write(commands);
     return Promise.all(answers);
   }
 
   /** Ends the process cleanly (`done`), so it leaves no crash report; a failed one is just gone. */
   async close(): Promise<void> {
-    const child = this.#child;
-    if (child === undefined) return;
-    this.#child = undefined;
-    holdOpen(child, true);
-    child.stdin.end('done\n');
-    await this.#exited;
+    const session = this.#session;
+    if (session === undefined) return;
+    this.#session = undefined;
+    holdOpen(session.child, true);
+    session.child.stdin.end('done\n');
+    await session.exited;
   }
 
   /** Ends the process at once: after a failure, its state is unknown and it is not used again. */
   async kill(): Promise<void> {
-    const child = this.#child;
-    if (child === undefined) return;
-    this.#child = undefined;
-    holdOpen(child, true);
-    child.kill('SIGKILL');
-    await this.#exited;
+    const session = this.#session;
+    if (session === undefined) return;
+    this.#session = undefined;
+    holdOpen(session.child, true);
+    session.child.kill('SIGKILL');
+    await session.exited;
   }
+}
+
+function answer(session: Session, chunk: string): void {
+  session.stdout += chunk;
+  for (let newline = session.stdout.indexOf('\n'); newline !== -1; newline = session.stdout.indexOf('\n')) {
+    const line = session.stdout.slice(0, newline);
+    session.stdout = session.stdout.slice(newline + 1);
+    session.waiting.shift()?.resolve(line);
+  }
+  if (session.waiting.length === 0) holdOpen(session.child, false);
+}
+
+function fail(session: Session, error: Error): void {
+  session.failure = error;
+  for (const waiter of session.waiting.splice(0)) waiter.reject(error);
 }

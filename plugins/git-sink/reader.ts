@@ -21,71 +21,53 @@ interface Waiter {
   reject(error: Error): void;
 }
 
+/** One cat-file process with the answers it owes and its unread output (never another's). */
+interface Session {
+  child: ChildProcessWithoutNullStreams;
+  waiting: Waiter[];
+  buffer: Buffer;
+}
+
 export class ObjectReader {
   readonly #dir: string;
-  #child: ChildProcessWithoutNullStreams | undefined;
-  #buffer: Buffer = Buffer.alloc(0);
-  readonly #waiting: Waiter[] = [];
+  #session: Session | undefined;
 
   constructor(dir: string) {
     this.#dir = dir;
   }
 
-  #start(): ChildProcessWithoutNullStreams {
+  #start(): Session {
     const child = spawn('git', ['cat-file', '--batch'], {
       cwd: this.#dir,
       env: { ...process.env, ...GIT_ENV },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
+    const session: Session = { child, waiting: [], buffer: Buffer.alloc(0) };
     let stderr = '';
-    this.#buffer = Buffer.alloc(0);
-    child.stdout.on('data', (chunk: Buffer) => this.#receive(chunk));
+    child.stdout.on('data', (chunk: Buffer) => receive(session, chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr = `${stderr}${chunk}`.slice(-2000)));
     child.stdin.on('error', () => undefined);
     const fail = (error: Error) => {
-      if (this.#child === child) this.#child = undefined;
-      for (const waiter of this.#waiting.splice(0)) waiter.reject(error);
+      if (this.#session === session) this.#session = undefined;
+      for (const waiter of session.waiting.splice(0)) waiter.reject(error);
     };
     child.on('close', (code, signal) =>
       fail(new Error(`git cat-file ended (${signal ?? code}): ${stderr.trim() || 'no message'}`)),
     );
     child.on('error', fail);
     holdOpen(child, false);
-    this.#child = child;
-    return child;
-  }
-
-  /** Answers are `<oid> <type> <size>\n<content>\n` or `<oid> missing\n`, in request order. */
-  #receive(chunk: Buffer): void {
-    this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
-    for (;;) {
-      const newline = this.#buffer.indexOf(10);
-      if (newline === -1) return;
-      const header = this.#buffer.subarray(0, newline).toString('latin1').split(' ');
-      if (header[1] === 'missing' || header.length < 3) {
-        this.#buffer = this.#buffer.subarray(newline + 1);
-        this.#waiting.shift()?.resolve(undefined);
-        if (this.#waiting.length === 0 && this.#child !== undefined) holdOpen(this.#child, false);
-        continue;
-      }
-      const size = Number(header[2]);
-      if (this.#buffer.length < newline + 1 + size + 1) return;
-      // A copy: the answer may be kept in a cache, and must not hold the whole chunk alive.
-      const content = Buffer.from(this.#buffer.subarray(newline + 1, newline + 1 + size));
-      this.#buffer = this.#buffer.subarray(newline + 1 + size + 1);
-      this.#waiting.shift()?.resolve({ type: header[1] as GitObject['type'], content });
-      if (this.#waiting.length === 0 && this.#child !== undefined) holdOpen(this.#child, false);
-    }
+    this.#session = session;
+    return session;
   }
 
   /** The object, or undefined when the repository does not hold it. */
   read(oid: string): Promise<GitObject | undefined> {
     if (!/^[0-9a-f]{40}$/.test(oid)) return Promise.reject(new Error(`not an object id: ${JSON.stringify(oid)}`));
-    const child = this.#child ?? this.#start();
+    const session = this.#session ?? this.#start();
     return new Promise((resolve, reject) => {
-      this.#waiting.push({ resolve, reject });
-      holdOpen(child, true);
-      child.stdin.write(`${oid}\n`);
+      session.waiting.push({ resolve, reject });
+      holdOpen(session.child, true);
+      session.child.stdin.write(`${oid}\n`);
     });
   }
 
@@ -96,11 +78,37 @@ export class ObjectReader {
     return parseTree(object.content);
   }
 
-  /** Ends the process (it is started again when next needed). */
+  /** Ends the process (it is started again when next needed); what it still owes is answered first. */
   close(): void {
-    this.#child?.stdin.end();
-    this.#child = undefined;
+    this.#session?.child.stdin.end();
+    this.#session = undefined;
   }
+}
+
+/** Answers are `<oid> <type> <size>\n<content>\n` or `<oid> missing\n`, in request order. */
+function receive(session: Session, chunk: Buffer): void {
+  session.buffer = session.buffer.length === 0 ? chunk : Buffer.concat([session.buffer, chunk]);
+  for (;;) {
+    const newline = session.buffer.indexOf(10);
+    if (newline === -1) return;
+    const header = session.buffer.subarray(0, newline).toString('latin1').split(' ');
+    if (header[1] === 'missing' || header.length < 3) {
+      session.buffer = session.buffer.subarray(newline + 1);
+      settle(session, undefined);
+      continue;
+    }
+    const size = Number(header[2]);
+    if (session.buffer.length < newline + 1 + size + 1) return;
+    // A copy: the answer may be kept in a cache, and must not hold the whole chunk alive.
+    const content = Buffer.from(session.buffer.subarray(newline + 1, newline + 1 + size));
+    session.buffer = session.buffer.subarray(newline + 1 + size + 1);
+    settle(session, { type: header[1] as GitObject['type'], content });
+  }
+}
+
+function settle(session: Session, object: GitObject | undefined): void {
+  session.waiting.shift()?.resolve(object);
+  if (session.waiting.length === 0) holdOpen(session.child, false);
 }
 
 export function parseTree(content: Buffer): TreeEntry[] {
