@@ -1,28 +1,61 @@
-// (c) Files → git sink, one commit per intent, through the real CLI (`conductor once`). The bare
-// loop lists handoff/, reads, parses, validates, keeps the ledger rows and audit line of bare.ts,
-// and commits with the same object-writing approach (plugins/git-sink/objects.ts: loose objects,
-// tree rebuilt from the package up, branch moved by rename), then moves the file. The naive peer
-// is the shell loop an operator would write: jq, git add, git commit, mv — one file at a time.
-// A last measurement runs the same CLI with grouped commits (maxIntentsPerCommit, the git sink's
-// option for when one commit per intent is the limit).
+// (c) Files → git sink, through the real CLI (`conductor once`), every figure a whole process
+// (start to exit). The workload: 1,000 intents over 20 namespaces, half of them new packages
+// (the shipped blueprint instantiated), half edits of a package made earlier in the run. The
+// bare loop (bench/lib/bare-fast-import.ts) does what git itself can do for the same work: read
+// and parse each file, one commit per intent through one `git fast-import`, move the file once a
+// checkpoint made its commit durable — every intent (`bare, checkpoint each`) or every 64. The
+// naive peer is the shell loop an operator would write: jq, git add, git commit, mv — one file
+// at a time. Then grouped commits (maxIntentsPerCommit), and two measures of scale: 5,000 new
+// packages in one namespace (throughput of the last quarter against the first), and peak RSS
+// with 5,000 and 50,000 intents in one namespace under the image's heap bounds.
 import { execFileSync, spawn } from 'node:child_process';
-import { promises as fs, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { applyIntentToPackage, renderPackage, type Intent } from '../../core/index.ts';
-import { encodeCommit, encodeTree, writeObject, type TreeEntry } from '../../plugins/git-sink/objects.ts';
-import { BareAudit, BareLedger, intentValidator, parseAndValidate, pool } from '../lib/bare.ts';
+import { fileURLToPath } from 'node:url';
 import { inChild, waitFor } from '../lib/child.ts';
-import { auditTimes, runCli, steadyRate } from '../lib/cli.ts';
+import { auditTimes, imageNodeOptions, quarterRates, runCli, steadyRate } from '../lib/cli.ts';
 import { benchConfig, scratch, writeConfig } from '../lib/config.ts';
 import { writeBacklog } from '../lib/intents.ts';
 import { figure, type ScenarioResult } from '../lib/report.ts';
+import type { BareFastImportResult } from '../lib/bare-fast-import.ts';
 import type { BenchContext } from '../lib/context.ts';
 
-const IDENTITY = { name: 'Conductor', email: 'conductor@localhost' };
+const BLUEPRINT = fileURLToPath(new URL('../../examples/blueprints/deployment', import.meta.url));
+const BARE_MODULE = new URL('../lib/bare-fast-import.ts', import.meta.url).href;
+
+/** Where intent i goes: `namespaces` namespaces, `packages` packages in all (later intents edit earlier ones). */
+interface Shape {
+  count: number;
+  namespaces: number;
+  packages: number;
+}
+
+/** Writes the workload's intent files into handoff/ (names sort in intent order). */
+function writeWorkload(handoff: string, shape: Shape): void {
+  mkdirSync(handoff, { recursive: true });
+  for (let i = 0; i < shape.count; i += 1) {
+    const pkg = i % shape.packages;
+    const intent = {
+      intent_type: 'scaling',
+      namespace: `oran-${pkg % shape.namespaces}`,
+      target: `nf-${Math.floor(pkg / shape.namespaces)}`,
+      replicas: (i % 9) + 1,
+      source: 'test',
+      priority: 5,
+      reason: `benchmark number ${i}`,
+    };
+    writeFileSync(join(handoff, `intent-${String(i).padStart(7, '0')}.json`), JSON.stringify(intent));
+  }
+}
 
 function commitCount(repo: string): number {
   try {
-    return Number(execFileSync('git', ['-C', repo, 'rev-list', '--count', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
+    return Number(
+      execFileSync('git', ['-C', repo, 'rev-list', '--count', 'HEAD'], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).trim(),
+    );
   } catch {
     return 0;
   }
@@ -31,98 +64,79 @@ function commitCount(repo: string): number {
 interface GitMeasured {
   count: number;
   commits: number;
-  /** Process start to exit (CLI) or first file to last (bare / naive). */
+  /** Process start to exit. */
   wallMs: number;
   /** Intents per second between the first and last settle. */
   steadyRate: number;
   cpuMs: number;
+  /** Peak RSS (MiB) of the measured process. */
+  maxRssMiB: number;
+  /** Throughput of the first and the last quarter of the settles (intents/s). */
+  quarters: { first: number; last: number };
 }
 
-export async function measureConductor(args: { count: number; concurrency: number; group?: number }, usageDir: string): Promise<GitMeasured> {
+interface ConductorArgs extends Shape {
+  concurrency: number;
+  group?: number;
+  /** NODE_OPTIONS for the process (the image's heap bounds). */
+  nodeOptions?: string;
+}
+
+export async function measureConductor(args: ConductorArgs, usageDir: string): Promise<GitMeasured> {
   const dir = scratch('git');
   try {
-    writeBacklog(join(dir.dir, 'handoff'), args.count, 'git');
-    const sink = { 'git-sink': args.group === undefined ? {} : { maxIntentsPerCommit: args.group } };
+    writeWorkload(join(dir.dir, 'handoff'), args);
+    const sink = {
+      'git-sink': { blueprint: BLUEPRINT, ...(args.group === undefined ? {} : { maxIntentsPerCommit: args.group }) },
+    };
     const config = writeConfig(dir.dir, benchConfig({ dataDir: dir.dir, concurrency: args.concurrency, sink }));
-    const run = await runCli(['once', '--config', config], { label: args.group === undefined ? 'c-conductor' : 'c-conductor-grouped', usageDir });
+    const label = args.group === undefined ? 'c-conductor' : 'c-conductor-grouped';
+    const run = await runCli(['once', '--config', config], {
+      label,
+      usageDir,
+      timeoutMs: 1_800_000,
+      ...(args.nodeOptions === undefined ? {} : { nodeOptions: args.nodeOptions }),
+    });
     if (run.code !== 0) throw new Error(`conductor once exited ${String(run.code)}: ${run.stderr.slice(-1500)}`);
     const times = auditTimes(dir.dir);
-    return { count: args.count, commits: commitCount(join(dir.dir, 'out')), wallMs: run.wallMs, steadyRate: steadyRate(times), cpuMs: run.cpuMs };
+    return {
+      count: args.count,
+      commits: commitCount(join(dir.dir, 'out')),
+      wallMs: run.wallMs,
+      steadyRate: steadyRate(times),
+      cpuMs: run.cpuMs,
+      maxRssMiB: Math.max(run.maxRssMiB, run.sampledHwmMiB),
+      quarters: quarterRates(times),
+    };
   } finally {
     dir.remove();
   }
 }
 
-/** The bare loop, run in its own process (inChild). */
-export async function measureBare(args: { count: number; concurrency: number }): Promise<GitMeasured> {
+/** The bare fast-import loop in its own process, timed from its start to its exit. */
+export async function measureBare(args: Shape & { checkpointEvery: number }): Promise<GitMeasured> {
   const dir = scratch('git-bare');
   try {
-    const handoff = join(dir.dir, 'handoff');
-    const processed = join(dir.dir, 'processed');
-    const repo = join(dir.dir, 'out');
-    writeBacklog(handoff, args.count, 'git');
-    mkdirSync(processed, { recursive: true });
-    mkdirSync(repo, { recursive: true });
-    execFileSync('git', ['init', '--quiet', '--initial-branch', 'main'], { cwd: repo });
-    const gitDir = join(repo, '.git');
-    const headRef = join(gitDir, 'refs', 'heads', 'main');
-    const validate = intentValidator();
-    const ledger = new BareLedger(join(dir.dir, 'ledger.sqlite'));
-    const audit = new BareAudit(join(dir.dir, 'audit.log'));
-    // The repository as this process last wrote it: namespace → target → package tree / files.
-    const packages = new Map<string, Record<string, string>>();
-    const targetTrees = new Map<string, Map<string, string>>();
-    let head: string | undefined;
-    let queue: Promise<unknown> = Promise.resolve();
-    const serial = <T>(work: () => Promise<T>): Promise<T> => {
-      const run = queue.then(work, work);
-      queue = run.catch(() => undefined);
-      return run;
-    };
-    const commit = async (intent: Intent, id: string, file: string): Promise<string> => {
-      const key = `${intent.namespace}/${intent.target}`;
-      const existing = packages.get(key);
-      const files = existing === undefined ? renderPackage(intent) : applyIntentToPackage(existing, intent, id).files;
-      const leaf: TreeEntry[] = [];
-      for (const [name, content] of Object.entries(files)) leaf.push({ mode: '100644', path: name, oid: await writeObject(gitDir, 'blob', Buffer.from(content)) });
-      const packageTree = await writeObject(gitDir, 'tree', encodeTree(leaf));
-      const namespace = targetTrees.get(intent.namespace) ?? new Map<string, string>();
-      namespace.set(intent.target, packageTree);
-      targetTrees.set(intent.namespace, namespace);
-      const namespaceTree = await writeObject(gitDir, 'tree', encodeTree([...namespace].map(([path, oid]) => ({ mode: '040000', path, oid }))));
-      const rootEntries: TreeEntry[] = [...targetTrees.keys()].map((ns) => ({ mode: '040000', path: ns, oid: ns === intent.namespace ? namespaceTree : '' }));
-      for (const entry of rootEntries) {
-        if (entry.oid === '') entry.oid = await writeObject(gitDir, 'tree', encodeTree([...targetTrees.get(entry.path)!].map(([path, oid]) => ({ mode: '040000', path, oid }))));
-      }
-      const root = await writeObject(gitDir, 'tree', encodeTree(rootEntries));
-      const message = `${intent.intent_type} ${key} to ${intent.replicas} replicas\n\nIntent file: ${file}\n\nConductor-Intent-Id: ${id}\n`;
-      const oid = await writeObject(gitDir, 'commit', encodeCommit(root, head === undefined ? [] : [head], { ...IDENTITY, time: Math.floor(Date.now() / 1000) }, message));
-      await fs.writeFile(`${headRef}.tmp`, `${oid}\n`);
-      await fs.rename(`${headRef}.tmp`, headRef);
-      head = oid;
-      const packageDir = join(repo, intent.namespace, intent.target);
-      await fs.mkdir(packageDir, { recursive: true });
-      for (const [name, content] of Object.entries(files)) if (existing?.[name] !== content) await fs.writeFile(join(packageDir, name), content);
-      packages.set(key, files);
-      return oid;
-    };
-    const cpu = process.cpuUsage();
+    writeWorkload(join(dir.dir, 'handoff'), args);
     const started = performance.now();
-    const names = readdirSync(handoff).filter((n) => n.startsWith('intent-') && n.endsWith('.json')).sort();
-    await pool(names, args.concurrency, async (name) => {
-      const bytes = await fs.readFile(join(handoff, name));
-      const { intent, id } = parseAndValidate(validate, name, bytes);
-      ledger.put(id, name, 'submitting');
-      const oid = await serial(() => commit(intent as unknown as Intent, id, name));
-      ledger.put(id, name, 'succeeded', oid);
-      audit.write({ intentId: id, file: name, outcome: 'succeeded', receipt: oid });
-      await fs.rename(join(handoff, name), join(processed, name));
-    });
+    const result = await inChild<BareFastImportResult>(
+      BARE_MODULE,
+      'bareFastImport',
+      { dir: dir.dir, checkpointEvery: args.checkpointEvery },
+      'c-bare',
+    );
     const wallMs = performance.now() - started;
-    const used = process.cpuUsage(cpu);
-    ledger.close();
-    audit.close();
-    return { count: args.count, commits: commitCount(repo), wallMs, steadyRate: (args.count / wallMs) * 1000, cpuMs: (used.user + used.system) / 1000 };
+    const commits = commitCount(join(dir.dir, 'out'));
+    const nan = { first: Number.NaN, last: Number.NaN };
+    return {
+      count: result.count,
+      commits,
+      wallMs,
+      steadyRate: (result.count / result.wallMs) * 1000,
+      cpuMs: result.cpuMs,
+      maxRssMiB: Number.NaN,
+      quarters: nan,
+    };
   } finally {
     dir.remove();
   }
@@ -151,60 +165,251 @@ export async function measureNaive(args: { count: number }): Promise<GitMeasured
     const script = join(dir.dir, 'naive.sh');
     writeFileSync(script, NAIVE_SCRIPT);
     const started = performance.now();
-    const { code, stderr } = await waitFor(spawn('bash', [script, dir.dir], { stdio: ['ignore', 'ignore', 'pipe'] }), 600_000);
+    const { code, stderr } = await waitFor(
+      spawn('bash', [script, dir.dir], { stdio: ['ignore', 'ignore', 'pipe'] }),
+      600_000,
+    );
     const wallMs = performance.now() - started;
     if (code !== 0) throw new Error(`naive git loop exited ${String(code)}: ${stderr.slice(-1000)}`);
-    return { count: args.count, commits: commitCount(join(dir.dir, 'out')), wallMs, steadyRate: (args.count / wallMs) * 1000, cpuMs: Number.NaN };
+    const commits = commitCount(join(dir.dir, 'out'));
+    return {
+      count: args.count,
+      commits,
+      wallMs,
+      steadyRate: (args.count / wallMs) * 1000,
+      cpuMs: Number.NaN,
+      maxRssMiB: Number.NaN,
+      quarters: { first: Number.NaN, last: Number.NaN },
+    };
   } finally {
     dir.remove();
   }
 }
 
+/** The sizes of one run: the main workload, the one-namespace scale runs (the 50,000 one follows --scale). */
+function sizes(ctx: BenchContext) {
+  const count = ctx.quick ? 200 : 1_000;
+  const main: Shape = { count, namespaces: 20, packages: count / 2 };
+  const large = Math.max(10_000, Math.round(50_000 * Math.min(1, ctx.scale)));
+  return {
+    main,
+    grouped: { ...main, concurrency: 64, group: 64 },
+    // 5,000 new packages in one namespace, one commit each: the namespace's tree grows all along.
+    oneNamespace: {
+      count: ctx.quick ? 1_000 : 5_000,
+      namespaces: 1,
+      packages: ctx.quick ? 1_000 : 5_000,
+      concurrency: 16,
+    },
+    // RSS: 5,000 packages in one namespace, then edited over and over; grouped, so the long run stays practical.
+    rss: [5_000, large].map((n) => ({
+      count: n,
+      namespaces: 1,
+      packages: 5_000,
+      concurrency: 64,
+      group: 64,
+      nodeOptions: imageNodeOptions(),
+    })),
+    naiveCount: ctx.quick ? 12 : 50,
+  };
+}
+
+/** Runs each step `runs` times, interleaved (odd rounds in reverse order), so load drifts hit every measure alike. */
+async function interleaved(ctx: BenchContext, steps: (() => Promise<unknown>)[]): Promise<void> {
+  for (let i = 0; i < ctx.runs; i += 1) {
+    ctx.log(`(c) run ${i + 1}/${ctx.runs}`);
+    for (const step of i % 2 === 0 ? steps : [...steps].reverse()) await step();
+  }
+}
+
 export async function run(ctx: BenchContext): Promise<ScenarioResult> {
-  const args = { count: ctx.quick ? 100 : 600, concurrency: 4 };
-  const groupedArgs = { count: ctx.quick ? 400 : 3000, concurrency: 32, group: 32 };
-  const naiveCount = ctx.quick ? 12 : 50;
+  const size = sizes(ctx);
   const usage = scratch('git-usage');
-  const conductor: GitMeasured[] = [];
-  const bare: GitMeasured[] = [];
-  const naive: GitMeasured[] = [];
-  const grouped: GitMeasured[] = [];
+  const m: Record<
+    'one' | 'one64' | 'bare1' | 'bare64' | 'naive' | 'grouped' | 'ns' | 'rssSmall' | 'rssLarge',
+    GitMeasured[]
+  > = {
+    one: [],
+    one64: [],
+    bare1: [],
+    bare64: [],
+    naive: [],
+    grouped: [],
+    ns: [],
+    rssSmall: [],
+    rssLarge: [],
+  };
   try {
-    for (let i = 0; i < ctx.runs; i += 1) {
-      ctx.log(`(c) run ${i + 1}/${ctx.runs}`);
-      const steps = [
-        async () => conductor.push(await measureConductor(args, usage.dir)),
-        async () => bare.push(await inChild<GitMeasured>(import.meta.url, 'measureBare', args, 'c-bare')),
-        async () => naive.push(await measureNaive({ count: naiveCount })),
-        async () => grouped.push(await measureConductor(groupedArgs, usage.dir)),
-      ];
-      for (const step of i % 2 === 0 ? steps : [...steps].reverse()) await step();
-    }
+    await interleaved(ctx, [
+      async () => m.one.push(await measureConductor({ ...size.main, concurrency: 4 }, usage.dir)),
+      async () => m.bare1.push(await measureBare({ ...size.main, checkpointEvery: 1 })),
+      async () => m.one64.push(await measureConductor({ ...size.main, concurrency: 64 }, usage.dir)),
+      async () => m.bare64.push(await measureBare({ ...size.main, checkpointEvery: 64 })),
+      async () => m.grouped.push(await measureConductor(size.grouped, usage.dir)),
+      async () => m.naive.push(await measureNaive({ count: size.naiveCount })),
+      async () => m.ns.push(await measureConductor(size.oneNamespace, usage.dir)),
+    ]);
+    await interleaved(ctx, [
+      async () => m.rssSmall.push(await measureConductor(size.rss[0]!, usage.dir)),
+      async () => m.rssLarge.push(await measureConductor(size.rss[1]!, usage.dir)),
+    ]);
   } finally {
     usage.remove();
   }
-  const lost = conductor.filter((m) => m.commits !== m.count).length;
-  const missing = grouped.filter((m) => m.commits < 1).length;
+  return report(ctx, size, m);
+}
+
+function report(ctx: BenchContext, size: ReturnType<typeof sizes>, m: Record<string, GitMeasured[]>): ScenarioResult {
+  const rate = (x: GitMeasured) => (x.count / x.wallMs) * 1000;
+  const ratio = (a: GitMeasured[], b: GitMeasured[]) => a.map((x, i) => x.wallMs / b[i]!.wallMs);
+  const commitsOf = (key: string) => m[key]!.map((x) => x.commits).join(', ');
+  const lost = [...m['one']!, ...m['one64']!].filter((x) => x.commits !== x.count).length;
   return {
     id: 'c',
-    title: 'files → git sink, one commit per intent (real CLI, `conductor once`)',
+    title: 'files → git sink (real CLI, `conductor once`, whole processes)',
     status: 'ok',
-    setup: { intents: args.count, concurrency: args.concurrency, naiveIntents: naiveCount, groupedIntents: groupedArgs.count, runs: ctx.runs, debounceMs: 0 },
+    setup: {
+      intents: size.main.count,
+      namespaces: size.main.namespaces,
+      packages: size.main.packages,
+      naiveIntents: size.naiveCount,
+      runs: ctx.runs,
+      debounceMs: 0,
+    },
     figures: [
-      figure('throughput', 'conductor throughput (first→last commit)', 'intents/s', conductor.map((m) => m.steadyRate), { op: '>=', value: 200 }),
-      figure('throughputWithStartup', 'conductor throughput incl. start and exit', 'intents/s', conductor.map((m) => (m.count / m.wallMs) * 1000)),
-      figure('bareThroughput', 'bare loop throughput', 'intents/s', bare.map((m) => m.steadyRate)),
-      figure('ratio', 'conductor/bare time per intent', '×', conductor.map((m, i) => bare[i]!.steadyRate / m.steadyRate)),
-      figure('naiveThroughput', 'naive peer (shell: jq + git add/commit)', 'intents/s', naive.map((m) => m.steadyRate)),
-      figure('cpuPerIntent', 'conductor CPU per intent (whole process)', 'ms', conductor.map((m) => m.cpuMs / m.count)),
-      figure('bareCpuPerIntent', 'bare CPU per intent', 'ms', bare.map((m) => m.cpuMs / m.count)),
-      figure('groupedThroughput', `grouped commits (maxIntentsPerCommit ${groupedArgs.group}, concurrency ${groupedArgs.concurrency})`, 'intents/s', grouped.map((m) => m.steadyRate)),
-      figure('groupedIntentsPerCommit', 'grouped: intents per commit', 'intents', grouped.map((m) => m.count / m.commits)),
+      ...speedFigures(m, rate, ratio),
+      ...groupedFigures(size, m, rate, ratio),
+      ...scaleFigures(size, m),
     ],
     notes: [
       ...(lost > 0 ? [`${lost} conductor run(s) made fewer commits than intents`] : []),
-      ...(missing > 0 ? [`${missing} grouped run(s) made no commit`] : []),
-      `commits per run: conductor ${conductor.map((m) => m.commits).join(', ')}; bare ${bare.map((m) => m.commits).join(', ')}`,
+      `commits per run: conductor ${commitsOf('one')}; bare ${commitsOf('bare1')}; grouped ${commitsOf('grouped')}`,
     ],
   };
+}
+
+type Rate = (x: GitMeasured) => number;
+type Ratio = (a: GitMeasured[], b: GitMeasured[]) => number[];
+
+/** One commit per intent against the bare fast-import loop and the naive shell loop. */
+function speedFigures(m: Record<string, GitMeasured[]>, rate: Rate, ratio: Ratio) {
+  return [
+    figure(
+      'throughput',
+      'conductor, one commit per intent, concurrency 4 (start to exit)',
+      'intents/s',
+      m['one']!.map(rate),
+      { op: '>=', value: 200 },
+    ),
+    figure(
+      'steadyThroughput',
+      'the same, first→last settle',
+      'intents/s',
+      m['one']!.map((x) => x.steadyRate),
+    ),
+    figure('throughput64', 'conductor, one commit per intent, concurrency 64', 'intents/s', m['one64']!.map(rate)),
+    figure('bareThroughput', 'bare fast-import loop, checkpoint each intent', 'intents/s', m['bare1']!.map(rate)),
+    figure('bare64Throughput', 'bare fast-import loop, checkpoint every 64', 'intents/s', m['bare64']!.map(rate)),
+    figure(
+      'ratio',
+      'conductor (c=4) / bare (checkpoint each), whole-process time',
+      '×',
+      ratio(m['one']!, m['bare1']!),
+      { op: '<=', value: 4 },
+    ),
+    figure(
+      'ratio64',
+      'conductor (c=64) / bare (checkpoint every 64), whole-process time',
+      '×',
+      ratio(m['one64']!, m['bare64']!),
+      { op: '<=', value: 4 },
+    ),
+    figure(
+      'naiveThroughput',
+      'naive peer (shell: jq + git add/commit)',
+      'intents/s',
+      m['naive']!.map((x) => x.steadyRate),
+    ),
+    figure(
+      'cpuPerIntent',
+      'conductor CPU per intent (whole process, c=4)',
+      'ms',
+      m['one']!.map((x) => x.cpuMs / x.count),
+    ),
+  ];
+}
+
+/** Grouped commits against one commit per intent. */
+function groupedFigures(size: ReturnType<typeof sizes>, m: Record<string, GitMeasured[]>, rate: Rate, ratio: Ratio) {
+  return [
+    figure(
+      'groupedThroughput',
+      `grouped commits (maxIntentsPerCommit ${size.grouped.group}, concurrency ${size.grouped.concurrency})`,
+      'intents/s',
+      m['grouped']!.map(rate),
+    ),
+    figure(
+      'groupedGain',
+      'grouped / one commit per intent (c=4), whole-process time',
+      '×',
+      ratio(m['one']!, m['grouped']!),
+      { op: '>=', value: 2.5 },
+    ),
+    figure(
+      'groupedGain64',
+      'grouped / one commit per intent (c=64), whole-process time',
+      '×',
+      ratio(m['one64']!, m['grouped']!),
+    ),
+    figure(
+      'groupedIntentsPerCommit',
+      'grouped: intents per commit',
+      'intents',
+      m['grouped']!.map((x) => x.count / x.commits),
+    ),
+  ];
+}
+
+/** Scale: throughput by quarter with 5,000 packages in one namespace, and peak RSS. */
+function scaleFigures(size: ReturnType<typeof sizes>, m: Record<string, GitMeasured[]>) {
+  return [
+    figure(
+      'oneNamespaceFirstQuarter',
+      `${size.oneNamespace.count} new packages in one namespace: first quarter`,
+      'intents/s',
+      m['ns']!.map((x) => x.quarters.first),
+    ),
+    figure(
+      'oneNamespaceLastQuarter',
+      'the same: last quarter',
+      'intents/s',
+      m['ns']!.map((x) => x.quarters.last),
+    ),
+    figure(
+      'oneNamespaceQuarterRatio',
+      'the same: last / first quarter',
+      '×',
+      m['ns']!.map((x) => x.quarters.last / x.quarters.first),
+      { op: '>=', value: 0.8 },
+    ),
+    figure(
+      'rssSmall',
+      `peak RSS, ${size.rss[0]!.count} intents in one namespace (image heap bounds)`,
+      'MiB',
+      m['rssSmall']!.map((x) => x.maxRssMiB),
+    ),
+    figure(
+      'rssLarge',
+      `peak RSS, ${size.rss[1]!.count} intents in one namespace`,
+      'MiB',
+      m['rssLarge']!.map((x) => x.maxRssMiB),
+    ),
+    figure(
+      'rssRatio',
+      'peak RSS large / small',
+      '×',
+      m['rssLarge']!.map((x, i) => x.maxRssMiB / m['rssSmall']![i]!.maxRssMiB),
+      { op: '<=', value: 1.2 },
+    ),
+  ];
 }

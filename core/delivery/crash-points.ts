@@ -24,15 +24,11 @@ export const CRASH_POINTS = [
   'delivery.succeeded-recorded',
   // Host: the source has the outcome (status written, file moved); the ledger not yet `settled`.
   'delivery.acked',
-  // Git sink: an object's temporary file written, not yet renamed into objects/.
-  'git.object-temp-written',
-  // Git sink: blobs and trees written, the commit object not yet.
-  'git.tree-written',
-  // Git sink: the commit object written, the branch not moved.
-  'git.commit-written',
-  // Git sink: the new ref value in its temporary file, not yet renamed over the branch.
-  'git.ref-temp-written',
-  // Git sink: the branch moved; the working tree still shows the previous commit.
+  // Git sink: a commit streamed to git fast-import (objects in its open pack), no checkpoint asked for.
+  'git.commit-streamed',
+  // Git sink: the checkpoint asked for (fast-import closes the pack and moves the branch), its answer not read.
+  'git.checkpoint-requested',
+  // Git sink: the checkpoint answered (pack closed, branch moved, fsynced when asked); the working tree not written.
   'git.ref-updated',
   // Git sink: the package directory made in the working tree, its files not yet written.
   'git.worktree-dir-made',

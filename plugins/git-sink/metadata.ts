@@ -57,7 +57,7 @@ export const OPTIONS_SCHEMA = {
     sync: {
       enum: ['normal', 'full'],
       description:
-        '`full`: fsync objects, the branch and their directories before a receipt (survives a power loss). Unset: ' +
+        '`full`: fsync the packs, the branch and their directories before a receipt (survives a power loss). Unset: ' +
         'as `ledger.sync`.',
     },
   },

@@ -1,44 +1,95 @@
-// The sink's view of its repository: create it, read HEAD and trees (isomorphic-git, which also
-// reads packed objects), build the next commit from the previous tree with the changed files
-// replaced (every other entry kept as it is), and move the branch atomically. No index or working-tree scan is involved, which is
-// what makes a commit per intent cheap.
-import { promises as fs, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import * as nodeFs from 'node:fs';
+// The sink's view of its repository: create it, read HEAD, packages and commits (`git cat-file
+// --batch`, reading loose and packed objects alike), and write commits through one long-lived
+// `git fast-import` (fast-import.ts). Commits are streamed one after the other — each intent its
+// own commit, or a group of them — and one `checkpoint` makes the lot durable: the pack and its
+// index closed and renamed into place, the branch moved, then (full sync) fsynced with their
+// directories. Only then are the intents acknowledged. No index or working-tree scan is
+// involved, and the trees rewritten are those on the changed paths, held in fast-import's memory.
+//
+// What this process read or wrote is remembered per path for the commit it knows as HEAD (the
+// packages and directory listings), so a commit reads back nothing it wrote; objects read by id
+// are cached too. Every cache is bounded by bytes (cache.ts), whatever the size of the trees.
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { flush, writeThenRename, type Durability } from './durable.ts';
+import { fsyncDirectory } from './durable.ts';
 import { crashPoint } from '../../core/index.ts';
-import { TEMPORARY_OBJECT, encodeCommit, encodeTree, writeObject, type Signature, type TreeEntry } from './objects.ts';
+import { ByteCache, stringBytes } from './cache.ts';
+import { FastImport, GIT_ENV, dataBlock, quotePath } from './fast-import.ts';
+import { ObjectReader, parseCommit, type TreeEntry } from './reader.ts';
 
-type IsomorphicGit = typeof import('isomorphic-git').default;
-let isomorphicGit: Promise<IsomorphicGit> | undefined;
-
-/** isomorphic-git, loaded when first needed: a new repository is never read through it at start. */
-function gitReader(): Promise<IsomorphicGit> {
-  isomorphicGit ??= import('isomorphic-git').then((m) => m.default);
-  return isomorphicGit;
-}
+export type { TreeEntry } from './reader.ts';
 
 /** What `git init` writes that git needs to recognise a repository (it adds the rest itself). */
-const REPOSITORY_CONFIG = '[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = false\n\tlogallrefupdates = true\n';
+const REPOSITORY_CONFIG =
+  '[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = false\n\tlogallrefupdates = true\n';
+
+/**
+ * Bytes each cache may hold. Listings get the most: a namespace of 50,000 packages is one
+ * listing (about 8 MiB), and without it every intent would read that namespace's tree again.
+ * Packages of the known HEAD come next (a commit reads back nothing it wrote); objects by id
+ * only serve reads after another writer's commit, and a package's subdirectories.
+ */
+const LISTING_CACHE_BYTES = 16 * 1024 * 1024;
+const PACKAGE_CACHE_BYTES = 4 * 1024 * 1024;
+const OBJECT_CACHE_BYTES = 2 * 1024 * 1024;
+/**
+ * Packs closed since the last consolidation before the next one: each checkpoint closes a pack,
+ * and git looks for an object in every pack, so their number must stay small. A geometric
+ * repack merges the small ones (the cost stays proportional to what is merged).
+ */
+const PACKS_BEFORE_REPACK = 128;
+
+/** Who a commit is by, and when (seconds since the epoch). */
+export interface Signature {
+  name: string;
+  email: string;
+  time: number;
+}
+
+/** A directory as the known HEAD holds it: name → entry (an oid of '' when written since and unknown). */
+type Listing = Map<string, TreeEntry>;
+
+const listingBytes = (listing: Listing) => {
+  let bytes = 64;
+  for (const [name, entry] of listing) bytes += stringBytes(name) * 2 + 120 + entry.oid.length * 2;
+  return bytes;
+};
+const snapshotBytes = (snapshot: PackageSnapshot) => {
+  let bytes = 128;
+  for (const [name, text] of Object.entries(snapshot.files)) bytes += stringBytes(name) * 2 + stringBytes(text) + 48;
+  for (const path of snapshot.occupied) bytes += stringBytes(path);
+  return bytes;
+};
 
 export class Repo {
   readonly dir: string;
   readonly gitDir: string;
   readonly branch: string;
-  readonly #cache = {};
-  readonly #trees = new Map<string, TreeEntry[]>();
-  /** What this process wrote or read: commit → its tree, blob → its text (bounded like #trees). */
-  readonly #commitTrees = new Map<string, string>();
-  readonly #blobs = new Map<string, string>();
+  readonly #reader: ObjectReader;
+  readonly #writer: FastImport;
+  readonly #trees = new ByteCache<TreeEntry[]>(OBJECT_CACHE_BYTES, (entries) => entries.length * 160);
+  readonly #blobs = new ByteCache<string>(OBJECT_CACHE_BYTES, stringBytes);
+  /** The commit the view below describes, and its packages and directories by path. */
+  #viewHead: string | undefined;
+  readonly #packages = new ByteCache<PackageSnapshot>(PACKAGE_CACHE_BYTES, snapshotBytes);
+  readonly #listings = new ByteCache<Listing>(LISTING_CACHE_BYTES, listingBytes);
+  #packsSinceRepack: number | undefined;
 
-  constructor(dir: string, branch: string) {
+  constructor(dir: string, branch: string, options: { fullSync?: boolean } = {}) {
     this.dir = dir;
     this.gitDir = join(dir, '.git');
     this.branch = branch;
+    this.#reader = new ObjectReader(dir);
+    this.#writer = new FastImport({ dir, fullSync: options.fullSync ?? false });
   }
 
   get headRef(): string {
     return join(this.gitDir, 'refs', 'heads', this.branch);
+  }
+
+  get #ref(): string {
+    return `refs/heads/${this.branch}`;
   }
 
   async exists(): Promise<boolean> {
@@ -54,7 +105,8 @@ export class Repo {
   init(): void {
     mkdirSync(this.dir, { recursive: true });
     const temporary = join(this.dir, `.git.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`);
-    for (const sub of ['objects/info', 'objects/pack', 'refs/heads', 'refs/tags', 'info']) mkdirSync(join(temporary, sub), { recursive: true });
+    for (const sub of ['objects/info', 'objects/pack', 'refs/heads', 'refs/tags', 'info'])
+      mkdirSync(join(temporary, sub), { recursive: true });
     writeFileSync(join(temporary, 'config'), REPOSITORY_CONFIG);
     writeFileSync(join(temporary, 'HEAD'), `ref: refs/heads/${this.branch}\n`);
     try {
@@ -62,50 +114,85 @@ export class Repo {
     } catch (error) {
       rmSync(temporary, { recursive: true, force: true });
       // Another process made it first (a non-empty .git cannot be replaced by a rename).
-      if (!['EEXIST', 'ENOTEMPTY'].includes((error as NodeJS.ErrnoException).code ?? '') || !existsSync(join(this.gitDir, 'HEAD'))) throw error;
+      if (
+        !['EEXIST', 'ENOTEMPTY'].includes((error as NodeJS.ErrnoException).code ?? '') ||
+        !existsSync(join(this.gitDir, 'HEAD'))
+      )
+        throw error;
     }
   }
 
   /** The branch's commit, or undefined before the first commit. */
   async head(): Promise<string | undefined> {
-    const loose = await fs.readFile(this.headRef, 'utf8').catch(() => undefined);
+    let loose: string | undefined;
+    try {
+      loose = readFileSync(this.headRef, 'utf8');
+    } catch {
+      loose = undefined;
+    }
     if (loose !== undefined && /^[0-9a-f]{40}\s*$/.test(loose)) return loose.trim();
     // Only a packed ref is left to look for; without packed-refs there is none (a new repository).
     if (loose === undefined && !existsSync(join(this.gitDir, 'packed-refs'))) return undefined;
-    const git = await gitReader();
-    return git.resolveRef({ fs: nodeFs, gitdir: this.gitDir, ref: `refs/heads/${this.branch}` }).catch(() => undefined);
+    const out = await run(this.dir, ['rev-parse', '--verify', '-q', `${this.#ref}^{commit}`]).catch(() => '');
+    return /^[0-9a-f]{40}$/.test(out.trim()) ? out.trim() : undefined;
   }
 
   async commitMessage(oid: string): Promise<{ message: string; parents: string[] }> {
-    const git = await gitReader();
-    const { commit } = await git.readCommit({ fs: nodeFs, gitdir: this.gitDir, oid, cache: this.#cache });
-    return { message: commit.message, parents: commit.parent };
+    const object = await this.#reader.read(oid);
+    if (object?.type !== 'commit') throw new Error(`${oid} is not a commit in ${this.dir}`);
+    const { message, parents } = parseCommit(object.content);
+    return { message, parents };
   }
 
-  async #tree(oid: string | undefined): Promise<TreeEntry[]> {
-    if (oid === undefined) return [];
+  async #tree(oid: string): Promise<TreeEntry[]> {
     const cached = this.#trees.get(oid);
     if (cached) return cached;
-    const git = await gitReader();
-    const { tree } = await git.readTree({ fs: nodeFs, gitdir: this.gitDir, oid, cache: this.#cache });
-    const entries = tree.map((e) => ({ mode: e.mode as TreeEntry['mode'], path: e.path, oid: e.oid }));
-    this.#remember(this.#trees, oid, entries);
+    const entries = await this.#reader.readTree(oid);
+    this.#trees.set(oid, entries);
     return entries;
   }
 
-  #remember<V>(map: Map<string, V>, key: string, value: V): void {
-    if (map.size > 10_000) map.clear();
-    map.set(key, value);
+  async #blobText(oid: string): Promise<string> {
+    let text = this.#blobs.get(oid);
+    if (text === undefined) {
+      const object = await this.#reader.read(oid);
+      if (object?.type !== 'blob') throw new Error(`${oid} is not a blob in ${this.dir}`);
+      text = object.content.toString('utf8');
+      this.#blobs.set(oid, text);
+    }
+    return text;
   }
 
-  async #treeOfCommit(commit: string | undefined): Promise<string | undefined> {
-    if (commit === undefined) return undefined;
-    const known = this.#commitTrees.get(commit);
+  /** Makes the view describe `commit` (a commit not known as HEAD empties it). */
+  #viewOf(commit: string): void {
+    if (this.#viewHead === commit) return;
+    this.#viewHead = commit;
+    this.#packages.clear();
+    this.#listings.clear();
+  }
+
+  /** The directory at `path` in the known HEAD, read from git when not remembered (or its ids unknown). */
+  async #listing(commit: string, path: readonly string[], entry: TreeEntry | undefined): Promise<Listing> {
+    const key = path.join('/');
+    const known = this.#listings.get(key);
     if (known !== undefined) return known;
-    const git = await gitReader();
-    const { commit: parsed } = await git.readCommit({ fs: nodeFs, gitdir: this.gitDir, oid: commit, cache: this.#cache });
-    this.#remember(this.#commitTrees, commit, parsed.tree);
-    return parsed.tree;
+    let oid = entry?.oid;
+    if (oid === undefined || oid === '') {
+      // The root, or a directory written since its id was last read: from the commit down.
+      const object = await this.#reader.read(commit);
+      if (object?.type !== 'commit') throw new Error(`${commit} is not a commit in ${this.dir}`);
+      let tree = parseCommit(object.content).tree;
+      for (const [i, part] of path.entries()) {
+        const next: TreeEntry | undefined = (await this.#tree(tree)).find((e) => e.path === part);
+        if (next?.mode !== '040000')
+          throw new Error(`${path.slice(0, i + 1).join('/')} is no longer a directory in ${commit}`);
+        tree = next.oid;
+      }
+      oid = tree;
+    }
+    const listing: Listing = new Map((await this.#reader.readTree(oid)).map((e) => [e.path, e]));
+    this.#listings.set(key, listing);
+    return listing;
   }
 
   /**
@@ -116,17 +203,29 @@ export class Repo {
    * directory of the path is needed is refused (RefusedPath).
    */
   async readPackage(commit: string | undefined, path: readonly string[]): Promise<PackageSnapshot | undefined> {
-    let tree = await this.#treeOfCommit(commit);
+    if (commit === undefined) return undefined;
+    this.#viewOf(commit);
+    const key = path.join('/');
+    const known = this.#packages.get(key);
+    if (known !== undefined) return known;
+    let entry: TreeEntry | undefined;
     for (const [i, part] of path.entries()) {
-      const entry = (await this.#tree(tree)).find((e) => e.path === part);
+      entry = (await this.#listing(commit, path.slice(0, i), entry)).get(part);
       if (entry === undefined) return undefined;
       if (entry.mode !== '040000') {
-        throw new RefusedPath(`${path.slice(0, i + 1).join('/')} is ${describeMode(entry.mode)} in the repository, not a directory`);
+        throw new RefusedPath(
+          `${path.slice(0, i + 1).join('/')} is ${describeMode(entry.mode)} in the repository, not a directory`,
+        );
       }
-      tree = entry.oid;
+    }
+    if (entry!.oid === '') {
+      // Written since its id was read: the parent's listing again, from git.
+      this.#listings.delete(path.slice(0, -1).join('/'));
+      entry = (await this.#listing(commit, path.slice(0, -1), undefined)).get(path.at(-1)!);
     }
     const snapshot: PackageSnapshot = { files: {}, modes: {}, occupied: new Set() };
-    await this.#collect(tree!, '', snapshot);
+    await this.#collect(entry!.oid, '', snapshot);
+    this.#packages.set(key, snapshot);
     return snapshot;
   }
 
@@ -144,95 +243,140 @@ export class Repo {
     }
   }
 
-  async #blobText(oid: string): Promise<string> {
-    let text = this.#blobs.get(oid);
-    if (text === undefined) {
-      const git = await gitReader();
-      const { blob } = await git.readBlob({ fs: nodeFs, gitdir: this.gitDir, oid, cache: this.#cache });
-      text = Buffer.from(blob).toString('utf8');
-      this.#remember(this.#blobs, oid, text);
-    }
-    return text;
-  }
-
   /**
-   * Writes a commit whose tree is the parent's with the files in `changes` (full paths, e.g.
-   * ["ns", "web", "deployment.yaml"]) set to their new content, and moves the branch to it.
-   * Every other entry keeps its oid and mode; a changed file keeps its mode (100755 stays
-   * executable); a new one is 100644. Only the trees on the changed paths are rewritten.
-   * Objects are written first, the branch last (temporary file, then rename: a killed process
-   * leaves the old or the new value, never a torn one); with full durability both are fsynced,
-   * with their directories, before this returns. Returns the new commit id.
+   * Streams one commit to fast-import: `parent`'s tree with the files in `changes` (full paths,
+   * e.g. ["ns", "web", "deployment.yaml"]) set to their content, every other entry kept. A
+   * parent is a commit id (the branch as read) or the mark of a commit streamed before (the
+   * one before it in the same checkpoint). Returns the new commit's mark: it is durable, and
+   * its id known, only after `checkpoint`. A file and a directory of one name are refused.
    */
-  async commit(
-    parent: string | undefined,
+  stream(
+    parent: string | number | undefined,
     changes: readonly FileChange[],
     author: Signature,
     message: string,
-    durable?: Durability,
-  ): Promise<string> {
-    const root: ChangeNode = { children: new Map() };
-    for (const change of changes) {
-      let node = root;
-      for (const part of change.path.slice(0, -1)) {
-        let child = node.children.get(part);
-        if (child === undefined) node.children.set(part, (child = { children: new Map() }));
-        if (child.content !== undefined) throw new RefusedPath(`${change.path.join('/')}: a file and a directory of one name`);
-        node = child;
-      }
-      node.children.set(change.path.at(-1)!, { children: new Map(), content: change.content });
-    }
-    const tree = await this.#rewrite(await this.#treeOfCommit(parent), root, [], durable);
-    crashPoint('git.tree-written');
-    const encoded = encodeCommit(tree, parent === undefined ? [] : [parent], author, message);
-    const commit = await writeObject(this.gitDir, 'commit', encoded, durable);
-    this.#remember(this.#commitTrees, commit, tree);
-    crashPoint('git.commit-written');
-    if (durable !== undefined) flush(durable);
-    // Synchronous, like the object writes (objects.ts): two tiny file operations.
-    mkdirSync(dirname(this.headRef), { recursive: true });
-    // The temporary file stays outside refs/, so a leftover is never mistaken for a branch.
-    writeThenRename(join(this.gitDir, `${HEAD_TEMPORARY}${process.pid}`), this.headRef, `${commit}\n`, {
-      dir: dirname(this.headRef),
-      crashPoint: 'git.ref-temp-written',
-      ...(durable === undefined ? {} : { durability: durable }),
-    });
-    if (durable !== undefined) flush(durable);
-    crashPoint('git.ref-updated');
-    return commit;
-  }
-
-  /** Writes the tree `base` with `node`'s changes applied (depth first) and returns its id. */
-  async #rewrite(base: string | undefined, node: ChangeNode, at: string[], durable: Durability | undefined): Promise<string> {
-    const existing = await this.#tree(base);
-    const entries = existing.filter((e) => !node.children.has(e.path));
-    for (const [name, child] of node.children) {
-      const previous = existing.find((e) => e.path === name);
-      const path = [...at, name];
-      if (child.content !== undefined) {
-        if (previous !== undefined && previous.mode !== '100644' && previous.mode !== '100755') {
-          throw new RefusedPath(`${path.join('/')} is ${describeMode(previous.mode)} in the repository; it is not replaced by a file`);
-        }
-        const blob = await writeObject(this.gitDir, 'blob', Buffer.from(child.content), durable);
-        this.#remember(this.#blobs, blob, child.content);
-        entries.push({ mode: previous?.mode ?? '100644', path: name, oid: blob });
-      } else {
-        if (previous !== undefined && previous.mode !== '040000') {
-          throw new RefusedPath(`${path.join('/')} is ${describeMode(previous.mode)} in the repository, not a directory`);
-        }
-        entries.push({ mode: '040000', path: name, oid: await this.#rewrite(previous?.oid, child, path, durable) });
-      }
-    }
-    const oid = await writeObject(this.gitDir, 'tree', encodeTree(entries), durable);
-    this.#remember(this.#trees, oid, entries);
-    return oid;
+  ): number {
+    checkShape(changes);
+    const mark = this.#writer.nextMark();
+    const who = `${author.name} <${author.email}> ${author.time} +0000`;
+    const lines = [
+      // Without a parent: a root commit, whatever fast-import remembers of the branch.
+      ...(parent === undefined ? [`reset ${this.#ref}`, ''] : []),
+      `commit ${this.#ref}`,
+      `mark :${mark}`,
+      `author ${who}`,
+      `committer ${who}`,
+      dataBlock(message).slice(0, -1),
+      ...(parent === undefined ? [] : [`from ${typeof parent === 'number' ? `:${parent}` : parent}`]),
+      ...changes.map(
+        (c) => `M ${c.mode ?? '100644'} inline ${quotePath(c.path.join('/'))}\n${dataBlock(c.content).slice(0, -1)}`,
+      ),
+      '',
+    ];
+    this.#writer.write(`${lines.join('\n')}\n`);
+    crashPoint('git.commit-streamed');
+    return mark;
   }
 
   /**
-   * Removes what a killed writer of this sink can leave: temporary object files and the
-   * temporary branch file in .git (both were renamed into place only when complete), and a
-   * repository skeleton whose rename to .git never happened. Call it holding the
-   * writer lock: every writer writes these only under it.
+   * Makes every commit streamed so far durable: fast-import closes its pack and moves the
+   * branch; then the branch is checked to hold the last commit (fast-import refuses to move it
+   * anywhere but forward, which a writer that lost a race would need) and, with full sync, the
+   * pack and ref directories are fsynced (git fsynced the files). Returns the marks' commit ids.
+   */
+  async checkpoint(marks: readonly number[], fullSync: boolean): Promise<string[]> {
+    try {
+      const answers = this.#writer.request(
+        `checkpoint\n\n${marks.map((m) => `get-mark :${m}\n`).join('')}`,
+        marks.length,
+      );
+      crashPoint('git.checkpoint-requested');
+      const oids = (await answers).map((line) => line.trim());
+      if (!oids.every((oid) => /^[0-9a-f]{40}$/.test(oid)))
+        throw new Error(`git fast-import answered ${JSON.stringify(oids)}`);
+      const moved = (await this.head()) === oids.at(-1);
+      if (!moved)
+        throw new Error(`the branch ${this.branch} was not moved to ${oids.at(-1)}: another writer moved it first`);
+      if (fullSync) {
+        fsyncDirectory(join(this.gitDir, 'objects', 'pack'));
+        fsyncDirectory(dirname(this.headRef));
+      }
+      crashPoint('git.ref-updated');
+      this.#packsSinceRepack = (this.#packsSinceRepack ?? 0) + 1;
+      return oids;
+    } catch (error) {
+      // What fast-import holds (a half-streamed commit, a branch it thinks it moved) is unknown now.
+      await this.#writer.kill();
+      this.#viewHead = undefined;
+      throw error;
+    }
+  }
+
+  /** After a failed turn: whatever was streamed and not made durable is dropped with the process. */
+  async abandon(): Promise<void> {
+    await this.#writer.kill();
+    this.#viewHead = undefined;
+  }
+
+  /**
+   * Moves the view from `parent` to `head` (the commit just made durable on top of it) with the
+   * packages as that commit left them, so the next commit reads nothing back.
+   */
+  advance(
+    parent: string | undefined,
+    head: string,
+    packages: readonly { path: readonly string[]; snapshot: PackageSnapshot }[],
+  ): void {
+    if (parent === undefined || this.#viewHead !== parent) {
+      this.#viewOf(head);
+    } else {
+      this.#viewHead = head;
+    }
+    for (const { path, snapshot } of packages) {
+      this.#packages.set(path.join('/'), snapshot);
+      // Each directory on the way now exists, with an id not known here.
+      for (let depth = 0; depth < path.length; depth += 1) {
+        const listing = this.#listings.get(path.slice(0, depth).join('/'));
+        if (listing !== undefined) listing.set(path[depth]!, { mode: '040000', path: path[depth]!, oid: '' });
+      }
+    }
+  }
+
+  /**
+   * Merges the small packs the checkpoints left (under the writer lock, between commits): the
+   * writer and reader stop first, since fast-import keeps its packs with `.keep` files and
+   * neither process should lose a pack it has open. New packs are fsynced before old ones go.
+   */
+  async consolidate(force = false): Promise<void> {
+    this.#packsSinceRepack ??= readdirSync(join(this.gitDir, 'objects', 'pack')).filter((n) =>
+      n.endsWith('.pack'),
+    ).length;
+    if (!force && this.#packsSinceRepack < PACKS_BEFORE_REPACK) return;
+    await this.#writer.close();
+    this.#reader.close();
+    await run(this.dir, [
+      '-c',
+      'core.fsync=pack,pack-metadata',
+      '-c',
+      'pack.writeBitmaps=false',
+      'repack',
+      '-d',
+      '-q',
+      '--geometric=2',
+    ]);
+    this.#packsSinceRepack = 0;
+  }
+
+  /** Ends the writer (cleanly: `done`) and the reader. */
+  async close(): Promise<void> {
+    await this.#writer.close();
+    this.#reader.close();
+  }
+
+  /**
+   * Removes what a killed writer of this sink can leave: fast-import's crash reports, temporary
+   * object and branch files of earlier versions of this sink (which wrote loose objects), and a
+   * repository skeleton whose rename to .git never happened. Call it holding the writer lock.
    */
   removeTemporaries(): string[] {
     const removed: string[] = [];
@@ -246,7 +390,7 @@ export class Repo {
       }
     }
     for (const name of readdirSync(this.gitDir)) {
-      if (!name.startsWith(HEAD_TEMPORARY)) continue;
+      if (!name.startsWith(HEAD_TEMPORARY) && !name.startsWith('fast_import_crash_')) continue;
       rmSync(join(this.gitDir, name), { force: true });
       removed.push(name);
     }
@@ -261,7 +405,39 @@ export class Repo {
   }
 }
 
+/** Temporary names earlier versions of the sink used (loose objects and the branch file). */
+const TEMPORARY_OBJECT = /^[0-9a-f]{38}\.tmp-\d+-[0-9a-z]*$/;
 const HEAD_TEMPORARY = 'conductor-head.tmp-';
+
+function run(cwd: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      'git',
+      args,
+      { cwd, env: { ...process.env, ...GIT_ENV }, maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        if (error)
+          reject(
+            new Error(
+              `git ${args.filter((a) => !a.includes('=')).join(' ')} failed: ${stderr.trim() || error.message}`,
+            ),
+          );
+        else resolve(stdout);
+      },
+    );
+  });
+}
+
+/** Refuses changes that would make one name both a file and a directory. */
+function checkShape(changes: readonly FileChange[]): void {
+  const files = new Set(changes.map((c) => c.path.join('/')));
+  for (const change of changes) {
+    for (let depth = 1; depth < change.path.length; depth += 1) {
+      const prefix = change.path.slice(0, depth).join('/');
+      if (files.has(prefix)) throw new RefusedPath(`${change.path.join('/')}: a file and a directory of one name`);
+    }
+  }
+}
 
 function isAlive(pid: number): boolean {
   try {
@@ -297,14 +473,10 @@ export interface PackageSnapshot {
   occupied: Set<string>;
 }
 
-/** One file's new content, by its full path in the repository, for `Repo.commit`. */
+/** One file's new content, by its full path in the repository, for `Repo.stream`. */
 export interface FileChange {
   path: readonly string[];
   content: string;
-}
-
-interface ChangeNode {
-  children: Map<string, ChangeNode>;
-  /** Set on a file: its new content. */
-  content?: string;
+  /** The mode it keeps (an executable stays executable); a new file is 100644. */
+  mode?: '100644' | '100755';
 }
