@@ -6,7 +6,7 @@
 // id and content hash, so the ledger can be rebuilt from nothing. A database another process
 // holds (SQLITE_BUSY / SQLITE_LOCKED) is never taken for a damaged one.
 import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ConductorError } from '../errors.ts';
@@ -77,6 +77,9 @@ export class Ledger {
   readonly #readOnly: boolean;
   readonly #upsert: ReturnType<DatabaseSync['prepare']>;
   readonly #get: ReturnType<DatabaseSync['prepare']>;
+  readonly #settle: ReturnType<DatabaseSync['prepare']>;
+  /** What was last written or read for a record object: what `markSettled` changes. */
+  readonly #stored = new WeakMap<LedgerRecord, { values: SQLInputValue[]; checksum: string }>();
   /** Waiters on the open transaction, which commits at the next turn of the event loop. */
   #batch: ((failure?: Error) => void)[] | undefined;
 
@@ -97,6 +100,9 @@ export class Ledger {
          message=excluded.message, updated_at=excluded.updated_at, settled=excluded.settled, checksum=excluded.checksum`,
     );
     this.#get = this.#db.prepare(`SELECT ${COLUMNS} FROM intents WHERE intent_id = ?`);
+    // Only when the row still holds what the caller wrote (its checksum): the new checksum is
+    // computed from the caller's copy, so a row that changed meanwhile must not get it.
+    this.#settle = this.#db.prepare('UPDATE intents SET settled = 1, updated_at = ?, checksum = ? WHERE intent_id = ? AND checksum = ?');
   }
 
   #open(path: string, sync: 'normal' | 'full', busyTimeoutMs: number): DatabaseSync {
@@ -138,12 +144,41 @@ export class Ledger {
    */
   put(record: LedgerRecord): void {
     const values = toValues(record);
-    if (this.#batch === undefined) {
-      this.#db.exec('BEGIN');
-      this.#batch = [];
-      setImmediate(() => this.commit());
+    const checksum = checksumOf(values);
+    this.#begin();
+    this.#upsert.run(...values, checksum);
+    this.#stored.set(record, { values, checksum });
+  }
+
+  /**
+   * Marks a record settled (its source let go of the file), in the open group commit like `put`.
+   * `record` is a record this ledger wrote or read. Only the two columns change, none indexed,
+   * so SQLite rewrites the row alone (an upsert of every column also rewrites index entries),
+   * and only while the row still holds what was written (its checksum): the new checksum is
+   * made from those values. A row changed or removed meanwhile is written whole instead.
+   */
+  markSettled(record: LedgerRecord, at: number = Date.now()): void {
+    const stored = this.#stored.get(record);
+    this.#begin();
+    if (stored !== undefined) {
+      const values = [...stored.values];
+      values[SETTLED_AT] = at;
+      values[SETTLED] = 1;
+      const checksum = checksumOf(values);
+      if (Number(this.#settle.run(at, checksum, record.intentId, stored.checksum).changes) === 1) {
+        this.#stored.set(record, { values, checksum });
+        return;
+      }
     }
-    this.#upsert.run(...values, checksumOf(values));
+    this.put({ ...record, settled: true, updatedAt: at });
+  }
+
+  /** Opens the group commit of this turn of the event loop, unless one is open. */
+  #begin(): void {
+    if (this.#batch !== undefined) return;
+    this.#db.exec('BEGIN');
+    this.#batch = [];
+    setImmediate(() => this.commit());
   }
 
   /** Resolves once every write made so far is committed. */
@@ -226,7 +261,10 @@ export class Ledger {
   #verified(row: Row): LedgerRecord | undefined {
     const record = fromRow(row);
     const values = record === undefined ? undefined : toValues(record);
-    if (record !== undefined && values !== undefined && checksumOf(values) === row.checksum) return record;
+    if (record !== undefined && values !== undefined && checksumOf(values) === row.checksum) {
+      this.#stored.set(record, { values, checksum: row.checksum });
+      return record;
+    }
     const reason = record === undefined ? 'unreadable fields' : 'checksum mismatch';
     if (this.#readOnly) {
       // A reader reports the row and skips it; the writer quarantines it when it meets it.
@@ -319,8 +357,13 @@ function toValues(r: LedgerRecord): SQLInputValue[] {
   ];
 }
 
+/** Where `updated_at` and `settled` are in `toValues`. */
+const SETTLED_AT = 11;
+const SETTLED = 12;
+
 function checksumOf(values: SQLInputValue[]): string {
-  return createHash('sha256').update(JSON.stringify(values)).digest('hex').slice(0, 32);
+  // The one-shot form: the same digest as a Hash object's, without making one per row.
+  return hash('sha256', JSON.stringify(values), 'hex').slice(0, 32);
 }
 
 const STATUSES = new Set<string>(['received', 'submitting', 'succeeded', 'failed', 'duplicate', 'superseded']);
