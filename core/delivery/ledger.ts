@@ -78,8 +78,6 @@ export class Ledger {
   readonly #upsert: ReturnType<DatabaseSync['prepare']>;
   readonly #get: ReturnType<DatabaseSync['prepare']>;
   readonly #settle: ReturnType<DatabaseSync['prepare']>;
-  /** What was last written or read for a record object: what `markSettled` changes. */
-  readonly #stored = new WeakMap<LedgerRecord, { values: SQLInputValue[]; checksum: string }>();
   /** Waiters on the open transaction, which commits at the next turn of the event loop. */
   #batch: ((failure?: Error) => void)[] | undefined;
 
@@ -144,33 +142,26 @@ export class Ledger {
    */
   put(record: LedgerRecord): void {
     const values = toValues(record);
-    const checksum = checksumOf(values);
     this.#begin();
-    this.#upsert.run(...values, checksum);
-    this.#stored.set(record, { values, checksum });
+    this.#upsert.run(...values, checksumOf(values));
   }
 
   /**
    * Marks a record settled (its source let go of the file), in the open group commit like `put`.
-   * `record` is a record this ledger wrote or read. Only the two columns change, none indexed,
-   * so SQLite rewrites the row alone (an upsert of every column also rewrites index entries),
-   * and only while the row still holds what was written (its checksum): the new checksum is
-   * made from those values. A row changed or removed meanwhile is written whole instead.
+   * Only the two columns change, none indexed, so SQLite rewrites the row alone (an upsert of
+   * every column also rewrites index entries) — and only while the row still holds `record`
+   * (its checksum), since the new checksum is made from `record`'s values. A row that changed
+   * or vanished meanwhile, or a `record` changed since it was written, is written whole instead.
    */
   markSettled(record: LedgerRecord, at: number = Date.now()): void {
-    const stored = this.#stored.get(record);
+    const before = toValues(record);
+    const after = [...before];
+    after[UPDATED_AT] = at;
+    after[SETTLED] = 1;
     this.#begin();
-    if (stored !== undefined) {
-      const values = [...stored.values];
-      values[SETTLED_AT] = at;
-      values[SETTLED] = 1;
-      const checksum = checksumOf(values);
-      if (Number(this.#settle.run(at, checksum, record.intentId, stored.checksum).changes) === 1) {
-        this.#stored.set(record, { values, checksum });
-        return;
-      }
-    }
-    this.put({ ...record, settled: true, updatedAt: at });
+    const checksum = checksumOf(after);
+    if (Number(this.#settle.run(at, checksum, record.intentId, checksumOf(before)).changes) === 1) return;
+    this.#upsert.run(...after, checksum);
   }
 
   /** Opens the group commit of this turn of the event loop, unless one is open. */
@@ -261,10 +252,7 @@ export class Ledger {
   #verified(row: Row): LedgerRecord | undefined {
     const record = fromRow(row);
     const values = record === undefined ? undefined : toValues(record);
-    if (record !== undefined && values !== undefined && checksumOf(values) === row.checksum) {
-      this.#stored.set(record, { values, checksum: row.checksum });
-      return record;
-    }
+    if (record !== undefined && values !== undefined && checksumOf(values) === row.checksum) return record;
     const reason = record === undefined ? 'unreadable fields' : 'checksum mismatch';
     if (this.#readOnly) {
       // A reader reports the row and skips it; the writer quarantines it when it meets it.
@@ -358,7 +346,7 @@ function toValues(r: LedgerRecord): SQLInputValue[] {
 }
 
 /** Where `updated_at` and `settled` are in `toValues`. */
-const SETTLED_AT = 11;
+const UPDATED_AT = 11;
 const SETTLED = 12;
 
 function checksumOf(values: SQLInputValue[]): string {

@@ -156,7 +156,7 @@ test('a read-only ledger (readers such as status) cannot write: no quarantine, n
   assert.deepEqual(readdirSync(dir).filter((n) => n.includes('corrupt')), []);
 });
 
-test('markSettled marks the record as written or read, and the row still passes its checksum', (t) => {
+test('markSettled marks a record as written or read, and the row still passes its checksum', (t) => {
   const dir = tempDir();
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const path = join(dir, 'ledger.sqlite');
@@ -164,9 +164,12 @@ test('markSettled marks the record as written or read, and the row still passes 
   const ledger = new Ledger(path, { onCorruption: (r) => reports.push(`${r.intentId}: ${r.reason}`) });
   const written = record('written', { settled: false });
   ledger.put(written);
-  // The caller's object changed after it was written: the row gets the values it holds, settled.
-  written.message = 'changed in memory, never written';
   ledger.markSettled(written, 50);
+  // A record changed since it was written is written whole (its row never mixes the two).
+  const changedInMemory = record('changed-in-memory', { settled: false });
+  ledger.put(changedInMemory);
+  changedInMemory.message = 'changed after it was written';
+  ledger.markSettled(changedInMemory, 55);
   ledger.put(record('read', { settled: false }));
   ledger.commit();
   const read = ledger.get('read')!;
@@ -175,6 +178,7 @@ test('markSettled marks the record as written or read, and the row still passes 
   const again = new Ledger(path, { onCorruption: (r) => reports.push(`${r.intentId}: ${r.reason}`) });
   assert.deepEqual(again.get('written'), record('written', { settled: true, updatedAt: 50 }));
   assert.deepEqual(again.get('read'), record('read', { settled: true, updatedAt: 60 }));
+  assert.deepEqual(again.get('changed-in-memory'), record('changed-in-memory', { settled: true, updatedAt: 55, message: 'changed after it was written' }));
   assert.deepEqual(reports, []);
   again.close();
 });
