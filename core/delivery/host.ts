@@ -18,6 +18,11 @@ import type { PluginStatus } from '../plugin/types.ts';
 /** Failures that an incomplete write can cause: confirmed with the source before they are final. */
 const MAY_BE_INCOMPLETE = new Set<string>(['CND_ERR_INTENT_PARSE', 'CND_ERR_INTENT_ENCODING']);
 
+/** True when a hook has a tap or an interceptor: someone to tell. */
+function listened(hook: { taps: readonly unknown[]; interceptors: readonly unknown[] }): boolean {
+  return hook.taps.length > 0 || hook.interceptors.length > 0;
+}
+
 /** The claim a single process always holds. */
 const LOCAL_CLAIM: Claim = { release: async () => undefined };
 
@@ -523,15 +528,18 @@ export class Pipeline implements Host {
   }
 
   async #stage<T>(stage: string, ctx: StageContext, run: () => Promise<T>): Promise<T> {
-    this.events.stageStart.call({ stage, ctx });
-    const started = performance.now();
+    const { stageStart, stageEnd } = this.events;
+    // Every intent crosses five stages: with no observer on an event, no event is made for it.
+    if (listened(stageStart)) stageStart.call({ stage, ctx });
+    const timed = listened(stageEnd);
+    const started = timed ? performance.now() : 0;
     try {
       const result = await run();
-      this.events.stageEnd.call({ stage, ctx, durationMs: performance.now() - started });
+      if (timed) stageEnd.call({ stage, ctx, durationMs: performance.now() - started });
       return result;
     } catch (thrown) {
       const error = toConductorError(thrown, { stage, intentId: ctx.intentId });
-      this.events.stageEnd.call({ stage, ctx, durationMs: performance.now() - started, error });
+      if (timed) stageEnd.call({ stage, ctx, durationMs: performance.now() - started, error });
       throw error;
     }
   }
