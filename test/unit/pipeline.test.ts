@@ -203,3 +203,38 @@ test("a stage's context logger names the file and the intent id, made before or 
   assert.ok(line('intent-early.json', 'received') !== undefined, 'the line logged at received names the file');
   assert.notEqual(line('intent-early.json', 'received')?.['intentId'], early.outcome?.intentId, 'before parsing, the real id is not known');
 });
+
+test('nothing is in the ledger while the sink is called; a deferred intent keeps its attempts for the next pass, resumed', async (t) => {
+  const seen: { attempt: number; resumed: boolean; recorded: string | undefined }[] = [];
+  let down = true;
+  let ledgerOf: (id: string) => string | undefined = () => undefined;
+  const modules = {
+    sink: plugin('sink', 'submit', (id) => ({
+      apply: (h) =>
+        h.submit.tapPromise(id, async (_intent, ctx) => {
+          seen.push({ attempt: ctx.attempt, resumed: ctx.resumed, recorded: ledgerOf(ctx.intentId) });
+          if (down) throw new ConductorError('CND_ERR_SUBMIT_TRANSIENT', 'unreachable');
+          return { sink: id };
+        }),
+    })),
+  };
+  const p = await testPipeline({ sink: {} }, modules, { retry: { maxAttempts: 2, initialDelayMs: 1, maxDelayMs: 2, budgetMs: 5_000 } });
+  t.after(() => p.close());
+  ledgerOf = (intentId) => p.conductor.ledger.get(intentId)?.status;
+
+  const first = await p.feed('intent-a.json', scaling('a', 1));
+  assert.equal(first.outcome, undefined, 'left for later');
+  await p.conductor.ledger.flush();
+  const intentId = p.deferred[0]!.intentId;
+  assert.deepEqual([p.conductor.ledger.get(intentId)?.status, p.conductor.ledger.get(intentId)?.attempts], ['submitting', 2]);
+
+  down = false;
+  const second = await p.feed('intent-a.json', scaling('a', 1));
+  assert.equal(second.outcome?.status, 'succeeded');
+  assert.equal(second.outcome?.attempts, 3);
+  assert.deepEqual(seen, [
+    { attempt: 1, resumed: false, recorded: undefined },
+    { attempt: 2, resumed: false, recorded: undefined },
+    { attempt: 3, resumed: true, recorded: 'submitting' },
+  ]);
+});
