@@ -186,8 +186,10 @@ restart:
   :: f < NF ->
     /*
      * One read of the ledger. `succeeded` before: #alreadyDone — the same content is a resume or
-     * a duplicate (both SUCCEEDED here), other content a conflict. Otherwise #deliver commits
-     * `submitting` before the sink is called (crash point delivery.submitting-recorded next).
+     * a duplicate (both SUCCEEDED here), other content a conflict. Otherwise #deliver calls the
+     * sink with nothing written before it (crash point delivery.before-submit): what an earlier
+     * attempt did, the sink finds by the effect's identity, so a record of the attempt would
+     * change no outcome (it was the same "not succeeded" state as no record at all).
      */
     /*
      * The ledger forgets. Only this replica reads its ledger, and only here: a record lost at
@@ -202,17 +204,20 @@ restart:
       if
       :: REC(r, id).st == L_SUCCEEDED && REC(r, id).hash != c -> res = CONFLICT
       :: REC(r, id).st == L_SUCCEEDED && REC(r, id).hash == c -> res = SUCCEEDED
-      :: else -> res = NONE; REC(r, id).st = L_PENDING; REC(r, id).hash = c
+      :: else -> res = NONE
       fi
     };
     if
     :: res != NONE -> goto settle
     :: else -> skip
     fi;
-    STEP;                                         /* delivery.submitting-recorded, ledger.before-commit */
+    STEP;                                         /* delivery.before-submit */
     sink(id, c, o, res);
     STEP;                                         /* git.ref-updated, porch.approved: effect made, reply lost */
-    /* the result into the ledger: succeeded (#deliver); failed (#fail) and superseded (#supersede) */
+    /*
+     * the result into the ledger, committed before the source is told (ledger.before-commit loses
+     * it): succeeded (#deliver); failed and superseded (#settleWithoutEffect)
+     */
     d_step {
       if
       :: res == SUCCEEDED -> REC(r, id).st = L_SUCCEEDED; REC(r, id).hash = c

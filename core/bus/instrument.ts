@@ -36,7 +36,10 @@ function wrapTap(tap: RegisteredTap, stage: string, events: EventHooks): AnyFn {
   const report = (args: unknown[], started: number, error?: unknown): ConductorError | undefined => {
     const ctx = contextOf(args);
     const attributed = error === undefined ? undefined : toConductorError(error, { plugin, stage, ...(ctx ? { intentId: ctx.intentId } : {}) });
-    if (ctx !== undefined) events.tapEnd.call({ stage, plugin, ctx, durationMs: performance.now() - started, ...(attributed ? { error: attributed } : {}) });
+    // No event is made when nobody taps tapEnd (it is made for every tap of every intent).
+    if (ctx !== undefined && (events.tapEnd.taps.length > 0 || events.tapEnd.interceptors.length > 0)) {
+      events.tapEnd.call({ stage, plugin, ctx, durationMs: performance.now() - started, ...(attributed ? { error: attributed } : {}) });
+    }
     return attributed;
   };
   /**

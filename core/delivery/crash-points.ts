@@ -18,8 +18,8 @@ import { writeSync } from 'node:fs';
 export const CRASH_POINTS = [
   // Ledger (SQLite, WAL): a group commit about to be committed — the batch is lost.
   'ledger.before-commit',
-  // Host: the ledger says `submitting`, the sink has not been called yet.
-  'delivery.submitting-recorded',
+  // Host: the sink is about to be called; the ledger holds nothing of this attempt.
+  'delivery.before-submit',
   // Host: the ledger says `succeeded`, nothing handed back to the source yet.
   'delivery.succeeded-recorded',
   // Host: the source has the outcome (status written, file moved); the ledger not yet `settled`.

@@ -1,7 +1,8 @@
 // The running pipeline: takes envelopes from sources, runs them through the stage hooks with
 // the ledger's bookkeeping, and hands each one back to its source with a terminal outcome
 // (ack) or as not done (release). This is where "at-least-once delivery, exactly-once effect"
-// (DESIGN §3) is made: the ledger is written before every step that has an effect outside.
+// (DESIGN §3) is made: the sink recognises an effect by its identity, so a delivery repeated
+// after any crash is a no-op there, and the ledger records each outcome before the source lets go.
 import type { Envelope, Intent, Outcome, Receipt } from '../intent/types.ts';
 import type { Claim, EventHooks, StageContext, StageHooks } from '../bus/hooks.ts';
 import { ConductorError, rejectIntent, toConductorError } from '../errors.ts';
@@ -16,6 +17,11 @@ import type { PluginStatus } from '../plugin/types.ts';
 
 /** Failures that an incomplete write can cause: confirmed with the source before they are final. */
 const MAY_BE_INCOMPLETE = new Set<string>(['CND_ERR_INTENT_PARSE', 'CND_ERR_INTENT_ENCODING']);
+
+/** True when a hook has a tap or an interceptor: someone to tell. */
+function listened(hook: { taps: readonly unknown[]; interceptors: readonly unknown[] }): boolean {
+  return hook.taps.length > 0 || hook.interceptors.length > 0;
+}
 
 /** The claim a single process always holds. */
 const LOCAL_CLAIM: Claim = { release: async () => undefined };
@@ -292,7 +298,13 @@ export class Pipeline implements Host {
     return this.#stage('sanitize', ctx, () => this.#stages.sanitize.promise(intent, ctx));
   }
 
-  /** Rate limit and submit, with the ledger written before the sink is called. */
+  /**
+   * Rate limit and submit, then record the result. Nothing is written to the ledger before the
+   * sink is called: the sink recognises an earlier effect of this intent by its identity (id,
+   * content hash, order), so a record of an attempt in flight would prevent nothing a crash can
+   * cause — the ledger is a cache, and every guarantee holds without it. One durable row per
+   * delivery (succeeded, committed before the source lets go), and the settled mark after.
+   */
   async #deliver(intent: Intent, hash: string, ctx: StageContext, prior: LedgerRecord | undefined): Promise<LedgerRecord> {
     const now = Date.now();
     const record: LedgerRecord = {
@@ -310,34 +322,53 @@ export class Pipeline implements Host {
       updatedAt: now,
       settled: false,
     };
+    // A pass that ended without an outcome left `submitting` behind (see #rememberAttempts).
     ctx.resumed = prior?.status === 'submitting';
     await this.#stage('rate-limit', ctx, () => this.#stages.rateLimit.promise(intent, ctx));
-    const receipt = await withRetry(
-      async (attempt) => {
-        ctx.attempt = attempt;
-        record.attempts = attempt;
-        record.stage = 'submit';
-        record.updatedAt = Date.now();
-        this.#ledger.put(record);
-        await this.#ledger.flush();
-        crashPoint('delivery.submitting-recorded');
-        ctx.anchor = this.events.anchor.call(ctx) ?? undefined;
-        const result = await this.#stage('submit', ctx, () => this.#stages.submit.promise(intent, ctx));
-        ctx.resumed = true;
-        return result ?? this.#noReceipt(ctx);
-      },
-      this.retryPolicy,
-      {
-        signal: ctx.signal,
-        firstAttempt: record.attempts + 1,
-        onRetry: (error, _attempt, delayMs) => this.events.retry.call({ ctx, error, delayMs }),
-      },
-    );
+    record.stage = 'submit';
+    let receipt: Receipt;
+    try {
+      receipt = await withRetry(
+        async (attempt) => {
+          ctx.attempt = attempt;
+          record.attempts = attempt;
+          crashPoint('delivery.before-submit');
+          ctx.anchor = this.events.anchor.call(ctx) ?? undefined;
+          const result = await this.#stage('submit', ctx, () => this.#stages.submit.promise(intent, ctx));
+          ctx.resumed = true;
+          return result ?? this.#noReceipt(ctx);
+        },
+        this.retryPolicy,
+        {
+          signal: ctx.signal,
+          firstAttempt: record.attempts + 1,
+          onRetry: (error, _attempt, delayMs) => this.events.retry.call({ ctx, error, delayMs }),
+        },
+      );
+    } catch (error) {
+      this.#rememberAttempts(record, error);
+      throw error;
+    }
     Object.assign(record, { status: 'succeeded', receipt, updatedAt: Date.now() });
     this.#ledger.put(record);
     await this.#ledger.flush();
     crashPoint('delivery.succeeded-recorded');
     return record;
+  }
+
+  /**
+   * A delivery left for later (the sink unreachable, the retry budget spent, a shutdown) keeps
+   * its attempt count and is offered again as resumed: a `submitting` row, written only on this
+   * path and not waited for — it is a hint for the next pass, never a guarantee (a crash loses
+   * it, and the sink still recognises what an earlier attempt did).
+   */
+  #rememberAttempts(record: LedgerRecord, thrown: unknown): void {
+    if (record.attempts === 0 || toConductorError(thrown).kind === 'permanent') return;
+    try {
+      this.#ledger.put({ ...record, updatedAt: Date.now() });
+    } catch (error) {
+      this.#log.warn({ err: error, intentId: record.intentId }, 'could not record the attempts of a deferred intent');
+    }
   }
 
   #noReceipt(ctx: StageContext): Receipt {
@@ -484,7 +515,7 @@ export class Pipeline implements Host {
     crashPoint('delivery.acked');
     if (record !== undefined && !record.settled && record.intentId === ctx.intentId && record.file === envelope.file) {
       try {
-        this.#ledger.put({ ...record, settled: true, updatedAt: Date.now() });
+        this.#ledger.markSettled(record);
       } catch (error) {
         // The source has let go already; an unsettled mark only makes a re-delivery resume.
         this.#log.error({ err: error, intentId: ctx.intentId }, 'could not mark the intent settled in the ledger');
@@ -496,15 +527,18 @@ export class Pipeline implements Host {
   }
 
   async #stage<T>(stage: string, ctx: StageContext, run: () => Promise<T>): Promise<T> {
-    this.events.stageStart.call({ stage, ctx });
-    const started = performance.now();
+    const { stageStart, stageEnd } = this.events;
+    // Every intent crosses five stages: with no observer on an event, no event is made for it.
+    if (listened(stageStart)) stageStart.call({ stage, ctx });
+    const timed = listened(stageEnd);
+    const started = timed ? performance.now() : 0;
     try {
       const result = await run();
-      this.events.stageEnd.call({ stage, ctx, durationMs: performance.now() - started });
+      if (timed) stageEnd.call({ stage, ctx, durationMs: performance.now() - started });
       return result;
     } catch (thrown) {
       const error = toConductorError(thrown, { stage, intentId: ctx.intentId });
-      this.events.stageEnd.call({ stage, ctx, durationMs: performance.now() - started, error });
+      if (timed) stageEnd.call({ stage, ctx, durationMs: performance.now() - started, error });
       throw error;
     }
   }

@@ -6,7 +6,7 @@
 // id and content hash, so the ledger can be rebuilt from nothing. A database another process
 // holds (SQLITE_BUSY / SQLITE_LOCKED) is never taken for a damaged one.
 import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ConductorError } from '../errors.ts';
@@ -77,6 +77,7 @@ export class Ledger {
   readonly #readOnly: boolean;
   readonly #upsert: ReturnType<DatabaseSync['prepare']>;
   readonly #get: ReturnType<DatabaseSync['prepare']>;
+  readonly #settle: ReturnType<DatabaseSync['prepare']>;
   /** Waiters on the open transaction, which commits at the next turn of the event loop. */
   #batch: ((failure?: Error) => void)[] | undefined;
 
@@ -97,6 +98,9 @@ export class Ledger {
          message=excluded.message, updated_at=excluded.updated_at, settled=excluded.settled, checksum=excluded.checksum`,
     );
     this.#get = this.#db.prepare(`SELECT ${COLUMNS} FROM intents WHERE intent_id = ?`);
+    // Only when the row still holds what the caller wrote (its checksum): the new checksum is
+    // computed from the caller's copy, so a row that changed meanwhile must not get it.
+    this.#settle = this.#db.prepare('UPDATE intents SET settled = 1, updated_at = ?, checksum = ? WHERE intent_id = ? AND checksum = ?');
   }
 
   #open(path: string, sync: 'normal' | 'full', busyTimeoutMs: number): DatabaseSync {
@@ -138,12 +142,34 @@ export class Ledger {
    */
   put(record: LedgerRecord): void {
     const values = toValues(record);
-    if (this.#batch === undefined) {
-      this.#db.exec('BEGIN');
-      this.#batch = [];
-      setImmediate(() => this.commit());
-    }
+    this.#begin();
     this.#upsert.run(...values, checksumOf(values));
+  }
+
+  /**
+   * Marks a record settled (its source let go of the file), in the open group commit like `put`.
+   * Only the two columns change, none indexed, so SQLite rewrites the row alone (an upsert of
+   * every column also rewrites index entries) — and only while the row still holds `record`
+   * (its checksum), since the new checksum is made from `record`'s values. A row that changed
+   * or vanished meanwhile, or a `record` changed since it was written, is written whole instead.
+   */
+  markSettled(record: LedgerRecord, at: number = Date.now()): void {
+    const before = toValues(record);
+    const after = [...before];
+    after[UPDATED_AT] = at;
+    after[SETTLED] = 1;
+    this.#begin();
+    const checksum = checksumOf(after);
+    if (Number(this.#settle.run(at, checksum, record.intentId, checksumOf(before)).changes) === 1) return;
+    this.#upsert.run(...after, checksum);
+  }
+
+  /** Opens the group commit of this turn of the event loop, unless one is open. */
+  #begin(): void {
+    if (this.#batch !== undefined) return;
+    this.#db.exec('BEGIN');
+    this.#batch = [];
+    setImmediate(() => this.commit());
   }
 
   /** Resolves once every write made so far is committed. */
@@ -319,8 +345,13 @@ function toValues(r: LedgerRecord): SQLInputValue[] {
   ];
 }
 
+/** Where `updated_at` and `settled` are in `toValues`. */
+const UPDATED_AT = 11;
+const SETTLED = 12;
+
 function checksumOf(values: SQLInputValue[]): string {
-  return createHash('sha256').update(JSON.stringify(values)).digest('hex').slice(0, 32);
+  // The one-shot form: the same digest as a Hash object's, without making one per row.
+  return hash('sha256', JSON.stringify(values), 'hex').slice(0, 32);
 }
 
 const STATUSES = new Set<string>(['received', 'submitting', 'succeeded', 'failed', 'duplicate', 'superseded']);

@@ -38,19 +38,24 @@ export class Semaphore {
 
 /** Runs work for one key at a time, in the order it was queued (per-target ordering). */
 export class KeyedSerializer {
-  readonly #tails = new Map<string, Promise<void>>();
+  /**
+   * The keys in use, each with the wake-ups of the runs queued behind the current one. A key
+   * nobody waits on costs a map entry and no promise: most keys (intent ids, targets) are used
+   * by one run at a time.
+   */
+  readonly #queues = new Map<string, (() => void)[]>();
 
   async run<T>(key: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.#tails.get(key) ?? Promise.resolve();
-    let done!: () => void;
-    const tail = new Promise<void>((resolve) => (done = resolve));
-    this.#tails.set(key, tail);
-    await previous;
+    const queue = this.#queues.get(key);
+    if (queue === undefined) this.#queues.set(key, []);
+    else await new Promise<void>((resolve) => queue.push(resolve));
     try {
       return await work();
     } finally {
-      done();
-      if (this.#tails.get(key) === tail) this.#tails.delete(key);
+      // Hand the key to the next run in line (which finds the queue still there), or free it.
+      const next = this.#queues.get(key)!.shift();
+      if (next === undefined) this.#queues.delete(key);
+      else next();
     }
   }
 }

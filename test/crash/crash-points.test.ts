@@ -43,7 +43,7 @@ test('CONDUCTOR_CRASH_AT is read as point[:nth]; anything else crashes nowhere',
 
 /** The short sweep: each point on the one workload that exercises it best (the full sweep does both). */
 const SHORT_SWEEP: [WorkloadName, CrashPointName][] = CRASH_POINTS.map((point) => [point.startsWith('porch.') ? 'porch' : 'git', point]);
-SHORT_SWEEP.push(['porch', 'delivery.submitting-recorded'], ['porch', 'delivery.succeeded-recorded']);
+SHORT_SWEEP.push(['porch', 'delivery.before-submit'], ['porch', 'delivery.succeeded-recorded']);
 
 for (const [workload, point] of SHORT_SWEEP) {
   test(`crash harness (${workload}): killed at ${point}, restarted: exactly once, newest wins, repository whole, nothing left behind`, { timeout: 120_000 }, async () => {

@@ -155,3 +155,57 @@ test('a read-only ledger (readers such as status) cannot write: no quarantine, n
   writer.close();
   assert.deepEqual(readdirSync(dir).filter((n) => n.includes('corrupt')), []);
 });
+
+test('markSettled marks a record as written or read, and the row still passes its checksum', (t) => {
+  const dir = tempDir();
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'ledger.sqlite');
+  const reports: string[] = [];
+  const ledger = new Ledger(path, { onCorruption: (r) => reports.push(`${r.intentId}: ${r.reason}`) });
+  const written = record('written', { settled: false });
+  ledger.put(written);
+  ledger.markSettled(written, 50);
+  // A record changed since it was written is written whole (its row never mixes the two).
+  const changedInMemory = record('changed-in-memory', { settled: false });
+  ledger.put(changedInMemory);
+  changedInMemory.message = 'changed after it was written';
+  ledger.markSettled(changedInMemory, 55);
+  ledger.put(record('read', { settled: false }));
+  ledger.commit();
+  const read = ledger.get('read')!;
+  ledger.markSettled(read, 60);
+  ledger.close();
+  const again = new Ledger(path, { onCorruption: (r) => reports.push(`${r.intentId}: ${r.reason}`) });
+  assert.deepEqual(again.get('written'), record('written', { settled: true, updatedAt: 50 }));
+  assert.deepEqual(again.get('read'), record('read', { settled: true, updatedAt: 60 }));
+  assert.deepEqual(again.get('changed-in-memory'), record('changed-in-memory', { settled: true, updatedAt: 55, message: 'changed after it was written' }));
+  assert.deepEqual(reports, []);
+  again.close();
+});
+
+test('markSettled writes the whole record when the row changed or vanished since it was written', (t) => {
+  const dir = tempDir();
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const reports: string[] = [];
+  const ledger = new Ledger(join(dir, 'ledger.sqlite'), { onCorruption: (r) => reports.push(`${r.intentId}: ${r.reason}`) });
+  const changed = record('changed', { settled: false });
+  ledger.put(changed);
+  const other = new DatabaseSync(ledger.path);
+  ledger.commit();
+  // Another writer rewrote the row (its own checksum aside), and another one removed its row.
+  other.exec(`UPDATE intents SET checksum = 'someone-else' WHERE intent_id = 'changed'`);
+  const removed = record('removed', { settled: false });
+  ledger.put(removed);
+  ledger.commit();
+  other.exec(`DELETE FROM intents WHERE intent_id = 'removed'`);
+  other.close();
+  ledger.markSettled(changed, 70);
+  ledger.markSettled(removed, 80);
+  ledger.markSettled(record('never-written', { settled: false }), 90);
+  ledger.commit();
+  assert.deepEqual(ledger.get('changed'), record('changed', { settled: true, updatedAt: 70 }));
+  assert.deepEqual(ledger.get('removed'), record('removed', { settled: true, updatedAt: 80 }));
+  assert.deepEqual(ledger.get('never-written'), record('never-written', { settled: true, updatedAt: 90 }));
+  assert.deepEqual(reports, []);
+  ledger.close();
+});

@@ -181,3 +181,60 @@ test('a validator returning false skips no one; a rejection and a claim error na
   assert.equal(refused.outcome?.plugin, 'strict');
   await assert.rejects(p.conductor.pipeline.claim('intent-2.json'), (e: ConductorError) => e.plugin === 'coordinator' && e.code === 'CND_ERR_INTERNAL');
 });
+
+test("a stage's context logger names the file and the intent id, made before or after the intent is parsed", async (t) => {
+  const modules = {
+    talker: plugin('talker', 'submit', (id) => ({
+      apply: (h) => h.submit.tapPromise(id, async (_intent, ctx) => (ctx.log.info('from the sink'), { sink: id })),
+    })),
+  };
+  const p = await testPipeline({ talker: {} }, modules);
+  t.after(() => p.close());
+  // One intent whose logger is first asked for at `received`, before its id is known.
+  p.conductor.events.received.tap('test', (envelope, ctx) => {
+    if (envelope.file === 'intent-early.json') ctx.log.info('received');
+  });
+  const late = await p.feed('intent-late.json', scaling('late', 1, { correlation_id: 'late-1' }));
+  const early = await p.feed('intent-early.json', scaling('early', 1));
+  const line = (file: string, msg: string) => p.logs.find((r) => r['file'] === file && r['msg'] === msg);
+  assert.ok(late.outcome?.intentId !== undefined && early.outcome?.intentId !== undefined);
+  assert.equal(line('intent-late.json', 'from the sink')?.['intentId'], late.outcome?.intentId);
+  assert.equal(line('intent-early.json', 'from the sink')?.['intentId'], early.outcome?.intentId);
+  assert.ok(line('intent-early.json', 'received') !== undefined, 'the line logged at received names the file');
+  assert.notEqual(line('intent-early.json', 'received')?.['intentId'], early.outcome?.intentId, 'before parsing, the real id is not known');
+});
+
+test('nothing is in the ledger while the sink is called; a deferred intent keeps its attempts for the next pass, resumed', async (t) => {
+  const seen: { attempt: number; resumed: boolean; recorded: string | undefined }[] = [];
+  let down = true;
+  let ledgerOf: (id: string) => string | undefined = () => undefined;
+  const modules = {
+    sink: plugin('sink', 'submit', (id) => ({
+      apply: (h) =>
+        h.submit.tapPromise(id, async (_intent, ctx) => {
+          seen.push({ attempt: ctx.attempt, resumed: ctx.resumed, recorded: ledgerOf(ctx.intentId) });
+          if (down) throw new ConductorError('CND_ERR_SUBMIT_TRANSIENT', 'unreachable');
+          return { sink: id };
+        }),
+    })),
+  };
+  const p = await testPipeline({ sink: {} }, modules, { retry: { maxAttempts: 2, initialDelayMs: 1, maxDelayMs: 2, budgetMs: 5_000 } });
+  t.after(() => p.close());
+  ledgerOf = (intentId) => p.conductor.ledger.get(intentId)?.status;
+
+  const first = await p.feed('intent-a.json', scaling('a', 1));
+  assert.equal(first.outcome, undefined, 'left for later');
+  await p.conductor.ledger.flush();
+  const intentId = p.deferred[0]!.intentId;
+  assert.deepEqual([p.conductor.ledger.get(intentId)?.status, p.conductor.ledger.get(intentId)?.attempts], ['submitting', 2]);
+
+  down = false;
+  const second = await p.feed('intent-a.json', scaling('a', 1));
+  assert.equal(second.outcome?.status, 'succeeded');
+  assert.equal(second.outcome?.attempts, 3);
+  assert.deepEqual(seen, [
+    { attempt: 1, resumed: false, recorded: undefined },
+    { attempt: 2, resumed: false, recorded: undefined },
+    { attempt: 3, resumed: true, recorded: 'submitting' },
+  ]);
+});
