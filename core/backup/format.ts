@@ -30,7 +30,7 @@ export const MANIFEST_MEMBER = 'manifest.json';
 export const MANIFEST_SUM_MEMBER = 'manifest.json.sha256';
 export const LEDGER_MEMBER = 'state/ledger.sqlite';
 
-/** The data directory's areas a backup carries (DESIGN §2.4), in the archive under data/. */
+/** The data directory's areas a backup carries (docs/architecture.md §Data directory), in the archive under data/. */
 export const DATA_AREAS = ['handoff', 'processed', 'failed', 'status', 'audit', 'out'] as const;
 export type DataArea = (typeof DATA_AREAS)[number];
 

@@ -1,4 +1,4 @@
-// The hook bus (DESIGN §2.1): one tapable hook per stage, each of the kind its purpose needs,
+// The hook bus (docs/architecture.md §Hook bus): one tapable hook per stage, each of the kind its purpose needs,
 // plus event hooks that observers (metrics, tracing, audit) tap without touching the data path.
 import {
   AsyncParallelHook,

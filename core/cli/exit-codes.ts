@@ -1,4 +1,4 @@
-// Exit codes (DESIGN §2.5, a contract scripts rely on).
+// Exit codes (docs/architecture.md §Commands and exit codes, a contract scripts rely on).
 export const EXIT = {
   ok: 0,
   /** At least one intent of this run failed permanently (it is in failed/). */

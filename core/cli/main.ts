@@ -1,6 +1,6 @@
 // The `conductor` command. Each subcommand lives in commands/ and is loaded only when it runs
 // (start-up time matters for probes and for scripts); this file dispatches and turns errors
-// into messages and exit codes (DESIGN §2.5).
+// into messages and exit codes (docs/architecture.md §Commands and exit codes).
 import { ERROR_CODES, type ConductorError, toConductorError } from '../errors.ts';
 import { CONDUCTOR_VERSION } from '../version.ts';
 import { EXIT } from './exit-codes.ts';

@@ -4,7 +4,7 @@ import type { PluginDefinition } from '../plugin/types.ts';
 
 /** The config as a user writes it (conductor.config.ts / .json / .yaml). */
 export interface ConductorConfig {
-  /** The data directory (DESIGN §2.4); relative paths are taken from the working directory. */
+  /** The data directory (docs/architecture.md §Data directory); relative paths are taken from the working directory. */
   dataDir?: string;
   /**
    * Where this process keeps its ledger and lock; `<dataDir>/state` by default. Replicas that

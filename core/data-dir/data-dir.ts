@@ -1,4 +1,4 @@
-// The data directory contract (DESIGN §2.4): handoff/ is the inbox; every entry whose name
+// The data directory contract (docs/architecture.md §Data directory): handoff/ is the inbox; every entry whose name
 // matches ends in processed/ or failed/, with status/ telling its latest outcome. Reads are
 // confined to handoff/ and never block or follow links; moves never overwrite.
 import { createHash } from 'node:crypto';
@@ -269,7 +269,7 @@ export class DataDir {
   }
 }
 
-/** The `<stem>.error.json` beside a failed entry (DESIGN §2.4). */
+/** The `<stem>.error.json` beside a failed entry (docs/architecture.md §Data directory). */
 export function errorRecordOf(outcome: Outcome): ErrorRecord {
   return {
     file: outcome.file,
@@ -350,7 +350,7 @@ export async function writeAtomic(path: string, content: string): Promise<void> 
   renameSync(temporary, path);
 }
 
-/** The areas of a data directory Conductor writes in or deletes from (DESIGN §2.4). */
+/** The areas of a data directory Conductor writes in or deletes from (docs/architecture.md §Data directory). */
 export const DATA_DIR_AREAS = ['handoff', 'processed', 'failed', 'status', 'out', 'audit', 'state'] as const;
 
 /**

@@ -1,4 +1,4 @@
-// One process owns a data directory (DESIGN §3). The lock file names its owner (host, pid)
+// One process owns a data directory (docs/architecture.md §Scale-out). The lock file names its owner (host, pid)
 // and is touched while held; it is stale when its owner is a dead process on this host, or
 // when it has not been touched for `staleMs` (an owner on another host that died). A second
 // process by accident is refused with a message naming the owner.

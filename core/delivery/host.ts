@@ -1,8 +1,8 @@
 // The running pipeline: takes envelopes from sources, runs them through the stage hooks with
 // the ledger's bookkeeping, and hands each one back to its source with a terminal outcome
 // (ack) or as not done (release). This is where "at-least-once delivery, exactly-once effect"
-// (DESIGN §3) is made: the sink recognises an effect by its identity, so a delivery repeated
-// after any crash is a no-op there, and the ledger records each outcome before the source lets go.
+// (docs/architecture.md §Delivery protocol) is made: the sink recognises an effect by its identity, so a delivery
+// repeated after any crash is a no-op there, and the ledger records each outcome before the source lets go.
 import type { Envelope, Intent, Outcome, Receipt } from '../intent/types.ts';
 import type { Claim, EventHooks, StageContext, StageHooks } from '../bus/hooks.ts';
 import { ConductorError, rejectIntent, toConductorError } from '../errors.ts';

@@ -1,4 +1,4 @@
-// The ledger (DESIGN §3): what Conductor knows about every intent, kept crash-safe in SQLite
+// The ledger (docs/architecture.md §Ledger): what Conductor knows about every intent, kept crash-safe in SQLite
 // (node:sqlite, WAL). Each row carries a checksum of its fields; a row that fails it is moved
 // to `quarantine` and reported, never a reason to stop: the intent is then simply unknown, and
 // the idempotent sink turns its next delivery into a no-op. A database with damaged pages is

@@ -1,4 +1,4 @@
-// Deterministic identity (DESIGN §3): the same intent always gets the same id, so a second
+// Deterministic identity (docs/architecture.md §Identity): the same intent always gets the same id, so a second
 // delivery is recognised instead of applied twice.
 import { createHash } from 'node:crypto';
 

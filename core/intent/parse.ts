@@ -1,4 +1,4 @@
-// Turns raw bytes into an intent object with the strictness DESIGN §6 asks for: a fatal UTF-8
+// Turns raw bytes into an intent object with the strictness docs/architecture.md §Input safety asks for: a fatal UTF-8
 // decoder (no replacement characters), exactly one JSON value with nothing after it, an object
 // at the top, no prototype-polluting keys, and a depth limit. Errors name the place (line and
 // column), never the content: error records, status files, the audit log and the ledger must not

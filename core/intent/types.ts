@@ -31,7 +31,7 @@ export interface Intent {
 }
 
 /**
- * Terminal outcomes, as written to status/ and the audit log (DESIGN 2.4). `superseded`: the
+ * Terminal outcomes, as written to status/ and the audit log (docs/architecture.md §Data directory). `superseded`: the
  * sink already holds the effect of a newer intent for the same target, so this older one is
  * settled without changing anything (not a failure; the file goes to processed/).
  */

@@ -1,4 +1,4 @@
-// The plugin contract (DESIGN §2.2): a factory with metadata that returns an instance with
+// The plugin contract (docs/architecture.md §Plugin contract): a factory with metadata that returns an instance with
 // start/stop and the taps it adds. Factories do no I/O; start runs downstream-first and stop
 // upstream-first, each under a timeout that names the plugin.
 import type { Logger } from '../log.ts';
@@ -139,7 +139,7 @@ export interface PluginContext {
   /** The instance id from the config: `porch-sink` or `porch-sink/eu`. */
   readonly id: string;
   readonly log: Logger;
-  /** The absolute data directory (DESIGN §2.4). */
+  /** The absolute data directory (docs/architecture.md §Data directory). */
   readonly dataDir: string;
   /** The whole resolved config (for reading shared settings; never for other plugins' options). */
   readonly config: ResolvedConfig;

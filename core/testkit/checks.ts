@@ -14,8 +14,8 @@ const KEBAB = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 const KINDS: readonly string[] = [...STAGES, 'service'];
 
 /**
- * The documented start order (DESIGN §2.2), downstream first; stop is the reverse. Written out
- * here rather than taken from the core, so the check holds the core to the contract.
+ * The documented start order (docs/architecture.md §Plugin contract), downstream first; stop is the reverse. Written
+ * out here rather than taken from the core, so the check holds the core to the contract.
  */
 export const START_ORDER: readonly PluginKind[] = ['service', 'audit', 'submit', 'rate-limit', 'sanitize', 'validate', 'source'];
 

@@ -1,7 +1,7 @@
 // The conformance suite a plugin runs in one line (in the manner of the OTel Collector's
 // generated component tests): `runConformance(plugin, { options })` in a node:test file.
 //
-// It checks the contract of DESIGN §2.2 and docs/plugins.md in four parts:
+// It checks the contract of docs/architecture.md §Plugin contract and docs/plugins.md in four parts:
 //   definition — metadata, an options schema that compiles strictly and is closed, defaults
 //                that validate with the given options (through the core's own resolveConfig);
 //   factory    — built as `conductor validate` builds it: create() does no I/O, opens no

@@ -1,4 +1,4 @@
-// Watches for I/O while a plugin's factory runs. Factories must do none (DESIGN §2.2):
+// Watches for I/O while a plugin's factory runs. Factories must do none (docs/architecture.md §Plugin contract):
 // `conductor validate` builds every plugin without starting it, and a factory that opens a
 // socket or writes a file would do so on every validation, and leak it when start never comes.
 //

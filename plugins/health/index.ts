@@ -1,5 +1,5 @@
-// Health probes on :8080 (DESIGN §5): /healthz (liveness: the process and its event loop, never
-// the sink, so a dead Porch does not get the pod restarted in a loop), /ready (every plugin's
+// Health probes on :8080 (docs/architecture.md §Observability): /healthz (liveness: the process and its event loop,
+// never the sink, so a dead Porch does not get the pod restarted in a loop), /ready (every plugin's
 // status, 503 with a JSON body naming what is not ready) and /startup (200 once started).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpEndpoint, definePlugin } from '../../core/index.ts';

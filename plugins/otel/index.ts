@@ -1,5 +1,5 @@
-// Tracing with the OpenTelemetry JS SDK (DESIGN §5): one trace per intent with a span per stage,
-// built from the host's events; the W3C traceparent put on each intent's context for sinks to
+// Tracing with the OpenTelemetry JS SDK (docs/architecture.md §Observability): one trace per intent with a span per
+// stage, built from the host's events; the W3C traceparent put on each intent's context for sinks to
 // send; OTLP/HTTP export to a collector, flushed on stop. The provider is this plugin's own and
 // is not registered globally: nothing else in the process starts spans, and two pipelines in
 // one process (tests) keep apart. The trace id reaches the status file and the audit log

@@ -1,5 +1,5 @@
-// Where the server is and how we prove who we are (porch-api.md §5 "Endpoint", "Bound
-// service-account tokens expire"). Three sources, the first that applies wins as the base and
+// Where the server is and how we prove who we are (docs/porch.md
+// §Endpoint, §Credentials). Three sources, the first that applies wins as the base and
 // explicit options override its parts: a kubeconfig; an explicit `server`; else the in-cluster
 // service account. Token files are re-read as they rotate; file reads happen in start() or
 // preflight, never in the factory.
@@ -45,7 +45,7 @@ export class StaticToken implements TokenSource {
 /**
  * A token file, re-read every `refreshMs` and whenever the server says 401: kubelet replaces
  * projected service-account tokens before they expire (about hourly), and a rotated token must
- * be picked up without a restart (porch-api.md §5).
+ * be picked up without a restart (docs/porch.md §Credentials).
  */
 export class FileToken implements TokenSource {
   readonly description: string;

@@ -1,6 +1,6 @@
 // A new target's package is a clone of a blueprint (Nephio's way: a generic upstream package,
 // specialised for each downstream). Porch's `clone` copies the blueprint's files and records the
-// upstream in the Kptfile (porch-api.md §2.6); this module decides whether a blueprint can serve
+// upstream in the Kptfile (docs/porch.md §porchctl); this module decides whether a blueprint can serve
 // a target and makes the one specialisation an intent needs: the blueprint's Deployment takes
 // the target's name (and namespace), so that later intents for the target find it by name and
 // change only its replicas. Its image, ports, labels and every other file stay the blueprint's.

@@ -1,4 +1,4 @@
-// A thin JSON client for the Kubernetes API over undici (porch-api.md §5 "Content types": JSON
+// A thin JSON client for the Kubernetes API over undici (docs/porch.md §Content types: JSON
 // only). One connection pool per server, capped at `concurrency` sockets; every request goes
 // through the server's circuit breaker, carries the bearer token (re-read after a 401) and the
 // caller's W3C traceparent. Failures come out as ApiError (the server answered) or
@@ -30,7 +30,7 @@ export interface RequestOptions {
   traceparent?: string | undefined;
 }
 
-/** A Kubernetes `Status` (porch-api.md §3.1), or what we made of a non-Status body. */
+/** A Kubernetes `Status` (docs/porch.md §Errors), or what we made of a non-Status body. */
 export interface StatusBody {
   reason: string;
   message: string;
@@ -351,8 +351,8 @@ function queryString(query: Record<string, string> | undefined): string {
 }
 
 /**
- * A Kubernetes Status from the body, or — for the text/plain 429 of flow control (porch-api.md
- * §5) and proxies' HTML pages — the text itself as the message.
+ * A Kubernetes Status from the body, or — for the text/plain 429 of flow control (docs/porch.md
+ * §Rate limiting) and proxies' HTML pages — the text itself as the message.
  */
 function statusBody(status: number, text: string, contentType: string): StatusBody {
   if (contentType.includes('json')) {

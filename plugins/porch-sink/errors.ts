@@ -1,4 +1,4 @@
-// What a failed Porch call means, from the real API's error shapes (porch-api.md §3.1, §4, §5).
+// What a failed Porch call means, from the real API's error shapes (docs/porch.md §Errors, §Concurrency, §Transport).
 // Two questions: can the flow simply look again and carry on (a stale resourceVersion, a lost
 // reply, a duplicate create), and if not, what does the core do with the intent — retry it
 // (transient), wait as told (throttle), or give up (permanent: failed/ with the server's words).
@@ -9,7 +9,7 @@ import { DUPLICATE_WORKSPACE, PACKAGE_EXISTS, PERMANENT_500, STALE_RESOURCE_VERS
 
 /**
  * A stale or missing resourceVersion. Porch wraps its own Conflict into a 500 InternalError
- * (porch-api.md §4.1, a known upstream bug), so the message is what tells; a 409 Conflict that
+ * (docs/porch.md §Stale resourceVersion, a known upstream bug), so the message is what tells; a 409 Conflict that
  * is not the in-flight lock means the same.
  */
 export function isStaleResourceVersion(error: unknown): boolean {
@@ -18,12 +18,13 @@ export function isStaleResourceVersion(error: unknown): boolean {
   return error.status === 409 && !isInFlight(error);
 }
 
-/** The per-object in-flight lock (porch-api.md §4.2): someone else is writing it right now. */
+/** The per-object in-flight lock (docs/porch.md §In-flight lock): someone else is writing it right now. */
 export function isInFlight(error: unknown): boolean {
   return error instanceof ApiError && error.status === 409 && /already in progress/.test(error.serverMessage);
 }
 
-/** A create for a workspace that exists: an earlier attempt (whose reply was lost) made it (§4.4). */
+/** A create for a workspace that exists: an earlier attempt (whose reply was lost) made it
+ * (docs/porch.md §Idempotency). */
 export function isDuplicateWorkspace(error: unknown): boolean {
   return error instanceof ApiError && error.status === 500 && DUPLICATE_WORKSPACE.test(error.serverMessage);
 }
@@ -31,7 +32,7 @@ export function isDuplicateWorkspace(error: unknown): boolean {
 /**
  * The request may or may not have been applied: a 504 Timeout (the apiserver gave up waiting,
  * the write may have gone through), a client timeout, or a connection lost after sending
- * (porch-api.md §4.4 last point, §5 "Timeouts"). Only a fresh read can tell.
+ * (docs/porch.md §Idempotency, §Timeouts). Only a fresh read can tell.
  */
 export function isOutcomeUnknown(error: unknown): boolean {
   if (error instanceof TransportError) return !error.neverSent && error.failure !== 'aborted';
@@ -43,8 +44,8 @@ export function isNotFound(error: unknown): boolean {
 }
 
 /**
- * Current Porch refuses `init` (and `clone`) for a package that already exists (porch-api.md
- * §0, §6.3 item 14). It happens when the package has revisions but none is Published to copy.
+ * Current Porch refuses `init` (and `clone`) for a package that already exists (docs/porch.md
+ * §Versions, §Sharp edges item 14). It happens when the package has revisions but none is Published to copy.
  */
 export function isPackageExists(error: unknown): boolean {
   return error instanceof ApiError && error.status === 500 && PACKAGE_EXISTS.test(error.serverMessage);
@@ -55,7 +56,7 @@ export function isInvalid(error: unknown): boolean {
   return error instanceof ApiError && error.status === 422;
 }
 
-/** The apiserver's RBAC refusal (porch-api.md §5 "Authorization"), as opposed to Porch's own 403s. */
+/** The apiserver's RBAC refusal (docs/porch.md §RBAC), as opposed to Porch's own 403s. */
 function isRbacDenial(error: ApiError): boolean {
   return error.status === 403 && /cannot \S+ resource /.test(error.serverMessage);
 }

@@ -1,8 +1,8 @@
 // One intent → one PackageRevision, exactly once, however often it is attempted. The flow is a
 // small reconciler: look at what the server has for this intent's package, take the one step
 // that moves it forward, look again. A crash, a lost reply or a retry therefore resumes from
-// whatever state the server holds; nothing is remembered between attempts but the server's
-// answer (porch-api.md §4.4 "how to be idempotent").
+// whatever state the server holds; nothing is remembered between attempts but the server's answer (docs/porch.md
+// §Idempotency).
 //
 // The revision is found by its workspace, `intent-<intent id>`, and carries the intent id, the
 // intent's content hash and the producer's order as annotations. A round starts from a list of
@@ -29,8 +29,8 @@
 //
 // Porch offers no rebase of a Draft onto a newer revision of its own package: `upgrade` merges a
 // clone with a newer revision of its *upstream*, and `edit` copies a Published source only at
-// creation (porch-api.md §2.1 tasks, §6.3 item 14). So a stale Draft is replaced: deleted (Draft
-// and Proposed revisions may be, §2.5 (g)) and made again from the latest, where the intent's
+// creation (docs/porch.md §PackageRevision, §Sharp edges item 14). So a stale Draft is replaced: deleted (Draft
+// and Proposed revisions may be, §Deleting) and made again from the latest, where the intent's
 // replicas are applied afresh. Because a propose is always followed by a list, and the check
 // runs on it right before approve (or before a Proposed revision is left for a person), a
 // revision is published only when it was copied from the latest one — as of the list that
@@ -75,7 +75,7 @@ export const CONTENT_HASH_ANNOTATION = 'conductor.nephio.org/content-hash';
 /** The producer's order of the intent (ms since the epoch), so that the newest intent for a target wins. */
 export const INTENT_ORDER_ANNOTATION = 'conductor.nephio.org/intent-order';
 
-/** `intent-` + the 40-hex intent id: a DNS-1123 label of 47 characters (porch-api.md §2.4). */
+/** `intent-` + the 40-hex intent id: a DNS-1123 label of 47 characters (docs/porch.md §Names). */
 export function workspaceOf(intentId: string): string {
   return `intent-${intentId}`;
 }
@@ -111,7 +111,7 @@ export interface FlowResult {
 
 /** Rounds of look-and-step in one attempt; each round makes at least one request. */
 const MAX_ROUNDS = 24;
-/** Backoff while another request holds the object's in-flight lock (porch-api.md §4.2). */
+/** Backoff while another request holds the object's in-flight lock (docs/porch.md §In-flight lock). */
 const IN_FLIGHT_BACKOFF: RetryPolicy = { maxAttempts: 0, initialDelayMs: 50, maxDelayMs: 2_000, budgetMs: 30_000 };
 
 /** What one attempt carries from round to round; nothing of it outlives the attempt. */
@@ -341,7 +341,7 @@ export interface Observation {
 
 /**
  * One list of the package's revisions, found by spec fields (never by composing a name,
- * porch-api.md §0 recommendation), tells everything a round decides on.
+ * docs/porch.md §Versions), tells everything a round decides on.
  */
 export async function observe(api: PorchApi, at: Coordinates, workspace: string, options: CallOptions): Promise<Observation> {
   const revisions = await api.listPackageRevisions(at, options);
@@ -369,7 +369,7 @@ export function orderOf(revision: PackageRevision): number | undefined {
 
 /**
  * The source for a new revision of an existing package: the highest Published revision. The
- * main-branch placeholder (revision -1) cannot be a source (porch-api.md §2.4).
+ * main-branch placeholder (revision -1) cannot be a source (docs/porch.md §Names).
  */
 function latestPublished(revisions: PackageRevision[]): PackageRevision | undefined {
   let best: PackageRevision | undefined;
@@ -408,7 +408,7 @@ function assertNotSuperseded(view: Observation, input: FlowInput): void {
  * was copied (`edit`) from a revision that is no longer the latest Published one, or made for a
  * new package (`clone`, `init`) that has a Published revision now. Publishing it would undo the
  * revisions published since it was made (a lost update, issue 18 defect 3). The source is read
- * from the creation task, which Porch keeps for the revision's life (porch-api.md §2.1).
+ * from the creation task, which Porch keeps for the revision's life (docs/porch.md §PackageRevision).
  */
 function staleBecause(revision: PackageRevision, latest: PackageRevision | undefined): string | undefined {
   const task = (revision.spec.tasks?.[0] ?? {}) as { type?: string; edit?: { sourceRef?: { name?: string } } };
@@ -421,11 +421,11 @@ function staleBecause(revision: PackageRevision, latest: PackageRevision | undef
 }
 
 /**
- * The create request: one creation task (porch-api.md §2.1, §6.3 item 18). `edit` from the latest
+ * The create request: one creation task (docs/porch.md §PackageRevision, §Sharp edges item 18). `edit` from the latest
  * Published revision for an existing package, since current Porch refuses init and clone of an
- * existing package (§6.3 item 14); for a new package `clone` of the blueprint (§2.6), which copies
- * the blueprint's files and records it as the upstream in the Kptfile. The server computes the
- * name (§2.4); the intent id, content hash and order go on as annotations, so a resume can check
+ * existing package (docs/porch.md §Sharp edges item 14); for a new package `clone` of the blueprint (§porchctl),
+ * which copies the blueprint's files and records it as the upstream in the Kptfile. The server computes the
+ * name (docs/porch.md §Names); the intent id, content hash and order go on as annotations, so a resume can check
  * whose revision it is and for which content, and later intents can tell which is newer.
  */
 async function creationRequest(
@@ -442,7 +442,7 @@ async function creationRequest(
     label = `create (copy of ${view.latest.metadata.name})`;
   } else if (view.packageExists) {
     // The package has revisions, none Published yet: nothing to copy, and Porch refuses a second
-    // creation of the package (init or clone, porch-api.md §6.3 item 14), so asking is pointless.
+    // creation of the package (init or clone, docs/porch.md §Sharp edges item 14), so asking is pointless.
     // It waits until an earlier revision is approved or deleted.
     throw new ConductorError(
       'CND_ERR_SUBMIT_TRANSIENT',
@@ -596,7 +596,7 @@ function assertSameContent(revision: PackageRevision, input: FlowInput): void {
  * first specialised for the target (its Deployment takes the target's name). Skipped when the
  * files already say what the intent says — an earlier attempt wrote them — so a resume does not
  * write twice. The comparison is by parsed YAML, since the server's render may re-serialise
- * (porch-api.md §2.5 c). Returns whether it wrote, the resourceVersion the files now have, and
+ * (docs/porch.md §Writing resources). Returns whether it wrote, the resourceVersion the files now have, and
  * the revision as it now is when the answers tell it without a read (see `revisionAfter`).
  */
 async function writeResources(
@@ -652,7 +652,7 @@ function revisionAfter(
 
 /**
  * Readiness gates (the Kptfile's info.readinessGates, mirrored in spec.readinessGates) are not
- * enforced by the server, only by porchctl before propose and approve (porch-api.md §2.6, §6.3
+ * enforced by the server, only by porchctl before propose and approve (docs/porch.md §porchctl, §Sharp edges
  * item 15). The sink holds back the same way: an unmet gate means some controller has not
  * finished with the package, so the intent waits (transient) instead of publishing it early.
  */

@@ -1,9 +1,8 @@
-// The Porch sink (DESIGN §4, issue 3): each intent becomes one Porch PackageRevision in the
+// The Porch sink (docs/architecture.md §Sinks, issue 3): each intent becomes one Porch PackageRevision in the
 // workspace `intent-<intentId>`, created as a Draft (a copy of the latest Published revision,
 // or for a new package a clone of the configured blueprint), filled with the intent's replicas,
-// proposed and — with `approve` — published, through the real porch.kpt.dev/v1alpha1 API
-// behind the kube-apiserver (porch-api.md).
-// The flow is in flow.ts, the wire in client.ts/porch-api.ts, credentials in auth.ts, error
+// proposed and — with `approve` — published, through the real porch.kpt.dev/v1alpha1 API behind the kube-apiserver
+// (docs/porch.md). The flow is in flow.ts, the wire in client.ts/porch-api.ts, credentials in auth.ts, error
 // meaning in errors.ts, and the connectivity checks in preflight.ts.
 import {
   CircuitBreaker,

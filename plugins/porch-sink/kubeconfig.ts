@@ -1,5 +1,5 @@
-// Reads the parts of a kubeconfig file the sink can use outside a cluster (porch-api.md §5
-// "Endpoint"): the server, how to trust it, and who we are. Relative file paths in a kubeconfig
+// Reads the parts of a kubeconfig file the sink can use outside a cluster (docs/porch.md
+// §Endpoint): the server, how to trust it, and who we are. Relative file paths in a kubeconfig
 // are relative to the kubeconfig's own directory, as kubectl reads them. Exec credential plugins
 // are run as kubectl runs them (exec-credential.ts); the deprecated auth-provider plugins (gcp,
 // azure, oidc, all removed from kubectl) are refused with a pointer to their exec successors.

@@ -8,7 +8,7 @@ import { defaultsOf, type OptionsOf, type PluginDocs } from '../../core/index.ts
 export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 const DNS_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
-// A package name may be a path; every segment is a DNS-1123 label (porch-api.md §2.4).
+// A package name may be a path; every segment is a DNS-1123 label (docs/porch.md §Names).
 const PACKAGE_PATH = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(/[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
 const FILE = { type: 'string', minLength: 1 } as const;
 

@@ -1,6 +1,6 @@
-// The Porch calls the flow needs, on the real REST surface (porch-api.md §1, §2): paths, kinds
+// The Porch calls the flow needs, on the real REST surface (docs/porch.md §Resources, §Objects): paths, kinds
 // and the few fields we read. Objects are kept whole as the server sent them, because a PUT must
-// send the object back with only the intended change (porch-api.md §3 "omitting spec.lifecycle
+// send the object back with only the intended change (docs/porch.md §Lifecycle "omitting spec.lifecycle
 // … silently rejects the proposal").
 import type { KubeClient } from './client.ts';
 
@@ -74,9 +74,9 @@ export class PorchApi {
   }
 
   /**
-   * Every revision of one package, found by spec fields (porch-api.md §4.4): the server filters
+   * Every revision of one package, found by spec fields (docs/porch.md §Idempotency): the server filters
    * with field selectors, and we filter again, because a selector the server cannot parse may
-   * silently match everything (the metadata.name quirk, §2.5 (f)).
+   * silently match everything (the metadata.name quirk, docs/porch.md §Listing).
    */
   async listPackageRevisions(at: Coordinates, options: CallOptions): Promise<PackageRevision[]> {
     const list = await this.client.request<List<PackageRevision>>({
@@ -100,15 +100,15 @@ export class PorchApi {
     return this.client.request({ method: 'PUT', path: `${this.#revisions(namespace!)}/${encodeURIComponent(name!)}`, body: revision, ...call(options) });
   }
 
-  /** Publishing happens only through the approval subresource (porch-api.md §3, §6.3 item 5). */
+  /** Publishing happens only through the approval subresource (docs/porch.md §Lifecycle, §Sharp edges item 5). */
   approveRevision(revision: PackageRevision, options: CallOptions): Promise<PackageRevision> {
     const { namespace, name } = revision.metadata;
     return this.client.request({ method: 'PUT', path: `${this.#revisions(namespace!)}/${encodeURIComponent(name!)}/approval`, body: revision, ...call(options) });
   }
 
   /**
-   * DELETE of a Draft or Proposed revision (a Published one answers 403, porch-api.md §2.5 (g)).
-   * Porch ignores preconditions (§4.4), so the caller must be sure from a fresh view.
+   * DELETE of a Draft or Proposed revision (a Published one answers 403, docs/porch.md §Deleting).
+   * Porch ignores preconditions (§Idempotency), so the caller must be sure from a fresh view.
    */
   deleteRevision(namespace: string, name: string, options: CallOptions): Promise<PackageRevision> {
     const path = `${this.#revisions(namespace)}/${encodeURIComponent(name)}`;
@@ -123,7 +123,7 @@ export class PorchApi {
     });
   }
 
-  /** A full replacement of the file map, conditional on the resourceVersion (porch-api.md §2.5 (c)). */
+  /** A full replacement of the file map, conditional on the resourceVersion (docs/porch.md §Writing resources). */
   putResources(resources: PackageRevisionResources, options: CallOptions): Promise<PackageRevisionResources> {
     const { namespace, name } = resources.metadata;
     return this.client.request({

@@ -1,7 +1,7 @@
 // `conductor validate --check-connectivity` for Porch: one pass/fail line per thing the flow
 // depends on, in the order they build on each other, stopping where later checks could only
 // repeat the same failure. Permissions are asked with SelfSubjectAccessReview, which needs no
-// permission of its own, for exactly the verbs the flow uses (porch-api.md §5 "Authorization").
+// permission of its own, for exactly the verbs the flow uses (docs/porch.md §RBAC).
 import type { PreflightCheck } from '../../core/index.ts';
 import { ApiError, TransportError } from './client.ts';
 import type { BlueprintOptions } from './options.ts';
@@ -63,7 +63,7 @@ export async function runPreflight(api: PorchApi, target: PreflightTarget, signa
   const token = api.client.connection.token;
   checks.push({ name: 'authenticate', ok: true, message: token ? `${token.description} accepted` : 'accepted without a token' });
 
-  // 3. The Porch API group is served (its APIService is available, porch-api.md §1, §5).
+  // 3. The Porch API group is served (its APIService is available, docs/porch.md §Resources, §Rate limiting).
   if (resources === undefined) {
     checks.push({ name: 'porch API', ok: false, message: `porch.kpt.dev/v1alpha1 is not usable: ${describe(discoveryError)}` });
   } else {

@@ -1,5 +1,5 @@
-// Prometheus metrics on :9090/metrics (DESIGN §5): the guide's conductor_loop_* names, per-stage
-// and per-plugin durations, sink retries and circuit state, ledger size and the process metrics
+// Prometheus metrics on :9090/metrics (docs/architecture.md §Observability): the guide's conductor_loop_* names,
+// per-stage and per-plugin durations, sink retries and circuit state, ledger size and the process metrics
 // of prom-client, all in a registry of this instance's own (two pipelines in one process, as in
 // tests, do not share series).
 import type { IncomingMessage, ServerResponse } from 'node:http';

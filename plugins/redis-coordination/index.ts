@@ -1,4 +1,4 @@
-// Lets several replicas share one handoff directory (DESIGN §3, scale-out): before a replica
+// Lets several replicas share one handoff directory (docs/architecture.md §Scale-out): before a replica
 // reads a file it claims it in Redis with an expiring lease (SET NX PX), renews the lease while
 // the intent is in flight, and gives it back when the file settles. A replica that dies simply
 // stops renewing; once its lease expires, another replica's rescan claims the file. Leases
