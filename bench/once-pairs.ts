@@ -67,7 +67,13 @@ function freshDataDir(intents: number): { root: string; config: string } {
     writeFileSync(join(root, 'handoff', `intent-${i}.json`), JSON.stringify(intent));
   }
   const config = join(root, 'conductor.config.json');
-  const plugins = { 'fs-source': { debounceMs: 0 }, 'schema-validate': {}, sanitize: {}, 'git-sink': { blueprint: BLUEPRINT }, 'audit-log': {} };
+  const plugins = {
+    'fs-source': { debounceMs: 0 },
+    'schema-validate': {},
+    sanitize: {},
+    'git-sink': { blueprint: BLUEPRINT },
+    'audit-log': {},
+  };
   writeFileSync(config, JSON.stringify({ dataDir: root, logLevel: 'warn', plugins }));
   return { root, config };
 }
@@ -80,7 +86,10 @@ function commitsOf(repo: string): string[] {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'ignore'],
     });
-    return out.split('\n').map((line) => line.trim()).filter(Boolean);
+    return out
+      .split('\n')
+      .map((line) => line.trim())
+      .filter(Boolean);
   } catch {
     return [];
   }
@@ -114,7 +123,14 @@ async function onePair(report: PairsReport): Promise<void> {
 /** `pairs` fresh data directories, each given two `once` processes started together. */
 export async function oncePairs(pairs: number, parallel = 2): Promise<PairsReport> {
   const report: PairsReport = {
-    pairs, exitCodes: {}, ledgersSetAside: 0, locksLeft: 0, intents: 0, commits: 0, badDirectories: [], problems: [],
+    pairs,
+    exitCodes: {},
+    ledgersSetAside: 0,
+    locksLeft: 0,
+    intents: 0,
+    commits: 0,
+    badDirectories: [],
+    problems: [],
   };
   let next = 0;
   await Promise.all(

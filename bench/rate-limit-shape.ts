@@ -29,10 +29,15 @@ function recordingSink(passes: number[]) {
 
 async function measure(replicas: 1 | 2): Promise<Record<string, number | boolean>> {
   const passes: number[] = [];
-  const limiter = replicas === 1 ? RATE : { ...RATE, redisUrl: 'redis://127.0.0.1:6379', keyPrefix: `conductor-bench-rate-${process.pid}-${Date.now()}` };
+  const limiter =
+    replicas === 1 ? RATE : { ...RATE, redisUrl: 'redis://127.0.0.1:6379', keyPrefix: `conductor-bench-rate-${process.pid}-${Date.now()}` };
   const pipelines = await Promise.all(
     Array.from({ length: replicas }, () =>
-      buildPipeline({ plugins: { 'rate-limit': limiter, 'recording-sink': {} }, modules: { 'recording-sink': recordingSink(passes) }, mode: 'once' }),
+      buildPipeline({
+        plugins: { 'rate-limit': limiter, 'recording-sink': {} },
+        modules: { 'recording-sink': recordingSink(passes) },
+        mode: 'once',
+      }),
     ),
   );
   const start = performance.now();
@@ -52,6 +57,7 @@ const results = [await measure(1), await measure(2)];
 if (process.argv.includes('--json')) console.log(JSON.stringify(results));
 else {
   console.log('replicas | first second (<= 11) | most in any 2 s after it (<= 3) | through in 16 s (>= 18) | met');
-  for (const r of results) console.log(`${r['replicas']} | ${r['firstSecond']} | ${r['mostIn2sAfter']} | ${r['within16s']} | ${r['met'] ? 'yes' : 'no'}`);
+  for (const r of results)
+    console.log(`${r['replicas']} | ${r['firstSecond']} | ${r['mostIn2sAfter']} | ${r['within16s']} | ${r['met'] ? 'yes' : 'no'}`);
 }
 process.exitCode = results.every((r) => r['met']) ? 0 : 1;

@@ -46,8 +46,14 @@ const { values } = parseArgs({
 });
 
 if (values.help) {
-  console.log('usage: npm run bench -- [--quick] [--json] [--markdown] [--only a,b,…] [--runs N] [--scale F] [--profile DIR] [--from FILE]');
-  console.log(Object.entries(SCENARIOS).map(([id, s]) => `  ${id}  ${s.title}`).join('\n'));
+  console.log(
+    'usage: npm run bench -- [--quick] [--json] [--markdown] [--only a,b,…] [--runs N] [--scale F] [--profile DIR] [--from FILE]',
+  );
+  console.log(
+    Object.entries(SCENARIOS)
+      .map(([id, s]) => `  ${id}  ${s.title}`)
+      .join('\n'),
+  );
   process.exit(0);
 }
 
@@ -61,7 +67,10 @@ if (values.from !== undefined) {
 }
 
 const quick = values.quick;
-const only = (values.only ?? Object.keys(SCENARIOS).join(',')).split(',').map((s) => s.trim()).filter(Boolean);
+const only = (values.only ?? Object.keys(SCENARIOS).join(','))
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 for (const id of only) {
   if (!(id in SCENARIOS)) {
     console.error(`unknown scenario "${id}" (${Object.keys(SCENARIOS).join(', ')})`);
@@ -90,7 +99,9 @@ const machine = {
   loadAverageAtStart: loadavg().map((l) => Math.round(l * 100) / 100),
   date: new Date().toISOString(),
 };
-log(`node ${machine.node}, ${machine.cpus} × ${machine.cpuModel}, load average ${machine.loadAverageAtStart.join(' ')}; runs ${runs}${quick ? ' (quick)' : ''}`);
+log(
+  `node ${machine.node}, ${machine.cpus} × ${machine.cpuModel}, load average ${machine.loadAverageAtStart.join(' ')}; runs ${runs}${quick ? ' (quick)' : ''}`,
+);
 
 const results: ScenarioResult[] = [];
 for (const id of only) {
@@ -101,13 +112,22 @@ for (const id of only) {
     const module = await scenario.load();
     results.push(await module.run(ctx));
   } catch (error) {
-    results.push({ id, title: scenario.title, status: `failed: ${(error as Error).message.slice(0, 500)}`, setup: {}, figures: [], notes: [] });
+    results.push({
+      id,
+      title: scenario.title,
+      status: `failed: ${(error as Error).message.slice(0, 500)}`,
+      setup: {},
+      figures: [],
+      notes: [],
+    });
   }
   log(`(${id}) done in ${((Date.now() - t0) / 1000).toFixed(0)} s: ${results.at(-1)!.status}`);
 }
 
 const targets = results.flatMap((r) =>
-  r.figures.filter((f) => f.target !== undefined).map((f) => ({ scenario: r.id, figure: f.id, label: f.label, value: f.value, unit: f.unit, target: f.target!, met: f.met! })),
+  r.figures
+    .filter((f) => f.target !== undefined)
+    .map((f) => ({ scenario: r.id, figure: f.id, label: f.label, value: f.value, unit: f.unit, target: f.target!, met: f.met! })),
 );
 const summary = {
   machine: { ...machine, loadAverageAtEnd: loadavg().map((l) => Math.round(l * 100) / 100) },
@@ -124,11 +144,15 @@ else {
   const out = values.markdown ? markdownTable(results) : table(results);
   process.stdout.write(`\n${out}\n\n`);
   for (const r of results) for (const note of r.notes) process.stdout.write(`(${r.id}) ${note}\n`);
-  process.stdout.write(`\ntargets met: ${summary.targetsMet}/${summary.targetsTotal} · ${summary.durationSeconds} s · load average ${machine.loadAverageAtStart.join(' ')} → ${summary.machine.loadAverageAtEnd.join(' ')}\n`);
+  process.stdout.write(
+    `\ntargets met: ${summary.targetsMet}/${summary.targetsTotal} · ${summary.durationSeconds} s · load average ${machine.loadAverageAtStart.join(' ')} → ${summary.machine.loadAverageAtEnd.join(' ')}\n`,
+  );
 }
 
 if (profileDir !== undefined) {
-  for (const file of readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile')).sort()) {
+  for (const file of readdirSync(profileDir)
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .sort()) {
     process.stderr.write(`\n${formatHotSpots(join(profileDir, file), 15)}\n`);
   }
 }

@@ -46,7 +46,10 @@ export interface CreateOptions {
 /** A short, stable hash of a resolved config (what /ready shows and reloads compare). */
 export function configHash(config: ResolvedConfig): string {
   const modules = Object.fromEntries(Object.entries(config.modules).map(([k, v]) => [k, typeof v === 'string' ? v : v.name]));
-  return createHash('sha256').update(canonicalJson({ ...config, modules, source: undefined })).digest('hex').slice(0, 12);
+  return createHash('sha256')
+    .update(canonicalJson({ ...config, modules, source: undefined }))
+    .digest('hex')
+    .slice(0, 12);
 }
 
 export async function createConductor(resolved: ResolvedPipelineConfig, options: CreateOptions): Promise<Conductor> {
@@ -90,7 +93,10 @@ export async function createConductor(resolved: ResolvedPipelineConfig, options:
       }
       started = true;
       // uptimeMs: since the process started (the start-up time, for the first pipeline of a process).
-      log.info({ plugins: lifecycle.ordered.map((e) => e.id), dataDir: config.dataDir, uptimeMs: Math.round(performance.now()) }, 'conductor started');
+      log.info(
+        { plugins: lifecycle.ordered.map((e) => e.id), dataDir: config.dataDir, uptimeMs: Math.round(performance.now()) },
+        'conductor started',
+      );
     },
     stop() {
       stopping ??= (async () => {

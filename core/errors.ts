@@ -40,9 +40,21 @@ export const ERROR_CODES = {
   CND_ERR_INTENT_INVALID: { kind: 'permanent', exit: 'undone', meaning: 'the intent does not satisfy the intent schema' },
   CND_ERR_INTENT_REJECTED: { kind: 'permanent', exit: 'undone', meaning: 'the intent was refused by a policy (sanitizer, security rule)' },
   CND_ERR_INTENT_CONFLICT: { kind: 'permanent', exit: 'undone', meaning: 'a correlation_id was reused with different content' },
-  CND_ERR_INTENT_SUPERSEDED: { kind: 'permanent', exit: 'undone', meaning: 'the sink already holds a newer intent for this target; this one is settled as superseded' },
-  CND_ERR_BLUEPRINT: { kind: 'permanent', exit: 'undone', meaning: 'a new target needs a blueprint package, and none is configured or it is unusable' },
-  CND_ERR_SUBMIT_TRANSIENT: { kind: 'transient', exit: 'undone', meaning: 'the sink could not be reached or answered with a retryable error' },
+  CND_ERR_INTENT_SUPERSEDED: {
+    kind: 'permanent',
+    exit: 'undone',
+    meaning: 'the sink already holds a newer intent for this target; this one is settled as superseded',
+  },
+  CND_ERR_BLUEPRINT: {
+    kind: 'permanent',
+    exit: 'undone',
+    meaning: 'a new target needs a blueprint package, and none is configured or it is unusable',
+  },
+  CND_ERR_SUBMIT_TRANSIENT: {
+    kind: 'transient',
+    exit: 'undone',
+    meaning: 'the sink could not be reached or answered with a retryable error',
+  },
   CND_ERR_SUBMIT_THROTTLED: { kind: 'throttle', exit: 'undone', meaning: 'the sink asked to slow down' },
   CND_ERR_SUBMIT_PERMANENT: { kind: 'permanent', exit: 'undone', meaning: 'the sink refused the intent and retrying cannot help' },
   CND_ERR_CIRCUIT_OPEN: { kind: 'transient', exit: 'undone', meaning: 'the sink circuit breaker is open' },
@@ -52,14 +64,35 @@ export const ERROR_CODES = {
   CND_ERR_CLAIM: {
     kind: 'transient',
     exit: 'undone',
-    meaning: 'a claim between replicas could not be taken or given back (the coordination store is unreachable); the item is offered again later',
+    meaning:
+      'a claim between replicas could not be taken or given back (the coordination store is unreachable); the item is offered again later',
   },
   CND_ERR_LOCKED: { kind: 'permanent', exit: 'usage', meaning: 'another process owns this data directory' },
-  CND_ERR_DATA_DIR_UNSAFE: { kind: 'permanent', exit: 'usage', meaning: 'an area of the data directory is a symbolic link; Conductor does not write or delete through one' },
-  CND_ERR_BACKUP: { kind: 'transient', exit: 'undone', meaning: 'a backup could not be written (a file shrank while read, the disk is full, …)' },
-  CND_ERR_BACKUP_DAMAGED: { kind: 'permanent', exit: 'undone', meaning: 'a backup archive failed a checksum or its structure is broken; restore refused it' },
-  CND_ERR_BACKUP_FOREIGN: { kind: 'permanent', exit: 'undone', meaning: 'the file is not a Conductor backup, or one of a format this version cannot read' },
-  CND_ERR_RESTORE_NOT_EMPTY: { kind: 'permanent', exit: 'undone', meaning: 'restore refused to overwrite a data directory that holds files (see --force)' },
+  CND_ERR_DATA_DIR_UNSAFE: {
+    kind: 'permanent',
+    exit: 'usage',
+    meaning: 'an area of the data directory is a symbolic link; Conductor does not write or delete through one',
+  },
+  CND_ERR_BACKUP: {
+    kind: 'transient',
+    exit: 'undone',
+    meaning: 'a backup could not be written (a file shrank while read, the disk is full, …)',
+  },
+  CND_ERR_BACKUP_DAMAGED: {
+    kind: 'permanent',
+    exit: 'undone',
+    meaning: 'a backup archive failed a checksum or its structure is broken; restore refused it',
+  },
+  CND_ERR_BACKUP_FOREIGN: {
+    kind: 'permanent',
+    exit: 'undone',
+    meaning: 'the file is not a Conductor backup, or one of a format this version cannot read',
+  },
+  CND_ERR_RESTORE_NOT_EMPTY: {
+    kind: 'permanent',
+    exit: 'undone',
+    meaning: 'restore refused to overwrite a data directory that holds files (see --force)',
+  },
   CND_ERR_SHUTDOWN: { kind: 'transient', exit: 'undone', meaning: 'the pipeline is stopping; the intent stays in handoff/' },
   CND_ERR_INTERNAL: { kind: 'transient', exit: 'undone', meaning: 'an unexpected error inside Conductor or a plugin' },
 } as const satisfies Record<string, { kind: ErrorKind; exit: ExitClass; meaning: string }>;

@@ -49,7 +49,10 @@ try {
   copyFileSync(MODEL, join(work, 'delivery.pml'));
   execFileSync('spin', ['-a', ...defines, 'delivery.pml'], { cwd: work, stdio: ['ignore', 'ignore', 'inherit'] });
   // SAFETY: assertions and invalid end states (deadlocks); COLLAPSE: lossless state compression.
-  execFileSync('gcc', ['-O2', '-DSAFETY', '-DNOFAIR', '-DCOLLAPSE', '-DMEMLIM=4096', '-o', 'pan', 'pan.c'], { cwd: work, stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync('gcc', ['-O2', '-DSAFETY', '-DNOFAIR', '-DCOLLAPSE', '-DMEMLIM=4096', '-o', 'pan', 'pan.c'], {
+    cwd: work,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   const started = performance.now();
   const pan = spawnSync('./pan', ['-m100000'], { cwd: work, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
@@ -60,7 +63,9 @@ try {
   const errors = number(/errors: (\d+)/);
   const depth = number(/depth reached (\d+)/);
   const incomplete = /Search not completed|max search depth too small|out of memory/i.test(out) && errors === 0;
-  console.log(`model-check (${variant}): ${states} states stored, ${transitions} transitions, depth ${depth}, ${errors} error(s), ${seconds} s`);
+  console.log(
+    `model-check (${variant}): ${states} states stored, ${transitions} transitions, depth ${depth}, ${errors} error(s), ${seconds} s`,
+  );
 
   if (Number.isNaN(errors) || Number.isNaN(states)) {
     console.error(`model-check: could not read pan's report:\n${out}`);
@@ -73,7 +78,11 @@ try {
       const replay = spawnSync('spin', ['-t', ...defines, 'delivery.pml'], { cwd: work, encoding: 'utf8' });
       const messages = replay.stdout.split('\n').filter((line) => line.includes('MSG:'));
       const outcome = ['none', 'succeeded', '?', 'failed (conflict)', 'superseded'];
-      const last = messages.at(-1)?.replace(/^.*MSG: /, '').trim().replace(/\(status (\d)\)/, (_, n: string) => `(status ${outcome[Number(n)]})`);
+      const last = messages
+        .at(-1)
+        ?.replace(/^.*MSG: /, '')
+        .trim()
+        .replace(/\(status (\d)\)/, (_, n: string) => `(status ${outcome[Number(n)]})`);
       console.log(`counterexample: ${last ?? '(no message)'}`);
       const lines = replay.stdout.split('\n').filter((line) => line.trim() !== '');
       console.log(lines.slice(-12).join('\n'));

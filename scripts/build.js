@@ -13,7 +13,9 @@ const dist = join(root, 'dist');
 const ASSETS = ['core/schema/precompiled.js', 'core/schema/precompiled.d.ts', 'plugins/schema-validate/intent.schema.json'];
 
 rmSync(dist, { recursive: true, force: true });
-execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')], {
+  stdio: 'inherit',
+});
 for (const asset of ASSETS) {
   const target = join(dist, asset);
   mkdirSync(dirname(target), { recursive: true });

@@ -31,17 +31,7 @@ const data = (text: string) => `data ${Buffer.byteLength(text)}\n${text}\n`;
 function fastImport(repo: string) {
   const child = spawn(
     'git',
-    [
-      '-c',
-      'core.fsync=none',
-      '-c',
-      'fastimport.unpackLimit=0',
-      '-c',
-      'core.compression=1',
-      'fast-import',
-      '--quiet',
-      '--done',
-    ],
+    ['-c', 'core.fsync=none', '-c', 'fastimport.unpackLimit=0', '-c', 'core.compression=1', 'fast-import', '--quiet', '--done'],
     {
       cwd: repo,
       stdio: ['pipe', 'pipe', 'inherit'],
@@ -92,8 +82,7 @@ export async function bareFastImport(args: BareFastImportArgs): Promise<BareFast
     const intent = JSON.parse(readFileSync(join(handoff, name), 'utf8')) as Intent;
     const key = `${intent.namespace}/${intent.target}`;
     const before = packages.get(key);
-    const files =
-      before === undefined ? instantiateBlueprint(blueprint, intent) : applyIntentToPackage(before, intent, name).files;
+    const files = before === undefined ? instantiateBlueprint(blueprint, intent) : applyIntentToPackage(before, intent, name).files;
     packages.set(key, files);
     const changed = Object.entries(files).filter(([file, text]) => before?.[file] !== text);
     mark += 1;

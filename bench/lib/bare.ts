@@ -25,7 +25,11 @@ export function intentValidator(): ValidateFunction {
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
 /** Steps 1–3: bytes → a validated intent and its id; throws on anything invalid. */
-export function parseAndValidate(validate: ValidateFunction, file: string, bytes: Uint8Array): { intent: Record<string, unknown>; id: string } {
+export function parseAndValidate(
+  validate: ValidateFunction,
+  file: string,
+  bytes: Uint8Array,
+): { intent: Record<string, unknown>; id: string } {
   const intent = JSON.parse(decoder.decode(bytes)) as Record<string, unknown>;
   if (!validate(intent)) throw new Error(`${file}: invalid intent: ${JSON.stringify(validate.errors)}`);
   const id = createHash('sha256').update(file).update('\0').update(bytes).digest('hex').slice(0, 40);
@@ -48,7 +52,9 @@ export class BareLedger {
     this.#group = options.group ?? false;
     this.#db = new DatabaseSync(path);
     this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
-    this.#db.exec('CREATE TABLE IF NOT EXISTS intents (id TEXT PRIMARY KEY, file TEXT NOT NULL, status TEXT NOT NULL, receipt TEXT, updated_at INTEGER NOT NULL)');
+    this.#db.exec(
+      'CREATE TABLE IF NOT EXISTS intents (id TEXT PRIMARY KEY, file TEXT NOT NULL, status TEXT NOT NULL, receipt TEXT, updated_at INTEGER NOT NULL)',
+    );
     this.#put = this.#db.prepare(
       'INSERT INTO intents (id, file, status, receipt, updated_at) VALUES (?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET status=excluded.status, receipt=excluded.receipt, updated_at=excluded.updated_at',
     );

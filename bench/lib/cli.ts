@@ -20,12 +20,20 @@ export interface CliRun {
   cpuMs: number;
 }
 
-export async function runCli(args: string[], options: { label: string; timeoutMs?: number; usageDir: string; nodeOptions?: string }): Promise<CliRun> {
+export async function runCli(
+  args: string[],
+  options: { label: string; timeoutMs?: number; usageDir: string; nodeOptions?: string },
+): Promise<CliRun> {
   const usageFile = join(options.usageDir, `usage-${process.hrtime.bigint()}.json`);
   const started = performance.now();
   const child = spawn(process.execPath, [...profileArgs(options.label), '--import', PRELOAD, CLI, ...args], {
     cwd: REPO_ROOT,
-    env: { ...process.env, BENCH_USAGE_FILE: usageFile, CONDUCTOR_LOG_LEVEL: 'warn', ...(options.nodeOptions === undefined ? {} : { NODE_OPTIONS: options.nodeOptions }) },
+    env: {
+      ...process.env,
+      BENCH_USAGE_FILE: usageFile,
+      CONDUCTOR_LOG_LEVEL: 'warn',
+      ...(options.nodeOptions === undefined ? {} : { NODE_OPTIONS: options.nodeOptions }),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let sampledHwmMiB = 0;
@@ -72,7 +80,7 @@ export function quarterRates(times: number[]): { first: number; last: number } {
   const n = times.length;
   const q = Math.floor(n / 4);
   if (q < 2) return { first: Number.NaN, last: Number.NaN };
-  const rateOf = (from: number, to: number) => ((to - from) / Math.max(0.001, (times[to]! - times[from]!) / 1000));
+  const rateOf = (from: number, to: number) => (to - from) / Math.max(0.001, (times[to]! - times[from]!) / 1000);
   return { first: rateOf(0, q), last: rateOf(n - 1 - q, n - 1) };
 }
 

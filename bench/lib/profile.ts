@@ -72,8 +72,16 @@ export function hotSpots(path: string, top = 25): { totalMs: number; idleMs: num
     totalPct: ((totalUs.get(where) ?? 0) / all) * 100,
   });
   const skip = (where: string) => /^\((root|program|idle)\)/.test(where);
-  const self = [...selfUs.keys()].filter((w) => !skip(w)).map(spot).sort((a, b) => b.selfMs - a.selfMs).slice(0, top);
-  const inclusive = [...totalUs.keys()].filter((w) => !skip(w)).map(spot).sort((a, b) => b.totalMs - a.totalMs).slice(0, top);
+  const self = [...selfUs.keys()]
+    .filter((w) => !skip(w))
+    .map(spot)
+    .sort((a, b) => b.selfMs - a.selfMs)
+    .slice(0, top);
+  const inclusive = [...totalUs.keys()]
+    .filter((w) => !skip(w))
+    .map(spot)
+    .sort((a, b) => b.totalMs - a.totalMs)
+    .slice(0, top);
   const idleMs = ((selfUs.get('(idle)') ?? 0) + (selfUs.get('(program)') ?? 0)) / 1000;
   return { totalMs: all / 1000, idleMs, self, inclusive };
 }

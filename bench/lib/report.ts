@@ -40,7 +40,9 @@ export function figure(id: string, label: string, unit: string, runs: number[] |
     unit,
     value: round(value),
     ...(list.length > 1 ? { runs: list.map(round) } : {}),
-    ...(target === undefined ? {} : { target, met: Number.isFinite(value) && (target.op === '>=' ? value >= target.value : value <= target.value) }),
+    ...(target === undefined
+      ? {}
+      : { target, met: Number.isFinite(value) && (target.op === '>=' ? value >= target.value : value <= target.value) }),
     ...(note === undefined ? {} : { note }),
   };
 }
@@ -65,7 +67,11 @@ export function table(results: ScenarioResult[]): string {
     }
   }
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((r) => r[column]!.length)));
-  const line = (r: string[]) => r.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((cell, column) => cell.padEnd(widths[column]!))
+      .join('  ')
+      .trimEnd();
   return [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
 }
 

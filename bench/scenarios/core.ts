@@ -43,7 +43,13 @@ async function timed(count: number, run: () => Promise<number>): Promise<Measure
 export async function measureConductor(args: CoreArgs): Promise<Measured> {
   const dir = scratch('core');
   try {
-    const config = benchConfig({ dataDir: dir.dir, concurrency: args.concurrency, fsSource: false, sink: { [NULL_SINK]: {} }, modules: { [NULL_SINK]: nullSink } });
+    const config = benchConfig({
+      dataDir: dir.dir,
+      concurrency: args.concurrency,
+      fsSource: false,
+      sink: { [NULL_SINK]: {} },
+      modules: { [NULL_SINK]: nullSink },
+    });
     const plugins = config['plugins'] as Record<string, unknown>;
     for (const name of args.without ?? []) delete plugins[name];
     const conductor = await buildConductor(config, 'once');
@@ -67,7 +73,10 @@ export async function measureConductor(args: CoreArgs): Promise<Measured> {
           ack: async () => undefined,
           release: () => undefined,
         };
-        slot.process(envelope).then((o) => onOutcome(o?.status), () => onOutcome(undefined));
+        slot.process(envelope).then(
+          (o) => onOutcome(o?.status),
+          () => onOutcome(undefined),
+        );
       }
       await done;
       return ok;
@@ -172,7 +181,12 @@ export async function run(ctx: BenchContext): Promise<ScenarioResult> {
       figure('cpuPerIntent', 'conductor CPU per intent', 'µs', conductor.map(cpuPer)),
       figure('bareCpuPerIntent', 'bare CPU per intent (group commit)', 'µs', grouped.map(cpuPer)),
       figure('cpuRatio', 'conductor/bare CPU per intent', '×', cpuRatios),
-      figure('coreOnlyThroughput', 'core alone (null sink; no validate, sanitize, rate-limit, audit, metrics plugins)', 'intents/s', coreOnly.map(rate)),
+      figure(
+        'coreOnlyThroughput',
+        'core alone (null sink; no validate, sanitize, rate-limit, audit, metrics plugins)',
+        'intents/s',
+        coreOnly.map(rate),
+      ),
       figure('coreOnlyCpuPerIntent', 'core alone: CPU per intent', 'µs', coreOnly.map(cpuPer)),
     ],
     notes: [

@@ -165,10 +165,7 @@ export async function measureNaive(args: { count: number }): Promise<GitMeasured
     const script = join(dir.dir, 'naive.sh');
     writeFileSync(script, NAIVE_SCRIPT);
     const started = performance.now();
-    const { code, stderr } = await waitFor(
-      spawn('bash', [script, dir.dir], { stdio: ['ignore', 'ignore', 'pipe'] }),
-      600_000,
-    );
+    const { code, stderr } = await waitFor(spawn('bash', [script, dir.dir], { stdio: ['ignore', 'ignore', 'pipe'] }), 600_000);
     const wallMs = performance.now() - started;
     if (code !== 0) throw new Error(`naive git loop exited ${String(code)}: ${stderr.slice(-1000)}`);
     const commits = commitCount(join(dir.dir, 'out'));
@@ -225,10 +222,7 @@ async function interleaved(ctx: BenchContext, steps: (() => Promise<unknown>)[])
 export async function run(ctx: BenchContext): Promise<ScenarioResult> {
   const size = sizes(ctx);
   const usage = scratch('git-usage');
-  const m: Record<
-    'one' | 'one64' | 'bare1' | 'bare64' | 'naive' | 'grouped' | 'ns' | 'rssSmall' | 'rssLarge',
-    GitMeasured[]
-  > = {
+  const m: Record<'one' | 'one64' | 'bare1' | 'bare64' | 'naive' | 'grouped' | 'ns' | 'rssSmall' | 'rssLarge', GitMeasured[]> = {
     one: [],
     one64: [],
     bare1: [],
@@ -276,11 +270,7 @@ function report(ctx: BenchContext, size: ReturnType<typeof sizes>, m: Record<str
       runs: ctx.runs,
       debounceMs: 0,
     },
-    figures: [
-      ...speedFigures(m, rate, ratio),
-      ...groupedFigures(size, m, rate, ratio),
-      ...scaleFigures(size, m),
-    ],
+    figures: [...speedFigures(m, rate, ratio), ...groupedFigures(size, m, rate, ratio), ...scaleFigures(size, m)],
     notes: [
       ...(lost > 0 ? [`${lost} conductor run(s) made fewer commits than intents`] : []),
       `commits per run: conductor ${commitsOf('one')}; bare ${commitsOf('bare1')}; grouped ${commitsOf('grouped')}`,
@@ -294,13 +284,10 @@ type Ratio = (a: GitMeasured[], b: GitMeasured[]) => number[];
 /** One commit per intent against the bare fast-import loop and the naive shell loop. */
 function speedFigures(m: Record<string, GitMeasured[]>, rate: Rate, ratio: Ratio) {
   return [
-    figure(
-      'throughput',
-      'conductor, one commit per intent, concurrency 4 (start to exit)',
-      'intents/s',
-      m['one']!.map(rate),
-      { op: '>=', value: 200 },
-    ),
+    figure('throughput', 'conductor, one commit per intent, concurrency 4 (start to exit)', 'intents/s', m['one']!.map(rate), {
+      op: '>=',
+      value: 200,
+    }),
     figure(
       'steadyThroughput',
       'the same, first→last settle',
@@ -310,20 +297,14 @@ function speedFigures(m: Record<string, GitMeasured[]>, rate: Rate, ratio: Ratio
     figure('throughput64', 'conductor, one commit per intent, concurrency 64', 'intents/s', m['one64']!.map(rate)),
     figure('bareThroughput', 'bare fast-import loop, checkpoint each intent', 'intents/s', m['bare1']!.map(rate)),
     figure('bare64Throughput', 'bare fast-import loop, checkpoint every 64', 'intents/s', m['bare64']!.map(rate)),
-    figure(
-      'ratio',
-      'conductor (c=4) / bare (checkpoint each), whole-process time',
-      '×',
-      ratio(m['one']!, m['bare1']!),
-      { op: '<=', value: 4 },
-    ),
-    figure(
-      'ratio64',
-      'conductor (c=64) / bare (checkpoint every 64), whole-process time',
-      '×',
-      ratio(m['one64']!, m['bare64']!),
-      { op: '<=', value: 4 },
-    ),
+    figure('ratio', 'conductor (c=4) / bare (checkpoint each), whole-process time', '×', ratio(m['one']!, m['bare1']!), {
+      op: '<=',
+      value: 4,
+    }),
+    figure('ratio64', 'conductor (c=64) / bare (checkpoint every 64), whole-process time', '×', ratio(m['one64']!, m['bare64']!), {
+      op: '<=',
+      value: 4,
+    }),
     figure(
       'naiveThroughput',
       'naive peer (shell: jq + git add/commit)',
@@ -348,19 +329,11 @@ function groupedFigures(size: ReturnType<typeof sizes>, m: Record<string, GitMea
       'intents/s',
       m['grouped']!.map(rate),
     ),
-    figure(
-      'groupedGain',
-      'grouped / one commit per intent (c=4), whole-process time',
-      '×',
-      ratio(m['one']!, m['grouped']!),
-      { op: '>=', value: 2.5 },
-    ),
-    figure(
-      'groupedGain64',
-      'grouped / one commit per intent (c=64), whole-process time',
-      '×',
-      ratio(m['one64']!, m['grouped']!),
-    ),
+    figure('groupedGain', 'grouped / one commit per intent (c=4), whole-process time', '×', ratio(m['one']!, m['grouped']!), {
+      op: '>=',
+      value: 2.5,
+    }),
+    figure('groupedGain64', 'grouped / one commit per intent (c=64), whole-process time', '×', ratio(m['one64']!, m['grouped']!)),
     figure(
       'groupedIntentsPerCommit',
       'grouped: intents per commit',

@@ -14,12 +14,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
-import {
-  CircuitBreaker,
-  INTENT_ID_ANNOTATION,
-  applyIntentToPackage,
-  type Intent,
-} from '../../core/index.ts';
+import { CircuitBreaker, INTENT_ID_ANNOTATION, applyIntentToPackage, type Intent } from '../../core/index.ts';
 import { intentIdOf } from '../../core/intent/identity.ts';
 import { silentLogger } from '../../core/log.ts';
 import { KubeClient, type RequestOptions } from '../../plugins/porch-sink/client.ts';
@@ -88,7 +83,16 @@ export async function measureConductor(count: number, usageDir: string): Promise
       benchConfig({
         dataDir: dir.dir,
         concurrency: CONCURRENCY,
-        sink: { 'porch-sink': { server: sim.url, namespace: PORCH_NAMESPACE, repository: PORCH_REPOSITORY, blueprint: PORCH_BLUEPRINT, approve: true, concurrency: CONCURRENCY } },
+        sink: {
+          'porch-sink': {
+            server: sim.url,
+            namespace: PORCH_NAMESPACE,
+            repository: PORCH_REPOSITORY,
+            blueprint: PORCH_BLUEPRINT,
+            approve: true,
+            concurrency: CONCURRENCY,
+          },
+        },
       }),
     );
     const run = await runCli(['once', '--config', config], { label: 'b-conductor', usageDir });
@@ -105,19 +109,36 @@ export async function measureConductor(count: number, usageDir: string): Promise
 
 interface Revision {
   metadata: { name: string; namespace?: string; annotations?: Record<string, string>; resourceVersion?: string };
-  spec: { packageName?: string; repository?: string; workspaceName?: string; lifecycle?: string; revision?: number; resources?: Record<string, string>; [key: string]: unknown };
+  spec: {
+    packageName?: string;
+    repository?: string;
+    workspaceName?: string;
+    lifecycle?: string;
+    revision?: number;
+    resources?: Record<string, string>;
+    [key: string]: unknown;
+  };
   [key: string]: unknown;
 }
 
 /** The Porch flow for one intent, with no resume logic (the bare loop assumes a clean server). */
-export async function porchFlow(call: (method: string, path: string, body?: unknown) => Promise<unknown>, intent: Intent, id: string): Promise<string> {
+export async function porchFlow(
+  call: (method: string, path: string, body?: unknown) => Promise<unknown>,
+  intent: Intent,
+  id: string,
+): Promise<string> {
   const packageName = intent.target;
   const workspace = `intent-${id}`;
   const selector = encodeURIComponent(`spec.repository=${PORCH_REPOSITORY},spec.packageName=${packageName}`);
   const list = (await call('GET', `${API}/packagerevisions?fieldSelector=${selector}`)) as { items?: Revision[] | null };
   let latest: Revision | undefined;
   for (const r of list.items ?? []) {
-    if (r.spec.lifecycle === 'Published' && (r.spec.revision ?? 0) > 0 && (latest === undefined || (r.spec.revision ?? 0) > (latest.spec.revision ?? 0))) latest = r;
+    if (
+      r.spec.lifecycle === 'Published' &&
+      (r.spec.revision ?? 0) > 0 &&
+      (latest === undefined || (r.spec.revision ?? 0) > (latest.spec.revision ?? 0))
+    )
+      latest = r;
   }
   const task =
     latest === undefined
@@ -134,7 +155,10 @@ export async function porchFlow(call: (method: string, path: string, body?: unkn
   const { files } = applyIntentToPackage(resources.spec.resources ?? {}, intent, id);
   await call('PUT', `${API}/packagerevisionresources/${name}`, { ...resources, spec: { ...resources.spec, resources: files } });
   const fresh = (await call('GET', `${API}/packagerevisions/${name}`)) as Revision;
-  const proposed = (await call('PUT', `${API}/packagerevisions/${name}`, { ...fresh, spec: { ...fresh.spec, lifecycle: 'Proposed' } })) as Revision;
+  const proposed = (await call('PUT', `${API}/packagerevisions/${name}`, {
+    ...fresh,
+    spec: { ...fresh.spec, lifecycle: 'Proposed' },
+  })) as Revision;
   await call('PUT', `${API}/packagerevisions/${name}/approval`, { ...proposed, spec: { ...proposed.spec, lifecycle: 'Published' } });
   return name;
 }
@@ -151,7 +175,13 @@ function keyedSerial(): <T>(key: string, work: () => Promise<T>) => Promise<T> {
   };
 }
 
-async function drainBare(handoff: string, processed: string, dir: string, concurrency: number, call: (method: string, path: string, body?: unknown) => Promise<unknown>): Promise<number> {
+async function drainBare(
+  handoff: string,
+  processed: string,
+  dir: string,
+  concurrency: number,
+  call: (method: string, path: string, body?: unknown) => Promise<unknown>,
+): Promise<number> {
   const validate = intentValidator();
   const ledger = new BareLedger(join(dir, 'ledger.sqlite'));
   const audit = new BareAudit(join(dir, 'audit.log'));
@@ -173,7 +203,12 @@ async function drainBare(handoff: string, processed: string, dir: string, concur
   return wallMs;
 }
 
-async function measureWith(count: number, label: string, concurrency: number, makeCall: (url: string) => { call: (method: string, path: string, body?: unknown) => Promise<unknown>; close(): Promise<void> }): Promise<PorchMeasured> {
+async function measureWith(
+  count: number,
+  label: string,
+  concurrency: number,
+  makeCall: (url: string) => { call: (method: string, path: string, body?: unknown) => Promise<unknown>; close(): Promise<void> },
+): Promise<PorchMeasured> {
   const dir = scratch(label);
   const sim = await startSim();
   try {
@@ -301,13 +336,7 @@ export async function measureRoundTrips(targets: number): Promise<RoundTrips> {
 }
 
 /** Intent `i` of pass `order` through the flow, as the sink runs it; it must end Published. */
-async function oneIntent(
-  api: PorchApi,
-  blueprints: BlueprintCache,
-  i: number,
-  order: number,
-  targets: number,
-): Promise<void> {
+async function oneIntent(api: PorchApi, blueprints: BlueprintCache, i: number, order: number, targets: number): Promise<void> {
   // The second pass changes every target's replicas, so that each intent writes a revision.
   const intent = { ...benchIntent(i, 'round-trips'), replicas: ((i + order) % 9) + 1 };
   const file = fileName(i + order * targets, 'round-trips');
@@ -380,7 +409,14 @@ export async function run(ctx: BenchContext): Promise<ScenarioResult> {
       for (const step of i % 2 === 0 ? steps : [...steps].reverse()) await step();
     }
   } catch (error) {
-    return { id: 'b', title, status: `failed: ${(error as Error).message.slice(0, 300)}`, setup: { intents: count }, figures: [], notes: [] };
+    return {
+      id: 'b',
+      title,
+      status: `failed: ${(error as Error).message.slice(0, 300)}`,
+      setup: { intents: count },
+      figures: [],
+      notes: [],
+    };
   } finally {
     usage.remove();
   }
@@ -401,11 +437,38 @@ export async function run(ctx: BenchContext): Promise<ScenarioResult> {
       requestsPerIntent: 7,
     },
     figures: [
-      figure('throughput', 'conductor throughput (first → last settle)', 'intents/s', conductor.map((m) => m.steadyRate), { op: '>=', value: 500 }),
-      figure('bareThroughput', 'bare loop throughput (undici, same requests)', 'intents/s', bare.map((m) => m.steadyRate)),
-      figure('ratio', 'conductor/bare time per intent', '×', conductor.map((m, i) => bare[i]!.steadyRate / m.steadyRate), { op: '<=', value: 1.25 }),
-      figure('naiveThroughput', 'naive peer (one at a time, fetch)', 'intents/s', naive.map((m) => m.steadyRate)),
-      figure('requestsPerIntent', 'requests per intent (conductor)', '', conductor.map((m) => m.requests / m.count)),
+      figure(
+        'throughput',
+        'conductor throughput (first → last settle)',
+        'intents/s',
+        conductor.map((m) => m.steadyRate),
+        { op: '>=', value: 500 },
+      ),
+      figure(
+        'bareThroughput',
+        'bare loop throughput (undici, same requests)',
+        'intents/s',
+        bare.map((m) => m.steadyRate),
+      ),
+      figure(
+        'ratio',
+        'conductor/bare time per intent',
+        '×',
+        conductor.map((m, i) => bare[i]!.steadyRate / m.steadyRate),
+        { op: '<=', value: 1.25 },
+      ),
+      figure(
+        'naiveThroughput',
+        'naive peer (one at a time, fetch)',
+        'intents/s',
+        naive.map((m) => m.steadyRate),
+      ),
+      figure(
+        'requestsPerIntent',
+        'requests per intent (conductor)',
+        '',
+        conductor.map((m) => m.requests / m.count),
+      ),
       ...roundTripFigures(roundTrips),
     ],
     notes: [
@@ -419,16 +482,41 @@ export async function run(ctx: BenchContext): Promise<ScenarioResult> {
 function roundTripFigures(runs: RoundTrips[]): ReturnType<typeof figure>[] {
   const at = `${ROUND_TRIP_LATENCY_MS} ms per request`;
   const p = (pass: (r: RoundTrips) => Pass, q: number) =>
-    runs.map((r) => percentile([...pass(r).ms].sort((a, b) => a - b), q));
+    runs.map((r) =>
+      percentile(
+        [...pass(r).ms].sort((a, b) => a - b),
+        q,
+      ),
+    );
   const newRevisionRequests = runs.map((r) => perIntent(r.newRevision));
   const newPackageRequests = runs.map((r) => perIntent(r.newPackage));
   return [
     figure('requestsPerNewRevision', 'requests per intent, new revision of a package', '', newRevisionRequests),
     figure('requestsPerNewPackage', 'requests per intent, new package (blueprint reads too)', '', newPackageRequests),
-    figure('newRevisionP50', `time per intent, new revision, p50 (${at})`, 'ms', p((r) => r.newRevision, 50)),
-    figure('newRevisionP99', `time per intent, new revision, p99 (${at})`, 'ms', p((r) => r.newRevision, 99)),
-    figure('newPackageP50', `time per intent, new package, p50 (${at})`, 'ms', p((r) => r.newPackage, 50)),
-    figure('newPackageP99', `time per intent, new package, p99 (${at})`, 'ms', p((r) => r.newPackage, 99)),
+    figure(
+      'newRevisionP50',
+      `time per intent, new revision, p50 (${at})`,
+      'ms',
+      p((r) => r.newRevision, 50),
+    ),
+    figure(
+      'newRevisionP99',
+      `time per intent, new revision, p99 (${at})`,
+      'ms',
+      p((r) => r.newRevision, 99),
+    ),
+    figure(
+      'newPackageP50',
+      `time per intent, new package, p50 (${at})`,
+      'ms',
+      p((r) => r.newPackage, 50),
+    ),
+    figure(
+      'newPackageP99',
+      `time per intent, new package, p99 (${at})`,
+      'ms',
+      p((r) => r.newPackage, 99),
+    ),
   ];
 }
 
@@ -438,8 +526,7 @@ function roundTripNotes(runs: RoundTrips[]): string[] {
   const total = (pass: Pass) => Object.values(pass.requests).reduce((a, b) => a + b, 0);
   const sent = total(last.newPackage) + total(last.newRevision);
   return [
-    `round trips by kind, per intent: new revision: ${byKind(last.newRevision)}; ` +
-      `new package: ${byKind(last.newPackage)}`,
+    `round trips by kind, per intent: new revision: ${byKind(last.newRevision)}; ` + `new package: ${byKind(last.newPackage)}`,
     `round trips: the flow sent ${sent} requests, the simulator received ${last.serverRequests}`,
   ];
 }

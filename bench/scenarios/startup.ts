@@ -129,7 +129,10 @@ export function fillLikeTheImage(cacheDir: string): void {
   try {
     const user = asAppUser(data.dir);
     if (user.uid !== undefined) execFileSync('chown', ['-R', `${APP_USER}:${APP_USER}`, cacheDir]);
-    for (const { argv: [node, ...args], env } of steps) {
+    for (const {
+      argv: [node, ...args],
+      env,
+    } of steps) {
       if (node !== '/nodejs/bin/node') throw new Error(`a compile-cache step runs ${node}, not the image's node`);
       const here = args.map((arg) => (arg === '/tmp/compile-cache-fill' ? join(data.dir, 'data') : arg));
       const stepEnv = { ...process.env, ...env, NODE_COMPILE_CACHE: cacheDir, CONDUCTOR_LOG_LEVEL: 'warn' };
@@ -181,23 +184,75 @@ export async function run(ctx: BenchContext): Promise<ScenarioResult> {
     id: 'f',
     title: 'start to /ready and idle RSS (`conductor run`, default pipeline + health + prometheus)',
     status: 'ok',
-    setup: { runs: ctx.runs, idleSettleMs, pollMs: 5, pipeline: 'fs-source, schema-validate, sanitize, rate-limit, git-sink, audit-log, prometheus, health' },
+    setup: {
+      runs: ctx.runs,
+      idleSettleMs,
+      pollMs: 5,
+      pipeline: 'fs-source, schema-validate, sanitize, rate-limit, git-sink, audit-log, prometheus, health',
+    },
     figures: [
-      figure('readyMs', 'start → /ready 200', 'ms', conductor.map((m) => m.readyMs), { op: '<=', value: 400 }),
-      figure('bareReadyMs', 'bare node http server start → 200', 'ms', bare.map((m) => m.readyMs)),
-      figure('readyRatio', 'conductor/bare start time', '×', conductor.map((m, i) => m.readyMs / bare[i]!.readyMs)),
-      figure('idleRss', 'idle RSS', 'MiB', conductor.map((m) => m.idleRssMiB), { op: '<=', value: 100 }),
-      figure('bareIdleRss', 'bare node http server idle RSS', 'MiB', bare.map((m) => m.idleRssMiB)),
-      figure('stopMs', 'SIGTERM → exit (idle)', 'ms', conductor.map((m) => m.stopMs)),
-      figure('coldReadyMs', 'first start after an install (empty compile cache) → /ready 200', 'ms', cold.map((m) => m.readyMs)),
-      figure('coldIdleRss', 'first start after an install: idle RSS', 'MiB', cold.map((m) => m.idleRssMiB)),
+      figure(
+        'readyMs',
+        'start → /ready 200',
+        'ms',
+        conductor.map((m) => m.readyMs),
+        { op: '<=', value: 400 },
+      ),
+      figure(
+        'bareReadyMs',
+        'bare node http server start → 200',
+        'ms',
+        bare.map((m) => m.readyMs),
+      ),
+      figure(
+        'readyRatio',
+        'conductor/bare start time',
+        '×',
+        conductor.map((m, i) => m.readyMs / bare[i]!.readyMs),
+      ),
+      figure(
+        'idleRss',
+        'idle RSS',
+        'MiB',
+        conductor.map((m) => m.idleRssMiB),
+        { op: '<=', value: 100 },
+      ),
+      figure(
+        'bareIdleRss',
+        'bare node http server idle RSS',
+        'MiB',
+        bare.map((m) => m.idleRssMiB),
+      ),
+      figure(
+        'stopMs',
+        'SIGTERM → exit (idle)',
+        'ms',
+        conductor.map((m) => m.stopMs),
+      ),
+      figure(
+        'coldReadyMs',
+        'first start after an install (empty compile cache) → /ready 200',
+        'ms',
+        cold.map((m) => m.readyMs),
+      ),
+      figure(
+        'coldIdleRss',
+        'first start after an install: idle RSS',
+        'MiB',
+        cold.map((m) => m.idleRssMiB),
+      ),
       figure(
         'imageReadyMs',
         "a new pod's first start (compile cache from the image build, read-only) → /ready 200",
         'ms',
         image.map((m) => m.readyMs),
       ),
-      figure('imageIdleRss', "a new pod's first start: idle RSS", 'MiB', image.map((m) => m.idleRssMiB)),
+      figure(
+        'imageIdleRss',
+        "a new pod's first start: idle RSS",
+        'MiB',
+        image.map((m) => m.idleRssMiB),
+      ),
     ],
     notes: [],
   };

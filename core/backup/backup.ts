@@ -168,11 +168,14 @@ class BackupWriter {
       const size = stats.size;
       const hash = createHash('sha256');
       yield fileHeader(member, size, modeOf(stats), stats.mtimeMs);
-      for (let offset = 0; offset < size; ) {
+      for (let offset = 0; offset < size;) {
         const chunk = Buffer.allocUnsafe(Math.min(CHUNK, size - offset));
         const { bytesRead } = await handle.read(chunk, 0, chunk.length, offset);
         if (bytesRead === 0) {
-          throw new ConductorError('CND_ERR_BACKUP', `${member} shrank from ${size} to ${offset} bytes while it was read; take the backup again`);
+          throw new ConductorError(
+            'CND_ERR_BACKUP',
+            `${member} shrank from ${size} to ${offset} bytes while it was read; take the backup again`,
+          );
         }
         const piece = chunk.subarray(0, bytesRead);
         hash.update(piece);
@@ -211,7 +214,13 @@ export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-function specialKind(stats: { isFile(): boolean; isSymbolicLink(): boolean; isFIFO(): boolean; isSocket(): boolean; isDirectory(): boolean }): string | undefined {
+function specialKind(stats: {
+  isFile(): boolean;
+  isSymbolicLink(): boolean;
+  isFIFO(): boolean;
+  isSocket(): boolean;
+  isDirectory(): boolean;
+}): string | undefined {
   if (stats.isFile()) return undefined;
   if (stats.isSymbolicLink()) return 'symlink';
   if (stats.isFIFO()) return 'FIFO';

@@ -7,8 +7,7 @@ import { dataMember, isCarriedGitPath, type DataArea } from './format.ts';
 
 /** A file to copy by path (read once, while it is archived) or bytes already read. */
 export type Source =
-  | { member: string; kind: 'file'; path: string }
-  | { member: string; kind: 'bytes'; bytes: Buffer; mode: number; mtimeMs: number };
+  { member: string; kind: 'file'; path: string } | { member: string; kind: 'bytes'; bytes: Buffer; mode: number; mtimeMs: number };
 
 /**
  * Every non-directory entry under `root`, as a path relative to it, in name order; directories

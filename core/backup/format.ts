@@ -125,7 +125,8 @@ export function memberNameProblem(path: string): string | undefined {
   const area = parts[1] as DataArea;
   if (!DATA_AREAS.includes(area)) return `data/${area} is not an area a backup carries`;
   if (area === 'out') {
-    if (parts[2] !== '.git' || !isCarriedGitPath(parts.slice(3).join('/'))) return 'only the repository\'s HEAD, refs and objects are carried';
+    if (parts[2] !== '.git' || !isCarriedGitPath(parts.slice(3).join('/')))
+      return "only the repository's HEAD, refs and objects are carried";
   }
   return undefined;
 }

@@ -24,8 +24,13 @@ export async function checkOutWorktree(repo: string): Promise<string | undefined
   // Plumbing rather than `reset --hard`: it writes the index and the files, and no reflog.
   const args = ['-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false', '-C', repo, 'read-tree', '--reset', '-u', 'HEAD'];
   return new Promise((resolve) => {
-    execFile('git', args, { env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' } }, (error, _stdout, stderr) => {
-      resolve(error === null ? undefined : `git read-tree failed: ${stderr.trim() || error.message}`);
-    });
+    execFile(
+      'git',
+      args,
+      { env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' } },
+      (error, _stdout, stderr) => {
+        resolve(error === null ? undefined : `git read-tree failed: ${stderr.trim() || error.message}`);
+      },
+    );
   });
 }

@@ -126,13 +126,17 @@ async function stage(options: RestoreOptions, incoming: string): Promise<{ membe
       stagingDir: incoming,
       refuseName: (path, index, size) => {
         if (index === 0 && path !== MARKER_MEMBER) {
-          throw new ConductorError('CND_ERR_BACKUP_FOREIGN', `${source} is not a Conductor backup: its first member is ${path}, not ${MARKER_MEMBER}`);
+          throw new ConductorError(
+            'CND_ERR_BACKUP_FOREIGN',
+            `${source} is not a Conductor backup: its first member is ${path}, not ${MARKER_MEMBER}`,
+          );
         }
         const nameProblem = memberNameProblem(path);
         if (nameProblem !== undefined) return nameProblem;
         const leading = expectedAt[index];
         if (leading !== undefined) {
-          if (path !== leading) throw damaged(source, path, `member ${path} is where ${leading} belongs (member ${index + 1} of the archive)`);
+          if (path !== leading)
+            throw damaged(source, path, `member ${path} is where ${leading} belongs (member ${index + 1} of the archive)`);
           const limit = LEADING_MEMBER_LIMITS[leading]!;
           if (size > limit) throw damaged(source, path, `member ${path} is ${size} bytes, more than the ${limit} it may have`);
           return undefined;
@@ -174,7 +178,10 @@ function explainReadError(error: ArchiveReadError, source: string, marker: Marke
       return new ConductorError('CND_ERR_BACKUP_FOREIGN', `${source} is not a Conductor backup (not gzip-compressed: ${error.message})`);
     }
     if (error.layer === 'tar') {
-      return new ConductorError('CND_ERR_BACKUP_FOREIGN', `${source} is not a Conductor backup, or is damaged at its very start (not a tar archive: ${error.message})`);
+      return new ConductorError(
+        'CND_ERR_BACKUP_FOREIGN',
+        `${source} is not a Conductor backup, or is damaged at its very start (not a tar archive: ${error.message})`,
+      );
     }
     // The marker, the manifest and its checksum are one gzip member: zlib finds damage in it at
     // its end, and the output of that read is lost with it.
@@ -189,12 +196,29 @@ function explainReadError(error: ArchiveReadError, source: string, marker: Marke
       verifyStaged(error.members, marker, source);
     } catch (precise) {
       if (!/listed in the manifest but missing/.test((precise as Error).message)) return precise as ConductorError;
-      return damaged(source, error.after!, `the archive is damaged after member ${error.after} (the next member's header is invalid): ${error.message}`);
+      return damaged(
+        source,
+        error.after!,
+        `the archive is damaged after member ${error.after} (the next member's header is invalid): ${error.message}`,
+      );
     }
-    return damaged(source, error.after!, `the compressed stream is damaged after the last member ${error.after} (its members check out): ${error.message}`);
+    return damaged(
+      source,
+      error.after!,
+      `the compressed stream is damaged after the last member ${error.after} (its members check out): ${error.message}`,
+    );
   }
-  if (error.member !== undefined) return damaged(source, error.member, `the archive is damaged in member ${error.member} (${error.layer === 'gzip' ? 'the compressed stream breaks there' : 'its data is cut or invalid'}): ${error.message}`);
-  return damaged(source, error.after!, `the archive is damaged after member ${error.after} (the next member's header is invalid): ${error.message}`);
+  if (error.member !== undefined)
+    return damaged(
+      source,
+      error.member,
+      `the archive is damaged in member ${error.member} (${error.layer === 'gzip' ? 'the compressed stream breaks there' : 'its data is cut or invalid'}): ${error.message}`,
+    );
+  return damaged(
+    source,
+    error.after!,
+    `the archive is damaged after member ${error.after} (the next member's header is invalid): ${error.message}`,
+  );
 }
 
 function checkLedger(path: string, source: string): void {
@@ -233,7 +257,13 @@ function applyMetadata(manifest: Manifest, incoming: string): void {
  * each area is one rename. The ledger is copied, not renamed: the state directory may be on
  * another filesystem.
  */
-async function putInPlace(paths: { incoming: string; previous: string; dataDir: string; stateDir: string; ledger: string | undefined }): Promise<void> {
+async function putInPlace(paths: {
+  incoming: string;
+  previous: string;
+  dataDir: string;
+  stateDir: string;
+  ledger: string | undefined;
+}): Promise<void> {
   const { incoming, previous, dataDir, stateDir } = paths;
   await fs.mkdir(previous);
   for (const area of DATA_AREAS) {

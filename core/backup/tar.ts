@@ -71,7 +71,10 @@ export class ArchiveReadError extends Error {
   readonly members: readonly StagedMember[];
   /** How many bytes of the archive had been read (0: the input was empty). */
   readonly bytesRead: number;
-  constructor(message: string, where: { member?: string | undefined; members: readonly StagedMember[]; layer: 'gzip' | 'tar'; bytesRead: number }) {
+  constructor(
+    message: string,
+    where: { member?: string | undefined; members: readonly StagedMember[]; layer: 'gzip' | 'tar'; bytesRead: number },
+  ) {
     super(message);
     this.member = where.member;
     this.members = where.members;
@@ -105,14 +108,17 @@ export async function readArchive(input: Readable, options: ReadOptions): Promis
     const index = members.length;
     let problem: string | undefined;
     try {
-      problem = entry.type !== 'File' ? `a ${entry.type} entry is not a file member` : options.refuseName(entry.path, index, entry.size ?? 0);
+      problem =
+        entry.type !== 'File' ? `a ${entry.type} entry is not a file member` : options.refuseName(entry.path, index, entry.size ?? 0);
     } catch (error) {
       entry.resume();
       return stop(error as Error);
     }
     if (problem !== undefined) {
       entry.resume();
-      return stop(new ArchiveReadError(`unexpected member ${entry.path}: ${problem}`, { member: entry.path, members, layer: 'tar', bytesRead }));
+      return stop(
+        new ArchiveReadError(`unexpected member ${entry.path}: ${problem}`, { member: entry.path, members, layer: 'tar', bytesRead }),
+      );
     }
     const file = join(options.stagingDir, entry.path);
     mkdirSync(dirname(file), { recursive: true, mode: 0o700 });

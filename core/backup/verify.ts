@@ -32,8 +32,10 @@ export function verifyStaged(members: readonly StagedMember[], marker: Marker, s
     listed.add(entry.path);
     const member = staged(entry.path);
     if (member === undefined) problems.push({ member: entry.path, problem: 'is listed in the manifest but missing from the archive' });
-    else if (member.size !== entry.size) problems.push({ member: entry.path, problem: `has ${member.size} bytes, the manifest says ${entry.size}` });
-    else if (member.sha256 !== entry.sha256) problems.push({ member: entry.path, problem: 'is damaged: its sha256 does not match the manifest' });
+    else if (member.size !== entry.size)
+      problems.push({ member: entry.path, problem: `has ${member.size} bytes, the manifest says ${entry.size}` });
+    else if (member.sha256 !== entry.sha256)
+      problems.push({ member: entry.path, problem: 'is damaged: its sha256 does not match the manifest' });
   }
   for (const member of members) {
     if (member.path === MANIFEST_MEMBER || member.path === MANIFEST_SUM_MEMBER || listed.has(member.path)) continue;
@@ -58,7 +60,11 @@ export function readManifest(manifestBytes: Buffer, sumText: string, marker: Mar
   }
   const manifest = parseManifest(manifestBytes, source);
   if (manifest.createdAt !== marker.createdAt) {
-    throw damaged(source, MANIFEST_MEMBER, `member ${MANIFEST_MEMBER} belongs to another backup (created ${manifest.createdAt}, the marker says ${marker.createdAt})`);
+    throw damaged(
+      source,
+      MANIFEST_MEMBER,
+      `member ${MANIFEST_MEMBER} belongs to another backup (created ${manifest.createdAt}, the marker says ${marker.createdAt})`,
+    );
   }
   return manifest;
 }
@@ -73,7 +79,12 @@ function parseManifest(bytes: Buffer, source: string): Manifest {
   const filesOk =
     Array.isArray(value.files) &&
     value.files.every(
-      (f) => typeof f?.path === 'string' && Number.isInteger(f.size) && /^[0-9a-f]{64}$/.test(f.sha256) && Number.isInteger(f.mode) && typeof f.mtimeMs === 'number',
+      (f) =>
+        typeof f?.path === 'string' &&
+        Number.isInteger(f.size) &&
+        /^[0-9a-f]{64}$/.test(f.sha256) &&
+        Number.isInteger(f.mode) &&
+        typeof f.mtimeMs === 'number',
     );
   if (value.format !== BACKUP_FORMAT || value.formatVersion !== BACKUP_FORMAT_VERSION || !filesOk || typeof value.createdAt !== 'string') {
     throw damaged(source, MANIFEST_MEMBER, `member ${MANIFEST_MEMBER} is not a version-${BACKUP_FORMAT_VERSION} manifest`);

@@ -1,13 +1,6 @@
 // The hook bus (docs/architecture.md §Hook bus): one tapable hook per stage, each of the kind its purpose needs,
 // plus event hooks that observers (metrics, tracing, audit) tap without touching the data path.
-import {
-  AsyncParallelHook,
-  AsyncSeriesBailHook,
-  AsyncSeriesHook,
-  AsyncSeriesWaterfallHook,
-  SyncBailHook,
-  SyncHook,
-} from 'tapable';
+import { AsyncParallelHook, AsyncSeriesBailHook, AsyncSeriesHook, AsyncSeriesWaterfallHook, SyncBailHook, SyncHook } from 'tapable';
 import type { Envelope, Intent, Outcome, Receipt } from '../intent/types.ts';
 import type { ConductorError } from '../errors.ts';
 import type { Logger } from '../log.ts';

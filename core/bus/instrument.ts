@@ -35,7 +35,8 @@ function wrapTap(tap: RegisteredTap, stage: string, events: EventHooks): AnyFn {
   /** Attributes an error to this plugin (always) and reports the tap on `tapEnd` (with a context). */
   const report = (args: unknown[], started: number, error?: unknown): ConductorError | undefined => {
     const ctx = contextOf(args);
-    const attributed = error === undefined ? undefined : toConductorError(error, { plugin, stage, ...(ctx ? { intentId: ctx.intentId } : {}) });
+    const attributed =
+      error === undefined ? undefined : toConductorError(error, { plugin, stage, ...(ctx ? { intentId: ctx.intentId } : {}) });
     // No event is made when nobody taps tapEnd (it is made for every tap of every intent).
     if (ctx !== undefined && (events.tapEnd.taps.length > 0 || events.tapEnd.interceptors.length > 0)) {
       events.tapEnd.call({ stage, plugin, ctx, durationMs: performance.now() - started, ...(attributed ? { error: attributed } : {}) });
@@ -49,7 +50,8 @@ function wrapTap(tap: RegisteredTap, stage: string, events: EventHooks): AnyFn {
   const normalise = (result: unknown): unknown => {
     if (!BAIL_STAGES.has(stage)) return result;
     if (result === null || result === false) return undefined;
-    if (stage === 'validate' && typeof result === 'object' && result !== null) return { ...result, plugin: (result as Rejection).plugin ?? plugin };
+    if (stage === 'validate' && typeof result === 'object' && result !== null)
+      return { ...result, plugin: (result as Rejection).plugin ?? plugin };
     return result;
   };
   const original = tap.fn;

@@ -20,7 +20,9 @@ if (!(major >= REQUIRED_MAJOR)) {
 nodeModule.enableCompileCache?.();
 // The repository runs the TypeScript sources beside this file; the published package has no
 // sources (Node strips no types under node_modules) but their compiled JavaScript in dist/.
-const entry = [new URL('./main.ts', import.meta.url), new URL('../../dist/core/cli/main.js', import.meta.url)].find((url) => existsSync(url));
+const entry = [new URL('./main.ts', import.meta.url), new URL('../../dist/core/cli/main.js', import.meta.url)].find((url) =>
+  existsSync(url),
+);
 if (entry === undefined) {
   process.stderr.write('conductor: neither core/cli/main.ts nor dist/core/cli/main.js is there (run `npm run build`)\n');
   process.exit(2);

@@ -12,16 +12,46 @@ type Command = (argv: string[]) => Promise<number>;
 const COMMANDS: Record<string, { load: () => Promise<Command>; summary: string }> = {
   run: { load: async () => (await import('./commands/serve.ts')).runCommand, summary: 'watch the handoff directory until SIGTERM/SIGINT' },
   once: { load: async () => (await import('./commands/serve.ts')).onceCommand, summary: 'process the backlog in handoff/, then exit' },
-  validate: { load: async () => (await import('./commands/validate.ts')).validateCommand, summary: 'check the config (and intent files) without starting anything' },
-  'print-config': { load: async () => (await import('./commands/print-config.ts')).printConfigCommand, summary: 'print the resolved config, secrets redacted' },
-  status: { load: async () => (await import('./commands/status.ts')).statusCommand, summary: 'what the ledger knows about an intent (or all of them)' },
-  replay: { load: async () => (await import('./commands/replay.ts')).replayCommand, summary: 'send intents from failed/ through the pipeline again' },
-  backup: { load: async () => (await import('./commands/backup.ts')).backupCommand, summary: 'write a consistent backup of the data directory while run goes on' },
-  restore: { load: async () => (await import('./commands/backup.ts')).restoreCommand, summary: 'verify a backup and restore it into an empty data directory' },
-  graph: { load: async () => (await import('./commands/graph.ts')).graphCommand, summary: 'show the stages, their plugins in order, and the start order' },
-  plan: { load: async () => (await import('./commands/plan.ts')).planCommand, summary: 'show what the sink would do with intent files, changing nothing' },
-  history: { load: async () => (await import('./commands/history.ts')).historyCommand, summary: 'every intent the sink applied to a NAMESPACE/TARGET, oldest first' },
-  test: { load: async () => (await import('./commands/test-cases.ts')).testCommand, summary: 'run declarative config test cases (intent in, outcome out)' },
+  validate: {
+    load: async () => (await import('./commands/validate.ts')).validateCommand,
+    summary: 'check the config (and intent files) without starting anything',
+  },
+  'print-config': {
+    load: async () => (await import('./commands/print-config.ts')).printConfigCommand,
+    summary: 'print the resolved config, secrets redacted',
+  },
+  status: {
+    load: async () => (await import('./commands/status.ts')).statusCommand,
+    summary: 'what the ledger knows about an intent (or all of them)',
+  },
+  replay: {
+    load: async () => (await import('./commands/replay.ts')).replayCommand,
+    summary: 'send intents from failed/ through the pipeline again',
+  },
+  backup: {
+    load: async () => (await import('./commands/backup.ts')).backupCommand,
+    summary: 'write a consistent backup of the data directory while run goes on',
+  },
+  restore: {
+    load: async () => (await import('./commands/backup.ts')).restoreCommand,
+    summary: 'verify a backup and restore it into an empty data directory',
+  },
+  graph: {
+    load: async () => (await import('./commands/graph.ts')).graphCommand,
+    summary: 'show the stages, their plugins in order, and the start order',
+  },
+  plan: {
+    load: async () => (await import('./commands/plan.ts')).planCommand,
+    summary: 'show what the sink would do with intent files, changing nothing',
+  },
+  history: {
+    load: async () => (await import('./commands/history.ts')).historyCommand,
+    summary: 'every intent the sink applied to a NAMESPACE/TARGET, oldest first',
+  },
+  test: {
+    load: async () => (await import('./commands/test-cases.ts')).testCommand,
+    summary: 'run declarative config test cases (intent in, outcome out)',
+  },
 };
 
 function help(): string {
@@ -68,7 +98,9 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const command = COMMANDS[name];
     if (command === undefined) return await pluginCommand(name, rest);
-    return await (await command.load())(rest);
+    return await (
+      await command.load()
+    )(rest);
   } catch (thrown) {
     const error = toConductorError(thrown);
     console.error(`conductor ${name}: ${error.code}: ${error.message}`);
@@ -96,4 +128,3 @@ async function pluginCommand(name: string, argv: string[]): Promise<number> {
 function exitCodeFor(error: ConductorError): number {
   return EXIT[ERROR_CODES[error.code].exit];
 }
-

@@ -38,10 +38,16 @@ export async function drainInPasses(
     totals.deferred = stats.deferred;
     if (stats.deferred === 0) return totals;
     if (settled === 0 || totals.passes >= MAX_PASSES) {
-      options.log.warn({ passes: totals.passes, deferred: stats.deferred }, `${stats.deferred} intent(s) could not be delivered; they stay in handoff/`);
+      options.log.warn(
+        { passes: totals.passes, deferred: stats.deferred },
+        `${stats.deferred} intent(s) could not be delivered; they stay in handoff/`,
+      );
       return totals;
     }
-    options.log.info({ pass: totals.passes + 1, deferred: stats.deferred, settledInLastPass: settled }, 'another pass over the intents left in handoff/');
+    options.log.info(
+      { pass: totals.passes + 1, deferred: stats.deferred, settledInLastPass: settled },
+      'another pass over the intents left in handoff/',
+    );
     await sleep(Math.min(options.pauseMs, MAX_PAUSE_MS));
   }
 }

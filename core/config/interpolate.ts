@@ -8,12 +8,7 @@ export interface InterpolationProblem {
   message: string;
 }
 
-export function interpolateEnv(
-  value: unknown,
-  env: NodeJS.ProcessEnv,
-  problems: InterpolationProblem[],
-  path = '',
-): unknown {
+export function interpolateEnv(value: unknown, env: NodeJS.ProcessEnv, problems: InterpolationProblem[], path = ''): unknown {
   if (typeof value === 'string') {
     return value.replace(REFERENCE, (_match, name: string, fallback: string | undefined) => {
       const found = env[name];

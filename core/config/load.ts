@@ -20,7 +20,9 @@ export const CONFIG_SEARCH_PLACES = [
 
 /** The repository's own default pipeline, used when no config file is found. */
 /** (Compiled to JavaScript in the published package, as this module is.) */
-export const EMBEDDED_CONFIG = fileURLToPath(new URL(`../../conductor.config.${import.meta.url.endsWith('.js') ? 'js' : 'ts'}`, import.meta.url));
+export const EMBEDDED_CONFIG = fileURLToPath(
+  new URL(`../../conductor.config.${import.meta.url.endsWith('.js') ? 'js' : 'ts'}`, import.meta.url),
+);
 
 export interface LoadedConfig {
   raw: unknown;

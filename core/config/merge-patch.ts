@@ -39,19 +39,28 @@ export async function applyConfigPatches(config: unknown, files: readonly string
       text = await readFile(path, 'utf8');
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      throw new ConductorError(code === 'ENOENT' ? 'CND_ERR_CONFIG_NOT_FOUND' : 'CND_ERR_CONFIG_LOAD', `config patch ${path}: ${(error as Error).message}`, {
-        path,
-        cause: error,
-      });
+      throw new ConductorError(
+        code === 'ENOENT' ? 'CND_ERR_CONFIG_NOT_FOUND' : 'CND_ERR_CONFIG_LOAD',
+        `config patch ${path}: ${(error as Error).message}`,
+        {
+          path,
+          cause: error,
+        },
+      );
     }
     let patch: Json;
     try {
       patch = JSON.parse(text) as Json;
     } catch (error) {
-      throw new ConductorError('CND_ERR_CONFIG_LOAD', `config patch ${path} is not JSON: ${(error as Error).message}`, { path, cause: error });
+      throw new ConductorError('CND_ERR_CONFIG_LOAD', `config patch ${path} is not JSON: ${(error as Error).message}`, {
+        path,
+        cause: error,
+      });
     }
     if (!isPlainObject(patch)) {
-      throw new ConductorError('CND_ERR_CONFIG_LOAD', `config patch ${path} must be a JSON object (a JSON Merge Patch of the config)`, { path });
+      throw new ConductorError('CND_ERR_CONFIG_LOAD', `config patch ${path} must be a JSON object (a JSON Merge Patch of the config)`, {
+        path,
+      });
     }
     result = mergePatch(result, patch);
   }

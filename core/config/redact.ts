@@ -36,7 +36,8 @@ export function redactConfig<T>(value: T, key = ''): T {
   if (Array.isArray(value)) return value.map((item) => redactConfig(item, key)) as T;
   if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
     const out: Record<string, unknown> = {};
-    for (const [k, item] of Object.entries(value)) out[k] = SECRET_KEY.test(k) && item !== null && typeof item !== 'object' ? REDACTED : redactConfig(item, k);
+    for (const [k, item] of Object.entries(value))
+      out[k] = SECRET_KEY.test(k) && item !== null && typeof item !== 'object' ? REDACTED : redactConfig(item, k);
     return out as T;
   }
   return value;

@@ -88,9 +88,7 @@ async function resolvePlugins(config: ConductorConfig, baseDir: string, problems
   const resolvedPlugins: Record<string, Record<string, unknown>> = {};
   // The plugin modules load side by side (their file reads overlap); problems are reported in config order.
   const modules = config.modules ?? {};
-  const loaded = await Promise.allSettled(
-    Object.keys(plugins).map((id) => resolvePluginDefinition(pluginNameOf(id), modules, baseDir)),
-  );
+  const loaded = await Promise.allSettled(Object.keys(plugins).map((id) => resolvePluginDefinition(pluginNameOf(id), modules, baseDir)));
   for (const [index, [id, given]] of Object.entries(plugins).entries()) {
     const path = `plugins.${id}`;
     const outcome = loaded[index]!;

@@ -3,8 +3,23 @@
 // confined to handoff/ and never block or follow links; moves never overwrite.
 import { createHash } from 'node:crypto';
 import {
-  closeSync, constants, fstatSync, linkSync, lstatSync, mkdirSync, openSync, promises as fs, readdirSync, readFileSync, readSync, renameSync, rmSync, unlinkSync,
-  utimesSync, writeFileSync, type Stats,
+  closeSync,
+  constants,
+  fstatSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  promises as fs,
+  readdirSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  rmSync,
+  unlinkSync,
+  utimesSync,
+  writeFileSync,
+  type Stats,
 } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -25,9 +40,7 @@ export interface FileIdentity {
 }
 
 export type ReadResult =
-  | { kind: 'read'; bytes: Uint8Array; identity: FileIdentity }
-  | { kind: 'refused'; error: ConductorError }
-  | { kind: 'gone' };
+  { kind: 'read'; bytes: Uint8Array; identity: FileIdentity } | { kind: 'refused'; error: ConductorError } | { kind: 'gone' };
 
 export interface ErrorRecord {
   file: string;
@@ -155,7 +168,8 @@ export class DataDir {
   async unchanged(name: string, identity: FileIdentity): Promise<boolean> {
     try {
       const now = identityOf(lstatSync(join(this.handoff, name)));
-      if (!(now.ino === identity.ino && now.dev === identity.dev && now.size === identity.size && now.mtimeMs === identity.mtimeMs)) return false;
+      if (!(now.ino === identity.ino && now.dev === identity.dev && now.size === identity.size && now.mtimeMs === identity.mtimeMs))
+        return false;
       if (identity.digest === undefined) return true;
       const again = await this.read(name, identity.size);
       return again.kind === 'read' && digestOf(again.bytes) === identity.digest;

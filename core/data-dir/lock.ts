@@ -9,7 +9,18 @@
 // renaming it aside first: of two processes that judged it stale, only one moves it, and the
 // one that moved something else (a lock taken meanwhile) puts it back.
 import {
-  closeSync, fsyncSync, linkSync, lstatSync, openSync, readFileSync, readdirSync, renameSync, rmSync, utimesSync, writeSync, statSync,
+  closeSync,
+  fsyncSync,
+  linkSync,
+  lstatSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  utimesSync,
+  writeSync,
+  statSync,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';

@@ -252,9 +252,7 @@ export class Pipeline implements Host {
       return await this.#ids.run(ctx.intentId, async () => {
         prior = this.#ledger.get(ctx.intentId);
         if (prior?.status === 'succeeded') return await this.#alreadyDone(envelope, ctx, prior, hash, startedAt);
-        const record = await this.#targets.run(`${intent.namespace}/${intent.target}`, () =>
-          this.#deliver(intent, hash, ctx, prior),
-        );
+        const record = await this.#targets.run(`${intent.namespace}/${intent.target}`, () => this.#deliver(intent, hash, ctx, prior));
         return await this.#settle(envelope, ctx, record, {
           status: 'succeeded',
           stage: 'submit',
@@ -267,7 +265,8 @@ export class Pipeline implements Host {
       const error = toConductorError(thrown, { intentId: ctx.intentId });
       try {
         if (MAY_BE_INCOMPLETE.has(error.code) && !(await this.#stillWhole(envelope))) return this.#defer(envelope, ctx);
-        if (error.code === 'CND_ERR_INTENT_SUPERSEDED') return await this.#settleWithoutEffect('superseded', envelope, ctx, error, prior, startedAt);
+        if (error.code === 'CND_ERR_INTENT_SUPERSEDED')
+          return await this.#settleWithoutEffect('superseded', envelope, ctx, error, prior, startedAt);
         if (error.kind !== 'permanent') return this.#defer(envelope, ctx, error);
         return await this.#fail(envelope, ctx, error, prior, startedAt);
       } catch (recording) {
@@ -388,8 +387,21 @@ export class Pipeline implements Host {
         `correlation_id already used by a different intent (first seen as ${prior.file}); use a new correlation_id`,
         { stage: 'validate', intentId: ctx.intentId, details: { securityEvent: 'intent-conflict' } },
       );
-      this.events.security.call({ type: 'intent-conflict', file: envelope.file, intentId: ctx.intentId, message: error.message, stage: 'validate' });
-      return this.#settle(envelope, ctx, undefined, { status: 'failed', stage: 'validate', message: error.message, code: error.code, startedAt, attempts: prior.attempts });
+      this.events.security.call({
+        type: 'intent-conflict',
+        file: envelope.file,
+        intentId: ctx.intentId,
+        message: error.message,
+        stage: 'validate',
+      });
+      return this.#settle(envelope, ctx, undefined, {
+        status: 'failed',
+        stage: 'validate',
+        message: error.message,
+        code: error.code,
+        startedAt,
+        attempts: prior.attempts,
+      });
     }
     const resuming = !prior.settled && prior.file === envelope.file;
     return this.#settle(envelope, ctx, prior, {
@@ -401,10 +413,22 @@ export class Pipeline implements Host {
     });
   }
 
-  async #fail(envelope: Envelope, ctx: StageContext, error: ConductorError, prior: LedgerRecord | undefined, startedAt: Date): Promise<Outcome> {
+  async #fail(
+    envelope: Envelope,
+    ctx: StageContext,
+    error: ConductorError,
+    prior: LedgerRecord | undefined,
+    startedAt: Date,
+  ): Promise<Outcome> {
     const securityEvent = error.details?.['securityEvent'];
     if (typeof securityEvent === 'string') {
-      this.events.security.call({ type: securityEvent, file: envelope.file, intentId: ctx.intentId, message: error.message, stage: error.stage ?? 'validate' });
+      this.events.security.call({
+        type: securityEvent,
+        file: envelope.file,
+        intentId: ctx.intentId,
+        message: error.message,
+        stage: error.stage ?? 'validate',
+      });
     }
     return this.#settleWithoutEffect('failed', envelope, ctx, error, prior, startedAt);
   }
@@ -467,7 +491,8 @@ export class Pipeline implements Host {
    */
   #defer(envelope: Envelope, ctx: StageContext, error?: ConductorError): undefined {
     this.#counts.deferred += 1;
-    const reason = error === undefined ? 'the file changed after it was read; its new content is read again' : `${error.code}: ${error.message}`;
+    const reason =
+      error === undefined ? 'the file changed after it was read; its new content is read again' : `${error.code}: ${error.message}`;
     envelope.release(reason);
     // The log line for it is the outcome log's (a tap on this event), like every outcome's.
     this.events.deferred.call({
@@ -493,7 +518,13 @@ export class Pipeline implements Host {
     envelope: Envelope,
     ctx: StageContext,
     record: LedgerRecord | undefined,
-    result: Pick<Outcome, 'status' | 'stage' | 'message'> & { startedAt: Date; receipt?: Receipt | undefined; code?: string; plugin?: string; attempts?: number },
+    result: Pick<Outcome, 'status' | 'stage' | 'message'> & {
+      startedAt: Date;
+      receipt?: Receipt | undefined;
+      code?: string;
+      plugin?: string;
+      attempts?: number;
+    },
   ): Promise<Outcome> {
     const { startedAt, receipt, ...rest } = result;
     const outcome: Outcome = {

@@ -51,7 +51,8 @@ const SQLITE_LOCKED = 6;
 const SQLITE_CORRUPT = 11;
 const SQLITE_NOTADB = 26;
 
-const COLUMNS = 'intent_id, content_hash, file, target, status, stage, attempts, receipt, code, message, created_at, updated_at, settled, checksum';
+const COLUMNS =
+  'intent_id, content_hash, file, target, status, stage, attempts, receipt, code, message, created_at, updated_at, settled, checksum';
 
 interface Row {
   intent_id: string;
@@ -232,7 +233,10 @@ export class Ledger {
   }
 
   counts(): Record<string, number> {
-    const rows = this.#db.prepare('SELECT status, COUNT(*) AS n FROM intents GROUP BY status').all() as unknown as { status: string; n: number }[];
+    const rows = this.#db.prepare('SELECT status, COUNT(*) AS n FROM intents GROUP BY status').all() as unknown as {
+      status: string;
+      n: number;
+    }[];
     const counts: Record<string, number> = {};
     for (const row of rows) counts[row.status] = row.n;
     counts['quarantined'] = (this.#db.prepare('SELECT COUNT(*) AS n FROM quarantine').get() as { n: number }).n;

@@ -28,7 +28,15 @@ export class OutcomeLog {
    * warn once per file and code, then at debug until it changes or the file settles.
    */
   readonly #deferredLogged = new Map<string, string>();
-  readonly #summary: OutcomeSummary = { succeeded: 0, duplicate: 0, superseded: 0, failed: 0, deferred: 0, failedFiles: [], deferredFiles: [] };
+  readonly #summary: OutcomeSummary = {
+    succeeded: 0,
+    duplicate: 0,
+    superseded: 0,
+    failed: 0,
+    deferred: 0,
+    failedFiles: [],
+    deferredFiles: [],
+  };
 
   constructor(events: EventHooks, log: Logger) {
     this.#log = log;
@@ -61,7 +69,8 @@ export class OutcomeLog {
       ...(outcome.receipt === undefined ? {} : { receipt: outcome.receipt }),
     };
     if (outcome.status === 'failed') {
-      if (this.#summary.failedFiles.length < MAX_NAMED_FILES) this.#summary.failedFiles.push({ file: outcome.file, code: outcome.code ?? 'unknown' });
+      if (this.#summary.failedFiles.length < MAX_NAMED_FILES)
+        this.#summary.failedFiles.push({ file: outcome.file, code: outcome.code ?? 'unknown' });
       this.#log.warn(fields, `intent failed: ${outcome.file}: ${outcome.code ?? 'failed'}: ${outcome.message}`);
       return;
     }
@@ -72,7 +81,8 @@ export class OutcomeLog {
     this.#summary.deferred += 1;
     // A deferral without a code is no fault (a file still being written, offered again): info.
     const code = event.code ?? /^(CND_ERR_[A-Z_]+):/.exec(event.reason)?.[1];
-    if (this.#summary.deferredFiles.length < MAX_NAMED_FILES) this.#summary.deferredFiles.push({ file: event.file, code: code ?? 'changed' });
+    if (this.#summary.deferredFiles.length < MAX_NAMED_FILES)
+      this.#summary.deferredFiles.push({ file: event.file, code: code ?? 'changed' });
     const seen = this.#deferredLogged.get(event.file) === code;
     if (this.#deferredLogged.size >= 10_000) this.#deferredLogged.clear();
     if (code !== undefined) this.#deferredLogged.set(event.file, code);

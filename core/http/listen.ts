@@ -25,13 +25,23 @@ export interface HttpLimits {
 }
 
 /** Probes and scrapes are small and few: these bounds leave room for them and nothing more. */
-export const DEFAULT_HTTP_LIMITS: HttpLimits = { maxConnections: 32, headersTimeoutMs: 5_000, requestTimeoutMs: 10_000, keepAliveTimeoutMs: 5_000 };
+export const DEFAULT_HTTP_LIMITS: HttpLimits = {
+  maxConnections: 32,
+  headersTimeoutMs: 5_000,
+  requestTimeoutMs: 10_000,
+  keepAliveTimeoutMs: 5_000,
+};
 
 /** A server with the bounds above: connections counted and evicted, timeouts short and checked often. */
 export function createBoundedServer(handler: RequestListener, limits: HttpLimits = DEFAULT_HTTP_LIMITS): Server {
   // Node checks the header and request timeouts every connectionsCheckingInterval (30 s by default).
   const server = createServer(
-    { headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs, keepAliveTimeout: limits.keepAliveTimeoutMs, connectionsCheckingInterval: 500 },
+    {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      connectionsCheckingInterval: 500,
+    },
     handler,
   );
   // An idle socket (no request in progress) is closed after this long, whatever Node's checks do.

@@ -56,12 +56,15 @@ export function packageNameOf(intent: Intent): string {
 }
 
 export function renderKptfile(name: string, intent: Intent): string {
-  const doc = new (yaml().Document)({
-    apiVersion: 'kpt.dev/v1',
-    kind: 'Kptfile',
-    metadata: { name, annotations: { 'config.kubernetes.io/local-config': 'true' } },
-    info: { description: `${intent.target} in ${intent.namespace}, managed by Conductor intents` },
-  }, DOCUMENT_OPTIONS);
+  const doc = new (yaml().Document)(
+    {
+      apiVersion: 'kpt.dev/v1',
+      kind: 'Kptfile',
+      metadata: { name, annotations: { 'config.kubernetes.io/local-config': 'true' } },
+      info: { description: `${intent.target} in ${intent.namespace}, managed by Conductor intents` },
+    },
+    DOCUMENT_OPTIONS,
+  );
   return doc.toString();
 }
 
@@ -72,16 +75,19 @@ export function renderKptfile(name: string, intent: Intent): string {
  */
 export function renderDeployment(intent: Intent): string {
   const labels = { 'app.kubernetes.io/name': intent.target, 'app.kubernetes.io/managed-by': 'conductor' };
-  const doc = new (yaml().Document)({
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name: intent.target, namespace: intent.namespace, labels },
-    spec: {
-      replicas: intent.replicas,
-      selector: { matchLabels: { 'app.kubernetes.io/name': intent.target } },
-      template: { metadata: { labels }, spec: { containers: [{ name: intent.target }] } },
+  const doc = new (yaml().Document)(
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: intent.target, namespace: intent.namespace, labels },
+      spec: {
+        replicas: intent.replicas,
+        selector: { matchLabels: { 'app.kubernetes.io/name': intent.target } },
+        template: { metadata: { labels }, spec: { containers: [{ name: intent.target }] } },
+      },
     },
-  }, DOCUMENT_OPTIONS);
+    DOCUMENT_OPTIONS,
+  );
   return doc.toString();
 }
 
@@ -151,9 +157,15 @@ export function applyIntentToPackage(existing: PackageFiles, intent: Intent, int
     }
     let updated: string;
     try {
-      updated = editDocument(content, docs, index, (edits) => edits.push(replicasEdit(content, doc, intent.replicas)), (json) => {
-        (json.spec as Record<string, unknown>)['replicas'] = intent.replicas;
-      });
+      updated = editDocument(
+        content,
+        docs,
+        index,
+        (edits) => edits.push(replicasEdit(content, doc, intent.replicas)),
+        (json) => {
+          (json.spec as Record<string, unknown>)['replicas'] = intent.replicas;
+        },
+      );
     } catch (error) {
       if (!(error instanceof UneditableYaml)) throw error;
       const message = `cannot set spec.replicas of Deployment ${intent.target} in ${name}: ${error.message}`;
@@ -209,7 +221,13 @@ function editDocument(
   const wanted = docs.map((doc) => doc.toJS() as unknown);
   expect(wanted[index] as Record<string, any>);
   const same = after.length === docs.length && after.every((doc) => doc.errors.length === 0);
-  if (!same || !isDeepStrictEqual(after.map((doc) => doc.toJS() as unknown), wanted)) {
+  if (
+    !same ||
+    !isDeepStrictEqual(
+      after.map((doc) => doc.toJS() as unknown),
+      wanted,
+    )
+  ) {
     throw new UneditableYaml('an in-place edit would change more than the values it sets');
   }
   return updated;
@@ -297,9 +315,15 @@ function setKptfileName(content: string, name: string): string {
     throw new UneditableYaml('not one valid Kptfile document');
   }
   const doc = docs[0]!;
-  return editDocument(content, docs, 0, (edits) => edits.push(setOrInsert(content, doc, 'metadata', 'name', name)), (json) => {
-    json['metadata'] = { ...json['metadata'], name };
-  });
+  return editDocument(
+    content,
+    docs,
+    0,
+    (edits) => edits.push(setOrInsert(content, doc, 'metadata', 'name', name)),
+    (json) => {
+      json['metadata'] = { ...json['metadata'], name };
+    },
+  );
 }
 
 /** Sets `<parent>.<key>` of a document (a top-level map): the scalar in place, or one new line. */

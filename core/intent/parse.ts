@@ -51,14 +51,16 @@ export function parseIntentJson(text: string, limits: ParseLimits = { maxDepth: 
     // JSON.parse already refuses trailing data ("Unexpected non-whitespace character").
     // Strings and keys are NFC-normalised here, before identity and validation: two spellings
     // of one text are one intent, and the schema's limits hold for what is submitted.
-    value = !NEEDS_REVIVER.test(text) ? JSON.parse(text) : JSON.parse(text, (key, v: unknown) => {
-      if (FORBIDDEN_KEYS.has(key) || FORBIDDEN_KEYS.has(key.normalize('NFC'))) throw new ForbiddenKey(key);
-      if (typeof v === 'string') return v.normalize('NFC');
-      if (v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).some((k) => k !== k.normalize('NFC'))) {
-        return Object.fromEntries(Object.entries(v).map(([k, item]) => [k.normalize('NFC'), item]));
-      }
-      return v;
-    });
+    value = !NEEDS_REVIVER.test(text)
+      ? JSON.parse(text)
+      : JSON.parse(text, (key, v: unknown) => {
+          if (FORBIDDEN_KEYS.has(key) || FORBIDDEN_KEYS.has(key.normalize('NFC'))) throw new ForbiddenKey(key);
+          if (typeof v === 'string') return v.normalize('NFC');
+          if (v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).some((k) => k !== k.normalize('NFC'))) {
+            return Object.fromEntries(Object.entries(v).map(([k, item]) => [k.normalize('NFC'), item]));
+          }
+          return v;
+        });
   } catch (error) {
     // The key named is one of the three forbidden words (as normalised), not arbitrary content.
     if (error instanceof ForbiddenKey) throw parseError(`the key "${error.key.normalize('NFC')}" is not allowed`, 'forbidden-key');

@@ -69,7 +69,7 @@ export function insertKey(source: string, map: YAMLMap, key: string, text: strin
   if (!firstKey?.range) throw new UneditableYaml('the map is empty');
   const lineStart = source.lastIndexOf('\n', firstKey.range[0] - 1) + 1;
   const indent = source.slice(lineStart, firstKey.range[0]);
-  if (!/^ *$/.test(indent)) throw new UneditableYaml('the map\'s keys do not start their lines');
+  if (!/^ *$/.test(indent)) throw new UneditableYaml("the map's keys do not start their lines");
   const afterPair = after === undefined ? undefined : map.items.find((p) => keyOf(p) === after);
   const afterValue = afterPair?.value as Node | undefined;
   const afterRange = afterValue?.range ?? undefined;

@@ -32,7 +32,10 @@ function rankOf(entry: PluginEntry): number {
 }
 
 export function startOrder(entries: PluginEntry[]): PluginEntry[] {
-  return entries.map((entry, index) => ({ entry, index })).sort((a, b) => rankOf(a.entry) - rankOf(b.entry) || a.index - b.index).map((x) => x.entry);
+  return entries
+    .map((entry, index) => ({ entry, index }))
+    .sort((a, b) => rankOf(a.entry) - rankOf(b.entry) || a.index - b.index)
+    .map((x) => x.entry);
 }
 
 /**

@@ -20,9 +20,7 @@ type ObjectOnly<T> = T extends object ? T : never;
  * The options type definePlugin works with: the one given explicitly (`definePlugin<Options>(…)`,
  * for plugins that declare their type by hand), else the one derived from the schema.
  */
-export type ResolvedOptions<Explicit extends object, Schema> = [Explicit] extends [never]
-  ? OptionsOf<Schema>
-  : Explicit;
+export type ResolvedOptions<Explicit extends object, Schema> = [Explicit] extends [never] ? OptionsOf<Schema> : Explicit;
 
 type PropertiesOf<Schema> = Schema extends { readonly properties: infer Properties } ? Properties : {};
 

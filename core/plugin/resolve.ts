@@ -40,10 +40,14 @@ export async function resolvePluginDefinition(
   try {
     namespace = (await import(specifier)) as Record<string, unknown>;
   } catch (error) {
-    throw new ConductorError('CND_ERR_PLUGIN_UNKNOWN', `plugin "${name}": cannot load module ${declared ?? specifier}: ${(error as Error).message}`, {
-      plugin: name,
-      cause: error,
-    });
+    throw new ConductorError(
+      'CND_ERR_PLUGIN_UNKNOWN',
+      `plugin "${name}": cannot load module ${declared ?? specifier}: ${(error as Error).message}`,
+      {
+        plugin: name,
+        cause: error,
+      },
+    );
   }
   return checked(namespace['default'] ?? namespace['plugin'], name, declared ?? specifier);
 
@@ -63,9 +67,13 @@ export async function resolvePluginDefinition(
     if (!isPluginDefinition(value)) assertPluginDefinition(value as PluginDefinition, where);
     const definition = value as PluginDefinition;
     if (definition.name !== expected) {
-      throw new ConductorError('CND_ERR_PLUGIN_INVALID', `module ${where} defines plugin "${definition.name}", but the config calls it "${expected}"`, {
-        plugin: expected,
-      });
+      throw new ConductorError(
+        'CND_ERR_PLUGIN_INVALID',
+        `module ${where} defines plugin "${definition.name}", but the config calls it "${expected}"`,
+        {
+          plugin: expected,
+        },
+      );
     }
     return definition;
   }
@@ -95,10 +103,15 @@ export function requirementProblems(definitions: ReadonlyMap<string, PluginDefin
   for (const [id, definition] of definitions) {
     const path = `plugins.${id}`;
     if (definition.conductor !== undefined && !satisfies(CONDUCTOR_VERSION, definition.conductor, { includePrerelease: true })) {
-      problems.push({ path, code: 'CND_ERR_PLUGIN_VERSION', message: `plugin ${definition.name} needs Conductor ${definition.conductor}, this is ${CONDUCTOR_VERSION}` });
+      problems.push({
+        path,
+        code: 'CND_ERR_PLUGIN_VERSION',
+        message: `plugin ${definition.name} needs Conductor ${definition.conductor}, this is ${CONDUCTOR_VERSION}`,
+      });
     }
     for (const dependency of definition.dependencies ?? []) {
-      if (!names.has(dependency)) problems.push({ path, code: 'CND_ERR_PLUGIN_DEPENDENCY', message: `needs plugin "${dependency}", which is not configured` });
+      if (!names.has(dependency))
+        problems.push({ path, code: 'CND_ERR_PLUGIN_DEPENDENCY', message: `needs plugin "${dependency}", which is not configured` });
     }
   }
   return problems;

@@ -43,7 +43,11 @@ export class Supervisor {
   }
 
   static async create(resolved: ResolvedPipelineConfig, options: SupervisorOptions): Promise<Supervisor> {
-    const runtime: RuntimeInfo = { configHash: configHash(resolved.config), configSource: resolved.config.source, reloads: { applied: 0, refused: 0 } };
+    const runtime: RuntimeInfo = {
+      configHash: configHash(resolved.config),
+      configSource: resolved.config.source,
+      reloads: { applied: 0, refused: 0 },
+    };
     const conductor = await createConductor(resolved, { log: options.log, mode: 'run', runtime });
     return new Supervisor(conductor, runtime, options);
   }
@@ -108,7 +112,10 @@ export class Supervisor {
     } catch (error) {
       this.runtime.reloads.refused += 1;
       const conductorError = toConductorError(error);
-      this.#log.error({ reason, code: conductorError.code, err: conductorError }, `config reload refused; the running pipeline is unchanged: ${conductorError.message}`);
+      this.#log.error(
+        { reason, code: conductorError.code, err: conductorError },
+        `config reload refused; the running pipeline is unchanged: ${conductorError.message}`,
+      );
       return 'refused';
     }
   }

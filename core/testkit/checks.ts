@@ -31,7 +31,8 @@ export function startRankOf(kinds: readonly PluginKind[]): number {
 export function definitionProblems(definition: PluginDefinition<any>): string[] {
   const problems: string[] = [];
   if (!isPluginDefinition(definition)) problems.push('it is not the value definePlugin() returned (export definePlugin({...}))');
-  if (typeof definition.name !== 'string' || !KEBAB.test(definition.name)) problems.push(`name ${JSON.stringify(definition.name)} is not kebab-case`);
+  if (typeof definition.name !== 'string' || !KEBAB.test(definition.name))
+    problems.push(`name ${JSON.stringify(definition.name)} is not kebab-case`);
   const kinds = kindsOf(definition);
   if (kinds.length === 0) problems.push('kind names no stage');
   for (const kind of kinds) if (!KINDS.includes(kind)) problems.push(`kind "${kind}" is not one of ${KINDS.join(', ')}`);
@@ -73,7 +74,9 @@ export function schemaProblems(schema: Record<string, unknown>): string[] {
     problems.push(`the options schema does not compile in ajv strict mode: ${(error as Error).message}`);
   }
   for (const path of openObjectsIn(schema, '')) {
-    problems.push(`${path} accepts any key: give it properties with additionalProperties: false, or additionalProperties: <schema> for a map`);
+    problems.push(
+      `${path} accepts any key: give it properties with additionalProperties: false, or additionalProperties: <schema> for a map`,
+    );
   }
   return problems;
 }
@@ -85,11 +88,13 @@ function openObjectsIn(schema: unknown, path: string): string[] {
   const node = schema as Record<string, unknown>;
   const found: string[] = [];
   const isObject = node['type'] === 'object' || node['properties'] !== undefined;
-  const closed = node['additionalProperties'] !== undefined || node['patternProperties'] !== undefined || node['unevaluatedProperties'] !== undefined;
+  const closed =
+    node['additionalProperties'] !== undefined || node['patternProperties'] !== undefined || node['unevaluatedProperties'] !== undefined;
   if (path !== '' && isObject && !closed) found.push(`options${path}`);
   const children = (key: string, value: unknown) => {
     if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
-      for (const [name, child] of Object.entries(value)) found.push(...openObjectsIn(child, `${path}.${key === 'properties' ? name : `${key}.${name}`}`));
+      for (const [name, child] of Object.entries(value))
+        found.push(...openObjectsIn(child, `${path}.${key === 'properties' ? name : `${key}.${name}`}`));
     }
   };
   children('properties', node['properties']);
@@ -121,7 +126,8 @@ export function statusProblems(status: unknown, when: string): string[] {
   const problems: string[] = [];
   if (typeof ready !== 'boolean') problems.push(`status() ${when}: ready is ${typeof ready}, not a boolean`);
   if (message !== undefined && typeof message !== 'string') problems.push(`status() ${when}: message is not a string`);
-  if (details !== undefined && (typeof details !== 'object' || details === null)) problems.push(`status() ${when}: details is not an object`);
+  if (details !== undefined && (typeof details !== 'object' || details === null))
+    problems.push(`status() ${when}: details is not an object`);
   return problems;
 }
 
@@ -144,7 +150,9 @@ export function tapErrorProblems(error: ConductorError, id: string, options: { c
   if (!isErrorCode(error.code)) problems.push(`error code ${String(error.code)} is not one of ERROR_CODES`);
   if (error.plugin !== id) problems.push(`the error names plugin ${String(error.plugin)}, not ${id}`);
   if (options.classified && error.code === 'CND_ERR_INTERNAL') {
-    problems.push(`a raw error escaped (it became CND_ERR_INTERNAL: ${error.message}); throw a ConductorError with the code that says how to treat it`);
+    problems.push(
+      `a raw error escaped (it became CND_ERR_INTERNAL: ${error.message}); throw a ConductorError with the code that says how to treat it`,
+    );
   }
   return problems;
 }
@@ -154,7 +162,13 @@ export function tapErrorProblems(error: ConductorError, id: string, options: { c
  * downstream of it must start before it and stop after it; every upstream one the reverse.
  * Probes of its own rank may go either way.
  */
-export function orderProblems(journal: readonly string[], id: string, kinds: readonly PluginKind[], probeOf: (kind: PluginKind) => string, phase: 'start' | 'stop'): string[] {
+export function orderProblems(
+  journal: readonly string[],
+  id: string,
+  kinds: readonly PluginKind[],
+  probeOf: (kind: PluginKind) => string,
+  phase: 'start' | 'stop',
+): string[] {
   const rank = startRankOf(kinds);
   const at = journal.indexOf(`${phase} ${id}`);
   if (at === -1) return [`${phase}() of ${id} was never called`];
@@ -166,7 +180,9 @@ export function orderProblems(journal: readonly string[], id: string, kinds: rea
     const shouldBeBefore = phase === 'start' ? downstream : !downstream;
     if (probeAt === -1) problems.push(`the ${kind} stage's landmark was not ${phase}ed`);
     else if (shouldBeBefore !== probeAt < at) {
-      problems.push(`${id} was ${phase}ed ${probeAt < at ? 'after' : 'before'} the ${kind} stage; expected ${shouldBeBefore ? 'after' : 'before'} it`);
+      problems.push(
+        `${id} was ${phase}ed ${probeAt < at ? 'after' : 'before'} the ${kind} stage; expected ${shouldBeBefore ? 'after' : 'before'} it`,
+      );
     }
   }
   return problems;

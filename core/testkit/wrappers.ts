@@ -21,7 +21,10 @@ export function delegate(instance: PluginInstance, overrides: PluginInstance): P
 }
 
 /** The same plugin, with the instance its factory returns changed by `change`. */
-export function derive(definition: PluginDefinition<any>, change: (instance: PluginInstance, id: string) => PluginInstance): PluginDefinition<any> {
+export function derive(
+  definition: PluginDefinition<any>,
+  change: (instance: PluginInstance, id: string) => PluginInstance,
+): PluginDefinition<any> {
   return definePlugin({
     ...definition,
     async create(context, options) {

@@ -36,7 +36,11 @@ export default definePlugin({
       log,
       send: (outcome, signal) => {
         if (agent === undefined) throw new Error('not started'); // the outbox opens only in start()
-        return postOutcome({ url: options.url, headers, timeoutMs: options.timeoutMs, dispatcher: agent, plugin: context.id }, outcome, signal);
+        return postOutcome(
+          { url: options.url, headers, timeoutMs: options.timeoutMs, dispatcher: agent, plugin: context.id },
+          outcome,
+          signal,
+        );
       },
     });
 
@@ -64,7 +68,11 @@ export default definePlugin({
         const lastError = outbox.lastError;
         return {
           ready: agent !== undefined,
-          ...(lastError !== undefined ? { message: `last delivery failed: ${lastError}` } : agent === undefined ? { message: 'not sending (not started, or stopped)' } : {}),
+          ...(lastError !== undefined
+            ? { message: `last delivery failed: ${lastError}` }
+            : agent === undefined
+              ? { message: 'not sending (not started, or stopped)' }
+              : {}),
           details: { ...counts },
         };
       },
@@ -83,7 +91,13 @@ export default definePlugin({
           await response.body.dump();
           // Any answer proves the network path and TLS; 401/403 says the token is refused.
           const refused = response.statusCode === 401 || response.statusCode === 403;
-          return [{ name: 'webhook reachable', ok: !refused, message: `${where} answered ${response.statusCode}${refused ? ': credentials refused' : ''}` }];
+          return [
+            {
+              name: 'webhook reachable',
+              ok: !refused,
+              message: `${where} answered ${response.statusCode}${refused ? ': credentials refused' : ''}`,
+            },
+          ];
         } catch (error) {
           return [{ name: 'webhook reachable', ok: false, message: `${where}: ${(error as Error).message}` }];
         } finally {

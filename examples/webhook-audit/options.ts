@@ -15,8 +15,7 @@ export const OPTIONS_SCHEMA = {
     token: {
       type: 'string',
       minLength: 1,
-      description:
-        'Sent as `authorization: Bearer <token>`. A key named `token` is redacted wherever config is printed.',
+      description: 'Sent as `authorization: Bearer <token>`. A key named `token` is redacted wherever config is printed.',
     },
     headers: {
       type: 'object',
@@ -43,8 +42,7 @@ export const OPTIONS_SCHEMA = {
     retry: {
       ...RETRY_POLICY_SCHEMA,
       default: DEFAULT_RETRY,
-      description:
-        'Retries of one delivery (0 attempts: unlimited within the budget); a key given alone is merged over these.',
+      description: 'Retries of one delivery (0 attempts: unlimited within the budget); a key given alone is merged over these.',
     },
     maxQueue: {
       type: 'integer',

@@ -47,7 +47,8 @@ export class Outbox {
     if (this.#pending.length >= this.#options.maxQueue) {
       this.#counts.dropped += 1;
       // Once per overflow, not once per record: a dead webhook must not flood the log.
-      if (!this.#full) this.#options.log.error({ maxQueue: this.#options.maxQueue }, 'webhook queue full: outcomes are dropped until it drains');
+      if (!this.#full)
+        this.#options.log.error({ maxQueue: this.#options.maxQueue }, 'webhook queue full: outcomes are dropped until it drains');
       this.#full = true;
       return;
     }
@@ -91,7 +92,8 @@ export class Outbox {
       try {
         await withRetry(() => send(outcome, signal), retry, {
           signal,
-          onRetry: (error, attempt, delayMs) => log.debug({ intentId: outcome.intentId, attempt, delayMs, code: error.code }, `webhook delivery retried: ${error.message}`),
+          onRetry: (error, attempt, delayMs) =>
+            log.debug({ intentId: outcome.intentId, attempt, delayMs, code: error.code }, `webhook delivery retried: ${error.message}`),
         });
         this.#counts.delivered += 1;
       } catch (error) {

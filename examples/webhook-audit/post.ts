@@ -50,7 +50,10 @@ export async function postOutcome(target: PostTarget, outcome: Outcome, signal: 
   if (statusCode === 429 || statusCode === 408 || statusCode === 503) {
     const retryAfterMs = parseRetryAfter(retryAfter);
     if (retryAfterMs !== undefined) {
-      throw new ConductorError('CND_ERR_SUBMIT_THROTTLED', `webhook answered ${statusCode}, retry after ${retryAfterMs} ms`, { ...status, retryAfterMs });
+      throw new ConductorError('CND_ERR_SUBMIT_THROTTLED', `webhook answered ${statusCode}, retry after ${retryAfterMs} ms`, {
+        ...status,
+        retryAfterMs,
+      });
     }
   }
   if (statusCode === 429 || statusCode === 408 || statusCode >= 500) {

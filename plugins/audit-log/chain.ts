@@ -11,7 +11,18 @@
 // - anchors: where the chain stood (`<log name>@<seq>:<hash>`), recorded by the sinks with each
 //   effect (a commit trailer, an annotation), which verify compares with the log.
 import { createHash, createHmac } from 'node:crypto';
-import { closeSync, constants, createReadStream, existsSync, fstatSync, ftruncateSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  createReadStream,
+  existsSync,
+  fstatSync,
+  ftruncateSync,
+  openSync,
+  readFileSync,
+  readSync,
+  writeSync,
+} from 'node:fs';
 import { createInterface } from 'node:readline';
 import { AUDIT_ANCHOR_PATTERN, canonicalJson } from '../../core/index.ts';
 
@@ -167,7 +178,8 @@ export function resumeChain(logPath: string): Resumed {
     return { head: checkpoint, cut, warning };
   }
   if (fromLog !== undefined) return { head: fromLog, cut };
-  if (last !== undefined) return { head: EMPTY_CHAIN, cut, warning: 'the last line of the audit log is not a complete chained record; verify will report it' };
+  if (last !== undefined)
+    return { head: EMPTY_CHAIN, cut, warning: 'the last line of the audit log is not a complete chained record; verify will report it' };
   return { head: EMPTY_CHAIN, cut };
 }
 
@@ -242,7 +254,12 @@ export async function verifyChain(logPath: string, options: VerifyOptions = {}):
     }
   }
   if (options.key !== undefined && lineNumber > 0 && keyed === 0) {
-    return { ok: false, records: lineNumber, line: lineNumber, reason: 'no record is keyed, but a key was given (the log was re-chained without the key)' };
+    return {
+      ok: false,
+      records: lineNumber,
+      line: lineNumber,
+      reason: 'no record is keyed, but a key was given (the log was re-chained without the key)',
+    };
   }
   const furthest = [...anchors.keys()].reduce((max, seq) => Math.max(max, seq), 0);
   if (furthest > lineNumber) {
@@ -256,7 +273,12 @@ export async function verifyChain(logPath: string, options: VerifyOptions = {}):
   }
   if (checkpoint !== undefined && checkpoint.seq > 0) {
     if (checkpoint.seq > lineNumber) {
-      return { ok: false, records: lineNumber, line: lineNumber + 1, reason: `missing: the checkpoint records ${checkpoint.seq} records (lines were removed from the end)` };
+      return {
+        ok: false,
+        records: lineNumber,
+        line: lineNumber + 1,
+        reason: `missing: the checkpoint records ${checkpoint.seq} records (lines were removed from the end)`,
+      };
     }
     if (hashAtCheckpoint !== checkpoint.hash) {
       return { ok: false, records: lineNumber, line: checkpoint.seq, reason: 'it does not match the checkpoint (the log was rewritten)' };

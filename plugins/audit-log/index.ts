@@ -38,7 +38,11 @@ export default definePlugin({
     // the fields written; pino's synchronous destination still does the writing.
     const record = (event: string, fields: Record<string, unknown>) => {
       if (destination === undefined || head === undefined || checkpoint === undefined) return;
-      const linked = linkRecord(head, { level: INFO_LEVEL, time: new Date().toISOString(), audit: true, event, ...redactConfig(fields) }, key);
+      const linked = linkRecord(
+        head,
+        { level: INFO_LEVEL, time: new Date().toISOString(), audit: true, event, ...redactConfig(fields) },
+        key,
+      );
       destination.write(`${linked.line}\n`);
       head = linked.head;
       checkpoint.write(head);

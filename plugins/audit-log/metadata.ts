@@ -19,8 +19,7 @@ export const OPTIONS_SCHEMA = {
       type: 'string',
       minLength: 1,
       description:
-        'A file holding the HMAC key of the chain (a mounted Secret, not on the data volume). Unset: the chain is a ' +
-        'plain hash chain.',
+        'A file holding the HMAC key of the chain (a mounted Secret, not on the data volume). Unset: the chain is a ' + 'plain hash chain.',
     },
   },
 } as const;

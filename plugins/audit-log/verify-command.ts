@@ -48,10 +48,14 @@ const OPTIONS = {
 
 /** The anchors in the trailers of every commit of a repository, read with the git CLI. */
 export function anchorsFromGit(repo: string): Anchor[] {
-  const out = execFileSync('git', ['-C', repo, 'log', '--all', `--format=%H%x1f%(trailers:key=${ANCHOR_TRAILER},valueonly,separator=%x1f)%x1e`], {
-    encoding: 'utf8',
-    maxBuffer: 256 * 1024 * 1024,
-  });
+  const out = execFileSync(
+    'git',
+    ['-C', repo, 'log', '--all', `--format=%H%x1f%(trailers:key=${ANCHOR_TRAILER},valueonly,separator=%x1f)%x1e`],
+    {
+      encoding: 'utf8',
+      maxBuffer: 256 * 1024 * 1024,
+    },
+  );
   const anchors: Anchor[] = [];
   for (const entry of out.split('\x1e')) {
     const [commit, ...values] = entry.trim().split('\x1f');
@@ -111,12 +115,14 @@ export const auditCommand: PluginCommand = {
     let key: Buffer | undefined;
     const anchors: Anchor[] = [];
     try {
-      const keyFile = parsed.values['key-file'] ?? (typeof context.options['hmacKeyFile'] === 'string' ? context.options['hmacKeyFile'] : undefined);
+      const keyFile =
+        parsed.values['key-file'] ?? (typeof context.options['hmacKeyFile'] === 'string' ? context.options['hmacKeyFile'] : undefined);
       if (keyFile !== undefined) key = readAuditKey(keyFile, parsed.values['key-file'] === undefined ? 'hmacKeyFile' : '--key-file');
       const repo = parsed.values['anchors-from-git'];
       if (repo !== undefined) anchors.push(...anchorsFromGit(resolve(repo)));
       const file = parsed.values.anchors;
-      if (file !== undefined) anchors.push(...anchorsFromText(readFileSync(file === '-' ? 0 : file, 'utf8'), file === '-' ? 'standard input' : file));
+      if (file !== undefined)
+        anchors.push(...anchorsFromText(readFileSync(file === '-' ? 0 : file, 'utf8'), file === '-' ? 'standard input' : file));
     } catch (error) {
       console.error(`conductor audit verify: ${(error as Error).message}`);
       return 2;
@@ -138,8 +144,14 @@ export const auditCommand: PluginCommand = {
         continue;
       }
       const notes = [
-        result.checkpoint === 'matched' ? 'the checkpoint matches' : `no checkpoint (${checkpointPathOf(file)}), so lines cut from the end would go unnoticed`,
-        result.keyed === 0 ? 'not keyed' : key === undefined ? `${result.keyed} keyed records, MACs not checked (no key given)` : `${result.keyed} keyed records, MACs match`,
+        result.checkpoint === 'matched'
+          ? 'the checkpoint matches'
+          : `no checkpoint (${checkpointPathOf(file)}), so lines cut from the end would go unnoticed`,
+        result.keyed === 0
+          ? 'not keyed'
+          : key === undefined
+            ? `${result.keyed} keyed records, MACs not checked (no key given)`
+            : `${result.keyed} keyed records, MACs match`,
         ...(anchors.length > 0 ? [`${result.anchored} anchors match`] : []),
       ];
       console.log(`${file}: ${result.records} records, chain intact; ${notes.join('; ')}`);
@@ -149,7 +161,9 @@ export const auditCommand: PluginCommand = {
       const names = new Set(files.map(chainName));
       const orphan = anchors.find((a) => !names.has(a.chain));
       if (orphan !== undefined) {
-        console.error(`conductor audit verify: the anchor in ${orphan.source} names audit log ${orphan.chain}, which is not there (it was removed)`);
+        console.error(
+          `conductor audit verify: the anchor in ${orphan.source} names audit log ${orphan.chain}, which is not there (it was removed)`,
+        );
         broken += 1;
       }
     }

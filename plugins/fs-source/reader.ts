@@ -68,7 +68,8 @@ export class EntryReader {
     this.#readFailures.set(name, failures);
     const budget = this.#options.maxAttempts;
     const spent = budget > 0 && failures >= budget;
-    const message = `${name}: the file cannot be read (${error.code ?? 'error'}: ${error.syscall ?? 'read'})` +
+    const message =
+      `${name}: the file cannot be read (${error.code ?? 'error'}: ${error.syscall ?? 'read'})` +
       (spent ? `; gave up after ${failures} attempts` : '; it stays in handoff/ and is tried again');
     return new ConductorError('CND_ERR_FILE_UNREADABLE', message, {
       stage: 'source',

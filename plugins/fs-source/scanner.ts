@@ -54,9 +54,12 @@ export class Scanner {
     });
     this.#watcher = watcher;
     const onPath = (path: string) => queue.offer(basename(path));
-    watcher.on('add', onPath).on('change', onPath).on('addDir', (path) => {
-      if (path !== dataDir.handoff) onPath(path);
-    });
+    watcher
+      .on('add', onPath)
+      .on('change', onPath)
+      .on('addDir', (path) => {
+        if (path !== dataDir.handoff) onPath(path);
+      });
     watcher.on('error', (error) => log.error({ err: error }, 'watcher error'));
     // An entry whose name is not UTF-8 shows up only as a raw event with a lossy name
     // (U+FFFD): a scan renames it so that it can be refused.

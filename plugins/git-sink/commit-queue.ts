@@ -137,9 +137,7 @@ export class CommitQueue {
     if (commits.length > 0) {
       const messages = commits.map((c) => commitMessage(c.applied.map(({ p }) => p)));
       let parent: string | number | undefined = head;
-      const marks = commits.map(
-        (c, n) => (parent = repo.stream(parent, c.changes, this.#parts.author(), messages[n]!)),
-      );
+      const marks = commits.map((c, n) => (parent = repo.stream(parent, c.changes, this.#parts.author(), messages[n]!)));
       const oids = await repo.checkpoint(marks, this.#parts.fullSync);
       known.learnOwn(oids.map((oid, n) => ({ oid, message: messages[n]! })));
       repo.advance(
@@ -147,11 +145,8 @@ export class CommitQueue {
         oids.at(-1)!,
         [...packages.values()].map((w) => ({ path: w.path, snapshot: w.snapshot! })),
       );
-      commits.forEach((c, n) =>
-        c.applied.forEach(({ i }) => (results[i] = { sink: this.#parts.plugin, ref: oids[n]! })),
-      );
-      for (const { i, commit } of repeats)
-        results[i] = { sink: this.#parts.plugin, ref: oids[commits.indexOf(commit)]!, reused: true };
+      commits.forEach((c, n) => c.applied.forEach(({ i }) => (results[i] = { sink: this.#parts.plugin, ref: oids[n]! })));
+      for (const { i, commit } of repeats) results[i] = { sink: this.#parts.plugin, ref: oids[commits.indexOf(commit)]!, reused: true };
       await this.#parts.writeWorkingTree(lastContentPerPath(commits.flatMap((c) => c.changes)));
       crashPoint('git.worktree-written');
     }
@@ -175,12 +170,7 @@ export class CommitQueue {
       if (earlier !== undefined) {
         if (earlier.contentHash === undefined || p.contentHash === undefined || earlier.contentHash === p.contentHash)
           repeats.push({ i, commit: earlier.commit });
-        else
-          results[i] = this.#parts.known.refusal(
-            p,
-            'CND_ERR_INTENT_CONFLICT',
-            `intent ${p.intentId} came twice with other content`,
-          );
+        else results[i] = this.#parts.known.refusal(p, 'CND_ERR_INTENT_CONFLICT', `intent ${p.intentId} came twice with other content`);
         continue;
       }
       results[i] = this.#parts.known.newerThan(p, building);
@@ -188,8 +178,7 @@ export class CommitQueue {
       const work = await this.#applied(head, p, packages, results, i);
       if (work === undefined) continue;
       packages.set(work.path.join('/'), work);
-      if (p.order !== undefined)
-        building.set(targetKey(p.intent), { order: p.order, intentId: p.intentId, commit: undefined });
+      if (p.order !== undefined) building.set(targetKey(p.intent), { order: p.order, intentId: p.intentId, commit: undefined });
       open ??= { commit: { applied: [], changes: [] }, works: new Map() };
       open.commit.applied.push({ p, i });
       // A later intent for the same package replaces its work: the commit holds the package's last state.
@@ -202,13 +191,7 @@ export class CommitQueue {
   }
 
   /** The intent applied to its package; a refusal for good fails this intent alone (undefined back). */
-  async #applied(
-    head: string | undefined,
-    p: Effect,
-    packages: ReadonlyMap<string, PackageWork>,
-    results: Outcome[],
-    i: number,
-  ) {
+  async #applied(head: string | undefined, p: Effect, packages: ReadonlyMap<string, PackageWork>, results: Outcome[], i: number) {
     try {
       return await this.#parts.apply(head, p, packages);
     } catch (error) {

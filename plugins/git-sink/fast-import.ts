@@ -114,9 +114,7 @@ export class FastImport {
       exited: Promise.resolve(),
     };
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => answer(session, chunk));
-    child.stderr
-      .setEncoding('utf8')
-      .on('data', (chunk: string) => (session.stderr = `${session.stderr}${chunk}`.slice(-4000)));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (session.stderr = `${session.stderr}${chunk}`.slice(-4000)));
     // A write after the process ended fails here, and is reported through the pending answers.
     child.stdin.on('error', () => undefined);
     session.exited = new Promise((resolve) => {

@@ -8,7 +8,17 @@ export interface GitIdentity {
 }
 
 export function git(cwd: string, identity: GitIdentity, args: string[], input?: string): Promise<string> {
-  const fullArgs = ['-c', `user.name=${identity.name}`, '-c', `user.email=${identity.email}`, '-c', 'commit.gpgsign=false', '-c', 'core.hooksPath=/dev/null', ...args];
+  const fullArgs = [
+    '-c',
+    `user.name=${identity.name}`,
+    '-c',
+    `user.email=${identity.email}`,
+    '-c',
+    'commit.gpgsign=false',
+    '-c',
+    'core.hooksPath=/dev/null',
+    ...args,
+  ];
   return new Promise((resolve, reject) => {
     const child = execFile(
       'git',

@@ -10,7 +10,12 @@ const GROUP_LINE = /^- \S+ (\S+) to (\d+) replicas \((.*?)(?:: .*)?\)$/;
 /** `scaling ns/web to 3 replicas`, the subject of a one-intent commit. */
 const SUBJECT = /^\S+ (\S+) to (\d+) replicas$/;
 
-export async function readHistory(dir: string, identity: GitIdentity, head: string | undefined, query: HistoryQuery): Promise<HistoryEntry[]> {
+export async function readHistory(
+  dir: string,
+  identity: GitIdentity,
+  head: string | undefined,
+  query: HistoryQuery,
+): Promise<HistoryEntry[]> {
   if (head === undefined) return [];
   const key = `${query.namespace}/${query.target}`;
   // Oldest first; each record: commit id, committer time (s), then the raw message, NUL-terminated.

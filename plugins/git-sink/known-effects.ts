@@ -75,8 +75,7 @@ export class KnownEffects {
       for (const record of log.split('\0')) {
         const newline = record.indexOf('\n');
         const hash = record.slice(0, newline === -1 ? undefined : newline).trim();
-        if (/^[0-9a-f]{40}$/.test(hash))
-          this.learn(hash, trailerEffects(newline === -1 ? '' : record.slice(newline + 1)));
+        if (/^[0-9a-f]{40}$/.test(hash)) this.learn(hash, trailerEffects(newline === -1 ? '' : record.slice(newline + 1)));
       }
     } else {
       for (let oid: string | undefined = head; oid !== undefined && oid !== this.#lastHead;) {

@@ -57,8 +57,7 @@ export const OPTIONS_SCHEMA = {
     sync: {
       enum: ['normal', 'full'],
       description:
-        '`full`: fsync the packs, the branch and their directories before a receipt (survives a power loss). Unset: ' +
-        'as `ledger.sync`.',
+        '`full`: fsync the packs, the branch and their directories before a receipt (survives a power loss). Unset: ' + 'as `ledger.sync`.',
     },
   },
 } as const;

@@ -51,9 +51,7 @@ export class ObjectReader {
       if (this.#session === session) this.#session = undefined;
       for (const waiter of session.waiting.splice(0)) waiter.reject(error);
     };
-    child.on('close', (code, signal) =>
-      fail(new Error(`git cat-file ended (${signal ?? code}): ${stderr.trim() || 'no message'}`)),
-    );
+    child.on('close', (code, signal) => fail(new Error(`git cat-file ended (${signal ?? code}): ${stderr.trim() || 'no message'}`)));
     child.on('error', fail);
     holdOpen(child, false);
     this.#session = session;
@@ -73,8 +71,7 @@ export class ObjectReader {
 
   async readTree(oid: string): Promise<TreeEntry[]> {
     const object = await this.read(oid);
-    if (object?.type !== 'tree')
-      throw new Error(`${oid} is ${object === undefined ? 'missing' : `a ${object.type}`}, not a tree`);
+    if (object?.type !== 'tree') throw new Error(`${oid} is ${object === undefined ? 'missing' : `a ${object.type}`}, not a tree`);
     return parseTree(object.content);
   }
 

@@ -21,8 +21,7 @@ import { ObjectReader, parseCommit, type TreeEntry } from './reader.ts';
 export type { TreeEntry } from './reader.ts';
 
 /** What `git init` writes that git needs to recognise a repository (it adds the rest itself). */
-const REPOSITORY_CONFIG =
-  '[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = false\n\tlogallrefupdates = true\n';
+const REPOSITORY_CONFIG = '[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = false\n\tlogallrefupdates = true\n';
 
 /**
  * Bytes each cache may hold. Listings get the most: a namespace of 50,000 packages is one
@@ -114,10 +113,7 @@ export class Repo {
     } catch (error) {
       rmSync(temporary, { recursive: true, force: true });
       // Another process made it first (a non-empty .git cannot be replaced by a rename).
-      if (
-        !['EEXIST', 'ENOTEMPTY'].includes((error as NodeJS.ErrnoException).code ?? '') ||
-        !existsSync(join(this.gitDir, 'HEAD'))
-      )
+      if (!['EEXIST', 'ENOTEMPTY'].includes((error as NodeJS.ErrnoException).code ?? '') || !existsSync(join(this.gitDir, 'HEAD')))
         throw error;
     }
   }
@@ -184,8 +180,7 @@ export class Repo {
       let tree = parseCommit(object.content).tree;
       for (const [i, part] of path.entries()) {
         const next: TreeEntry | undefined = (await this.#tree(tree)).find((e) => e.path === part);
-        if (next?.mode !== '040000')
-          throw new Error(`${path.slice(0, i + 1).join('/')} is no longer a directory in ${commit}`);
+        if (next?.mode !== '040000') throw new Error(`${path.slice(0, i + 1).join('/')} is no longer a directory in ${commit}`);
         tree = next.oid;
       }
       oid = tree;
@@ -213,9 +208,7 @@ export class Repo {
       entry = (await this.#listing(commit, path.slice(0, i), entry)).get(part);
       if (entry === undefined) return undefined;
       if (entry.mode !== '040000') {
-        throw new RefusedPath(
-          `${path.slice(0, i + 1).join('/')} is ${describeMode(entry.mode)} in the repository, not a directory`,
-        );
+        throw new RefusedPath(`${path.slice(0, i + 1).join('/')} is ${describeMode(entry.mode)} in the repository, not a directory`);
       }
     }
     if (entry!.oid === '') {
@@ -250,12 +243,7 @@ export class Repo {
    * one before it in the same checkpoint). Returns the new commit's mark: it is durable, and
    * its id known, only after `checkpoint`. A file and a directory of one name are refused.
    */
-  stream(
-    parent: string | number | undefined,
-    changes: readonly FileChange[],
-    author: Signature,
-    message: string,
-  ): number {
+  stream(parent: string | number | undefined, changes: readonly FileChange[], author: Signature, message: string): number {
     checkShape(changes);
     const mark = this.#writer.nextMark();
     const who = `${author.name} <${author.email}> ${author.time} +0000`;
@@ -268,9 +256,7 @@ export class Repo {
       `committer ${who}`,
       dataBlock(message).slice(0, -1),
       ...(parent === undefined ? [] : [`from ${typeof parent === 'number' ? `:${parent}` : parent}`]),
-      ...changes.map(
-        (c) => `M ${c.mode ?? '100644'} inline ${quotePath(c.path.join('/'))}\n${dataBlock(c.content).slice(0, -1)}`,
-      ),
+      ...changes.map((c) => `M ${c.mode ?? '100644'} inline ${quotePath(c.path.join('/'))}\n${dataBlock(c.content).slice(0, -1)}`),
       '',
     ];
     this.#writer.write(`${lines.join('\n')}\n`);
@@ -286,17 +272,12 @@ export class Repo {
    */
   async checkpoint(marks: readonly number[], fullSync: boolean): Promise<string[]> {
     try {
-      const answers = this.#writer.request(
-        `checkpoint\n\n${marks.map((m) => `get-mark :${m}\n`).join('')}`,
-        marks.length,
-      );
+      const answers = this.#writer.request(`checkpoint\n\n${marks.map((m) => `get-mark :${m}\n`).join('')}`, marks.length);
       crashPoint('git.checkpoint-requested');
       const oids = (await answers).map((line) => line.trim());
-      if (!oids.every((oid) => /^[0-9a-f]{40}$/.test(oid)))
-        throw new Error(`git fast-import answered ${JSON.stringify(oids)}`);
+      if (!oids.every((oid) => /^[0-9a-f]{40}$/.test(oid))) throw new Error(`git fast-import answered ${JSON.stringify(oids)}`);
       const moved = (await this.head()) === oids.at(-1);
-      if (!moved)
-        throw new Error(`the branch ${this.branch} was not moved to ${oids.at(-1)}: another writer moved it first`);
+      if (!moved) throw new Error(`the branch ${this.branch} was not moved to ${oids.at(-1)}: another writer moved it first`);
       if (fullSync) {
         fsyncDirectory(join(this.gitDir, 'objects', 'pack'));
         fsyncDirectory(dirname(this.headRef));
@@ -322,11 +303,7 @@ export class Repo {
    * Moves the view from `parent` to `head` (the commit just made durable on top of it) with the
    * packages as that commit left them, so the next commit reads nothing back.
    */
-  advance(
-    parent: string | undefined,
-    head: string,
-    packages: readonly { path: readonly string[]; snapshot: PackageSnapshot }[],
-  ): void {
+  advance(parent: string | undefined, head: string, packages: readonly { path: readonly string[]; snapshot: PackageSnapshot }[]): void {
     if (parent === undefined || this.#viewHead !== parent) {
       this.#viewOf(head);
     } else {
@@ -348,22 +325,11 @@ export class Repo {
    * neither process should lose a pack it has open. New packs are fsynced before old ones go.
    */
   async consolidate(force = false): Promise<void> {
-    this.#packsSinceRepack ??= readdirSync(join(this.gitDir, 'objects', 'pack')).filter((n) =>
-      n.endsWith('.pack'),
-    ).length;
+    this.#packsSinceRepack ??= readdirSync(join(this.gitDir, 'objects', 'pack')).filter((n) => n.endsWith('.pack')).length;
     if (!force && this.#packsSinceRepack < PACKS_BEFORE_REPACK) return;
     await this.#writer.close();
     this.#reader.close();
-    await run(this.dir, [
-      '-c',
-      'core.fsync=pack,pack-metadata',
-      '-c',
-      'pack.writeBitmaps=false',
-      'repack',
-      '-d',
-      '-q',
-      '--geometric=2',
-    ]);
+    await run(this.dir, ['-c', 'core.fsync=pack,pack-metadata', '-c', 'pack.writeBitmaps=false', 'repack', '-d', '-q', '--geometric=2']);
     this.#packsSinceRepack = 0;
   }
 
@@ -411,20 +377,10 @@ const HEAD_TEMPORARY = 'conductor-head.tmp-';
 
 function run(cwd: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(
-      'git',
-      args,
-      { cwd, env: { ...process.env, ...GIT_ENV }, maxBuffer: 64 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        if (error)
-          reject(
-            new Error(
-              `git ${args.filter((a) => !a.includes('=')).join(' ')} failed: ${stderr.trim() || error.message}`,
-            ),
-          );
-        else resolve(stdout);
-      },
-    );
+    execFile('git', args, { cwd, env: { ...process.env, ...GIT_ENV }, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`git ${args.filter((a) => !a.includes('=')).join(' ')} failed: ${stderr.trim() || error.message}`));
+      else resolve(stdout);
+    });
   });
 }
 

@@ -66,14 +66,11 @@ export class GitSink {
   instance(): PluginInstance {
     return {
       plan: (intent, request) => this.#queue.serial(() => this.#plan(intent, request)),
-      history: async (query) =>
-        (await this.#repo.exists()) ? readHistory(this.#dir, this.#identity, await this.#repo.head(), query) : [],
+      history: async (query) => ((await this.#repo.exists()) ? readHistory(this.#dir, this.#identity, await this.#repo.head(), query) : []),
       start: () => this.#start(),
       stop: () => this.#stop(),
       status: () =>
-        this.#ready
-          ? { ready: true, details: { commits: this.#known.size } }
-          : { ready: false, message: 'repository not open' },
+        this.#ready ? { ready: true, details: { commits: this.#known.size } } : { ready: false, message: 'repository not open' },
       apply: (hooks) => {
         hooks.submit.tapPromise(
           this.#context.id,
@@ -110,11 +107,7 @@ export class GitSink {
    * package rendered, or the one file holding the Deployment changed. Throws RefusedPath for a
    * path it must not write.
    */
-  async #applyToPackage(
-    head: string | undefined,
-    p: Effect,
-    packages: ReadonlyMap<string, PackageWork>,
-  ): Promise<PackageWork> {
+  async #applyToPackage(head: string | undefined, p: Effect, packages: ReadonlyMap<string, PackageWork>): Promise<PackageWork> {
     const { intent, intentId } = p;
     checkSegment(intent.namespace, 'namespace');
     const packageName = packageNameOf(intent);
@@ -124,9 +117,7 @@ export class GitSink {
     const snapshot = known === undefined ? await this.#repo.readPackage(head, path) : known.snapshot;
     const current = known?.files ?? snapshot?.files;
     const files =
-      current === undefined
-        ? this.#blueprint.newPackage(intent, intentId)
-        : applyIntentToPackage(current, intent, intentId).files;
+      current === undefined ? this.#blueprint.newPackage(intent, intentId) : applyIntentToPackage(current, intent, intentId).files;
     const work: PackageWork = { path, snapshot, files };
     for (const change of changedFiles(work)) {
       const relative = change.path.slice(path.length);
@@ -134,13 +125,10 @@ export class GitSink {
       const prefixes = relative.map((_, n) => relative.slice(0, n + 1).join('/'));
       const taken = prefixes.find((prefix) => snapshot?.occupied.has(prefix));
       if (taken !== undefined) {
-        throw new RefusedPath(
-          `${[...path, taken].join('/')} is a symbolic link, submodule or subpackage in the repository`,
-        );
+        throw new RefusedPath(`${[...path, taken].join('/')} is a symbolic link, submodule or subpackage in the repository`);
       }
       const file = prefixes.slice(0, -1).find((prefix) => snapshot?.files[prefix] !== undefined);
-      if (file !== undefined)
-        throw new RefusedPath(`${[...path, file].join('/')} is a file in the repository, not a directory`);
+      if (file !== undefined) throw new RefusedPath(`${[...path, file].join('/')} is a file in the repository, not a directory`);
       if (this.#options.worktree) checkWritable(this.#dir, change.path);
     }
     return work;
@@ -156,10 +144,7 @@ export class GitSink {
         await writeWorkingFile(this.#dir, this.#repo.gitDir, change.path, change.content, change.mode === '100755');
       } catch (error) {
         const path = change.path.join('/');
-        this.#context.log.warn(
-          { err: error, path },
-          'could not write the working-tree file; start repairs it from HEAD',
-        );
+        this.#context.log.warn({ err: error, path }, 'could not write the working-tree file; start repairs it from HEAD');
       }
     }
   }
@@ -196,8 +181,7 @@ export class GitSink {
     const base = head ?? 'none';
     const earlier = this.#known.earlierEffect(effect);
     if (earlier instanceof ConductorError) return { outcome: 'conflict', message: earlier.message, files: [], base };
-    if (earlier !== undefined)
-      return { outcome: 'duplicate', message: `already committed in ${earlier.ref}`, files: [], base };
+    if (earlier !== undefined) return { outcome: 'duplicate', message: `already committed in ${earlier.ref}`, files: [], base };
     const superseded = this.#known.newerThan(effect, new Map());
     if (superseded !== undefined) return { outcome: 'superseded', message: superseded.message, files: [], base };
     let work: PackageWork;
@@ -209,8 +193,7 @@ export class GitSink {
       }
       work = await this.#applyToPackage(head, effect, new Map());
     } catch (error) {
-      if (error instanceof RefusedPath)
-        return { outcome: 'refused', message: `not written: ${error.message}`, files: [], base };
+      if (error instanceof RefusedPath) return { outcome: 'refused', message: `not written: ${error.message}`, files: [], base };
       if (isConductorError(error) && !error.retryable)
         return { outcome: 'refused', message: `${error.code}: ${error.message}`, files: [], base };
       throw error;
@@ -233,8 +216,7 @@ export class GitSink {
       rmSync(join(this.#dir, '.git', 'index.lock'), { force: true });
       const removed = this.#repo.removeTemporaries();
       removeStaging(this.#repo.gitDir);
-      if (removed.length > 0)
-        this.#context.log.info({ count: removed.length }, 'removed temporary files a stopped writer left');
+      if (removed.length > 0) this.#context.log.info({ count: removed.length }, 'removed temporary files a stopped writer left');
       await this.#known.catchUp(await this.#repo.head());
       await this.#syncWorkingTree();
     });
@@ -245,9 +227,7 @@ export class GitSink {
     if (!this.#ready) return;
     this.#ready = false;
     await this.#queue.drained();
-    await this.#repo
-      .close()
-      .catch((error: unknown) => this.#context.log.warn({ err: error }, 'git fast-import did not end cleanly'));
+    await this.#repo.close().catch((error: unknown) => this.#context.log.warn({ err: error }, 'git fast-import did not end cleanly'));
     await this.#withRepoLock(() => this.#syncWorkingTree()).catch((error: unknown) => {
       this.#context.log.warn({ err: error }, 'could not bring the working tree to HEAD');
     });

@@ -62,7 +62,10 @@ export function commitMessage(group: readonly MessageEntry[]): string {
   // A reason may hold line breaks; kept on one line it can never pass for a trailer.
   const oneLine = (text: string | undefined) => text?.replace(/\s+/g, ' ').trim();
   // The newest anchor of the group: the chain head before the last of its effects.
-  const anchor = group.map((p) => p.anchor).filter((a) => a !== undefined && AUDIT_ANCHOR_PATTERN.test(a)).at(-1);
+  const anchor = group
+    .map((p) => p.anchor)
+    .filter((a) => a !== undefined && AUDIT_ANCHOR_PATTERN.test(a))
+    .at(-1);
   const trailers = [
     ...group.flatMap((p) => [`${TRAILER}: ${p.intentId}`, effectLine(p)]),
     ...(anchor === undefined ? [] : [`${AUDIT_ANCHOR_TRAILER}: ${anchor}`]),
@@ -72,7 +75,9 @@ export function commitMessage(group: readonly MessageEntry[]): string {
     const body = [intent.reason ? `Reason: ${oneLine(intent.reason)}` : '', `Intent file: ${printable(file)}`].filter(Boolean).join('\n');
     return `${what(intent)}\n\n${body}\n\n${trailers}\n`;
   }
-  const lines = group.map(({ intent, file }) => `- ${what(intent)} (${printable(file)}${intent.reason ? `: ${oneLine(intent.reason)}` : ''})`);
+  const lines = group.map(
+    ({ intent, file }) => `- ${what(intent)} (${printable(file)}${intent.reason ? `: ${oneLine(intent.reason)}` : ''})`,
+  );
   return `Apply ${group.length} intents\n\n${lines.join('\n')}\n\n${trailers}\n`;
 }
 

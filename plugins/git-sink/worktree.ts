@@ -17,12 +17,17 @@ export const STAGING_DIR = 'conductor-tmp';
 /** Refuses a namespace, package name or file path segment that is not one plain name. */
 export function checkSegment(segment: string, what: string): void {
   const problem =
-    segment === '' ? 'is empty'
-    : segment === '.' || segment === '..' ? `is "${segment}"`
-    : segment.includes('/') || segment.includes('\\') ? 'contains a path separator'
-    : segment.includes('\0') ? 'contains a NUL character'
-    : segment.toLowerCase() === '.git' ? 'is ".git"'
-    : undefined;
+    segment === ''
+      ? 'is empty'
+      : segment === '.' || segment === '..'
+        ? `is "${segment}"`
+        : segment.includes('/') || segment.includes('\\')
+          ? 'contains a path separator'
+          : segment.includes('\0')
+            ? 'contains a NUL character'
+            : segment.toLowerCase() === '.git'
+              ? 'is ".git"'
+              : undefined;
   if (problem !== undefined) throw new RefusedPath(`${what} ${JSON.stringify(segment)} ${problem}: it must be one plain path segment`);
 }
 
@@ -76,7 +81,8 @@ export async function writeWorkingFile(
   crashPoint('git.worktree-dir-made');
   const file = join(dir, segments.at(-1)!);
   const existing = lstatSync(file, { throwIfNoEntry: false });
-  if (existing !== undefined && !existing.isFile()) throw new RefusedPath(`${segments.join('/')} is not a regular file in the working tree`);
+  if (existing !== undefined && !existing.isFile())
+    throw new RefusedPath(`${segments.join('/')} is not a regular file in the working tree`);
   const staging = join(gitDir, STAGING_DIR);
   mkdirSync(staging, { recursive: true });
   await writeThenRenameAsync(temporaryName(join(staging, segments.at(-1)!)), file, content, {

@@ -28,7 +28,9 @@ export default definePlugin({
       const { pathname } = new URL(request.url ?? '/', 'http://localhost');
       const probe = Object.hasOwn(probes, pathname) ? probes[pathname] : undefined;
       if (probe === undefined) {
-        response.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not found', probes: Object.keys(probes) }));
+        response
+          .writeHead(404, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ error: 'not found', probes: Object.keys(probes) }));
         return;
       }
       if (request.method !== 'GET' && request.method !== 'HEAD') {
@@ -46,7 +48,12 @@ export default definePlugin({
         .end(request.method === 'HEAD' ? undefined : `${JSON.stringify(answer.body)}\n`);
     };
 
-    const endpoint = new HttpEndpoint(serve, { port: options.port, host: options.host, plugin: context.id, limits: { maxConnections: options.maxConnections } });
+    const endpoint = new HttpEndpoint(serve, {
+      port: options.port,
+      host: options.host,
+      plugin: context.id,
+      limits: { maxConnections: options.maxConnections },
+    });
 
     return {
       async start() {
@@ -59,7 +66,9 @@ export default definePlugin({
         await endpoint.close();
       },
       status: () =>
-        endpoint.port === undefined ? { ready: false, message: 'the health port is not open' } : { ready: true, details: { port: endpoint.port } },
+        endpoint.port === undefined
+          ? { ready: false, message: 'the health port is not open' }
+          : { ready: true, details: { port: endpoint.port } },
     };
   },
 });

@@ -38,8 +38,7 @@ export const OPTIONS_SCHEMA = {
       ...PATH,
       default: '/ready',
       description:
-        "Readiness: every plugin's status; 503 with a JSON body naming what is not ready (a sink's outage under " +
-        '`degraded`).',
+        "Readiness: every plugin's status; 503 with a JSON body naming what is not ready (a sink's outage under " + '`degraded`).',
     },
     startupPath: { ...PATH, default: '/startup', description: 'Startup: 200 once the pipeline has started.' },
     maxEventLoopDelayMs: {

@@ -35,7 +35,8 @@ export function tracesEndpoint(explicit: string | undefined): { url: string; fro
   // The signal-specific variable is the full URL: no path is added to it.
   if (specific !== undefined) return { url: new URL(specific).toString(), from: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT' };
   const generic = getStringFromEnv('OTEL_EXPORTER_OTLP_ENDPOINT');
-  if (generic !== undefined) return { url: new URL(`${generic.endsWith('/') ? generic : `${generic}/`}v1/traces`).toString(), from: 'OTEL_EXPORTER_OTLP_ENDPOINT' };
+  if (generic !== undefined)
+    return { url: new URL(`${generic.endsWith('/') ? generic : `${generic}/`}v1/traces`).toString(), from: 'OTEL_EXPORTER_OTLP_ENDPOINT' };
   return { url: tracesUrlOf(DEFAULT_ENDPOINT), from: 'default' };
 }
 
@@ -65,7 +66,10 @@ export function resourceAttributes(
  */
 export function sampler(explicitRatio: number | undefined): { sampler: Sampler; description: string; unsupported?: string } {
   if (explicitRatio !== undefined) {
-    return { sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(explicitRatio) }), description: `parentbased_traceidratio ${explicitRatio}` };
+    return {
+      sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(explicitRatio) }),
+      description: `parentbased_traceidratio ${explicitRatio}`,
+    };
   }
   const name = (getStringFromEnv('OTEL_TRACES_SAMPLER') ?? 'parentbased_always_on').toLowerCase();
   const arg = getNumberFromEnv('OTEL_TRACES_SAMPLER_ARG');

@@ -66,7 +66,10 @@ export class ReportingExporter implements SpanExporter {
     }
     this.counts.failedSpans += spans;
     if (!this.#failing) {
-      this.#log.warn({ endpoint: this.#shownUrl, reason: result.error?.message, spans }, 'trace export failed; spans are dropped until the collector answers');
+      this.#log.warn(
+        { endpoint: this.#shownUrl, reason: result.error?.message, spans },
+        'trace export failed; spans are dropped until the collector answers',
+      );
     }
     this.#failing = true;
   }

@@ -6,7 +6,16 @@
 // is rewritten to name the CLIENT span, so the server's spans hang below the request. A request
 // carrying a traceparent this tracer did not make belongs to someone else and is left alone.
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, defaultTextMapGetter, defaultTextMapSetter, trace, type Span, type Tracer } from '@opentelemetry/api';
+import {
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  defaultTextMapGetter,
+  defaultTextMapSetter,
+  trace,
+  type Span,
+  type Tracer,
+} from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 
 /** The part of undici's Request the channels give us (undici's own type is internal). */

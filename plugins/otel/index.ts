@@ -46,7 +46,10 @@ export default definePlugin({
         const endpoint = tracesEndpoint(options.endpoint);
         const chosen = sampler(options.sampleRatio);
         if (chosen.unsupported !== undefined) {
-          context.log.warn({ sampler: chosen.unsupported }, `OTEL_TRACES_SAMPLER "${chosen.unsupported}" is not supported here; using ${chosen.description}`);
+          context.log.warn(
+            { sampler: chosen.unsupported },
+            `OTEL_TRACES_SAMPLER "${chosen.unsupported}" is not supported here; using ${chosen.description}`,
+          );
         }
         const attributes = resourceAttributes(
           { 'service.name': 'conductor', 'service.version': CONDUCTOR_VERSION, 'service.instance.id': options.instanceId ?? hostname() },
@@ -59,7 +62,11 @@ export default definePlugin({
           resource: resourceFromAttributes(attributes),
           sampler: chosen.sampler,
           spanProcessors: [
-            new BatchSpanProcessor({ exporter, scheduledDelayMillis: options.scheduledDelayMs, exportTimeoutMillis: options.exportTimeoutMs }),
+            new BatchSpanProcessor({
+              exporter,
+              scheduledDelayMillis: options.scheduledDelayMs,
+              exportTimeoutMillis: options.exportTimeoutMs,
+            }),
           ],
         });
         const otelTracer = provider.getTracer('conductor', CONDUCTOR_VERSION);
@@ -67,7 +74,12 @@ export default definePlugin({
         tracer = intentTracer;
         httpSpans = new HttpClientSpans(otelTracer, (traceId) => intentTracer.owns(traceId));
         context.log.info(
-          { endpoint: redactConfig(endpoint.url), endpointFrom: endpoint.from, serviceName: attributes['service.name'], sampler: chosen.description },
+          {
+            endpoint: redactConfig(endpoint.url),
+            endpointFrom: endpoint.from,
+            serviceName: attributes['service.name'],
+            sampler: chosen.description,
+          },
           'tracing intents',
         );
       },

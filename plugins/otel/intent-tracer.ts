@@ -6,17 +6,18 @@
 // does not even parse included. At every stage start the W3C traceparent of that stage's span
 // is put on the context, for sinks to send with their requests (a Porch call is then a child of
 // `submit`). A failing stage's span is marked as an error, with the error recorded on it.
-import {
-  ROOT_CONTEXT,
-  SpanKind,
-  SpanStatusCode,
-  defaultTextMapSetter,
-  trace,
-  type Span,
-  type Tracer,
-} from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, defaultTextMapSetter, trace, type Span, type Tracer } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import type { Envelope, Outcome, StageContext, StageEndEvent, StageEvent, TapEndEvent, RetryEvent, SecurityEvent } from '../../core/index.ts';
+import type {
+  Envelope,
+  Outcome,
+  StageContext,
+  StageEndEvent,
+  StageEvent,
+  TapEndEvent,
+  RetryEvent,
+  SecurityEvent,
+} from '../../core/index.ts';
 
 interface IntentTrace {
   root: Span;
@@ -74,7 +75,10 @@ export class IntentTracer {
     if (intent === undefined) return;
     const span = this.#tracer.startSpan(
       stage,
-      { kind: SpanKind.INTERNAL, attributes: { 'conductor.stage': stage, ...(stage === 'submit' ? { 'conductor.attempt': ctx.attempt } : {}) } },
+      {
+        kind: SpanKind.INTERNAL,
+        attributes: { 'conductor.stage': stage, ...(stage === 'submit' ? { 'conductor.attempt': ctx.attempt } : {}) },
+      },
       trace.setSpan(ROOT_CONTEXT, intent.root),
     );
     intent.stages.set(stage, span);
@@ -109,15 +113,20 @@ export class IntentTracer {
 
   /** A plugin's part of a stage, as an event on the stage's span. */
   tapEnd({ stage, plugin, ctx, durationMs, error }: TapEndEvent): void {
-    this.#byContext.get(ctx)?.stages.get(stage)?.addEvent('plugin', {
-      'conductor.plugin': plugin,
-      'conductor.duration_ms': durationMs,
-      ...(error === undefined ? {} : { 'conductor.error.code': error.code }),
-    });
+    this.#byContext
+      .get(ctx)
+      ?.stages.get(stage)
+      ?.addEvent('plugin', {
+        'conductor.plugin': plugin,
+        'conductor.duration_ms': durationMs,
+        ...(error === undefined ? {} : { 'conductor.error.code': error.code }),
+      });
   }
 
   retry({ ctx, error, delayMs }: RetryEvent): void {
-    this.#byContext.get(ctx)?.root.addEvent('retry', { 'conductor.error.code': error.code, 'conductor.delay_ms': delayMs, 'conductor.attempt': ctx.attempt });
+    this.#byContext
+      .get(ctx)
+      ?.root.addEvent('retry', { 'conductor.error.code': error.code, 'conductor.delay_ms': delayMs, 'conductor.attempt': ctx.attempt });
   }
 
   security({ type, file, stage }: SecurityEvent): void {

@@ -28,16 +28,13 @@ export const OPTIONS_SCHEMA = {
     resourceAttributes: {
       type: 'object',
       additionalProperties: { type: 'string' },
-      description:
-        'Further resource attributes (`deployment.environment`, …), over those of `OTEL_RESOURCE_ATTRIBUTES`.',
+      description: 'Further resource attributes (`deployment.environment`, …), over those of `OTEL_RESOURCE_ATTRIBUTES`.',
     },
     sampleRatio: {
       type: 'number',
       minimum: 0,
       maximum: 1,
-      description:
-        'The share of intents traced, 0 to 1. Unset: from `OTEL_TRACES_SAMPLER` and `OTEL_TRACES_SAMPLER_ARG`, else ' +
-        'all.',
+      description: 'The share of intents traced, 0 to 1. Unset: from `OTEL_TRACES_SAMPLER` and `OTEL_TRACES_SAMPLER_ARG`, else ' + 'all.',
     },
     scheduledDelayMs: {
       type: 'integer',
@@ -60,9 +57,7 @@ export const DOCS: PluginDocs = {
     {
       name: 'traces',
       via: 'http',
-      when:
-        'one trace per intent, a span per stage and per plugin tap, a CLIENT span per HTTP request, exported over ' +
-        'OTLP/HTTP',
+      when: 'one trace per intent, a span per stage and per plugin tap, a CLIENT span per HTTP request, exported over ' + 'OTLP/HTTP',
     },
     {
       name: 'traceparent',
@@ -74,9 +69,7 @@ export const DOCS: PluginDocs = {
     {
       name: 'trace export failed',
       via: 'log',
-      when:
-        'the collector refused or could not be reached (warn, once until it works again: `trace export works ' +
-        'again`, info)',
+      when: 'the collector refused or could not be reached (warn, once until it works again: `trace export works ' + 'again`, info)',
     },
     { name: 'tracing is off: OTEL_SDK_DISABLED is true', via: 'log', when: 'the environment turns the SDK off (info)' },
   ],

@@ -144,7 +144,8 @@ export function resolveConnection(options: PorchSinkOptions, env: NodeJS.Process
   let key: Pem | undefined = options.keyFile === undefined ? undefined : { file: options.keyFile };
   let insecure = options.insecureSkipTLSVerify;
   let servername: string | undefined;
-  let token: TokenSource | undefined = options.tokenFile === undefined ? undefined : new FileToken(options.tokenFile, options.tokenRefreshMs);
+  let token: TokenSource | undefined =
+    options.tokenFile === undefined ? undefined : new FileToken(options.tokenFile, options.tokenRefreshMs);
   let source: string;
   const warnings: string[] = [];
 
@@ -169,7 +170,12 @@ export function resolveConnection(options: PorchSinkOptions, env: NodeJS.Process
       // The plugin is run at the first request, not here: start() must not wait for a program.
       token ??= new ExecToken(kube.exec.config, kube.exec.cluster, kube.exec.user);
     }
-    token ??= kube.tokenFile !== undefined ? new FileToken(kube.tokenFile, options.tokenRefreshMs) : kube.token !== undefined ? new StaticToken(kube.token) : undefined;
+    token ??=
+      kube.tokenFile !== undefined
+        ? new FileToken(kube.tokenFile, options.tokenRefreshMs)
+        : kube.token !== undefined
+          ? new StaticToken(kube.token)
+          : undefined;
   } else if (server !== undefined) {
     source = `server ${server}`;
   } else {
@@ -177,7 +183,9 @@ export function resolveConnection(options: PorchSinkOptions, env: NodeJS.Process
     const host = env['KUBERNETES_SERVICE_HOST'];
     const port = env['KUBERNETES_SERVICE_PORT'];
     if (!host || !port) {
-      throw new CredentialError('no server configured: set "server" or "kubeconfig", or run in a cluster (KUBERNETES_SERVICE_HOST/PORT are not set)');
+      throw new CredentialError(
+        'no server configured: set "server" or "kubeconfig", or run in a cluster (KUBERNETES_SERVICE_HOST/PORT are not set)',
+      );
     }
     server = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
     source = `in-cluster service account (${options.serviceAccountDir})`;

@@ -72,7 +72,11 @@ export class TransportError extends Error {
   readonly method: Method;
   readonly path: string;
 
-  constructor(failure: TransportFailure, message: string, init: { code: string | undefined; method: Method; path: string; cause: unknown }) {
+  constructor(
+    failure: TransportFailure,
+    message: string,
+    init: { code: string | undefined; method: Method; path: string; cause: unknown },
+  ) {
     super(message, { cause: init.cause });
     this.failure = failure;
     this.code = init.code;
@@ -104,7 +108,13 @@ export interface RequestRetryPolicy {
   budgetMs: number;
 }
 
-export const DEFAULT_REQUEST_RETRY: RequestRetryPolicy = { maxRetries: 6, initialDelayMs: 100, maxDelayMs: 4_000, maxRetryAfterMs: 32_000, budgetMs: 60_000 };
+export const DEFAULT_REQUEST_RETRY: RequestRetryPolicy = {
+  maxRetries: 6,
+  initialDelayMs: 100,
+  maxDelayMs: 4_000,
+  maxRetryAfterMs: 32_000,
+  budgetMs: 60_000,
+};
 
 export interface ClientOptions {
   connection: Connection;
@@ -172,7 +182,8 @@ export class KubeClient {
     const source = this.connection.token;
     if (source?.clientCertificate === undefined) return this.#agent;
     const certificate = await source.clientCertificate();
-    if (certificate === undefined || (certificate.cert === this.#agentCertificate?.cert && certificate.key === this.#agentCertificate.key)) return this.#agent;
+    if (certificate === undefined || (certificate.cert === this.#agentCertificate?.cert && certificate.key === this.#agentCertificate.key))
+      return this.#agent;
     this.#secrets.add(certificate.key);
     const old = this.#agent;
     this.#agent = this.#newAgent(certificate);
@@ -210,7 +221,12 @@ export class KubeClient {
   /** How long to wait before repeating after `error`, or undefined when it must not be repeated here. */
   #retryDelay(error: unknown, method: Method, retry: number): number | undefined {
     if (!isRepeatable(error, method)) return undefined;
-    const backoff = backoffDelay(retry, { maxAttempts: 0, initialDelayMs: this.#retry.initialDelayMs, maxDelayMs: this.#retry.maxDelayMs, budgetMs: 0 });
+    const backoff = backoffDelay(retry, {
+      maxAttempts: 0,
+      initialDelayMs: this.#retry.initialDelayMs,
+      maxDelayMs: this.#retry.maxDelayMs,
+      budgetMs: 0,
+    });
     const retryAfterMs = error instanceof ApiError ? error.retryAfterMs : undefined;
     if (retryAfterMs === undefined) return backoff;
     if (retryAfterMs > this.#retry.maxRetryAfterMs) return undefined;
@@ -260,7 +276,10 @@ export class KubeClient {
       throw this.#transportError(error, method, options.path, options.signal, timeout);
     }
     if (status === 401) {
-      this.#credentials = { ok: false, message: `${this.connection.origin} rejected the credentials (401 Unauthorized) from ${this.connection.token?.description ?? 'no token'}` };
+      this.#credentials = {
+        ok: false,
+        message: `${this.connection.origin} rejected the credentials (401 Unauthorized) from ${this.connection.token?.description ?? 'no token'}`,
+      };
     } else {
       this.#credentials = { ok: true, message: `authenticated to ${this.connection.origin}` };
     }
@@ -303,7 +322,13 @@ export class KubeClient {
     }
   }
 
-  #transportError(error: unknown, method: Method, path: string, callerSignal: AbortSignal | undefined, timeout: AbortSignal): TransportError {
+  #transportError(
+    error: unknown,
+    method: Method,
+    path: string,
+    callerSignal: AbortSignal | undefined,
+    timeout: AbortSignal,
+  ): TransportError {
     const code = errorCode(error);
     const where = `${method} ${this.connection.origin}${path}`;
     const init = { code, method, path, cause: error };
@@ -315,8 +340,10 @@ export class KubeClient {
       this.#credentials = { ok: false, message };
       return new TransportError('tls', message, init);
     }
-    if (code !== undefined && CONNECT_CODE.test(code)) return new TransportError('connect', `${where}: cannot connect (${code}: ${detail})`, init);
-    if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return new TransportError('timeout', `${where}: no answer within ${this.#timeoutMs} ms`, init);
+    if (code !== undefined && CONNECT_CODE.test(code))
+      return new TransportError('connect', `${where}: cannot connect (${code}: ${detail})`, init);
+    if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT')
+      return new TransportError('timeout', `${where}: no answer within ${this.#timeoutMs} ms`, init);
     return new TransportError('connection-lost', `${where}: connection lost (${code ?? 'no code'}: ${detail})`, init);
   }
 }

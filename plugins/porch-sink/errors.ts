@@ -61,7 +61,6 @@ function isRbacDenial(error: ApiError): boolean {
   return error.status === 403 && /cannot \S+ resource /.test(error.serverMessage);
 }
 
-
 export interface Where {
   plugin: string;
   intentId: string;
@@ -78,7 +77,11 @@ export function toSubmitError(error: unknown, where: Where): ConductorError {
     return error;
   }
   if (error instanceof CredentialError) {
-    return new ConductorError('CND_ERR_SUBMIT_TRANSIENT', `${where.step}: ${error.message}`, { ...base, cause: error, details: { step: where.step } });
+    return new ConductorError('CND_ERR_SUBMIT_TRANSIENT', `${where.step}: ${error.message}`, {
+      ...base,
+      cause: error,
+      details: { step: where.step },
+    });
   }
   if (error instanceof TransportError) {
     if (error.failure === 'aborted') return new ConductorError('CND_ERR_SHUTDOWN', `${where.step}: stopping`, { ...base, cause: error });
@@ -89,7 +92,10 @@ export function toSubmitError(error: unknown, where: Where): ConductorError {
     });
   }
   if (!(error instanceof ApiError)) {
-    return new ConductorError('CND_ERR_INTERNAL', `${where.step}: ${error instanceof Error ? error.message : String(error)}`, { ...base, cause: error });
+    return new ConductorError('CND_ERR_INTERNAL', `${where.step}: ${error instanceof Error ? error.message : String(error)}`, {
+      ...base,
+      cause: error,
+    });
   }
   const { code, hint } = classify(error);
   const message = `${where.step}: ${error.message}${hint ? ` (${hint})` : ''}`;
@@ -104,23 +110,32 @@ export function toSubmitError(error: unknown, where: Where): ConductorError {
 function classify(error: ApiError): { code: ErrorCode; hint?: string } {
   const status = error.status;
   if (status === 429) return { code: 'CND_ERR_SUBMIT_THROTTLED' };
-  if (status === 401) return { code: 'CND_ERR_SUBMIT_TRANSIENT', hint: 'the credentials were refused; the intent waits in handoff/ until they are fixed' };
+  if (status === 401)
+    return { code: 'CND_ERR_SUBMIT_TRANSIENT', hint: 'the credentials were refused; the intent waits in handoff/ until they are fixed' };
   if (status === 403) {
     return isRbacDenial(error)
-      ? { code: 'CND_ERR_SUBMIT_TRANSIENT', hint: 'the service account lacks a permission; the intent waits in handoff/ until RBAC allows it' }
+      ? {
+          code: 'CND_ERR_SUBMIT_TRANSIENT',
+          hint: 'the service account lacks a permission; the intent waits in handoff/ until RBAC allows it',
+        }
       : { code: 'CND_ERR_SUBMIT_PERMANENT' };
   }
   if (status === 404) {
     // A missing Repository is configuration that no retry fixes; a missing revision vanished
     // between two steps (deleted by someone), and the next attempt looks again.
-    return /repositories\.config\.porch\.kpt\.dev/.test(error.serverMessage) ? { code: 'CND_ERR_SUBMIT_PERMANENT' } : { code: 'CND_ERR_SUBMIT_TRANSIENT' };
+    return /repositories\.config\.porch\.kpt\.dev/.test(error.serverMessage)
+      ? { code: 'CND_ERR_SUBMIT_PERMANENT' }
+      : { code: 'CND_ERR_SUBMIT_TRANSIENT' };
   }
   if (status === 409 || status === 408) return { code: 'CND_ERR_SUBMIT_TRANSIENT' };
   if (status >= 400 && status < 500) return { code: 'CND_ERR_SUBMIT_PERMANENT' };
   if (status === 500) {
     if (PERMANENT_500.some((pattern) => pattern.test(error.serverMessage))) return { code: 'CND_ERR_SUBMIT_PERMANENT' };
     if (isPackageExists(error)) {
-      return { code: 'CND_ERR_SUBMIT_TRANSIENT', hint: 'the package has revisions but none Published to copy; the intent waits until an earlier revision is approved or deleted' };
+      return {
+        code: 'CND_ERR_SUBMIT_TRANSIENT',
+        hint: 'the package has revisions but none Published to copy; the intent waits until an earlier revision is approved or deleted',
+      };
     }
   }
   return { code: 'CND_ERR_SUBMIT_TRANSIENT' };

@@ -62,11 +62,13 @@ export function execConfigOf(exec: Record<string, unknown>, baseDir: string, whe
   if (!Array.isArray(envList)) throw new Error(`${where}: exec.env must be a list of {name, value}`);
   const env = envList.map((entry: unknown, i) => {
     const { name, value } = (entry ?? {}) as { name?: unknown; value?: unknown };
-    if (typeof name !== 'string' || name === '' || typeof value !== 'string') throw new Error(`${where}: exec.env[${i}] needs a name and a string value`);
+    if (typeof name !== 'string' || name === '' || typeof value !== 'string')
+      throw new Error(`${where}: exec.env[${i}] needs a name and a string value`);
     return { name, value };
   });
   const interactiveMode = typeof exec['interactiveMode'] === 'string' ? exec['interactiveMode'] : undefined;
-  if (interactiveMode === 'Always') throw new Error(`${where}: exec.interactiveMode Always needs a terminal, which a service has not; use Never or IfAvailable`);
+  if (interactiveMode === 'Always')
+    throw new Error(`${where}: exec.interactiveMode Always needs a terminal, which a service has not; use Never or IfAvailable`);
   // As kubectl: a command with a path separator that is relative is relative to the kubeconfig's directory.
   const resolved = !isAbsolute(command) && /[\\/]/.test(command) ? resolve(baseDir, command) : command;
   return {
@@ -81,7 +83,11 @@ export function execConfigOf(exec: Record<string, unknown>, baseDir: string, whe
 }
 
 /** Runs the plugin once and reads its ExecCredential. */
-export function runExecPlugin(config: ExecConfig, cluster: ClusterInfo | undefined, env: NodeJS.ProcessEnv = process.env): Promise<ExecResult> {
+export function runExecPlugin(
+  config: ExecConfig,
+  cluster: ClusterInfo | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ExecResult> {
   const info = {
     apiVersion: config.apiVersion,
     kind: 'ExecCredential',
@@ -91,21 +97,31 @@ export function runExecPlugin(config: ExecConfig, cluster: ClusterInfo | undefin
   for (const { name, value } of config.env) childEnv[name] = value;
   const what = `exec credential plugin ${config.command}`;
   return new Promise((resolvePromise, reject) => {
-    execFile(config.command, config.args, { env: childEnv, timeout: PLUGIN_TIMEOUT_MS, maxBuffer: MAX_OUTPUT_BYTES, windowsHide: true }, (error, stdout, stderr) => {
-      if (error) {
-        const notFound = (error as NodeJS.ErrnoException).code === 'ENOENT';
-        // Its stderr may quote what it was handling: keep a short, redacted excerpt.
-        const said = redactText(String(stderr).trim()).slice(0, 300);
-        const hint = notFound && config.installHint ? ` (${config.installHint.trim()})` : '';
-        reject(new CredentialError(`${what} ${notFound ? 'was not found' : `failed (${error.code ?? error.signal ?? 'error'})`}${hint}${said ? `: ${said}` : ''}`, { cause: error }));
-        return;
-      }
-      try {
-        resolvePromise(parseExecCredential(String(stdout), config.apiVersion, what));
-      } catch (parseError) {
-        reject(parseError);
-      }
-    });
+    execFile(
+      config.command,
+      config.args,
+      { env: childEnv, timeout: PLUGIN_TIMEOUT_MS, maxBuffer: MAX_OUTPUT_BYTES, windowsHide: true },
+      (error, stdout, stderr) => {
+        if (error) {
+          const notFound = (error as NodeJS.ErrnoException).code === 'ENOENT';
+          // Its stderr may quote what it was handling: keep a short, redacted excerpt.
+          const said = redactText(String(stderr).trim()).slice(0, 300);
+          const hint = notFound && config.installHint ? ` (${config.installHint.trim()})` : '';
+          reject(
+            new CredentialError(
+              `${what} ${notFound ? 'was not found' : `failed (${error.code ?? error.signal ?? 'error'})`}${hint}${said ? `: ${said}` : ''}`,
+              { cause: error },
+            ),
+          );
+          return;
+        }
+        try {
+          resolvePromise(parseExecCredential(String(stdout), config.apiVersion, what));
+        } catch (parseError) {
+          reject(parseError);
+        }
+      },
+    );
   });
 }
 
@@ -119,7 +135,8 @@ export function parseExecCredential(stdout: string, apiVersion: string, what: st
   }
   const { kind, apiVersion: version, status } = (document ?? {}) as { kind?: unknown; apiVersion?: unknown; status?: unknown };
   if (kind !== 'ExecCredential') throw new CredentialError(`${what} printed kind ${JSON.stringify(kind)}, not ExecCredential`);
-  if (version !== apiVersion) throw new CredentialError(`${what} answered apiVersion ${JSON.stringify(version)}; the kubeconfig asked for ${apiVersion}`);
+  if (version !== apiVersion)
+    throw new CredentialError(`${what} answered apiVersion ${JSON.stringify(version)}; the kubeconfig asked for ${apiVersion}`);
   if (status === null || typeof status !== 'object') throw new CredentialError(`${what}: the ExecCredential has no status`);
   const { token, clientCertificateData, clientKeyData, expirationTimestamp } = status as Record<string, unknown>;
   const result: ExecResult = {};

@@ -58,16 +58,18 @@ import {
 } from '../../core/index.ts';
 import { blueprintDeployment, specialiseBlueprint } from './blueprint.ts';
 import { ApiError } from './client.ts';
-import { isDuplicateWorkspace, isInFlight, isInvalid, isNotFound, isOutcomeUnknown, isPackageExists, isStaleResourceVersion, toSubmitError } from './errors.ts';
+import {
+  isDuplicateWorkspace,
+  isInFlight,
+  isInvalid,
+  isNotFound,
+  isOutcomeUnknown,
+  isPackageExists,
+  isStaleResourceVersion,
+  toSubmitError,
+} from './errors.ts';
 import type { BlueprintOptions } from './options.ts';
-import type {
-  CallOptions,
-  Coordinates,
-  Lifecycle,
-  PackageRevision,
-  PackageRevisionResources,
-  PorchApi,
-} from './porch-api.ts';
+import type { CallOptions, Coordinates, Lifecycle, PackageRevision, PackageRevisionResources, PorchApi } from './porch-api.ts';
 import { crashPoint } from '../../core/index.ts';
 
 /** The intent's content hash (with the id, the effect's identity: issue 13). */
@@ -162,8 +164,7 @@ export async function runFlow(api: PorchApi, input: FlowInput): Promise<FlowResu
 function notSettled(run: FlowRun): ConductorError {
   const { step, workspace } = run;
   const message =
-    `${step}: the revision in workspace ${workspace} did not settle after ${MAX_ROUNDS} rounds ` +
-    `(last: ${run.lookAgainBecause})`;
+    `${step}: the revision in workspace ${workspace} did not settle after ${MAX_ROUNDS} rounds ` + `(last: ${run.lookAgainBecause})`;
   return new ConductorError('CND_ERR_SUBMIT_TRANSIENT', message, {
     plugin: run.input.plugin,
     intentId: run.input.intentId,
@@ -312,12 +313,17 @@ function lookAgainReason(error: unknown, step: string, believedAfterOneLook: Set
   if (isOutcomeUnknown(error)) return 'reply lost; the write may have been applied';
   if (isDuplicateWorkspace(error)) return 'the workspace exists already (an earlier create went through)';
   if (isInFlight(error)) return 'another request is writing the revision';
-  if (isNotFound(error) && step !== 'find' && !/repositories\.config\.porch\.kpt\.dev/.test((error as Error).message)) return 'the revision vanished';
+  if (isNotFound(error) && step !== 'find' && !/repositories\.config\.porch\.kpt\.dev/.test((error as Error).message))
+    return 'the revision vanished';
   // A 422 on a lifecycle step can come from a view that went stale (approved meanwhile); a create
   // refused because the package exists can race with a revision being published; a delete
   // refused (403) means the revision was published meanwhile, by another replica of ours.
   const isRefusedDelete = (e: unknown) => step === 'discard stale revision' && e instanceof ApiError && e.status === 403;
-  const worthOneLook = [[isInvalid, 'invalid'], [isPackageExists, 'package exists'], [isRefusedDelete, 'delete refused']] as const;
+  const worthOneLook = [
+    [isInvalid, 'invalid'],
+    [isPackageExists, 'package exists'],
+    [isRefusedDelete, 'delete refused'],
+  ] as const;
   for (const [check, label] of worthOneLook) {
     if (!check(error)) continue;
     const key = `${step}/${label}`;
@@ -544,7 +550,11 @@ export class BlueprintCache {
     this.#ttlMs = ttlMs;
   }
 
-  resolve(namespace: string, blueprint: BlueprintOptions, load: () => Promise<ResolvedBlueprint | undefined>): Promise<ResolvedBlueprint | undefined> {
+  resolve(
+    namespace: string,
+    blueprint: BlueprintOptions,
+    load: () => Promise<ResolvedBlueprint | undefined>,
+  ): Promise<ResolvedBlueprint | undefined> {
     const key = JSON.stringify([namespace, blueprint.repository, blueprint.package, blueprint.revision ?? null]);
     const now = Date.now();
     const kept = this.#entries.get(key);

@@ -4,14 +4,7 @@
 // proposed and — with `approve` — published, through the real porch.kpt.dev/v1alpha1 API behind the kube-apiserver
 // (docs/porch.md). The flow is in flow.ts, the wire in client.ts/porch-api.ts, credentials in auth.ts, error
 // meaning in errors.ts, and the connectivity checks in preflight.ts.
-import {
-  CircuitBreaker,
-  definePlugin,
-  packageNameOf,
-  type Logger,
-  type PluginStatus,
-  type PreflightCheck,
-} from '../../core/index.ts';
+import { CircuitBreaker, definePlugin, packageNameOf, type Logger, type PluginStatus, type PreflightCheck } from '../../core/index.ts';
 import { connectionWarnings, resolveConnection } from './auth.ts';
 import { KubeClient } from './client.ts';
 import { toSubmitError } from './errors.ts';
@@ -51,13 +44,7 @@ function sinkBreaker(id: string, log: Logger, options: PorchSinkOptions): Circui
  * is not closed, a probe now and then, so readiness comes back when the server does, even when
  * no intent is waiting to be the probe. Returns the probe's timer.
  */
-function contactServer(
-  api: PorchApi,
-  breaker: CircuitBreaker,
-  signal: AbortSignal,
-  log: Logger,
-  everyMs: number,
-): NodeJS.Timeout {
+function contactServer(api: PorchApi, breaker: CircuitBreaker, signal: AbortSignal, log: Logger, everyMs: number): NodeJS.Timeout {
   void api.discovery({ signal }).catch((error: unknown) => {
     if (!signal.aborted) log.warn({ err: error }, `porch server not usable yet: ${(error as Error).message}`);
   });
@@ -91,11 +78,7 @@ function sinkStatus(api: PorchApi | undefined, breaker: CircuitBreaker, startErr
 }
 
 /** The credentials check, then the sink's own checks, on a connection of their own. */
-async function preflightChecks(
-  checker: PorchApi,
-  options: PorchSinkOptions,
-  signal: AbortSignal,
-): Promise<PreflightCheck[]> {
+async function preflightChecks(checker: PorchApi, options: PorchSinkOptions, signal: AbortSignal): Promise<PreflightCheck[]> {
   const { connection } = checker.client;
   const credentials = [`from ${connection.source}`, ...connection.warnings.map((w) => `WARNING: ${w}`)].join('; ');
   return [

@@ -41,14 +41,19 @@ export function readKubeconfig(path: string, contextName?: string): KubeconfigCr
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new ConductorError('CND_ERR_CONFIG_LOAD', `kubeconfig ${path} cannot be read: ${(error as Error).message}`, { cause: error, details: { file: path } });
+    throw new ConductorError('CND_ERR_CONFIG_LOAD', `kubeconfig ${path} cannot be read: ${(error as Error).message}`, {
+      cause: error,
+      details: { file: path },
+    });
   }
   try {
     document = YAML.parse(text);
   } catch (error) {
     // The parser's message quotes the offending line, which may hold a token or key: name the
     // place and the kind of error, never the content (and drop the cause, which holds it too).
-    throw new ConductorError('CND_ERR_CONFIG_LOAD', `kubeconfig ${path} is not valid YAML: ${yamlErrorPlace(error)}`, { details: { file: path } });
+    throw new ConductorError('CND_ERR_CONFIG_LOAD', `kubeconfig ${path} is not valid YAML: ${yamlErrorPlace(error)}`, {
+      details: { file: path },
+    });
   }
   return credentialsOf(document, dirname(resolve(path)), path, contextName);
 }
@@ -75,7 +80,9 @@ export function credentialsOf(document: unknown, baseDir: string, where: string,
     );
   }
   if (user['username'] !== undefined || user['password'] !== undefined) {
-    throw invalid(`kubeconfig ${where}: user "${userName}" uses basic authentication, which the Kubernetes API no longer supports; use a token or a client certificate`);
+    throw invalid(
+      `kubeconfig ${where}: user "${userName}" uses basic authentication, which the Kubernetes API no longer supports; use a token or a client certificate`,
+    );
   }
   const path = (value: unknown) => {
     const text = stringOr(value);
@@ -100,7 +107,8 @@ export function credentialsOf(document: unknown, baseDir: string, where: string,
   const key = pem(user['client-key-data'], user['client-key']);
   if (cert) result.clientCert = cert;
   if (key) result.clientKey = key;
-  if ((cert === undefined) !== (key === undefined)) throw invalid(`kubeconfig ${where}: user "${userName}" has a client certificate without a key, or a key without a certificate`);
+  if ((cert === undefined) !== (key === undefined))
+    throw invalid(`kubeconfig ${where}: user "${userName}" has a client certificate without a key, or a key without a certificate`);
   if (user['exec'] !== undefined && user['exec'] !== null) {
     if (!isEntry(user['exec'])) throw invalid(`kubeconfig ${where}: user "${userName}": exec must be a mapping`);
     // What provideClusterInfo hands the plugin (ExecCredential spec.cluster).
@@ -109,7 +117,11 @@ export function credentialsOf(document: unknown, baseDir: string, where: string,
     if (caData) clusterInfo['certificate-authority-data'] = caData;
     if (serverName) clusterInfo['tls-server-name'] = serverName;
     if (result.insecureSkipTLSVerify) clusterInfo['insecure-skip-tls-verify'] = true;
-    result.exec = { config: execConfigOf(user['exec'], baseDir, `kubeconfig ${where}: user "${userName}"`), cluster: clusterInfo, user: userName ?? '' };
+    result.exec = {
+      config: execConfigOf(user['exec'], baseDir, `kubeconfig ${where}: user "${userName}"`),
+      cluster: clusterInfo,
+      user: userName ?? '',
+    };
   }
   const namespace = stringOr(context['namespace']);
   if (namespace) result.namespace = namespace;

@@ -41,8 +41,7 @@ export const OPTIONS_SCHEMA = {
       type: 'string',
       maxLength: 200,
       pattern: PACKAGE_PATH,
-      description:
-        'Overrides the package name derived from the intent (`constraints.kpt_package_name`, else the target).',
+      description: 'Overrides the package name derived from the intent (`constraints.kpt_package_name`, else the target).',
     },
     approve: { type: 'boolean', default: false, description: 'Publish (approve) every revision after proposing it.' },
     blueprint: {

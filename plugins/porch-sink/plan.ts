@@ -38,14 +38,26 @@ export async function planFlow(api: PorchApi, input: PlanInput): Promise<PlanRes
     const name = mine.metadata.name!;
     const owner = mine.metadata.annotations?.[INTENT_ID_ANNOTATION];
     if (owner !== undefined && owner !== intentId) {
-      return { outcome: 'refused', message: `PackageRevision ${name} in workspace ${mine.spec.workspaceName} is annotated for intent ${owner}`, files: [] };
+      return {
+        outcome: 'refused',
+        message: `PackageRevision ${name} in workspace ${mine.spec.workspaceName} is annotated for intent ${owner}`,
+        files: [],
+      };
     }
     const recorded = mine.metadata.annotations?.[CONTENT_HASH_ANNOTATION];
     if (recorded !== undefined && recorded !== input.contentHash) {
-      return { outcome: 'conflict', message: `PackageRevision ${name} was made for intent ${intentId} with other content (content hash ${recorded})`, files: [] };
+      return {
+        outcome: 'conflict',
+        message: `PackageRevision ${name} was made for intent ${intentId} with other content (content hash ${recorded})`,
+        files: [],
+      };
     }
     if (mine.spec.lifecycle === 'Published' || mine.spec.lifecycle === 'DeletionProposed') {
-      return { outcome: 'duplicate', message: `already ${mine.spec.lifecycle} as ${name} (revision ${mine.spec.revision ?? '?'})`, files: [] };
+      return {
+        outcome: 'duplicate',
+        message: `already ${mine.spec.lifecycle} as ${name} (revision ${mine.spec.revision ?? '?'})`,
+        files: [],
+      };
     }
   }
   if (input.order !== undefined && view.newestOrder !== undefined && view.newestOrder.order > input.order) {
@@ -60,17 +72,27 @@ export async function planFlow(api: PorchApi, input: PlanInput): Promise<PlanRes
       return { outcome: 'apply', files: changed(where, before, after), base: latest.metadata.name! };
     }
     if (view.packageExists) {
-      return { outcome: 'apply', message: `${where} has revisions but none Published to copy: the intent would wait until one is`, files: [] };
+      return {
+        outcome: 'apply',
+        message: `${where} has revisions but none Published to copy: the intent would wait until one is`,
+        files: [],
+      };
     }
     if (input.blueprint === undefined) {
-      return { outcome: 'refused', message: `${where} has no package yet, and no blueprint is configured to create it from (option blueprint)`, files: [] };
+      return {
+        outcome: 'refused',
+        message: `${where} has no package yet, and no blueprint is configured to create it from (option blueprint)`,
+        files: [],
+      };
     }
     const blueprint = input.blueprint;
     const resolved = await resolveBlueprint(api, at.namespace, blueprint, options);
     const named = `blueprint ${blueprint.repository}/${blueprint.package}`;
-    if (resolved === undefined) return { outcome: 'refused', message: `${named} has no Published revision to create ${where} from`, files: [] };
+    if (resolved === undefined)
+      return { outcome: 'refused', message: `${named} has no Published revision to create ${where} from`, files: [] };
     const specialised = specialiseBlueprint(resolved.files, intent);
-    if (!specialised.ok) return { outcome: 'refused', message: `${named} (${resolved.name}) cannot create ${where}: ${specialised.reason}`, files: [] };
+    if (!specialised.ok)
+      return { outcome: 'refused', message: `${named} (${resolved.name}) cannot create ${where}: ${specialised.reason}`, files: [] };
     const after = applyIntentToPackage(specialised.files, intent, intentId).files;
     return { outcome: 'apply', files: changed(where, {}, after), base: `${resolved.name} (blueprint)` };
   } catch (error) {
@@ -122,7 +144,8 @@ function replicasOf(files: Record<string, string>, target: string): number | und
     if (!Array.isArray(docs)) continue;
     for (const doc of docs) {
       const object = doc.toJS() as { kind?: string; metadata?: { name?: string }; spec?: { replicas?: unknown } } | null;
-      if (object?.kind === 'Deployment' && object.metadata?.name === target && typeof object.spec?.replicas === 'number') return object.spec.replicas;
+      if (object?.kind === 'Deployment' && object.metadata?.name === target && typeof object.spec?.replicas === 'number')
+        return object.spec.replicas;
     }
   }
   return undefined;

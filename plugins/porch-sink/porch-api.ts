@@ -86,7 +86,10 @@ export class PorchApi {
       ...call(options),
     });
     return (list.items ?? []).filter(
-      (item) => item.spec?.repository === at.repository && item.spec?.packageName === at.packageName && (item.metadata?.namespace ?? at.namespace) === at.namespace,
+      (item) =>
+        item.spec?.repository === at.repository &&
+        item.spec?.packageName === at.packageName &&
+        (item.metadata?.namespace ?? at.namespace) === at.namespace,
     );
   }
 
@@ -97,13 +100,23 @@ export class PorchApi {
   /** PUT of the whole object (with its resourceVersion) on the main resource. */
   updateRevision(revision: PackageRevision, options: CallOptions): Promise<PackageRevision> {
     const { namespace, name } = revision.metadata;
-    return this.client.request({ method: 'PUT', path: `${this.#revisions(namespace!)}/${encodeURIComponent(name!)}`, body: revision, ...call(options) });
+    return this.client.request({
+      method: 'PUT',
+      path: `${this.#revisions(namespace!)}/${encodeURIComponent(name!)}`,
+      body: revision,
+      ...call(options),
+    });
   }
 
   /** Publishing happens only through the approval subresource (docs/porch.md §Lifecycle, §Sharp edges item 5). */
   approveRevision(revision: PackageRevision, options: CallOptions): Promise<PackageRevision> {
     const { namespace, name } = revision.metadata;
-    return this.client.request({ method: 'PUT', path: `${this.#revisions(namespace!)}/${encodeURIComponent(name!)}/approval`, body: revision, ...call(options) });
+    return this.client.request({
+      method: 'PUT',
+      path: `${this.#revisions(namespace!)}/${encodeURIComponent(name!)}/approval`,
+      body: revision,
+      ...call(options),
+    });
   }
 
   /**
@@ -134,8 +147,16 @@ export class PorchApi {
     });
   }
 
-  getRepository(namespace: string, name: string, options: CallOptions): Promise<{ status?: { conditions?: { type?: string; status?: string; message?: string }[] } }> {
-    return this.client.request({ method: 'GET', path: `${CONFIG_API}/namespaces/${encodeURIComponent(namespace)}/repositories/${encodeURIComponent(name)}`, ...call(options) });
+  getRepository(
+    namespace: string,
+    name: string,
+    options: CallOptions,
+  ): Promise<{ status?: { conditions?: { type?: string; status?: string; message?: string }[] } }> {
+    return this.client.request({
+      method: 'GET',
+      path: `${CONFIG_API}/namespaces/${encodeURIComponent(namespace)}/repositories/${encodeURIComponent(name)}`,
+      ...call(options),
+    });
   }
 
   discovery(options: CallOptions): Promise<{ resources?: { name?: string }[] }> {
@@ -143,7 +164,10 @@ export class PorchApi {
   }
 
   /** May the caller do `verb` on `resource`? (SelfSubjectAccessReview, authorization.k8s.io/v1) */
-  async accessReview(attributes: { namespace: string; verb: string; group: string; resource: string; subresource?: string }, options: CallOptions): Promise<{ allowed: boolean; reason?: string }> {
+  async accessReview(
+    attributes: { namespace: string; verb: string; group: string; resource: string; subresource?: string },
+    options: CallOptions,
+  ): Promise<{ allowed: boolean; reason?: string }> {
     const review = await this.client.request<{ status?: { allowed?: boolean; denied?: boolean; reason?: string } }>({
       method: 'POST',
       path: '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',

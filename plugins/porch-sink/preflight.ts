@@ -82,7 +82,11 @@ export async function runPreflight(api: PorchApi, target: PreflightTarget, signa
     checks.push(
       ready === undefined || ready.status === 'True'
         ? { name: 'repository', ok: true, message: `${target.namespace}/${target.repository} exists${ready ? ' and is Ready' : ''}` }
-        : { name: 'repository', ok: false, message: `${target.namespace}/${target.repository} is not Ready: ${ready.message ?? ready.status}` },
+        : {
+            name: 'repository',
+            ok: false,
+            message: `${target.namespace}/${target.repository} is not Ready: ${ready.message ?? ready.status}`,
+          },
     );
   } catch (error) {
     checks.push({ name: 'repository', ok: false, message: `${target.namespace}/${target.repository}: ${describe(error)}` });
@@ -100,7 +104,9 @@ export async function runPreflight(api: PorchApi, target: PreflightTarget, signa
       checks.push({
         name,
         ok: review.allowed,
-        message: review.allowed ? `allowed in ${target.namespace} (${access.group})` : `denied in ${target.namespace} (${access.group})${review.reason ? `: ${review.reason}` : ''}`,
+        message: review.allowed
+          ? `allowed in ${target.namespace} (${access.group})`
+          : `denied in ${target.namespace} (${access.group})${review.reason ? `: ${review.reason}` : ''}`,
       });
     } catch (error) {
       checks.push({ name, ok: false, message: `cannot check: ${describe(error)}` });
@@ -114,7 +120,10 @@ async function checkBlueprint(api: PorchApi, namespace: string, blueprint: Bluep
   try {
     const coordinates = { namespace, repository: blueprint.repository, packageName: blueprint.package };
     const revisions = await api.listPackageRevisions(coordinates, { signal });
-    const published = revisions.filter((r) => r.spec.lifecycle === 'Published').map((r) => r.spec.revision ?? 0).filter((n) => n > 0);
+    const published = revisions
+      .filter((r) => r.spec.lifecycle === 'Published')
+      .map((r) => r.spec.revision ?? 0)
+      .filter((n) => n > 0);
     const wanted = blueprint.revision ?? Math.max(0, ...published);
     if (published.includes(wanted)) {
       return { name: 'blueprint', ok: true, message: `${where} has Published revision ${wanted} to clone new targets from` };

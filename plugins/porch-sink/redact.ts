@@ -31,7 +31,13 @@ export class SecretSet {
   /** Adds a secret (a token, a key); PEM material adds each long body line too. */
   add(secret: string | undefined): void {
     if (secret === undefined) return;
-    const parts = [secret.trim(), ...secret.split(/\r?\n/).map((line) => line.trim()).filter((line) => line.length >= MIN_KEY_LINE_LENGTH && !line.startsWith('-----'))];
+    const parts = [
+      secret.trim(),
+      ...secret
+        .split(/\r?\n/)
+        .map((line) => line.trim())
+        .filter((line) => line.length >= MIN_KEY_LINE_LENGTH && !line.startsWith('-----')),
+    ];
     for (const part of parts) {
       if (part.length < MIN_SECRET_LENGTH || this.#secrets.has(part)) continue;
       this.#secrets.add(part);

@@ -23,5 +23,10 @@ export const PERMANENT_500 = [
 
 /** A 500 whose message means something to the flow or the error classifier. */
 export function hasKnownMeaning(message: string): boolean {
-  return STALE_RESOURCE_VERSION.test(message) || DUPLICATE_WORKSPACE.test(message) || PACKAGE_EXISTS.test(message) || PERMANENT_500.some((p) => p.test(message));
+  return (
+    STALE_RESOURCE_VERSION.test(message) ||
+    DUPLICATE_WORKSPACE.test(message) ||
+    PACKAGE_EXISTS.test(message) ||
+    PERMANENT_500.some((p) => p.test(message))
+  );
 }

@@ -32,9 +32,14 @@ export async function submitIntent(
 ): Promise<Receipt> {
   const { id, options } = sink;
   const where = { plugin: id, intentId: ctx.intentId };
-  if (api === undefined) throw new ConductorError('CND_ERR_SUBMIT_TRANSIENT', `porch sink is not connected: ${startError ?? 'not started'}`, where);
+  if (api === undefined)
+    throw new ConductorError('CND_ERR_SUBMIT_TRANSIENT', `porch sink is not connected: ${startError ?? 'not started'}`, where);
   if (!INTENT_ID.test(ctx.intentId)) {
-    throw new ConductorError('CND_ERR_SUBMIT_PERMANENT', `intent id ${ctx.intentId} is not 40 hex digits, so intent-<id> is no workspace name`, where);
+    throw new ConductorError(
+      'CND_ERR_SUBMIT_PERMANENT',
+      `intent id ${ctx.intentId} is not 40 hex digits, so intent-<id> is no workspace name`,
+      where,
+    );
   }
   const at = packageAt(options, () => packageNameOf(intent));
   const flowLog = ctx.log.child({ plugin: id });

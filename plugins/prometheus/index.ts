@@ -25,7 +25,11 @@ export default definePlugin({
   docs: DOCS,
   create(context, options) {
     const registry = new Registry();
-    const tapEvents = registerConductorMetrics(registry, { host: context.host, pluginIds: Object.keys(context.config.plugins) }, context.id);
+    const tapEvents = registerConductorMetrics(
+      registry,
+      { host: context.host, pluginIds: Object.keys(context.config.plugins) },
+      context.id,
+    );
     let defaultsCollected = false;
 
     const serve = (request: IncomingMessage, response: ServerResponse) => {
@@ -47,7 +51,12 @@ export default definePlugin({
       );
     };
 
-    const endpoint = new HttpEndpoint(serve, { port: options.port, host: options.host, plugin: context.id, limits: { maxConnections: options.maxConnections } });
+    const endpoint = new HttpEndpoint(serve, {
+      port: options.port,
+      host: options.host,
+      plugin: context.id,
+      limits: { maxConnections: options.maxConnections },
+    });
 
     return {
       apply: ({ events }) => tapEvents(events),
@@ -64,7 +73,9 @@ export default definePlugin({
         await endpoint.close();
       },
       status: () =>
-        endpoint.port === undefined ? { ready: false, message: 'the metrics port is not open' } : { ready: true, details: { port: endpoint.port } },
+        endpoint.port === undefined
+          ? { ready: false, message: 'the metrics port is not open' }
+          : { ready: true, details: { port: endpoint.port } },
     };
   },
 });

@@ -5,15 +5,7 @@
 // names.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { CONDUCTOR_VERSION, type EventHooks, type Host, type MetricDoc } from '../../core/index.ts';
-import {
-  CIRCUIT_STATE_VALUE,
-  errorTypeLabel,
-  errorTypeOfReason,
-  openSetLabeler,
-  OTHER,
-  pluginLabeler,
-  stageLabel,
-} from './labels.ts';
+import { CIRCUIT_STATE_VALUE, errorTypeLabel, errorTypeOfReason, openSetLabeler, OTHER, pluginLabeler, stageLabel } from './labels.ts';
 
 /** Receipt to settle: from milliseconds to the length of a rate-limit wait plus retries. */
 const PROCESSING_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
@@ -210,14 +202,12 @@ function scrapeCollectors(source: MetricsSource): Partial<Record<MetricName, Col
       metric.reset();
       for (const [id, status] of Object.entries(host.readiness().plugins)) {
         const state = status.details?.['circuit'];
-        if (typeof state === 'string' && state in CIRCUIT_STATE_VALUE)
-          metric.set({ sink: pluginOf(id) }, CIRCUIT_STATE_VALUE[state]!);
+        if (typeof state === 'string' && state in CIRCUIT_STATE_VALUE) metric.set({ sink: pluginOf(id) }, CIRCUIT_STATE_VALUE[state]!);
       }
     },
     conductor_plugin_ready(metric) {
       metric.reset();
-      for (const [id, status] of Object.entries(host.readiness().plugins))
-        metric.set({ plugin: pluginOf(id) }, status.ready ? 1 : 0);
+      for (const [id, status] of Object.entries(host.readiness().plugins)) metric.set({ plugin: pluginOf(id) }, status.ready ? 1 : 0);
     },
     conductor_ledger_records(metric) {
       metric.reset();
@@ -227,8 +217,7 @@ function scrapeCollectors(source: MetricsSource): Partial<Record<MetricName, Col
       } catch {
         return; // the ledger is closed (the pipeline stopped): no current figures
       }
-      for (const [status, count] of Object.entries(counts))
-        metric.set({ status: /^[a-z_-]{1,32}$/.test(status) ? status : OTHER }, count);
+      for (const [status, count] of Object.entries(counts)) metric.set({ status: /^[a-z_-]{1,32}$/.test(status) ? status : OTHER }, count);
     },
     // Reloads replace the pipeline (and this plugin with it): the counts live in the process's
     // runtime record, read at scrape time, so they survive the reloads they count.
@@ -272,12 +261,8 @@ function tapHostEvents(events: EventHooks, source: MetricsSource, tapName: strin
     counter('conductor_loop_files_deferred_total').inc();
     errors.inc({ type: errorTypeOfReason(reason) });
   });
-  events.security.tap(tapName, ({ type }) =>
-    counter('conductor_loop_security_events_total').inc({ type: securityTypeOf(type) }),
-  );
-  events.retention.tap(tapName, ({ area, removed }) =>
-    counter('conductor_retention_removed_total').inc({ area }, removed),
-  );
+  events.security.tap(tapName, ({ type }) => counter('conductor_loop_security_events_total').inc({ type: securityTypeOf(type) }));
+  events.retention.tap(tapName, ({ area, removed }) => counter('conductor_retention_removed_total').inc({ area }, removed));
   events.tapEnd.tap(tapName, ({ stage, plugin, durationMs, error }) => {
     const labels = { stage: stageLabel(stage), plugin: pluginOf(plugin) };
     histogram('conductor_stage_duration_seconds').observe(labels, durationMs / 1000);

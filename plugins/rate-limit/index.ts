@@ -51,7 +51,10 @@ export default definePlugin({
         await redis?.quit().catch(() => redis?.disconnect());
         redis = undefined;
       },
-      status: () => (options.redisUrl === undefined || redis?.status === 'ready' ? { ready: true } : { ready: false, message: `redis ${redis?.status ?? 'not started'}` }),
+      status: () =>
+        options.redisUrl === undefined || redis?.status === 'ready'
+          ? { ready: true }
+          : { ready: false, message: `redis ${redis?.status ?? 'not started'}` },
       apply(hooks) {
         hooks.rateLimit.tapPromise(context.id, async (_intent, ctx) => {
           if (take === undefined) throw new ConductorError('CND_ERR_INTERNAL', 'the rate limiter is not started', { plugin: context.id });

@@ -37,13 +37,19 @@ export default definePlugin({
       if (redis?.status !== 'ready') return;
       for (const [name, key] of held) {
         const renewed = await redis.eval(RENEW, 1, key, replicaId, String(options.leaseMs)).catch(() => 0);
-        if (renewed !== 1) context.log.warn({ file: name }, 'lost the claim on a file in flight; the sink keeps it from being applied twice');
+        if (renewed !== 1)
+          context.log.warn({ file: name }, 'lost the claim on a file in flight; the sink keeps it from being applied twice');
       }
     };
 
     return {
       async start() {
-        redis = new Redis(options.url, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectionName: `conductor-${replicaId}` });
+        redis = new Redis(options.url, {
+          lazyConnect: true,
+          maxRetriesPerRequest: 1,
+          enableOfflineQueue: false,
+          connectionName: `conductor-${replicaId}`,
+        });
         redis.on('error', (error: Error) => (lastError = error.message));
         await redis.connect();
         renewTimer = setInterval(() => void renewAll(), Math.max(50, Math.floor(options.leaseMs / 3)));
@@ -65,7 +71,12 @@ export default definePlugin({
       async preflight() {
         // One connection attempt, no retries; its error events are caught here (ioredis prints an
         // unhandled one with a stack to stderr), and the failure names host, port and reason.
-        const client = new Redis(options.url, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
+        const client = new Redis(options.url, {
+          lazyConnect: true,
+          maxRetriesPerRequest: 0,
+          enableOfflineQueue: false,
+          retryStrategy: () => null,
+        });
         let connectError: (Error & { code?: string }) | undefined;
         client.on('error', (error: Error) => (connectError ??= error));
         const where = redisAddress(options.url);

@@ -14,9 +14,11 @@ const GROUP = /([0-9]+)(ms|s|m|h|d|w)/g;
 /** Milliseconds, or undefined for "off". Throws on anything else. */
 export function parseDuration(text: string): number | undefined {
   if (text === 'off') return undefined;
-  if (!new RegExp(DURATION_PATTERN).test(text)) throw new ConductorError('CND_ERR_CONFIG_INVALID', `"${text}" is not a duration like 168h, 30m, 7d or 1h30m (or off)`);
+  if (!new RegExp(DURATION_PATTERN).test(text))
+    throw new ConductorError('CND_ERR_CONFIG_INVALID', `"${text}" is not a duration like 168h, 30m, 7d or 1h30m (or off)`);
   let total = 0;
   for (const [, amount, unit] of text.matchAll(GROUP)) total += Number(amount) * UNIT_MS[unit as keyof typeof UNIT_MS];
-  if (!Number.isSafeInteger(total) || total <= 0) throw new ConductorError('CND_ERR_CONFIG_INVALID', `"${text}" must be a positive duration`);
+  if (!Number.isSafeInteger(total) || total <= 0)
+    throw new ConductorError('CND_ERR_CONFIG_INVALID', `"${text}" must be a positive duration`);
   return total;
 }

@@ -58,7 +58,5 @@ export const DOCS: PluginDocs = {
     { name: 'retention sweep failed', via: 'log', when: 'a sweep failed; the next one runs on time (warn)' },
   ],
   example: { retention: { maxAge: '168h', failedMaxAge: '30d' } },
-  notes:
-    'handoff/ is never touched: what waits there is work, not history. Only settled intents are forgotten by the ' +
-    'ledger.',
+  notes: 'handoff/ is never touched: what waits there is work, not history. Only settled intents are forgotten by the ' + 'ledger.',
 };

@@ -6,7 +6,6 @@ import { DOCS, OPTIONS_SCHEMA } from './metadata.ts';
 
 export { DEFAULT_BLOCKED_PATTERNS } from './metadata.ts';
 
-
 // C0 and C1 controls other than tab, line feed and carriage return, plus bidi overrides.
 // oxlint-disable-next-line no-control-regex -- matching control characters is the point here
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/;
@@ -22,16 +21,26 @@ export default definePlugin({
     const clean = (value: unknown, path: string): unknown => {
       if (typeof value === 'string') {
         const normalised = value.normalize('NFC');
-        if (!normalised.isWellFormed()) throw rejectIntent(`${path} contains a lone surrogate (not representable in UTF-8)`, { securityEvent: 'encoding', stage: 'sanitize' });
-        if (CONTROL.test(normalised)) throw rejectIntent(`${path} contains a control character`, { securityEvent: 'control-characters', stage: 'sanitize' });
+        if (!normalised.isWellFormed())
+          throw rejectIntent(`${path} contains a lone surrogate (not representable in UTF-8)`, {
+            securityEvent: 'encoding',
+            stage: 'sanitize',
+          });
+        if (CONTROL.test(normalised))
+          throw rejectIntent(`${path} contains a control character`, { securityEvent: 'control-characters', stage: 'sanitize' });
         const hit = blocked.find((pattern) => pattern.test(normalised));
-        if (hit) throw rejectIntent(`${path} matches the blocked pattern /${hit.source}/`, { securityEvent: 'blocked-pattern', stage: 'sanitize' });
+        if (hit)
+          throw rejectIntent(`${path} matches the blocked pattern /${hit.source}/`, {
+            securityEvent: 'blocked-pattern',
+            stage: 'sanitize',
+          });
         return normalised;
       }
       if (Array.isArray(value)) return value.map((item, i) => clean(item, `${path}[${i}]`));
       if (value !== null && typeof value === 'object') {
         const out: Record<string, unknown> = {};
-        for (const [key, item] of Object.entries(value)) out[clean(key, `${path}.${key}`) as string] = clean(item, path === 'intent' ? key : `${path}.${key}`);
+        for (const [key, item] of Object.entries(value))
+          out[clean(key, `${path}.${key}`) as string] = clean(item, path === 'intent' ? key : `${path}.${key}`);
         return out;
       }
       return value;

@@ -31,9 +31,7 @@ export const OPTIONS_SCHEMA = {
       type: 'array',
       items: { type: 'string', minLength: 1, format: 'regex' },
       default: DEFAULT_BLOCKED_PATTERNS,
-      description:
-        'Regular expressions (case-insensitive) that no string in an intent may match. Given, they replace the ' +
-        'defaults.',
+      description: 'Regular expressions (case-insensitive) that no string in an intent may match. Given, they replace the ' + 'defaults.',
     },
   },
 } as const;

@@ -10,7 +10,8 @@ export const INTENT_SCHEMA = JSON.parse(readFileSync(new URL('./intent.schema.js
 export function describeSchemaError(error: ErrorObject): string {
   const path = error.instancePath.split('/').slice(1).join('.') || 'intent';
   const params = error.params as Record<string, unknown>;
-  if (error.keyword === 'additionalProperties') return `${path === 'intent' ? '' : `${path}.`}${String(params['additionalProperty'])} is not a known field`;
+  if (error.keyword === 'additionalProperties')
+    return `${path === 'intent' ? '' : `${path}.`}${String(params['additionalProperty'])} is not a known field`;
   if (error.keyword === 'required') return `${path === 'intent' ? '' : `${path}.`}${String(params['missingProperty'])} is required`;
   if (error.keyword === 'pattern' && /target|namespace|allowed_namespaces|kpt_package_name/.test(path)) {
     return `${path} must be a DNS-1123 label (lower-case letters, digits and '-', starting and ending with a letter or digit)`;
@@ -22,19 +23,39 @@ export function describeSchemaError(error: ErrorObject): string {
 export function businessRules(intent: Intent, allowed: string[] | undefined): Rejection | undefined {
   const c = intent.constraints;
   if (c?.min_replicas !== undefined && intent.replicas < c.min_replicas) {
-    return { message: `replicas ${intent.replicas} is below constraints.min_replicas ${c.min_replicas}`, code: 'CND_ERR_INTENT_INVALID', securityEvent: 'replica-constraints' };
+    return {
+      message: `replicas ${intent.replicas} is below constraints.min_replicas ${c.min_replicas}`,
+      code: 'CND_ERR_INTENT_INVALID',
+      securityEvent: 'replica-constraints',
+    };
   }
   if (c?.max_replicas !== undefined && intent.replicas > c.max_replicas) {
-    return { message: `replicas ${intent.replicas} is above constraints.max_replicas ${c.max_replicas}`, code: 'CND_ERR_INTENT_INVALID', securityEvent: 'replica-constraints' };
+    return {
+      message: `replicas ${intent.replicas} is above constraints.max_replicas ${c.max_replicas}`,
+      code: 'CND_ERR_INTENT_INVALID',
+      securityEvent: 'replica-constraints',
+    };
   }
   if (c?.min_replicas !== undefined && c.max_replicas !== undefined && c.min_replicas > c.max_replicas) {
-    return { message: 'constraints.min_replicas is above constraints.max_replicas', code: 'CND_ERR_INTENT_INVALID', securityEvent: 'replica-constraints' };
+    return {
+      message: 'constraints.min_replicas is above constraints.max_replicas',
+      code: 'CND_ERR_INTENT_INVALID',
+      securityEvent: 'replica-constraints',
+    };
   }
   if (c?.allowed_namespaces !== undefined && !c.allowed_namespaces.includes(intent.namespace)) {
-    return { message: `namespace ${intent.namespace} is not in constraints.allowed_namespaces`, code: 'CND_ERR_INTENT_REJECTED', securityEvent: 'namespace-not-allowed' };
+    return {
+      message: `namespace ${intent.namespace} is not in constraints.allowed_namespaces`,
+      code: 'CND_ERR_INTENT_REJECTED',
+      securityEvent: 'namespace-not-allowed',
+    };
   }
   if (allowed !== undefined && !allowed.includes(intent.namespace)) {
-    return { message: `namespace ${intent.namespace} is not one this Conductor may change`, code: 'CND_ERR_INTENT_REJECTED', securityEvent: 'namespace-not-allowed' };
+    return {
+      message: `namespace ${intent.namespace} is not one this Conductor may change`,
+      code: 'CND_ERR_INTENT_REJECTED',
+      securityEvent: 'namespace-not-allowed',
+    };
   }
   return undefined;
 }

@@ -10,8 +10,7 @@ export const OPTIONS_SCHEMA = {
     allowedNamespaces: {
       type: 'array',
       items: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', maxLength: 63 },
-      description:
-        'When set, intents for any other namespace are refused. Unset: any namespace the intent itself allows.',
+      description: 'When set, intents for any other namespace are refused. Unset: any namespace the intent itself allows.',
     },
   },
 } as const;

@@ -17,17 +17,35 @@ const CLOSED = { type: 'object', additionalProperties: false } as const;
 
 describe('the rules', () => {
   it('definitions: kebab name, known kinds, a description, a satisfiable conductor range', () => {
-    const valid = definePlugin({ name: 'fine', kind: 'audit', description: 'fine', optionsSchema: CLOSED, defaults: {}, create: () => ({}) });
+    const valid = definePlugin({
+      name: 'fine',
+      kind: 'audit',
+      description: 'fine',
+      optionsSchema: CLOSED,
+      defaults: {},
+      create: () => ({}),
+    });
     assert.deepEqual(definitionProblems(valid), []);
-    const spec = { name: 'wrong', kind: ['sink' as never], description: ' ', optionsSchema: CLOSED, defaults: {}, conductor: '^99', create: () => ({}) };
+    const spec = {
+      name: 'wrong',
+      kind: ['sink' as never],
+      description: ' ',
+      optionsSchema: CLOSED,
+      defaults: {},
+      conductor: '^99',
+      create: () => ({}),
+    };
     // definePlugin itself refuses an unknown kind; the suite still names every problem of a
     // definition that reached it some other way.
     assert.throws(() => definePlugin(spec), /plugin wrong: kind must be one or more of/);
-    assert.deepEqual(definitionProblems(spec).filter((p) => !/definePlugin\(\)/.test(p)), [
-      'kind "sink" is not one of source, validate, sanitize, rate-limit, submit, audit, service',
-      'description is empty',
-      'conductor "^99" excludes this Conductor (0.1.0)',
-    ]);
+    assert.deepEqual(
+      definitionProblems(spec).filter((p) => !/definePlugin\(\)/.test(p)),
+      [
+        'kind "sink" is not one of source, validate, sanitize, rate-limit, submit, audit, service',
+        'description is empty',
+        'conductor "^99" excludes this Conductor (0.1.0)',
+      ],
+    );
     assert.match(definitionProblems({ ...valid })[0] ?? '', /not the value definePlugin\(\) returned/);
   });
 
@@ -53,9 +71,15 @@ describe('the rules', () => {
 
   it('order: downstream stages start before it and stop after it', () => {
     const kinds = ['service', 'audit', 'submit', 'rate-limit', 'sanitize', 'validate', 'source'] as const;
-    const journal = [...kinds.slice(0, 2).map((k) => `start ${probeName(k)}`), 'start me', ...kinds.slice(2).map((k) => `start ${probeName(k)}`)];
+    const journal = [
+      ...kinds.slice(0, 2).map((k) => `start ${probeName(k)}`),
+      'start me',
+      ...kinds.slice(2).map((k) => `start ${probeName(k)}`),
+    ];
     assert.deepEqual(orderProblems(journal, 'me', ['submit'], probeName, 'start'), []);
-    assert.deepEqual(orderProblems(journal, 'me', ['service'], probeName, 'start'), ['me was started after the audit stage; expected before it']);
+    assert.deepEqual(orderProblems(journal, 'me', ['service'], probeName, 'start'), [
+      'me was started after the audit stage; expected before it',
+    ]);
     const stops = journal.map((line) => line.replace('start', 'stop')).reverse();
     assert.deepEqual(orderProblems(stops, 'me', ['submit'], probeName, 'stop'), []);
   });
@@ -112,15 +136,21 @@ test('buildPipeline: feed, outcomes, deferred, and a close that cleans up', asyn
   assert.equal(down.outcome, undefined);
   assert.match(down.released[0] ?? '', /^CND_ERR_RETRY_EXHAUSTED: /);
   assert.equal(bytes.outcome?.code, 'CND_ERR_INTENT_PARSE');
-  assert.deepEqual((await pipeline.waitForOutcomes(2)).map((outcome) => outcome.file), ['intent-1.json', 'intent-3.json']);
-  assert.deepEqual(pipeline.deferred.map((event) => event.file), ['intent-2.json']);
+  assert.deepEqual(
+    (await pipeline.waitForOutcomes(2)).map((outcome) => outcome.file),
+    ['intent-1.json', 'intent-3.json'],
+  );
+  assert.deepEqual(
+    pipeline.deferred.map((event) => event.file),
+    ['intent-2.json'],
+  );
 
   await pipeline.close();
   await pipeline.close();
   assert.equal(existsSync(pipeline.dataDir), false);
 });
 
-test('buildPipeline refuses a bad config with the core\'s message', async () => {
+test("buildPipeline refuses a bad config with the core's message", async () => {
   await assert.rejects(buildPipeline({ plugins: { 'rate-limit': { burst: 0 } } }), /plugins\.rate-limit\.burst: must be >= 1/);
 });
 
@@ -140,7 +170,11 @@ test('the conformance suite fails each broken plugin at the rule it breaks, and 
     const heading = /^# Subtest: conformance: (.+)$/.exec(line);
     if (heading) suite = heading[1]!;
     const failed = /^\s+not ok \d+ - (.+?)(?: # .*)?$/.exec(line);
-    if (failed && !/^(definition|factory|timeouts|in a running pipeline|errors thrown|answers preflight|plan\(\) and history)/.test(failed[1]!)) (failures[suite] ??= []).push(failed[1]!);
+    if (
+      failed &&
+      !/^(definition|factory|timeouts|in a running pipeline|errors thrown|answers preflight|plan\(\) and history)/.test(failed[1]!)
+    )
+      (failures[suite] ??= []).push(failed[1]!);
   }
   assert.deepEqual(failures, {
     'io-in-factory': ['create() does no I/O, opens no handle and returns quickly'],
@@ -151,7 +185,9 @@ test('the conformance suite fails each broken plugin at the rule it breaks, and 
       'stops within 5000 ms, before every stage downstream of it; stop() again is harmless; status() still answers',
     ],
     'leaky-stop': ['leaves no timer, socket, server or watcher running once stopped'],
-    'effectful-plan': ['plans in shape, the same twice, without effect; a submit then comes out as planned, and is a duplicate planned again'],
+    'effectful-plan': [
+      'plans in shape, the same twice, without effect; a submit then comes out as planned, and is a duplicate planned again',
+    ],
     'open-options': ['has an options schema that compiles in ajv strict mode and closes every object'],
     'bad-status': [
       'answers status() before start with {ready: boolean}',

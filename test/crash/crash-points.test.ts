@@ -20,7 +20,8 @@ function crashPointsInCode(): Map<string, string[]> {
       const path = `${dir}/${entry.name}`;
       if (entry.isDirectory()) walk(path);
       else if (entry.name.endsWith('.ts')) {
-        for (const m of readFileSync(join(REPO_ROOT, path), 'utf8').matchAll(/crashPoint(?:\(|: )'([^']+)'/g)) found.set(m[1]!, [...(found.get(m[1]!) ?? []), path]);
+        for (const m of readFileSync(join(REPO_ROOT, path), 'utf8').matchAll(/crashPoint(?:\(|: )'([^']+)'/g))
+          found.set(m[1]!, [...(found.get(m[1]!) ?? []), path]);
       }
     }
   };
@@ -31,14 +32,19 @@ function crashPointsInCode(): Map<string, string[]> {
 
 test('every crash point in the catalogue is placed in the code exactly once, and none outside it', () => {
   const inCode = crashPointsInCode();
-  for (const point of CRASH_POINTS) assert.equal(inCode.get(point)?.length, 1, `${point} is placed once (found in ${inCode.get(point)?.join(', ') ?? 'nothing'})`);
-  assert.deepEqual([...inCode.keys()].filter((p) => !(CRASH_POINTS as readonly string[]).includes(p)), []);
+  for (const point of CRASH_POINTS)
+    assert.equal(inCode.get(point)?.length, 1, `${point} is placed once (found in ${inCode.get(point)?.join(', ') ?? 'nothing'})`);
+  assert.deepEqual(
+    [...inCode.keys()].filter((p) => !(CRASH_POINTS as readonly string[]).includes(p)),
+    [],
+  );
 });
 
 test('CONDUCTOR_CRASH_AT is read as point[:nth]; anything else crashes nowhere', () => {
   assert.deepEqual(parseCrashSpec('git.ref-updated'), { point: 'git.ref-updated', nth: 1 });
   assert.deepEqual(parseCrashSpec('ledger.before-commit:3'), { point: 'ledger.before-commit', nth: 3 });
-  for (const bad of [undefined, '', ':2', 'git.ref-updated:0', 'git.ref-updated:x', 'Git.Ref']) assert.equal(parseCrashSpec(bad), undefined, String(bad));
+  for (const bad of [undefined, '', ':2', 'git.ref-updated:0', 'git.ref-updated:x', 'Git.Ref'])
+    assert.equal(parseCrashSpec(bad), undefined, String(bad));
 });
 
 /** The short sweep: each point on the one workload that exercises it best (the full sweep does both). */
@@ -46,9 +52,13 @@ const SHORT_SWEEP: [WorkloadName, CrashPointName][] = CRASH_POINTS.map((point) =
 SHORT_SWEEP.push(['porch', 'delivery.before-submit'], ['porch', 'delivery.succeeded-recorded']);
 
 for (const [workload, point] of SHORT_SWEEP) {
-  test(`crash harness (${workload}): killed at ${point}, restarted: exactly once, newest wins, repository whole, nothing left behind`, { timeout: 120_000 }, async () => {
-    const result = await explore(workload, point, 1);
-    assert.ok(result.reached, `the ${workload} workload reaches ${point}`);
-    assert.deepEqual(result.violations, [], `invariants after a crash at ${point} (${workload})`);
-  });
+  test(
+    `crash harness (${workload}): killed at ${point}, restarted: exactly once, newest wins, repository whole, nothing left behind`,
+    { timeout: 120_000 },
+    async () => {
+      const result = await explore(workload, point, 1);
+      assert.ok(result.reached, `the ${workload} workload reaches ${point}`);
+      assert.deepEqual(result.violations, [], `invariants after a crash at ${point} (${workload})`);
+    },
+  );
 }

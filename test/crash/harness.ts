@@ -90,7 +90,8 @@ function existingPackage(target: string): Record<string, string> {
 function seedRepository(root: string): void {
   const repo = join(root, 'out');
   mkdirSync(repo, { recursive: true });
-  const run = (...args: string[]) => execFileSync('git', ['-C', repo, '-c', 'user.name=Operator', '-c', 'user.email=ops@example.org', ...args], { stdio: 'ignore' });
+  const run = (...args: string[]) =>
+    execFileSync('git', ['-C', repo, '-c', 'user.name=Operator', '-c', 'user.email=ops@example.org', ...args], { stdio: 'ignore' });
   run('init', '-q', '-b', 'main');
   for (const target of TARGETS) {
     mkdirSync(join(repo, NAMESPACE, target), { recursive: true });
@@ -297,7 +298,10 @@ function checkFiles(setup: Setup): string[] {
     const inProcessed = processed.filter((n) => stemOf(n) === stem);
     const inFailed = failed.filter((n) => stemOf(n) === stem);
     const copies = inProcessed.length + inFailed.length;
-    if (copies !== 1) violations.push(`status: ${e.file} is in ${copies} places (processed: ${inProcessed.join(', ') || '-'}; failed: ${inFailed.join(', ') || '-'})`);
+    if (copies !== 1)
+      violations.push(
+        `status: ${e.file} is in ${copies} places (processed: ${inProcessed.join(', ') || '-'}; failed: ${inFailed.join(', ') || '-'})`,
+      );
     if (e.status === undefined) {
       violations.push(`status: ${e.file} has no status file`);
       continue;
@@ -342,8 +346,10 @@ function checkLedger(setup: Setup, notes: string[]): string[] {
     const get = db.prepare('SELECT status, settled, file FROM intents WHERE intent_id = ?');
     for (const e of ended(setup).filter(effective)) {
       const row = get.get(e.intentId) as { status: string; settled: number; file: string } | undefined;
-      if (row?.status !== 'succeeded') violations.push(`ledger: ${e.file} (${e.intentId.slice(0, 8)}) is ${row?.status ?? 'unknown'} in the ledger`);
-      else if (row.file === e.file && row.settled !== 1) notes.push(`ledger: the record of ${e.file} is not marked settled (retention will not prune it)`);
+      if (row?.status !== 'succeeded')
+        violations.push(`ledger: ${e.file} (${e.intentId.slice(0, 8)}) is ${row?.status ?? 'unknown'} in the ledger`);
+      else if (row.file === e.file && row.settled !== 1)
+        notes.push(`ledger: the record of ${e.file} is not marked settled (retention will not prune it)`);
     }
   } finally {
     db.close();
@@ -379,9 +385,11 @@ function checkGit(setup: Setup): string[] {
   const violations: string[] = [];
   const repo = join(setup.root, 'out');
   const status = git(repo, ['status', '--porcelain', '--untracked-files=all']);
-  if (status.code !== 0 || status.out !== '') violations.push(`repository: working tree differs from HEAD: ${status.out.split('\n').slice(0, 6).join('; ')}`);
+  if (status.code !== 0 || status.out !== '')
+    violations.push(`repository: working tree differs from HEAD: ${status.out.split('\n').slice(0, 6).join('; ')}`);
   const fsck = git(repo, ['fsck', '--strict', '--no-dangling']);
-  if (fsck.code !== 0 || /error|bad|missing|broken/i.test(fsck.out)) violations.push(`repository: git fsck --strict: ${fsck.out.split('\n').slice(0, 4).join('; ')}`);
+  if (fsck.code !== 0 || /error|bad|missing|broken/i.test(fsck.out))
+    violations.push(`repository: git fsck --strict: ${fsck.out.split('\n').slice(0, 4).join('; ')}`);
   const log = gitLog(repo);
   const all = ended(setup);
   for (const id of new Set(all.map((e) => e.intentId))) {
@@ -391,7 +399,10 @@ function checkGit(setup: Setup): string[] {
     const names = sharing.map((e) => e.file).join(' / ');
     if (applied.length > 1) violations.push(`effect: ${names} all say succeeded under one intent id`);
     if (applied.length === 0) {
-      if (commits.length > 0) violations.push(`effect: ${names} took no effect (${sharing.map((e) => e.status).join('/')}) yet ${commits.length} commit(s) carry the id`);
+      if (commits.length > 0)
+        violations.push(
+          `effect: ${names} took no effect (${sharing.map((e) => e.status).join('/')}) yet ${commits.length} commit(s) carry the id`,
+        );
       continue;
     }
     if (commits.length !== 1) {
@@ -400,11 +411,13 @@ function checkGit(setup: Setup): string[] {
     }
     const { intent } = applied[0]!;
     const replicas = replicasOf(showFile(repo, commits[0]!.hash, `${intent.namespace}/${intent.target}/deployment.yaml`), intent.target);
-    if (replicas !== intent.replicas) violations.push(`effect: the commit of ${applied[0]!.file} holds replicas ${replicas}, not the intent's ${intent.replicas}`);
+    if (replicas !== intent.replicas)
+      violations.push(`effect: the commit of ${applied[0]!.file} holds replicas ${replicas}, not the intent's ${intent.replicas}`);
   }
   for (const [target, w] of newestPerTarget(setup)) {
     const replicas = replicasOf(showFile(repo, 'HEAD', `${w.intent.namespace}/${target}/deployment.yaml`), target);
-    if (replicas !== w.intent.replicas) violations.push(`newest: ${target} holds replicas ${replicas} at HEAD, the newest intent (${w.file}) says ${w.intent.replicas}`);
+    if (replicas !== w.intent.replicas)
+      violations.push(`newest: ${target} holds replicas ${replicas} at HEAD, the newest intent (${w.file}) says ${w.intent.replicas}`);
   }
   return violations;
 }
@@ -421,7 +434,8 @@ function checkPorch(setup: Setup): string[] {
     const { workspaceName, lifecycle, revision } = r.spec as { workspaceName?: string; lifecycle?: string; revision?: number };
     if ((revision ?? 0) < 0) continue; // the main-branch placeholder
     if (r.spec.workspaceName === SEEDED_WORKSPACE) continue; // the existing package's first revision
-    if (workspaceName === undefined || !workspaces.has(workspaceName)) violations.push(`effect: stray revision ${r.metadata.name} (${workspaceName})`);
+    if (workspaceName === undefined || !workspaces.has(workspaceName))
+      violations.push(`effect: stray revision ${r.metadata.name} (${workspaceName})`);
     if (lifecycle !== 'Published') violations.push(`effect: revision ${r.metadata.name} left ${lifecycle}`);
   }
   for (const id of new Set(all.map((e) => e.intentId))) {
@@ -440,7 +454,8 @@ function checkPorch(setup: Setup): string[] {
     }
     const { intent } = applied[0]!;
     const replicas = porchReplicas(sim, mine[0]!.metadata.name!, intent.target);
-    if (replicas !== intent.replicas) violations.push(`effect: the revision of ${applied[0]!.file} holds replicas ${replicas}, not the intent's ${intent.replicas}`);
+    if (replicas !== intent.replicas)
+      violations.push(`effect: the revision of ${applied[0]!.file} holds replicas ${replicas}, not the intent's ${intent.replicas}`);
   }
   for (const [target, w] of newestPerTarget(setup)) {
     let latest: (typeof revisions)[number] | undefined;
@@ -449,7 +464,10 @@ function checkPorch(setup: Setup): string[] {
       if (latest === undefined || (r.spec.revision ?? 0) > (latest.spec.revision ?? 0)) latest = r;
     }
     const replicas = latest === undefined ? undefined : porchReplicas(sim, latest.metadata.name!, target);
-    if (replicas !== w.intent.replicas) violations.push(`newest: ${target}'s latest published revision holds replicas ${replicas}, the newest intent (${w.file}) says ${w.intent.replicas}`);
+    if (replicas !== w.intent.replicas)
+      violations.push(
+        `newest: ${target}'s latest published revision holds replicas ${replicas}, the newest intent (${w.file}) says ${w.intent.replicas}`,
+      );
   }
   return violations;
 }

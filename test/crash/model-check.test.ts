@@ -26,11 +26,15 @@ test('model check: the delivery protocol holds exactly once, newest wins and sta
   assert.match(out, /0 error\(s\)/);
 });
 
-test('model check without the content hash finds issue 13 defect 1: a reused correlation_id reported succeeded, its content never applied', { timeout: 120_000 }, () => {
-  const { code, out } = modelCheck('--without-content-hash');
-  assert.equal(code, 1, out);
-  assert.match(out, /counterexample: checking EXACTLY_ONCE for f1 \(status succeeded\)/, out);
-});
+test(
+  'model check without the content hash finds issue 13 defect 1: a reused correlation_id reported succeeded, its content never applied',
+  { timeout: 120_000 },
+  () => {
+    const { code, out } = modelCheck('--without-content-hash');
+    assert.equal(code, 1, out);
+    assert.match(out, /counterexample: checking EXACTLY_ONCE for f1 \(status succeeded\)/, out);
+  },
+);
 
 test('model check without the order rule finds issue 18 defect 4: an older intent wins the target', { timeout: 120_000 }, () => {
   const { code, out } = modelCheck('--without-order-rule');

@@ -18,7 +18,8 @@ const { values } = parseArgs({
 });
 const workloads = (values.workload ?? [...WORKLOADS]) as WorkloadName[];
 for (const w of workloads) if (!WORKLOADS.includes(w)) throw new Error(`--workload: unknown workload ${w} (${WORKLOADS.join(', ')})`);
-for (const p of values.point ?? []) if (!(CRASH_POINTS as readonly string[]).includes(p)) throw new Error(`--point: unknown crash point ${p}`);
+for (const p of values.point ?? [])
+  if (!(CRASH_POINTS as readonly string[]).includes(p)) throw new Error(`--point: unknown crash point ${p}`);
 const maxNth = Number(values['max-nth']);
 
 const results: Exploration[] = [];

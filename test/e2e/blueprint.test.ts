@@ -36,7 +36,10 @@ test('with the blueprint: a new target is a schema-valid Deployment with an imag
   const out = join(dir.root, 'out');
   const files = committedFiles(out);
   const shipped = readFileSync(join(BLUEPRINT, 'deployment.yaml'), 'utf8');
-  for (const [target, replicas, packageName] of [['odu-high-phy', 4, 'odu-high-phy'], ['cu-cp', 2, 'cu-cp-pkg']] as const) {
+  for (const [target, replicas, packageName] of [
+    ['odu-high-phy', 4, 'odu-high-phy'],
+    ['cu-cp', 2, 'cu-cp-pkg'],
+  ] as const) {
     const named = (f: string) => (YAML.parse(git(out, 'show', `HEAD:${f}`)) as { metadata: { name: string } }).metadata.name === target;
     const deploymentFile = files.find((f) => f.endsWith('/deployment.yaml') && named(f));
     assert.ok(deploymentFile, `a deployment.yaml for ${target} in ${files.join(', ')}`);

@@ -24,11 +24,23 @@ test('conductor test fails, naming the case, when a case expects something else'
   const file = join(dir, 'accepted.yaml');
   writeFileSync(file, readFileSync(file, 'utf8').replace('spec: { replicas: 5 }', 'spec: { replicas: 6 }'));
   const refused = join(dir, 'refused.yaml');
-  writeFileSync(refused, readFileSync(refused, 'utf8').replace('expect: { status: failed, stage: sanitize, code: CND_ERR_INTENT_REJECTED, message: /blocked pattern/ }', 'expect: { status: failed, stage: validate }'));
+  writeFileSync(
+    refused,
+    readFileSync(refused, 'utf8').replace(
+      'expect: { status: failed, stage: sanitize, code: CND_ERR_INTENT_REJECTED, message: /blocked pattern/ }',
+      'expect: { status: failed, stage: validate }',
+    ),
+  );
   const result = await runCli(['test', dir]);
   assert.equal(result.code, 1);
-  assert.match(result.stdout, /FAIL {2}a scaling intent becomes a Kptfile and a Deployment with its replicas \(accepted\.yaml#1\)\n {8}deployment\.yaml\.spec\.replicas: expected 6, got 5/);
-  assert.match(result.stdout, /FAIL {2}a command substitution in the reason is refused by the sanitizer \(refused\.yaml#9\)\n {8}expected stage validate, got sanitize/);
+  assert.match(
+    result.stdout,
+    /FAIL {2}a scaling intent becomes a Kptfile and a Deployment with its replicas \(accepted\.yaml#1\)\n {8}deployment\.yaml\.spec\.replicas: expected 6, got 5/,
+  );
+  assert.match(
+    result.stdout,
+    /FAIL {2}a command substitution in the reason is refused by the sanitizer \(refused\.yaml#9\)\n {8}expected stage validate, got sanitize/,
+  );
   assert.match(result.stdout, /2 failed/);
 });
 

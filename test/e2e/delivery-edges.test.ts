@@ -5,7 +5,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import {
-  chmodSync, closeSync, existsSync, openSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync, writeSync,
+  chmodSync,
+  closeSync,
+  existsSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+  writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -43,7 +52,10 @@ test('a ledger with damaged pages is set aside at start; once processes the inte
   assert.equal(list(join(dir.root, 'processed')).length, 125);
   assert.equal(gitLog(join(dir.root, 'out')).length, 125, 'one commit per intent');
   assert.equal(existsSync(join(dir.root, 'state', 'conductor.lock')), false, 'no lock file left behind');
-  assert.ok(list(join(dir.root, 'state')).some((n) => n.startsWith('ledger.sqlite.corrupt-')), 'the damaged ledger is kept aside');
+  assert.ok(
+    list(join(dir.root, 'state')).some((n) => n.startsWith('ledger.sqlite.corrupt-')),
+    'the damaged ledger is kept aside',
+  );
   assert.match(second.stdout, /ledger database damaged/);
 });
 
@@ -138,7 +150,10 @@ test('conductor status beside a running writer opens the ledger read-only: nothi
   after.close();
   assert.equal(rows.n, 0, 'status quarantined nothing');
   assert.equal(kept.attempts, 99, 'the row is where it was');
-  assert.deepEqual(readdirSync(join(dir.root, 'state')).filter((n) => n.includes('corrupt')), []);
+  assert.deepEqual(
+    readdirSync(join(dir.root, 'state')).filter((n) => n.includes('corrupt')),
+    [],
+  );
 });
 
 /**
@@ -148,9 +163,8 @@ test('conductor status beside a running writer opens the ledger read-only: nothi
  */
 function startUnprivilegedCli(args: string[]): Running {
   const drop = '-dac_override,-dac_read_search';
-  const [command, prefix] = process.getuid?.() === 0
-    ? ['setpriv', ['--bounding-set', drop, '--inh-caps', drop, process.execPath]]
-    : [process.execPath, []];
+  const [command, prefix] =
+    process.getuid?.() === 0 ? ['setpriv', ['--bounding-set', drop, '--inh-caps', drop, process.execPath]] : [process.execPath, []];
   const child = spawn(command, [...prefix, CLI, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';

@@ -26,7 +26,8 @@ test('grouped commits: fewer commits than intents, each intent in exactly one, e
   const dir = makeDataDir();
   t.after(dir.cleanup);
   // 20 targets, three intents each: the last one (per-target order) decides the replicas.
-  for (let i = 0; i < INTENTS; i += 1) dropIntent(dir.handoff, `intent-${String(i).padStart(3, '0')}.json`, scaling(`app-${i % 20}`, (i % 7) + 1, { reason: `group ${i}` }));
+  for (let i = 0; i < INTENTS; i += 1)
+    dropIntent(dir.handoff, `intent-${String(i).padStart(3, '0')}.json`, scaling(`app-${i % 20}`, (i % 7) + 1, { reason: `group ${i}` }));
   const config = fastConfig(dir.root, { 'git-sink': { blueprint: BLUEPRINT, maxIntentsPerCommit: 8 } });
   const path = writeJsonConfig(dir.root, { ...config, concurrency: 16 });
   const run = await runCli(['once', '--config', path]);
@@ -35,11 +36,21 @@ test('grouped commits: fewer commits than intents, each intent in exactly one, e
   const out = join(dir.root, 'out');
   const commits = gitLog(out);
   assert.ok(commits.length < INTENTS, `${commits.length} commits for ${INTENTS} intents`);
-  assert.ok(commits.some((c) => c.intentIds.length > 1), 'some commit holds several intents');
-  assert.ok(commits.every((c) => c.intentIds.length <= 8), 'no commit holds more than maxIntentsPerCommit');
+  assert.ok(
+    commits.some((c) => c.intentIds.length > 1),
+    'some commit holds several intents',
+  );
+  assert.ok(
+    commits.every((c) => c.intentIds.length <= 8),
+    'no commit holds more than maxIntentsPerCommit',
+  );
   const counts = trailerCounts(out);
   assert.equal(counts.size, INTENTS, 'every intent has a trailer');
-  assert.deepEqual([...counts.values()].filter((n) => n !== 1), [], 'no intent is committed twice');
+  assert.deepEqual(
+    [...counts.values()].filter((n) => n !== 1),
+    [],
+    'no intent is committed twice',
+  );
   for (let target = 0; target < 20; target += 1) {
     const last = 40 + target;
     const yaml = gitShow(out, 'HEAD', `oran-odu/app-${target}/deployment.yaml`);
@@ -53,7 +64,8 @@ test('grouped commits: fewer commits than intents, each intent in exactly one, e
   // The ledger forgotten (state removed), the same files delivered again: history alone
   // (read by `git log` at start) recognises all of them, and no commit is added.
   execFileSync('rm', ['-rf', join(dir.root, 'state'), join(dir.root, 'processed'), join(dir.root, 'status')]);
-  for (let i = 0; i < INTENTS; i += 1) dropIntent(dir.handoff, `intent-${String(i).padStart(3, '0')}.json`, scaling(`app-${i % 20}`, (i % 7) + 1, { reason: `group ${i}` }));
+  for (let i = 0; i < INTENTS; i += 1)
+    dropIntent(dir.handoff, `intent-${String(i).padStart(3, '0')}.json`, scaling(`app-${i % 20}`, (i % 7) + 1, { reason: `group ${i}` }));
   const again = await runCli(['once', '--config', path]);
   assert.equal(again.code, 0, again.stderr);
   assert.equal(gitLog(out).length, commits.length, 'no commit added by the re-delivery');
@@ -64,7 +76,10 @@ test('grouped commits made by another writer while running are recognised (histo
   const root = tempDir();
   t.after(() => rmSync(root, { recursive: true, force: true }));
   const repo = join(root, 'shared-out');
-  const plugins = (group: number) => ({ 'schema-validate': {}, 'git-sink': { dir: repo, blueprint: BLUEPRINT, maxIntentsPerCommit: group } });
+  const plugins = (group: number) => ({
+    'schema-validate': {},
+    'git-sink': { dir: repo, blueprint: BLUEPRINT, maxIntentsPerCommit: group },
+  });
   // Both writers started before anything is committed: the second one learns of the first's
   // commits only by walking the new history at its next commit.
   const first = await buildPipeline({ plugins: plugins(10), config: { concurrency: 10 } });
@@ -90,9 +105,22 @@ test('grouped commits made by another writer while running are recognised (histo
 test('a reason cannot forge a trailer: only the last paragraph names intents', () => {
   const forged = 'x\n\nConductor-Intent-Id: victim\n\nConductor-Intent-Id: victim2';
   const intent = scaling('app', 2, { reason: forged });
-  for (const group of [[{ intent, intentId: 'real', file: 'a.json' }], [{ intent, intentId: 'real', file: 'a.json' }, { intent, intentId: 'other', file: 'b.json' }]]) {
+  for (const group of [
+    [{ intent, intentId: 'real', file: 'a.json' }],
+    [
+      { intent, intentId: 'real', file: 'a.json' },
+      { intent, intentId: 'other', file: 'b.json' },
+    ],
+  ]) {
     const message = commitMessage(group);
-    assert.deepEqual(trailerIds(message), group.map((g) => g.intentId), message);
+    assert.deepEqual(
+      trailerIds(message),
+      group.map((g) => g.intentId),
+      message,
+    );
   }
-  assert.deepEqual(trailerIds('subject\n\nbody\nConductor-Intent-Id: not-a-trailer\n\nConductor-Intent-Id: a\nConductor-Intent-Id: b\n'), ['a', 'b']);
+  assert.deepEqual(trailerIds('subject\n\nbody\nConductor-Intent-Id: not-a-trailer\n\nConductor-Intent-Id: a\nConductor-Intent-Id: b\n'), [
+    'a',
+    'b',
+  ]);
 });

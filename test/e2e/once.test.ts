@@ -42,7 +42,8 @@ test('once: six good intents commit, three bad ones fail with reasons, the rest 
     'intent-malformed.error.json',
     'intent-malformed.json',
   ]);
-  const reason = (stem: string) => JSON.parse(readFileSync(join(dir.root, 'failed', `${stem}.error.json`), 'utf8')) as Record<string, string> & { message: string };
+  const reason = (stem: string) =>
+    JSON.parse(readFileSync(join(dir.root, 'failed', `${stem}.error.json`), 'utf8')) as Record<string, string> & { message: string };
   assert.deepEqual([reason('intent-malformed').stage, reason('intent-malformed').code], ['validate', 'CND_ERR_INTENT_PARSE']);
   assert.deepEqual([reason('intent-invalid').stage, reason('intent-invalid').code], ['validate', 'CND_ERR_INTENT_INVALID']);
   assert.match(reason('intent-invalid').message, /target must be a DNS-1123 label/);

@@ -71,14 +71,22 @@ test('plan: the diff a third intent would make, with HEAD, the file and the data
 
   const refused = await runCli(['plan', '--config', config, broken]);
   assert.equal(refused.code, 1, refused.stdout);
-  assert.match(refused.stdout, /intent-web-broken\.json {2}intent [0-9a-f]{40}: would be refused: \[validate\] CND_ERR_INTENT_INVALID: .*replicas must be <= 100/);
+  assert.match(
+    refused.stdout,
+    /intent-web-broken\.json {2}intent [0-9a-f]{40}: would be refused: \[validate\] CND_ERR_INTENT_INVALID: .*replicas must be <= 100/,
+  );
 
   const json = await runCli(['plan', '--config', config, '--json', third]);
   assert.equal(json.code, 0, json.stderr);
-  const [intent] = (JSON.parse(json.stdout) as { intents: { outcome: string; base: string; files: { path: string; before: string; after: string }[] }[] }).intents;
+  const [intent] = (
+    JSON.parse(json.stdout) as { intents: { outcome: string; base: string; files: { path: string; before: string; after: string }[] }[] }
+  ).intents;
   assert.equal(intent!.outcome, 'apply');
   assert.equal(intent!.base, headBefore, 'planned against HEAD');
-  assert.deepEqual(intent!.files.map((f) => f.path), ['default/web/deployment.yaml']);
+  assert.deepEqual(
+    intent!.files.map((f) => f.path),
+    ['default/web/deployment.yaml'],
+  );
 
   assert.equal(gitLog(out)[0]!.hash, headBefore, 'HEAD did not move');
   assert.deepEqual(readFileSync(third), thirdBytes);
@@ -113,7 +121,11 @@ test('plan and history: a sink without plan() or history() says so (exit 1); no 
 
   const { plugins } = fastConfig(dir.root) as { plugins: Record<string, unknown> };
   const { 'git-sink': _, ...others } = plugins;
-  const holding = writeJsonConfig(dir.root, { dataDir: dir.root, modules: { 'hold-sink': HOLD_SINK }, plugins: { ...others, 'hold-sink': {} } }, 'hold.json');
+  const holding = writeJsonConfig(
+    dir.root,
+    { dataDir: dir.root, modules: { 'hold-sink': HOLD_SINK }, plugins: { ...others, 'hold-sink': {} } },
+    'hold.json',
+  );
   const file = dropIntent(tempDir('conductor-plan-'), 'intent-web.json', web(4));
   t.after(() => rmSync(join(file, '..'), { recursive: true, force: true }));
   const plan = await runCli(['plan', '--config', holding, file]);
@@ -143,12 +155,19 @@ test('history: both intents for default/web in order with their commit ids, also
     assert.equal(lines.length, 2, result.stdout);
     lines.forEach((line, i) => {
       const trace = i === 1 ? `  trace ${traceId}` : '';
-      assert.match(line, new RegExp(`${files[i]}  intent ${ids[i]}  replicas ${i + 2}  content [0-9a-f]{12}  receipt ${commits[i]!.hash}${trace}$`));
+      assert.match(
+        line,
+        new RegExp(`${files[i]}  intent ${ids[i]}  replicas ${i + 2}  content [0-9a-f]{12}  receipt ${commits[i]!.hash}${trace}$`),
+      );
     });
     const json = JSON.parse((await runCli(['history', '--config', config, '--json', '--limit', '1', 'default/web'])).stdout) as {
       entries: { intentId: string; receipt: { ref: string } }[];
     };
-    assert.deepEqual(json.entries.map((e) => [e.intentId, e.receipt.ref]), [[ids[1], commits[1]!.hash]], '--limit 1: the newest');
+    assert.deepEqual(
+      json.entries.map((e) => [e.intentId, e.receipt.ref]),
+      [[ids[1], commits[1]!.hash]],
+      '--limit 1: the newest',
+    );
   }
   assert.match((await runCli(['history', '--config', config, 'default/none'])).stdout, /no intent applied to default\/none/);
 });

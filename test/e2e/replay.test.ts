@@ -15,7 +15,11 @@ test('replay: fixed causes succeed under the original id; a succeeded intent rep
   const dir = makeDataDir();
   t.after(dir.cleanup);
   const strict = writeJsonConfig(dir.root, fastConfig(dir.root, { 'schema-validate': { allowedNamespaces: ['oran-odu'] } }), 'strict.json');
-  const relaxed = writeJsonConfig(dir.root, fastConfig(dir.root, { 'schema-validate': { allowedNamespaces: ['oran-odu', 'oran-cu'] } }), 'relaxed.json');
+  const relaxed = writeJsonConfig(
+    dir.root,
+    fastConfig(dir.root, { 'schema-validate': { allowedNamespaces: ['oran-odu', 'oran-cu'] } }),
+    'relaxed.json',
+  );
   dropIntent(dir.handoff, 'intent-ok.json', scaling('du', 2));
   dropIntent(dir.handoff, 'intent-cu.json', scaling('cu', 3, { namespace: 'oran-cu' }));
   dropIntent(dir.handoff, 'intent-bad.json', scaling('Bad Name', 3));
@@ -27,7 +31,10 @@ test('replay: fixed causes succeed under the original id; a succeeded intent rep
   // An intent that did succeed, put into failed/ by hand with its id, replays as a no-op.
   const okStatus = readJson(join(dir.root, 'status', 'intent-ok.status.json'));
   copyFileSync(join(dir.root, 'processed', 'intent-ok.json'), join(dir.root, 'failed', 'intent-ok.json'));
-  writeFileSync(join(dir.root, 'failed', 'intent-ok.error.json'), JSON.stringify({ ...failedCu, file: 'intent-ok.json', intentId: okStatus['intentId'] }));
+  writeFileSync(
+    join(dir.root, 'failed', 'intent-ok.error.json'),
+    JSON.stringify({ ...failedCu, file: 'intent-ok.json', intentId: okStatus['intentId'] }),
+  );
 
   const none = await runCli(['replay', '--config', relaxed, '--since', new Date(Date.now() + 60_000).toISOString()]);
   assert.equal(none.code, 0, none.stderr);

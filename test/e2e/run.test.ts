@@ -41,7 +41,9 @@ test('run: a renamed-in intent is committed within a second; SIGTERM exits 0 pro
   const waiting = list(dir.handoff).filter((n) => n.startsWith('intent-'));
   assert.equal(processed.length + waiting.length, 41);
   for (const name of processed) {
-    const status = JSON.parse(readFileSync(join(dir.root, 'status', name.replace(/\.json$/, '.status.json')), 'utf8')) as { intentId: string };
+    const status = JSON.parse(readFileSync(join(dir.root, 'status', name.replace(/\.json$/, '.status.json')), 'utf8')) as {
+      intentId: string;
+    };
     assert.ok(committed.has(status.intentId), `${name} was processed and has its commit`);
   }
   assert.equal(committed.size, processed.length, 'one commit per processed intent, none for waiting ones');

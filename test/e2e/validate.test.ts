@@ -12,12 +12,37 @@ const CASES: { name: string; mutate: (c: any) => void; path: string; says: RegEx
   { name: 'unknown top-level key', mutate: (c) => (c.concurency = 4), path: 'concurency', says: /unknown key/ },
   { name: 'wrong core value', mutate: (c) => (c.concurrency = 0), path: 'concurrency', says: /must be >= 1/ },
   { name: 'wrong nested core value', mutate: (c) => (c.retry = { maxAttempts: -1 }), path: 'retry.maxAttempts', says: /must be >= 0/ },
-  { name: 'unknown plugin option', mutate: (c) => (c.plugins['rate-limit'] = { brust: 3 }), path: 'plugins.rate-limit.brust', says: /unknown key/ },
-  { name: 'wrong plugin value', mutate: (c) => (c.plugins['rate-limit'] = { burst: 0 }), path: 'plugins.rate-limit.burst', says: /must be >= 1/ },
-  { name: 'wrong type deep in a plugin', mutate: (c) => (c.plugins['fs-source'] = { debounceMs: 'fast' }), path: 'plugins.fs-source.debounceMs', says: /must be integer/ },
-  { name: 'unknown plugin', mutate: (c) => (c.plugins['no-such-plugin'] = {}), path: 'plugins.no-such-plugin', says: /unknown plugin "no-such-plugin"/ },
+  {
+    name: 'unknown plugin option',
+    mutate: (c) => (c.plugins['rate-limit'] = { brust: 3 }),
+    path: 'plugins.rate-limit.brust',
+    says: /unknown key/,
+  },
+  {
+    name: 'wrong plugin value',
+    mutate: (c) => (c.plugins['rate-limit'] = { burst: 0 }),
+    path: 'plugins.rate-limit.burst',
+    says: /must be >= 1/,
+  },
+  {
+    name: 'wrong type deep in a plugin',
+    mutate: (c) => (c.plugins['fs-source'] = { debounceMs: 'fast' }),
+    path: 'plugins.fs-source.debounceMs',
+    says: /must be integer/,
+  },
+  {
+    name: 'unknown plugin',
+    mutate: (c) => (c.plugins['no-such-plugin'] = {}),
+    path: 'plugins.no-such-plugin',
+    says: /unknown plugin "no-such-plugin"/,
+  },
   { name: 'bad log level', mutate: (c) => (c.logLevel = 'loud'), path: 'logLevel', says: /must be one of/ },
-  { name: 'instance suffix keeps the path', mutate: (c) => (c.plugins['git-sink/mirror'] = { branch: 'bad branch' }), path: 'plugins.git-sink/mirror.branch', says: /must match pattern/ },
+  {
+    name: 'instance suffix keeps the path',
+    mutate: (c) => (c.plugins['git-sink/mirror'] = { branch: 'bad branch' }),
+    path: 'plugins.git-sink/mirror.branch',
+    says: /must match pattern/,
+  },
 ];
 
 for (const { name, mutate, path, says } of CASES) {
@@ -85,7 +110,8 @@ test('a missing config file and an unknown command exit 2', async () => {
 test('--help and --version answer', async () => {
   const help = await runCli(['--help']);
   assert.equal(help.code, 0);
-  for (const command of ['run', 'once', 'validate', 'print-config', 'status', 'replay']) assert.match(help.stdout, new RegExp(`\\n  ${command} `));
+  for (const command of ['run', 'once', 'validate', 'print-config', 'status', 'replay'])
+    assert.match(help.stdout, new RegExp(`\\n  ${command} `));
   const version = await runCli(['--version']);
   assert.match(version.stdout.trim(), /^\d+\.\d+\.\d+$/);
   const onceHelp = await runCli(['once', '--help']);

@@ -29,7 +29,10 @@ test('a reused correlation_id with other content is a conflict found in history,
   dropIntentAt(dir.handoff, 'intent-second.json', scaling('appc', 7, { correlation_id: 'corr-1' }), now);
   const second = await runCli(['once', '--config', config]);
   assert.equal(second.code, 1, `exit 1 for a failed intent\n${second.stderr}`);
-  assert.deepEqual(list(join(dir.root, 'failed')).filter((n) => n.endsWith('.json') && !n.includes('.error')), ['intent-second.json']);
+  assert.deepEqual(
+    list(join(dir.root, 'failed')).filter((n) => n.endsWith('.json') && !n.includes('.error')),
+    ['intent-second.json'],
+  );
   const status = statusOf(dir.root, 'intent-second');
   assert.equal(status.status, 'failed');
   assert.equal(status.code, 'CND_ERR_INTENT_CONFLICT');

@@ -72,45 +72,33 @@ test('the caches are bounded by bytes, dropping the least recently used first', 
   assert.equal(cache.get('huge'), undefined, 'a value larger than the whole cache is not kept');
 });
 
-test(
-  'intents waiting together: one commit each, made durable by shared checkpoints, all in packs',
-  { timeout: 60_000 },
-  async (t) => {
-    const dir = makeDataDir();
-    t.after(dir.cleanup);
-    const count = 24;
-    const now = Date.now();
-    for (let i = 0; i < count; i += 1)
-      dropIntentAt(
-        dir.handoff,
-        `intent-${String(i).padStart(3, '0')}.json`,
-        scaling(`app-${i % 6}`, (i % 5) + 1),
-        now - (count - i) * 1000,
-      );
-    const config = writeJsonConfig(dir.root, {
-      ...fastConfig(dir.root, { 'git-sink': { blueprint: BLUEPRINT } }),
-      concurrency: 16,
-    });
-    const run = await runCli(['once', '--config', config]);
-    assert.equal(run.code, 0, run.stderr);
-    const out = join(dir.root, 'out');
-    const commits = gitLog(out);
-    assert.equal(commits.length, count, 'one commit per intent');
-    assert.ok(commits.every((c) => c.intentIds.length === 1));
-    assert.equal(gitIn(out, 'count-objects', '-v').match(/^count: (\d+)/m)?.[1], '0', 'no loose object');
-    const packs = readdirSync(join(out, '.git', 'objects', 'pack')).filter((n) => n.endsWith('.pack'));
-    assert.ok(packs.length < count, `fewer packs (${packs.length}) than commits: checkpoints were shared`);
-    assert.deepEqual(
-      readdirSync(join(out, '.git')).filter((n) => n.startsWith('fast_import_crash_')),
-      [],
-    );
-    assert.deepEqual(wholeness(out), { fsck: '', status: '' });
-    for (let i = 0; i < 6; i += 1) {
-      const last = Math.max(...Array.from({ length: count }, (_, n) => n).filter((n) => n % 6 === i));
-      assert.match(
-        gitIn(out, 'show', `HEAD:oran-odu/app-${i}/deployment.yaml`),
-        new RegExp(`replicas: ${(last % 5) + 1}\\b`),
-      );
-    }
-  },
-);
+test('intents waiting together: one commit each, made durable by shared checkpoints, all in packs', { timeout: 60_000 }, async (t) => {
+  const dir = makeDataDir();
+  t.after(dir.cleanup);
+  const count = 24;
+  const now = Date.now();
+  for (let i = 0; i < count; i += 1)
+    dropIntentAt(dir.handoff, `intent-${String(i).padStart(3, '0')}.json`, scaling(`app-${i % 6}`, (i % 5) + 1), now - (count - i) * 1000);
+  const config = writeJsonConfig(dir.root, {
+    ...fastConfig(dir.root, { 'git-sink': { blueprint: BLUEPRINT } }),
+    concurrency: 16,
+  });
+  const run = await runCli(['once', '--config', config]);
+  assert.equal(run.code, 0, run.stderr);
+  const out = join(dir.root, 'out');
+  const commits = gitLog(out);
+  assert.equal(commits.length, count, 'one commit per intent');
+  assert.ok(commits.every((c) => c.intentIds.length === 1));
+  assert.equal(gitIn(out, 'count-objects', '-v').match(/^count: (\d+)/m)?.[1], '0', 'no loose object');
+  const packs = readdirSync(join(out, '.git', 'objects', 'pack')).filter((n) => n.endsWith('.pack'));
+  assert.ok(packs.length < count, `fewer packs (${packs.length}) than commits: checkpoints were shared`);
+  assert.deepEqual(
+    readdirSync(join(out, '.git')).filter((n) => n.startsWith('fast_import_crash_')),
+    [],
+  );
+  assert.deepEqual(wholeness(out), { fsck: '', status: '' });
+  for (let i = 0; i < 6; i += 1) {
+    const last = Math.max(...Array.from({ length: count }, (_, n) => n).filter((n) => n % 6 === i));
+    assert.match(gitIn(out, 'show', `HEAD:oran-odu/app-${i}/deployment.yaml`), new RegExp(`replicas: ${(last % 5) + 1}\\b`));
+  }
+});

@@ -53,14 +53,17 @@ test(NAME, { timeout: 600_000 }, async (t) => {
       const target = `r${round}-app-${i}`;
       const older = `intent-r${round}-${i}-a.json`;
       const newer = `intent-r${round}-${i}-b.json`;
-      const writes: [string, number, number][] = [[older, 3, base + i], [newer, 5, base + i + 100]];
+      const writes: [string, number, number][] = [
+        [older, 3, base + i],
+        [newer, 5, base + i + 100],
+      ];
       if (i % 2 === 1) writes.reverse();
       for (const [name, replicas, at] of writes) dropIntentAt(dir.handoff, name, scaling(target, replicas), at);
       files.push(older, newer);
     }
     const processed = () => files.every((f) => list(join(dir.root, 'processed')).includes(f));
     await waitFor(`round ${round} processed`, processed, 240_000, 25).catch((error: unknown) => {
-      t.diagnostic(`stderr: ${running.map((r) => r.output().stderr).join("\n")} handoff: ${list(dir.handoff).join(" ")}`);
+      t.diagnostic(`stderr: ${running.map((r) => r.output().stderr).join('\n')} handoff: ${list(dir.handoff).join(' ')}`);
       throw error;
     });
 

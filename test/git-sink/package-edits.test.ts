@@ -45,10 +45,12 @@ function preparePackage(out: string): void {
 
 /** Inode, mode and modification time of each path: what a rewrite of the file would change. */
 function identities(dir: string, paths: string[]): Record<string, string> {
-  return Object.fromEntries(paths.map((p) => {
-    const s = lstatSync(join(dir, p));
-    return [p, `${s.ino}:${s.mode}:${s.mtimeMs}`];
-  }));
+  return Object.fromEntries(
+    paths.map((p) => {
+      const s = lstatSync(join(dir, p));
+      return [p, `${s.ino}:${s.mode}:${s.mtimeMs}`];
+    }),
+  );
 }
 
 test('an intent changes only the Deployment file of a package: other entries keep blob and mode', { timeout: 60_000 }, async (t) => {

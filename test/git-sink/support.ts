@@ -5,8 +5,14 @@ import { readFileSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const IDENTITY = [
-  '-c', 'user.name=Operator', '-c', 'user.email=operator@example.com',
-  '-c', 'commit.gpgsign=false', '-c', 'core.hooksPath=/dev/null',
+  '-c',
+  'user.name=Operator',
+  '-c',
+  'user.email=operator@example.com',
+  '-c',
+  'commit.gpgsign=false',
+  '-c',
+  'core.hooksPath=/dev/null',
 ];
 
 /** Runs git in `repo` with a fixed identity; returns its standard output. */

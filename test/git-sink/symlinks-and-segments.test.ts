@@ -28,7 +28,11 @@ function setUp(t: { after(fn: () => void): void }) {
 }
 
 /** Only a source and the sink: nothing before the sink checks the path segments. */
-const bareConfig = (dataDir: string) => ({ dataDir, logLevel: 'warn', plugins: { 'fs-source': { debounceMs: 0 }, 'git-sink': { blueprint: BLUEPRINT } } });
+const bareConfig = (dataDir: string) => ({
+  dataDir,
+  logLevel: 'warn',
+  plugins: { 'fs-source': { debounceMs: 0 }, 'git-sink': { blueprint: BLUEPRINT } },
+});
 
 test('symlinks in the restored history are never written through: canaries unchanged, intents refused', { timeout: 60_000 }, async (t) => {
   const s = setUp(t);
@@ -87,7 +91,10 @@ test('`..`, `.`, `.git` and other non-segments as namespace or package name are 
   const run = await runCli(['once', '--config', writeJsonConfig(s.dataDir, bareConfig(s.dataDir))]);
   assert.equal(run.code, 1, run.stderr);
   assert.deepEqual(s.canaries(), before, 'nothing outside the data directory changed');
-  assert.deepEqual(readdirSync(s.dataDir).filter((n) => ['Kptfile', 'deployment.yaml', 'x', '..'].includes(n)), []);
+  assert.deepEqual(
+    readdirSync(s.dataDir).filter((n) => ['Kptfile', 'deployment.yaml', 'x', '..'].includes(n)),
+    [],
+  );
   for (const [name] of cases) {
     const status = statusOf(s.dataDir, name.replace(/\.json$/, ''));
     assert.equal(status.status, 'failed', name);

@@ -37,7 +37,12 @@ describe('pod security and the security context', () => {
       delete node(d, 'spec', 'template', 'spec', 'securityContext')['runAsNonRoot'];
       delete node(conductorContainer(d), 'securityContext')['runAsNonRoot'];
     });
-    assertCaught(checkPodSecurityRestricted(set), checkPodSecurityRestricted(broken), CONDUCTOR, /container conductor: runAsNonRoot must be true/);
+    assertCaught(
+      checkPodSecurityRestricted(set),
+      checkPodSecurityRestricted(broken),
+      CONDUCTOR,
+      /container conductor: runAsNonRoot must be true/,
+    );
   });
 
   it("runAsNonRoot dropped from the container only is caught by the guide's exact security context", async () => {
@@ -45,7 +50,12 @@ describe('pod security and the security context', () => {
     const broken = breakObject(set, 'Deployment', 'conductor', (d) => {
       delete node(conductorContainer(d), 'securityContext')['runAsNonRoot'];
     });
-    assertCaught(checkGuideSecurityContext(set), checkGuideSecurityContext(broken), CONDUCTOR, /securityContext must be exactly the guide's/);
+    assertCaught(
+      checkGuideSecurityContext(set),
+      checkGuideSecurityContext(broken),
+      CONDUCTOR,
+      /securityContext must be exactly the guide's/,
+    );
   });
 
   it('privilege escalation on the Redis container is caught', async () => {
@@ -54,7 +64,12 @@ describe('pod security and the security context', () => {
       const [redis] = node(d, 'spec', 'template', 'spec')['containers'] as Record<string, unknown>[];
       node(redis, 'securityContext')['allowPrivilegeEscalation'] = true;
     });
-    assertCaught(checkPodSecurityRestricted(set), checkPodSecurityRestricted(broken), 'Deployment conductor/redis', /container redis: allowPrivilegeEscalation must be false/);
+    assertCaught(
+      checkPodSecurityRestricted(set),
+      checkPodSecurityRestricted(broken),
+      'Deployment conductor/redis',
+      /container redis: allowPrivilegeEscalation must be false/,
+    );
   });
 
   it('a hostPath volume is caught', async () => {
@@ -62,7 +77,12 @@ describe('pod security and the security context', () => {
     const broken = breakObject(set, 'Deployment', 'conductor', (d) => {
       (node(d, 'spec', 'template', 'spec')['volumes'] as unknown[]).push({ name: 'host', hostPath: { path: '/var/run' } });
     });
-    assertCaught(checkPodSecurityRestricted(set), checkPodSecurityRestricted(broken), CONDUCTOR, /volume host: type hostPath is not allowed/);
+    assertCaught(
+      checkPodSecurityRestricted(set),
+      checkPodSecurityRestricted(broken),
+      CONDUCTOR,
+      /volume host: type hostPath is not allowed/,
+    );
   });
 
   it('a Namespace without the restricted enforce label is caught', async () => {
@@ -70,7 +90,12 @@ describe('pod security and the security context', () => {
     const broken = breakObject(set, 'Namespace', 'conductor', (ns) => {
       delete node(ns, 'metadata', 'labels')['pod-security.kubernetes.io/enforce'];
     });
-    assertCaught(checkNamespaces(set), checkNamespaces(broken), 'Namespace conductor', /pod-security\.kubernetes\.io\/enforce must be "restricted"/);
+    assertCaught(
+      checkNamespaces(set),
+      checkNamespaces(broken),
+      'Namespace conductor',
+      /pod-security\.kubernetes\.io\/enforce must be "restricted"/,
+    );
   });
 });
 
@@ -102,9 +127,18 @@ describe('images', () => {
       .replace('ARG NODE_IMAGE=node:24-bookworm-slim', 'ARG NODE_IMAGE=node:latest')
       .replace('EXPOSE 8080 9090', 'RUN ["/nodejs/bin/node", "-e", "1"]\nEXPOSE 8080 9090');
     const messages = checkDockerfile(broken).map((f) => `${f.object}: ${f.message}`);
-    assert.ok(messages.some((m) => /^Dockerfile: FROM on line \d+: image node:latest uses the tag "latest"/.test(m)), messages.join('\n'));
-    assert.ok(messages.some((m) => m.startsWith('Dockerfile stage runtime: must run as USER 65532:65532, got root')), messages.join('\n'));
-    assert.ok(messages.some((m) => /^Dockerfile stage runtime: line \d+: RUN in the runtime stage/.test(m)), messages.join('\n'));
+    assert.ok(
+      messages.some((m) => /^Dockerfile: FROM on line \d+: image node:latest uses the tag "latest"/.test(m)),
+      messages.join('\n'),
+    );
+    assert.ok(
+      messages.some((m) => m.startsWith('Dockerfile stage runtime: must run as USER 65532:65532, got root')),
+      messages.join('\n'),
+    );
+    assert.ok(
+      messages.some((m) => /^Dockerfile stage runtime: line \d+: RUN in the runtime stage/.test(m)),
+      messages.join('\n'),
+    );
   });
 });
 
@@ -122,7 +156,12 @@ describe('probes, ports and config wiring', () => {
     const broken = breakObject(set, 'Deployment', 'conductor', (d) => {
       node(conductorContainer(d), 'readinessProbe', 'httpGet')['port'] = 'metrics';
     });
-    assertCaught(checkProbes(set), checkProbes(broken), CONDUCTOR, /readinessProbe port metrics resolves to 9090, but the app serves health on 8080/);
+    assertCaught(
+      checkProbes(set),
+      checkProbes(broken),
+      CONDUCTOR,
+      /readinessProbe port metrics resolves to 9090, but the app serves health on 8080/,
+    );
   });
 
   it('a Service whose metrics port targets the wrong container port is caught', async () => {
@@ -147,7 +186,12 @@ describe('probes, ports and config wiring', () => {
       config['dataDir'] = '/var/lib/conductor';
       data['conductor.config.json'] = JSON.stringify(config);
     });
-    assertCaught(checkConfigWiring(set), checkConfigWiring(broken), `ConfigMap conductor/${name}`, /config dataDir \/var\/lib\/conductor differs from --data-dir \/data/);
+    assertCaught(
+      checkConfigWiring(set),
+      checkConfigWiring(broken),
+      `ConfigMap conductor/${name}`,
+      /config dataDir \/var\/lib\/conductor differs from --data-dir \/data/,
+    );
   });
 
   it('a ConfigMap that is not JSON is caught on the Deployment mounting it', async () => {
@@ -174,18 +218,35 @@ describe('RBAC, scaling and network policy', () => {
       'porch-demo',
     );
     const after = checkRbac(broken);
-    assertCaught(checkRbac(set), after, 'Role porch-demo/conductor-porch-sink', /grants list packagerevisions\.porch\.kpt\.io, which Conductor does not need/);
-    assert.ok(after.some((f) => f.object.startsWith('ConfigMap conductor/conductor-config-') && /porch-sink needs list packagerevisions\.porch\.kpt\.dev/.test(f.message)));
+    assertCaught(
+      checkRbac(set),
+      after,
+      'Role porch-demo/conductor-porch-sink',
+      /grants list packagerevisions\.porch\.kpt\.io, which Conductor does not need/,
+    );
+    assert.ok(
+      after.some(
+        (f) =>
+          f.object.startsWith('ConfigMap conductor/conductor-config-') &&
+          /porch-sink needs list packagerevisions\.porch\.kpt\.dev/.test(f.message),
+      ),
+    );
   });
 
   it('a cluster-wide ClusterRole is refused', async () => {
     const set = await production();
-    const broken = { name: 'broken', objects: [...structuredClone(set.objects), {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'ClusterRole',
-      metadata: { name: 'conductor-everything' },
-      rules: [{ apiGroups: ['*'], resources: ['*'], verbs: ['*'] }],
-    } as KObject] };
+    const broken = {
+      name: 'broken',
+      objects: [
+        ...structuredClone(set.objects),
+        {
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'ClusterRole',
+          metadata: { name: 'conductor-everything' },
+          rules: [{ apiGroups: ['*'], resources: ['*'], verbs: ['*'] }],
+        } as KObject,
+      ],
+    };
     assertCaught(checkRbac(set), checkRbac(broken), 'ClusterRole conductor-everything', /no cluster-wide RBAC/);
   });
 
@@ -195,7 +256,12 @@ describe('RBAC, scaling and network policy', () => {
       node(d, 'spec')['replicas'] = 2;
     });
     const after = checkScaling(broken);
-    assertCaught(checkScaling(set), after, 'PersistentVolumeClaim conductor/conductor-data', /runs 2 replicas on this claim, which is not ReadWriteMany/);
+    assertCaught(
+      checkScaling(set),
+      after,
+      'PersistentVolumeClaim conductor/conductor-data',
+      /runs 2 replicas on this claim, which is not ReadWriteMany/,
+    );
     assert.ok(after.some((f) => f.object.startsWith('ConfigMap') && /does not enable redis-coordination/.test(f.message)));
   });
 
@@ -209,7 +275,10 @@ describe('RBAC, scaling and network policy', () => {
 
   it('a missing default-deny policy is caught', async () => {
     const set = await production();
-    const broken = { name: 'broken', objects: set.objects.filter((o) => !(o.kind === 'NetworkPolicy' && o.metadata['name'] === 'default-deny-all')) };
+    const broken = {
+      name: 'broken',
+      objects: set.objects.filter((o) => !(o.kind === 'NetworkPolicy' && o.metadata['name'] === 'default-deny-all')),
+    };
     assertCaught(checkNetworkPolicy(set), checkNetworkPolicy(broken), CONDUCTOR, /has no default-deny NetworkPolicy/);
   });
 
@@ -261,7 +330,13 @@ describe('schemas', () => {
 
   it('an object of an unknown kind is reported, not waved through', async () => {
     const set = await dev();
-    const broken = { name: 'broken', objects: [...set.objects, { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w', namespace: 'conductor' } } as KObject] };
+    const broken = {
+      name: 'broken',
+      objects: [
+        ...set.objects,
+        { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w', namespace: 'conductor' } } as KObject,
+      ],
+    };
     assertCaught(checkSchemas(set), checkSchemas(broken), 'Widget conductor/w', /no schema known for example\.com\/v1 Widget/);
   });
 });
@@ -272,7 +347,12 @@ describe('Argo CD and Flux', () => {
     const broken = breakObject(bundle, 'Application', 'conductor-production', (a) => {
       node(a, 'spec', 'source')['path'] = 'kustomize/overlays/prod';
     });
-    assertCaught(await checkArgoCd(bundle), await checkArgoCd(broken), 'Application argocd/conductor-production', /path kustomize\/overlays\/prod does not exist/);
+    assertCaught(
+      await checkArgoCd(bundle),
+      await checkArgoCd(broken),
+      'Application argocd/conductor-production',
+      /path kustomize\/overlays\/prod does not exist/,
+    );
   });
 
   it('an ApplicationSet element for an environment with no overlay is caught', async () => {
@@ -282,7 +362,12 @@ describe('Argo CD and Flux', () => {
       (node(generator, 'list')['elements'] as unknown[]).push({ env: 'qa', cluster: 'qa' });
     });
     const after = await checkArgoCd(broken);
-    assertCaught(await checkArgoCd(bundle), after, 'ApplicationSet argocd/conductor', /generated Application conductor-qa: path kustomize\/overlays\/qa does not exist/);
+    assertCaught(
+      await checkArgoCd(bundle),
+      after,
+      'ApplicationSet argocd/conductor',
+      /generated Application conductor-qa: path kustomize\/overlays\/qa does not exist/,
+    );
     assert.ok(after.some((f) => /destination qa\/conductor is not allowed by AppProject conductor/.test(f.message)));
   });
 
@@ -290,9 +375,16 @@ describe('Argo CD and Flux', () => {
     const bundle = await renderDir(join(BUNDLES_DIR, 'argocd', 'applications'));
     const broken = breakObject(bundle, 'AppProject', 'conductor', (p) => {
       const spec = node(p, 'spec');
-      spec['namespaceResourceWhitelist'] = (spec['namespaceResourceWhitelist'] as Record<string, unknown>[]).filter((e) => e['kind'] !== 'ServiceMonitor');
+      spec['namespaceResourceWhitelist'] = (spec['namespaceResourceWhitelist'] as Record<string, unknown>[]).filter(
+        (e) => e['kind'] !== 'ServiceMonitor',
+      );
     });
-    assertCaught(await checkArgoCd(bundle), await checkArgoCd(broken), 'Application argocd/conductor-production', /renders ServiceMonitor conductor, which AppProject conductor's namespaceResourceWhitelist does not permit/);
+    assertCaught(
+      await checkArgoCd(bundle),
+      await checkArgoCd(broken),
+      'Application argocd/conductor-production',
+      /renders ServiceMonitor conductor, which AppProject conductor's namespaceResourceWhitelist does not permit/,
+    );
   });
 
   it('a Flux Kustomization with a missing path, a dangling dependsOn and a health check on nothing is caught', async () => {
@@ -303,13 +395,23 @@ describe('Argo CD and Flux', () => {
       spec['dependsOn'] = [{ name: 'conductor-qa' }];
     });
     const after = await checkFlux(broken);
-    assertCaught(await checkFlux(bundle), after, 'Kustomization flux-system/conductor-staging', /path \.\/kustomize\/overlays\/stage does not exist/);
+    assertCaught(
+      await checkFlux(bundle),
+      after,
+      'Kustomization flux-system/conductor-staging',
+      /path \.\/kustomize\/overlays\/stage does not exist/,
+    );
     assert.ok(after.some((f) => f.object === 'Kustomization flux-system/conductor-staging' && /dependsOn conductor-qa/.test(f.message)));
 
     const badCheck = breakObject(bundle, 'Kustomization', 'conductor-dev', (k) => {
       node(k, 'spec', 'healthChecks', 0)['name'] = 'conductor-loop';
     });
-    assertCaught([], await checkFlux(badCheck), 'Kustomization flux-system/conductor-dev', /healthCheck Deployment conductor\/conductor-loop is not rendered/);
+    assertCaught(
+      [],
+      await checkFlux(badCheck),
+      'Kustomization flux-system/conductor-dev',
+      /healthCheck Deployment conductor\/conductor-loop is not rendered/,
+    );
   });
 });
 
@@ -323,16 +425,29 @@ describe('alerts, dashboards and guide numbers', () => {
       assert.ok(queue !== undefined);
       queue['expr'] = 'conductor_loop_queue_size > 100';
     });
-    assertCaught(checkMetricNames(set), checkMetricNames(broken), 'PrometheusRule conductor/conductor', /rule ConductorQueueBackup uses conductor_loop_queue_size, which the app does not export/);
+    assertCaught(
+      checkMetricNames(set),
+      checkMetricNames(broken),
+      'PrometheusRule conductor/conductor',
+      /rule ConductorQueueBackup uses conductor_loop_queue_size, which the app does not export/,
+    );
   });
 
   it('a dashboard query on a metric the app does not export is caught', async () => {
     const set = await production();
     const broken = breakObject(set, 'ConfigMap', 'conductor-dashboards', (c) => {
       const data = node(c, 'data');
-      data['conductor-security.json'] = (data['conductor-security.json'] as string).replaceAll('conductor_loop_security_events_total', 'conductor_security_violations_total');
+      data['conductor-security.json'] = (data['conductor-security.json'] as string).replaceAll(
+        'conductor_loop_security_events_total',
+        'conductor_security_violations_total',
+      );
     });
-    assertCaught(checkMetricNames(set), checkMetricNames(broken), 'ConfigMap conductor/conductor-dashboards', /uses conductor_security_violations_total/);
+    assertCaught(
+      checkMetricNames(set),
+      checkMetricNames(broken),
+      'ConfigMap conductor/conductor-dashboards',
+      /uses conductor_security_violations_total/,
+    );
   });
 
   it('an alert whose threshold no longer matches its unit test fails promtool test rules', async () => {
@@ -344,7 +459,12 @@ describe('alerts, dashboards and guide numbers', () => {
       assert.ok(queue !== undefined);
       queue['expr'] = String(queue['expr']).replace('> 100', '> 1000');
     });
-    assertCaught(await checkPrometheusRules(set), await checkPrometheusRules(broken), 'PrometheusRule conductor/conductor', /promtool test rules failed:[\s\S]*ConductorQueueBackup/);
+    assertCaught(
+      await checkPrometheusRules(set),
+      await checkPrometheusRules(broken),
+      'PrometheusRule conductor/conductor',
+      /promtool test rules failed:[\s\S]*ConductorQueueBackup/,
+    );
   });
 
   it('production memory above the guide is caught', async () => {

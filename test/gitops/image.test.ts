@@ -4,13 +4,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import {
-  checkDockerfile,
-  checkDockerignore,
-  dockerIgnored,
-  parseDockerfile,
-  type Stage,
-} from './support/dockerfile.ts';
+import { checkDockerfile, checkDockerignore, dockerIgnored, parseDockerfile, type Stage } from './support/dockerfile.ts';
 import { formatFindings } from './support/objects.ts';
 import { REPO_ROOT } from './support/render.ts';
 
@@ -46,17 +40,35 @@ describe('Dockerfile', () => {
     // ... and by user (the uid is part of the cache directory's name): it is filled as the app's user.
     const steps = cache.instructions.filter((i) => i.keyword === 'RUN' || i.keyword === 'USER' || i.keyword === 'ENV');
     const firstRun = steps.findIndex((i) => i.keyword === 'RUN');
-    assert.equal(steps.slice(0, firstRun).filter((i) => i.keyword === 'USER').at(-1)?.args, '65532:65532');
+    assert.equal(
+      steps
+        .slice(0, firstRun)
+        .filter((i) => i.keyword === 'USER')
+        .at(-1)?.args,
+      '65532:65532',
+    );
     const runs = cache.instructions.filter((i) => i.keyword === 'RUN').map((i) => JSON.parse(i.args) as string[]);
-    assert.ok(runs.every((argv) => argv[0] === '/nodejs/bin/node'), 'exec form, with the image\'s node (no shell)');
+    assert.ok(
+      runs.every((argv) => argv[0] === '/nodejs/bin/node'),
+      "exec form, with the image's node (no shell)",
+    );
     const commands = runs.map((argv) => argv.join(' '));
-    assert.ok(commands.some((c) => c.includes('core/cli/conductor.js once --data-dir')), 'a start, empty data dir');
-    assert.ok(commands.some((c) => /readdirSync\('plugins'\)[\s\S]*import\('\.\/plugins\//.test(c)), 'every plugin');
+    assert.ok(
+      commands.some((c) => c.includes('core/cli/conductor.js once --data-dir')),
+      'a start, empty data dir',
+    );
+    assert.ok(
+      commands.some((c) => /readdirSync\('plugins'\)[\s\S]*import\('\.\/plugins\//.test(c)),
+      'every plugin',
+    );
     assert.match(commands.at(-1)!, /chmodSync\(e\.parentPath[\s\S]*0o644/, 'last, the files made readable to all');
     assert.equal(cacheEnv.get('NODE_DISABLE_COMPILE_CACHE'), '1', 'the chmod step adds no owner-only entry of its own');
     // The runtime copies node_modules, cache included, from that stage, owned by root: read-only to the app.
     const copies = runtime.instructions.filter((i) => i.keyword === 'COPY' && /\/app\/node_modules\b/.test(i.args));
-    assert.deepEqual(copies.map((c) => c.args), ['--from=compile-cache /app/node_modules ./node_modules']);
+    assert.deepEqual(
+      copies.map((c) => c.args),
+      ['--from=compile-cache /app/node_modules ./node_modules'],
+    );
   });
 
   it('passes the static check', async () => {

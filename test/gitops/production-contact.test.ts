@@ -28,12 +28,18 @@ describe('production contact', () => {
     const withReplicas = breakObject(set, 'Deployment', 'conductor', (d) => void ((d['spec'] as Record<string, unknown>)['replicas'] = 2));
     assert.ok(checkScaling(withReplicas).some((f) => /spec\.replicas 2 is set while .* owns the replica count/.test(f.message)));
     const pdbName = (pdb as KObject).metadata['name'] as string;
-    const strictPdb = breakObject(set, 'PodDisruptionBudget', pdbName, (p) => void delete (p['spec'] as Record<string, unknown>)['unhealthyPodEvictionPolicy']);
+    const strictPdb = breakObject(
+      set,
+      'PodDisruptionBudget',
+      pdbName,
+      (p) => void delete (p['spec'] as Record<string, unknown>)['unhealthyPodEvictionPolicy'],
+    );
     assert.ok(checkScaling(strictPdb).some((f) => /unhealthyPodEvictionPolicy is not AlwaysAllow/.test(f.message)));
   });
 
   it('each component applies its own config patch; no overlay holds a copy of the config', async () => {
-    for (const overlay of OVERLAYS) assert.equal(existsSync(join(REPO_ROOT, 'kustomize', 'overlays', overlay, 'conductor.config.json')), false, overlay);
+    for (const overlay of OVERLAYS)
+      assert.equal(existsSync(join(REPO_ROOT, 'kustomize', 'overlays', overlay, 'conductor.config.json')), false, overlay);
     const cfg = appConfig(await renderOverlay('production'));
     assert.ok(typeof cfg !== 'string', String(cfg));
     assert.deepEqual(cfg.patches, ['otel.config-patch.json', 'ha.config-patch.json', 'porch.config-patch.json']);

@@ -39,7 +39,9 @@ describe('dashboards', () => {
     const set = await renderOverlay('production');
     const [cm] = ofKind(set, 'ConfigMap').filter((c) => nameOf(c) === 'conductor-dashboards');
     assert.ok(cm !== undefined, 'the dashboards ConfigMap is rendered');
-    const titles = Object.values(cm['data'] as Record<string, string>).map((t) => (JSON.parse(t) as { title: string }).title).sort();
+    const titles = Object.values(cm['data'] as Record<string, string>)
+      .map((t) => (JSON.parse(t) as { title: string }).title)
+      .sort();
     assert.deepEqual(titles, ['Conductor / Application performance', 'Conductor / Processing volume', 'Conductor / Security']);
   });
 

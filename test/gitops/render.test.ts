@@ -59,7 +59,10 @@ describe('component combinations', async () => {
       const applied = appConfig(set);
       const findings = runStaticChecks(set);
       if (typeof applied === 'string' || !isDeepStrictEqual(applied.config, config)) {
-        findings.push({ object: set.name, message: `the config the app gets is not the composed one: ${typeof applied === 'string' ? applied : JSON.stringify(applied.config)}` });
+        findings.push({
+          object: set.name,
+          message: `the config the app gets is not the composed one: ${typeof applied === 'string' ? applied : JSON.stringify(applied.config)}`,
+        });
       }
       return { set, findings };
     });
@@ -84,10 +87,7 @@ describe('production overlay', () => {
     assert.deepEqual(s.cpu, { request: '100m', limit: '1000m' });
     assert.deepEqual(s.memory, { request: '128Mi', limit: '512Mi' });
     assert.deepEqual(s.storage, { size: '10Gi', accessModes: ['ReadWriteMany'] });
-    assert.deepEqual(
-      { ...s.config, plugins: undefined },
-      { ...GUIDE_PRODUCTION.config, plugins: undefined },
-    );
+    assert.deepEqual({ ...s.config, plugins: undefined }, { ...GUIDE_PRODUCTION.config, plugins: undefined });
     assert.match(s.image ?? '', /^registry\.example\.com\/conductor\/conductor:\d+\.\d+\.\d+$/);
     for (const plugin of ['porch-sink', 'redis-coordination', 'otel', 'prometheus', 'health', 'audit-log']) {
       assert.ok(s.config.plugins.includes(plugin), `${plugin} is enabled`);

@@ -31,14 +31,25 @@ test('every metric the alerts and dashboards use is in a scrape of a running ins
   dropIntent(dir.handoff, 'intent-bad.json', '{"not": "an intent"', { atomic: true });
   dropIntent(dir.handoff, 'intent-hostile.json', scaling('cu-up', 2, { reason: '$(reboot)' }), { atomic: true });
   const scrape = async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  await waitFor('traffic counted', async () => /conductor_loop_files_processed_total\{outcome="failed"\} 2/.test(await scrape()), 30_000, 50);
+  await waitFor(
+    'traffic counted',
+    async () => /conductor_loop_files_processed_total\{outcome="failed"\} 2/.test(await scrape()),
+    30_000,
+    50,
+  );
   const exported = scrapedNames(await scrape());
 
   const used = await metricNamesUsedByBundle();
   assert.ok(used.length >= 5, `the bundle uses ${used.length} metric names`);
   const missing = used.filter((name) => !exported.has(name));
   assert.deepEqual(missing, [], 'names used by alerts or dashboards but absent from the scrape');
-  for (const guide of ['conductor_loop_files_processed_total', 'conductor_loop_processing_duration_seconds', 'conductor_loop_queue_depth', 'conductor_loop_errors_total', 'conductor_loop_security_events_total']) {
+  for (const guide of [
+    'conductor_loop_files_processed_total',
+    'conductor_loop_processing_duration_seconds',
+    'conductor_loop_queue_depth',
+    'conductor_loop_errors_total',
+    'conductor_loop_security_events_total',
+  ]) {
     assert.ok(exported.has(guide), `${guide} is exported`);
   }
   const contractDrift = [...EXPORTED_METRIC_NAMES].filter((name) => !SYNTHETIC_METRIC_NAMES.has(name) && !exported.has(name));

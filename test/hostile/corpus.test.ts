@@ -12,7 +12,23 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, symlinkSync, truncateSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  truncateSync,
+  utimesSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { canonicalJson } from '../../core/index.ts';
@@ -74,7 +90,8 @@ function put(h: Harness, name: string, content: string | Uint8Array, ageMs?: num
   return path;
 }
 
-const bytes = (...parts: (string | number[])[]): Buffer => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : Buffer.from(p))));
+const bytes = (...parts: (string | number[])[]): Buffer =>
+  Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : Buffer.from(p))));
 
 /** A valid intent whose JSON text is exactly `size` bytes (padded in `reason`). */
 function intentOfSize(size: number): string {
@@ -119,12 +136,28 @@ function longName(bytes: number, fill = 'a'): string {
   return name;
 }
 
-const refusedAt = (file: string, fields: { stage: string; code: string; event?: string | RegExp }): Expect => ({ file, outcome: 'failed', ...fields });
-const ok = (file: string, check?: (h: Harness, file: string) => void): Expect => ({ file, outcome: 'processed', ...(check ? { check } : {}) });
+const refusedAt = (file: string, fields: { stage: string; code: string; event?: string | RegExp }): Expect => ({
+  file,
+  outcome: 'failed',
+  ...fields,
+});
+const ok = (file: string, check?: (h: Harness, file: string) => void): Expect => ({
+  file,
+  outcome: 'processed',
+  ...(check ? { check } : {}),
+});
 
 /** One file with the given content, expected to be refused with `fields`. */
-function single(name: string, content: string | Uint8Array | (() => string | Uint8Array), fields: { stage: string; code: string; event?: string | RegExp }, group?: Group): Case {
-  const file = `intent-${name.replace(/[^a-z0-9]+/gi, '-').toLowerCase().slice(0, 60)}.json`;
+function single(
+  name: string,
+  content: string | Uint8Array | (() => string | Uint8Array),
+  fields: { stage: string; code: string; event?: string | RegExp },
+  group?: Group,
+): Case {
+  const file = `intent-${name
+    .replace(/[^a-z0-9]+/gi, '-')
+    .toLowerCase()
+    .slice(0, 60)}.json`;
   return {
     name,
     ...(group ? { group } : {}),
@@ -134,8 +167,16 @@ function single(name: string, content: string | Uint8Array | (() => string | Uin
 }
 
 /** One file expected to be processed. */
-function accepted(name: string, content: string | Uint8Array | (() => string | Uint8Array), group?: Group, check?: (h: Harness, file: string) => void): Case {
-  const file = `intent-${name.replace(/[^a-z0-9]+/gi, '-').toLowerCase().slice(0, 60)}.json`;
+function accepted(
+  name: string,
+  content: string | Uint8Array | (() => string | Uint8Array),
+  group?: Group,
+  check?: (h: Harness, file: string) => void,
+): Case {
+  const file = `intent-${name
+    .replace(/[^a-z0-9]+/gi, '-')
+    .toLowerCase()
+    .slice(0, 60)}.json`;
   return {
     name,
     ...(group ? { group } : {}),
@@ -154,7 +195,10 @@ const cases: Case[] = [
     },
     expect: [ok('intent-real.json'), refusedAt('intent-link.json', { ...SOURCE_REFUSED, event: 'symlink' })],
     after(h) {
-      assert.ok(lstatSync(join(h.root, 'failed', 'intent-link.json')).isSymbolicLink(), 'the link itself was moved, not a copy of its target');
+      assert.ok(
+        lstatSync(join(h.root, 'failed', 'intent-link.json')).isSymbolicLink(),
+        'the link itself was moved, not a copy of its target',
+      );
     },
   },
   {
@@ -273,22 +317,51 @@ const cases: Case[] = [
   single('whitespace-only file', ' \t\r\n  \n', { ...PARSE, event: 'empty' }),
   single('UTF-8 byte order mark before a valid intent', bytes([0xef, 0xbb, 0xbf], json(intent())), ENCODING),
   single('UTF-16LE with its byte order mark', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(json(intent()), 'utf16le')]), ENCODING),
-  single('invalid UTF-8: a lone 0xFF byte in a string', bytes('{"intent_type":"scaling","target":"odu","namespace":"oran-odu","replicas":2,"reason":"', [0xff], '"}'), ENCODING),
-  single('invalid UTF-8: an overlong encoding of "/"', bytes('{"intent_type":"scaling","target":"odu","namespace":"oran-odu","replicas":2,"reason":"..', [0xc0, 0xaf], 'etc"}'), ENCODING),
-  single('invalid UTF-8: an encoded UTF-16 surrogate', bytes('{"intent_type":"scaling","target":"odu","namespace":"oran-odu","replicas":2,"reason":"', [0xed, 0xa0, 0x80], '"}'), ENCODING),
+  single(
+    'invalid UTF-8: a lone 0xFF byte in a string',
+    bytes('{"intent_type":"scaling","target":"odu","namespace":"oran-odu","replicas":2,"reason":"', [0xff], '"}'),
+    ENCODING,
+  ),
+  single(
+    'invalid UTF-8: an overlong encoding of "/"',
+    bytes('{"intent_type":"scaling","target":"odu","namespace":"oran-odu","replicas":2,"reason":"..', [0xc0, 0xaf], 'etc"}'),
+    ENCODING,
+  ),
+  single(
+    'invalid UTF-8: an encoded UTF-16 surrogate',
+    bytes('{"intent_type":"scaling","target":"odu","namespace":"oran-odu","replicas":2,"reason":"', [0xed, 0xa0, 0x80], '"}'),
+    ENCODING,
+  ),
   single('invalid UTF-8: a multi-byte sequence cut off at the end', bytes(json(intent()), [0xe2, 0x82]), ENCODING),
-  single('a raw NUL byte inside a string', bytes('{"intent_type":"scaling","target":"odu","namespace":"oran-odu","replicas":2,"reason":"a', [0x00], 'b"}'), { ...PARSE, event: 'nul-byte' }),
+  single(
+    'a raw NUL byte inside a string',
+    bytes('{"intent_type":"scaling","target":"odu","namespace":"oran-odu","replicas":2,"reason":"a', [0x00], 'b"}'),
+    { ...PARSE, event: 'nul-byte' },
+  ),
   single('a NUL byte after the JSON value', bytes(json(intent()), [0x00]), { ...PARSE, event: 'nul-byte' }),
-  single('an escaped \\u0000 in reason', '{"intent_type":"scaling","target":"odu","namespace":"oran-odu","replicas":2,"reason":"a\\u0000b"}', CONTROL),
+  single(
+    'an escaped \\u0000 in reason',
+    '{"intent_type":"scaling","target":"odu","namespace":"oran-odu","replicas":2,"reason":"a\\u0000b"}',
+    CONTROL,
+  ),
   single('trailing data: a second JSON value', `${json(intent())} {}`, { ...PARSE, event: 'malformed-json' }),
   single('trailing data: garbage after the object', `${json(intent())}x`, { ...PARSE, event: 'malformed-json' }),
   accepted('trailing white space after the object is fine', `${json(intent())}\n\n \t`),
   single('a top-level array', `[${json(intent())}]`, { ...PARSE, event: 'malformed-json' }),
   single('a top-level string', '"intent"', { ...PARSE, event: 'malformed-json' }),
   single('truncated JSON', json(intent()).slice(0, 40), { ...PARSE, event: 'malformed-json' }),
-  single('__proto__ key at the top level', `{"__proto__":{"polluted":true},${json(intent()).slice(1)}`, { ...PARSE, event: 'forbidden-key' }),
-  single('__proto__ spelled with a unicode escape', `{"\\u005f_proto__":{"polluted":true},${json(intent()).slice(1)}`, { ...PARSE, event: 'forbidden-key' }),
-  single('constructor key inside constraints', json(intent({ constraints: { constructor: { prototype: {} } } })), { ...PARSE, event: 'forbidden-key' }),
+  single('__proto__ key at the top level', `{"__proto__":{"polluted":true},${json(intent()).slice(1)}`, {
+    ...PARSE,
+    event: 'forbidden-key',
+  }),
+  single('__proto__ spelled with a unicode escape', `{"\\u005f_proto__":{"polluted":true},${json(intent()).slice(1)}`, {
+    ...PARSE,
+    event: 'forbidden-key',
+  }),
+  single('constructor key inside constraints', json(intent({ constraints: { constructor: { prototype: {} } } })), {
+    ...PARSE,
+    event: 'forbidden-key',
+  }),
   single('prototype key inside constraints', json(intent({ constraints: { prototype: 1 } })), { ...PARSE, event: 'forbidden-key' }),
   single('nesting 17 levels deep', json(nested(17)), { ...PARSE, event: 'deep-nesting' }),
   accepted('nesting exactly 16 levels deep is accepted', json(nested(16))),
@@ -319,9 +392,14 @@ const cases: Case[] = [
   single('replicas -1', json(intent({ replicas: -1 })), SCHEMA),
   single('replicas as the string "5"', json(intent({ replicas: '5' })), SCHEMA),
   single('replicas 1e400 (Infinity)', json(intent()).replace('"replicas":3', '"replicas":1e400'), SCHEMA),
-  accepted('replicas written as 1e2 is the integer 100', json(intent({ target: 'odu-1e2' })).replace('"replicas":3', '"replicas":1e2'), 'shared', (h, file) => {
-    assert.match(h.commitFor(file)!.subject, /to 100 replicas/);
-  }),
+  accepted(
+    'replicas written as 1e2 is the integer 100',
+    json(intent({ target: 'odu-1e2' })).replace('"replicas":3', '"replicas":1e2'),
+    'shared',
+    (h, file) => {
+      assert.match(h.commitFor(file)!.subject, /to 100 replicas/);
+    },
+  ),
   single('replicas missing', json({ intent_type: 'scaling', target: 'odu', namespace: 'oran-odu' }), SCHEMA),
   single('target with upper-case letters', json(intent({ target: 'ODU-High' })), SCHEMA),
   single('target with an underscore', json(intent({ target: 'odu_high' })), SCHEMA),
@@ -332,11 +410,19 @@ const cases: Case[] = [
   single('namespace with a dot', json(intent({ namespace: 'kube.system' })), SCHEMA),
   single('namespace empty', json(intent({ namespace: '' })), SCHEMA),
   single('namespace with upper-case letters', json(intent({ namespace: 'Oran-ODU' })), SCHEMA),
-  single('namespace outside constraints.allowed_namespaces', json(intent({ namespace: 'kube-system', constraints: { allowed_namespaces: ['oran-odu'] } })), NAMESPACE),
+  single(
+    'namespace outside constraints.allowed_namespaces',
+    json(intent({ namespace: 'kube-system', constraints: { allowed_namespaces: ['oran-odu'] } })),
+    NAMESPACE,
+  ),
   single('namespace outside the plugin allowedNamespaces', json(intent({ namespace: 'kube-system' })), NAMESPACE, 'namespaces'),
   single('replicas above constraints.max_replicas', json(intent({ replicas: 5, constraints: { max_replicas: 4 } })), INVALID),
   single('replicas below constraints.min_replicas', json(intent({ replicas: 2, constraints: { min_replicas: 3 } })), INVALID),
-  single('constraints.min_replicas above max_replicas', json(intent({ replicas: 5, constraints: { min_replicas: 6, max_replicas: 4 } })), INVALID),
+  single(
+    'constraints.min_replicas above max_replicas',
+    json(intent({ replicas: 5, constraints: { min_replicas: 6, max_replicas: 4 } })),
+    INVALID,
+  ),
   single('an unknown top-level field', json(intent({ command: 'rm -rf /' })), SCHEMA),
   single('an unknown intent_type', json(intent({ intent_type: 'delete' })), SCHEMA),
 
@@ -354,21 +440,39 @@ const cases: Case[] = [
   single('blocked pattern in a constraints key', json(intent({ constraints: { '$(id)': 1 } })), BLOCKED),
   single('blocked pattern in correlation_id', json(intent({ correlation_id: 'a && b' })), BLOCKED),
   single('Greek question mark that NFC turns into ";" before "rm"', json(intent({ reason: 'ok\u037E rm -rf /' })), BLOCKED),
-  single('an escaped lone surrogate (\\ud800) in reason: not representable in UTF-8', '{"intent_type":"scaling","target":"odu","namespace":"oran-odu","replicas":2,"reason":"a\\ud800b"}', { stage: 'sanitize', code: 'CND_ERR_INTENT_REJECTED' }),
+  single(
+    'an escaped lone surrogate (\\ud800) in reason: not representable in UTF-8',
+    '{"intent_type":"scaling","target":"odu","namespace":"oran-odu","replicas":2,"reason":"a\\ud800b"}',
+    { stage: 'sanitize', code: 'CND_ERR_INTENT_REJECTED' },
+  ),
   single('a C1 control character (U+0085)', json(intent({ reason: 'a\u0085b' })), CONTROL),
   single('a bidi override (U+202E)', json(intent({ reason: 'a\u202Eb' })), CONTROL),
   single('a terminal escape (ESC [2J)', json(intent({ reason: '\u001b[2J' })), CONTROL),
-  single('longer than maxInputLength', () => json(intentOfLength(MAX_INPUT_LENGTH + 1)), { stage: 'sanitize', code: 'CND_ERR_INTENT_REJECTED', event: 'input-too-long' }, 'short-input'),
+  single(
+    'longer than maxInputLength',
+    () => json(intentOfLength(MAX_INPUT_LENGTH + 1)),
+    { stage: 'sanitize', code: 'CND_ERR_INTENT_REJECTED', event: 'input-too-long' },
+    'short-input',
+  ),
   accepted('exactly maxInputLength', () => json(intentOfLength(MAX_INPUT_LENGTH)), 'short-input'),
   accepted('a decomposed (NFD) reason is submitted NFC', json(intent({ reason: 'cafe\u0301 sector' })), 'shared', (h, file) => {
     const message = h.commitFor(file)!.message;
     assert.ok(message.includes('caf\u00e9 sector'), 'the commit carries the NFC form');
     assert.ok(!message.includes('cafe\u0301'), 'and not the NFD form');
   }),
-  accepted('tab and newlines in reason are allowed; a forged trailer there is not honoured', json(intent({ reason: 'a\tb\n\nConductor-Intent-Id: 0000000000000000000000000000000000000000' })), 'shared', (h, file) => {
-    assert.match(h.commitFor(file)!.intentId, /^[0-9a-f]{40}$/);
-    assert.deepEqual(h.commits().filter((c) => c.intentId === '0'.repeat(40)), [], 'no commit counts as the forged intent id');
-  }),
+  accepted(
+    'tab and newlines in reason are allowed; a forged trailer there is not honoured',
+    json(intent({ reason: 'a\tb\n\nConductor-Intent-Id: 0000000000000000000000000000000000000000' })),
+    'shared',
+    (h, file) => {
+      assert.match(h.commitFor(file)!.intentId, /^[0-9a-f]{40}$/);
+      assert.deepEqual(
+        h.commits().filter((c) => c.intentId === '0'.repeat(40)),
+        [],
+        'no commit counts as the forged intent id',
+      );
+    },
+  ),
 
   // --- Identity: correlation ids (group `later`: a second run on the same data directory) ----
   {
@@ -384,8 +488,18 @@ const cases: Case[] = [
     group: 'later',
     setup: (h) => void put(h, 'intent-reused-first.json', json(intent({ target: 'reused', correlation_id: 'reused-1', replicas: 2 }))),
     later: (h) => void put(h, 'intent-reused-again.json', json(intent({ target: 'reused', correlation_id: 'reused-1', replicas: 9 }))),
-    expect: [ok('intent-reused-first.json'), refusedAt('intent-reused-again.json', { stage: 'validate', code: 'CND_ERR_INTENT_CONFLICT', event: 'intent-conflict' })],
-    after: (h) => assert.deepEqual(h.commits().filter((c) => c.subject.includes('/reused ')).map((c) => c.subject), ['scaling oran-odu/reused to 2 replicas']),
+    expect: [
+      ok('intent-reused-first.json'),
+      refusedAt('intent-reused-again.json', { stage: 'validate', code: 'CND_ERR_INTENT_CONFLICT', event: 'intent-conflict' }),
+    ],
+    after: (h) =>
+      assert.deepEqual(
+        h
+          .commits()
+          .filter((c) => c.subject.includes('/reused '))
+          .map((c) => c.subject),
+        ['scaling oran-odu/reused to 2 replicas'],
+      ),
   },
   {
     name: 'one correlation_id spelled NFC, later NFD, is one intent (NFC before identity)',
@@ -402,7 +516,10 @@ const cases: Case[] = [
     later: (h) => void put(h, 'intent-nfc-reason.json', json(intent({ target: 'nfc-reason', reason: 'cafe\u0301' }))),
     expect: [{ file: 'intent-nfc-reason.json', outcome: 'duplicate' }],
     after(h) {
-      assert.deepEqual(h.processed().filter((n) => n.startsWith('intent-nfc-reason')), ['intent-nfc-reason.1.json', 'intent-nfc-reason.json']);
+      assert.deepEqual(
+        h.processed().filter((n) => n.startsWith('intent-nfc-reason')),
+        ['intent-nfc-reason.1.json', 'intent-nfc-reason.json'],
+      );
       assert.equal(h.commits().filter((c) => c.subject.includes('/nfc-reason ')).length, 1, 'applied once');
     },
   },
@@ -425,18 +542,43 @@ const cases: Case[] = [
   {
     name: 'names that do not match intent-*.json are left alone (even a FIFO, a link, a directory)',
     setup(h) {
-      for (const name of ['intent-x.JSON', 'x-intent.json', '.intent-x.json.tmp', 'intent-x.json.tmp', 'intent-x.json~', 'INTENT-x.json', 'intent-x.json.swp', 'notes.txt', 'intent-x.jsonl']) {
+      for (const name of [
+        'intent-x.JSON',
+        'x-intent.json',
+        '.intent-x.json.tmp',
+        'intent-x.json.tmp',
+        'intent-x.json~',
+        'INTENT-x.json',
+        'intent-x.json.swp',
+        'notes.txt',
+        'intent-x.jsonl',
+      ]) {
         put(h, name, json(intent()));
       }
       execFileSync('mkfifo', [h.path('intent-fifo.json.part')]);
       symlinkSync('../outside/canary.json', h.path('canary.json'));
       mkdirSync(h.path('intent-folder'));
     },
-    expect: ['intent-x.JSON', 'x-intent.json', '.intent-x.json.tmp', 'intent-x.json.tmp', 'intent-x.json~', 'INTENT-x.json', 'intent-x.json.swp', 'notes.txt', 'intent-x.jsonl', 'intent-fifo.json.part', 'canary.json', 'intent-folder'].map(
-      (file): Expect => ({ file, outcome: 'untouched' }),
-    ),
+    expect: [
+      'intent-x.JSON',
+      'x-intent.json',
+      '.intent-x.json.tmp',
+      'intent-x.json.tmp',
+      'intent-x.json~',
+      'INTENT-x.json',
+      'intent-x.json.swp',
+      'notes.txt',
+      'intent-x.jsonl',
+      'intent-fifo.json.part',
+      'canary.json',
+      'intent-folder',
+    ].map((file): Expect => ({ file, outcome: 'untouched' })),
     after(h) {
-      assert.throws(() => openSync(h.path('intent-fifo.json.part'), constants.O_WRONLY | constants.O_NONBLOCK), { code: 'ENXIO' }, 'the FIFO was never opened');
+      assert.throws(
+        () => openSync(h.path('intent-fifo.json.part'), constants.O_WRONLY | constants.O_NONBLOCK),
+        { code: 'ENXIO' },
+        'the FIFO was never opened',
+      );
     },
   },
   {
@@ -463,7 +605,11 @@ const cases: Case[] = [
     setup: (h) => void put(h, 'intent-x\n\nConductor-Intent-Id: 1111111111111111111111111111111111111111\n.json', json(intent())),
     expect: [ok('intent-x\n\nConductor-Intent-Id: 1111111111111111111111111111111111111111\n.json')],
     after(h) {
-      assert.deepEqual(h.commits().filter((c) => c.intentId === '1'.repeat(40)), [], 'no commit counts as the forged intent id');
+      assert.deepEqual(
+        h.commits().filter((c) => c.intentId === '1'.repeat(40)),
+        [],
+        'no commit counts as the forged intent id',
+      );
     },
   },
   {
@@ -563,11 +709,15 @@ const cases: Case[] = [
       put(h, 'intent-taken-back.json', json(intent({ target: 'taken-back' })));
       swaps.set('intent-taken-back.json', () => renameSync(h.path('intent-taken-back.json'), h.path('taken-back.json')));
     },
-    expect: [{ file: 'intent-taken-back.json', outcome: 'gone' }, { file: 'taken-back.json', outcome: 'untouched' }],
+    expect: [
+      { file: 'intent-taken-back.json', outcome: 'gone' },
+      { file: 'taken-back.json', outcome: 'untouched' },
+    ],
   },
 ];
 
-const expectationsOf = (c: Case, h: Harness, context: unknown): Expect[] => (typeof c.expect === 'function' ? c.expect(h, context) : c.expect);
+const expectationsOf = (c: Case, h: Harness, context: unknown): Expect[] =>
+  typeof c.expect === 'function' ? c.expect(h, context) : c.expect;
 
 const summary = (h: Harness, files: Set<string>): string =>
   h.settled
@@ -608,10 +758,11 @@ for (const [group, members] of groups) {
         c.after?.(h, contexts.get(c));
       };
       if (members.length === 1) check();
-      else await t.test(c.name, (st) => {
-        check();
-        st.diagnostic(summary(h, new Set(expectations.map((e) => e.file))));
-      });
+      else
+        await t.test(c.name, (st) => {
+          check();
+          st.diagnostic(summary(h, new Set(expectations.map((e) => e.file))));
+        });
     }
     // The whole run within the bound when it is one case; per entry (verifyEntries) otherwise.
     verifyRun(h, all, members.length === 1 ? elapsed : undefined);

@@ -22,10 +22,7 @@ const NEAR = 160;
 
 // Built from parts, so that this file does not cite what it forbids.
 const NOTES = ['DESIGN', 'porch-api'];
-const OUTSIDE_NOTES = [
-  new RegExp(String.raw`\b${NOTES[0]}(?:\.md\b|\s*§|\s+\d|'s\b)`),
-  new RegExp(String.raw`\b${NOTES[1]}\.md\b`),
-];
+const OUTSIDE_NOTES = [new RegExp(String.raw`\b${NOTES[0]}(?:\.md\b|\s*§|\s+\d|'s\b)`), new RegExp(String.raw`\b${NOTES[1]}\.md\b`)];
 const SECTION = '§';
 
 interface Heading {

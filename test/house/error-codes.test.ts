@@ -23,7 +23,9 @@ function filesUnder(...dirs: string[]): string[] {
 }
 
 const isTestFile = (file: string) => file.startsWith('test/') || /(^|\/)test\//.test(file);
-const sources = filesUnder('core', 'plugins', 'examples', 'scripts', 'bench').filter((file) => !isTestFile(file) && file !== 'core/errors.ts');
+const sources = filesUnder('core', 'plugins', 'examples', 'scripts', 'bench').filter(
+  (file) => !isTestFile(file) && file !== 'core/errors.ts',
+);
 const tests = filesUnder('test', 'examples').filter((file) => isTestFile(file) && file !== THIS_FILE);
 const text = new Map([...sources, ...tests].map((file) => [file, readFileSync(join(ROOT, file), 'utf8')]));
 

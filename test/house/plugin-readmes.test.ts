@@ -22,9 +22,7 @@ async function definitions(): Promise<PluginDefinition[]> {
   const names = builtinPluginNames();
   assert.ok(names.length >= 12, `the built-in plugins are found (${names.join(', ')})`);
   return Promise.all(
-    names.map(
-      async (name) => ((await import(`../../plugins/${name}/index.ts`)) as { default: PluginDefinition }).default,
-    ),
+    names.map(async (name) => ((await import(`../../plugins/${name}/index.ts`)) as { default: PluginDefinition }).default),
   );
 }
 
@@ -35,17 +33,13 @@ function staleReadmes(expected: Map<string, string>): string[] {
     .map(([path]) => path);
 }
 
-test(
-  'every plugin folder has a README generated from its definition, up to date (npm run docs:plugins)',
-  { timeout: 60_000 },
-  async () => {
-    const expected = await renderPluginReadmes();
-    // Every built-in plugin's whole README; an example's options table within its own README.
-    assert.equal(expected.size, builtinPluginNames().length + examplePluginNames().length);
-    const stale = staleReadmes(expected);
-    assert.deepEqual(stale, [], `stale plugin README(s): ${stale.join(', ')} — run npm run docs:plugins`);
-  },
-);
+test('every plugin folder has a README generated from its definition, up to date (npm run docs:plugins)', { timeout: 60_000 }, async () => {
+  const expected = await renderPluginReadmes();
+  // Every built-in plugin's whole README; an example's options table within its own README.
+  assert.equal(expected.size, builtinPluginNames().length + examplePluginNames().length);
+  const stale = staleReadmes(expected);
+  assert.deepEqual(stale, [], `stale plugin README(s): ${stale.join(', ')} — run npm run docs:plugins`);
+});
 
 test("the repository's README links every plugin's README", async () => {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
@@ -69,11 +63,8 @@ test('a changed option description makes the README stale, and the check names t
 test('every option of every built-in plugin has a description, nested ones too', async () => {
   const missing: string[] = [];
   const walk = (plugin: string, prefix: string, schema: Record<string, unknown>) => {
-    for (const [key, property] of Object.entries(
-      (schema['properties'] ?? {}) as Record<string, Record<string, unknown>>,
-    )) {
-      if (typeof property['description'] !== 'string' || property['description'].trim() === '')
-        missing.push(`${plugin}: ${prefix}${key}`);
+    for (const [key, property] of Object.entries((schema['properties'] ?? {}) as Record<string, Record<string, unknown>>)) {
+      if (typeof property['description'] !== 'string' || property['description'].trim() === '') missing.push(`${plugin}: ${prefix}${key}`);
       walk(plugin, `${prefix}${key}.`, property);
     }
   };

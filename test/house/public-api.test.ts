@@ -12,6 +12,8 @@ test('the public API is the one in the snapshot', { timeout: 120_000 }, async ()
   const recorded = readFileSync(SNAPSHOT_FILE, 'utf8');
   const current = await publicApiSnapshot();
   if (current === recorded) return;
-  const difference = createTwoFilesPatch('public-api.snapshot.txt (recorded)', 'public API (now)', recorded, current, '', '', { context: 2 });
+  const difference = createTwoFilesPatch('public-api.snapshot.txt (recorded)', 'public API (now)', recorded, current, '', '', {
+    context: 2,
+  });
   assert.fail(`the public API changed; review the difference, then record it with \`npm run api:update\`:\n${difference}`);
 });

@@ -7,7 +7,16 @@ import { appendFileSync, copyFileSync, readFileSync, writeFileSync } from 'node:
 import { join } from 'node:path';
 import { checkpointPathOf, verifyChain } from '../../plugins/audit-log/chain.ts';
 import { runCli } from '../support/cli.ts';
-import { dropIntent, FAST, makeDataDir, openPipeline, readJsonLines, readStatusFiles, scaling, startAndSettle } from './support/pipeline.ts';
+import {
+  dropIntent,
+  FAST,
+  makeDataDir,
+  openPipeline,
+  readJsonLines,
+  readStatusFiles,
+  scaling,
+  startAndSettle,
+} from './support/pipeline.ts';
 import { recordingSink } from './support/test-plugins.ts';
 
 /** A copy of the log (and its checkpoint) with its lines changed by `change`. */
@@ -57,8 +66,10 @@ test('1,000 intents: each outcome once in the audit log; verify passes and names
   await runPass(dir.root, first);
   // Second run, after a restart: 50 re-sends of earlier intents (duplicates) and 50 new ones.
   const second: [string, Record<string, unknown>][] = [];
-  for (let i = 0; i < 50; i += 1) second.push([`intent-resent-${i}.json`, scaling(`app-${i % 97}`, 1 + (i % 5), { correlation_id: `corr-${i}` })]);
-  for (let i = 850; i < 900; i += 1) second.push([`intent-${i}.json`, scaling(`app-${i % 97}`, 1 + (i % 5), { correlation_id: `corr-${i}` })]);
+  for (let i = 0; i < 50; i += 1)
+    second.push([`intent-resent-${i}.json`, scaling(`app-${i % 97}`, 1 + (i % 5), { correlation_id: `corr-${i}` })]);
+  for (let i = 850; i < 900; i += 1)
+    second.push([`intent-${i}.json`, scaling(`app-${i % 97}`, 1 + (i % 5), { correlation_id: `corr-${i}` })]);
   await runPass(dir.root, second);
 
   const log = join(dir.root, 'audit', 'audit.log');
@@ -153,5 +164,8 @@ test('verify names the line of any single-line edit, removal or swap, at every p
   assert.equal(lines.length, 14);
   assert.deepEqual(await verifyChain(log), { ok: false, records: 12, line: 13, reason: 'not a JSON record (the line was edited or cut)' });
   const after = JSON.parse(lines[13]!) as Record<string, unknown>;
-  assert.deepEqual([after['file'], after['seq'], after['prev']], ['intent-after-crash.json', 13, (JSON.parse(lines[11]!) as Record<string, unknown>)['hash']]);
+  assert.deepEqual(
+    [after['file'], after['seq'], after['prev']],
+    ['intent-after-crash.json', 13, (JSON.parse(lines[11]!) as Record<string, unknown>)['hash']],
+  );
 });

@@ -30,7 +30,8 @@ test('an open circuit is named under degraded while /ready stays 200 (the pod is
   await conductor.start();
   t.after(() => conductor.stop());
   const base = `http://127.0.0.1:${healthPort}`;
-  const circuit = async () => sampleValue((await get(`http://127.0.0.1:${metricsPort}/metrics`)).text, 'conductor_sink_circuit_state', { sink: 'switchable-sink' });
+  const circuit = async () =>
+    sampleValue((await get(`http://127.0.0.1:${metricsPort}/metrics`)).text, 'conductor_sink_circuit_state', { sink: 'switchable-sink' });
 
   assert.equal((await getJson(`${base}/ready`)).status, 200);
   assert.equal((await getJson(`${base}/healthz`)).status, 200);

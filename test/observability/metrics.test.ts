@@ -90,7 +90,8 @@ test('after traffic, promtool accepts every conductor metric and the guide names
   assert.equal(statuses.length, 7);
   const forbidden = new Set(statuses.flatMap((s) => [s.file, s.file.replace(/\.json$/, ''), s.intentId]));
   for (const sample of parseSamples(text)) {
-    for (const value of Object.values(sample.labels)) assert.ok(!forbidden.has(value), `${sample.name} has the unbounded label value ${value}`);
+    for (const value of Object.values(sample.labels))
+      assert.ok(!forbidden.has(value), `${sample.name} has the unbounded label value ${value}`);
   }
 
   // promtool: every metric Conductor defines passes on its own ...
@@ -130,5 +131,8 @@ test('conductor_loop_queue_depth is read at scrape time: backlog plus intents in
   });
   assert.equal(await depth(), stats.backlog + stats.inFlight);
   held.release();
-  await waitFor('all five settled and the gauge back at 0', async () => conductor.pipeline.stats().succeeded === 5 && (await depth()) === 0);
+  await waitFor(
+    'all five settled and the gauge back at 0',
+    async () => conductor.pipeline.stats().succeeded === 5 && (await depth()) === 0,
+  );
 });

@@ -78,7 +78,10 @@ test('no token appears in the logs, the audit log, print-config, status files, m
     ['the metrics', metrics.text],
     ['/ready', ready.text],
     ['the exported spans', JSON.stringify(receiver.spans())],
-    ...[...filesIn(join(dir.root, 'status')), ...filesIn(join(dir.root, 'failed'))].map((file): [string, string] => [file, readFileSync(file, 'utf8')]),
+    ...[...filesIn(join(dir.root, 'status')), ...filesIn(join(dir.root, 'failed'))].map((file): [string, string] => [
+      file,
+      readFileSync(file, 'utf8'),
+    ]),
   ];
   assert.ok(receiver.spans().length > 0 && places.length >= 9);
   for (const [where, text] of places) {

@@ -8,7 +8,16 @@ import { join } from 'node:path';
 import { CONDUCTOR_VERSION } from '../../core/index.ts';
 import { freePort } from '../support/ports.ts';
 import { startOtlpReceiver, type ReceivedSpan } from './support/otlp-receiver.ts';
-import { dropIntent, FAST, makeDataDir, openPipeline, readJsonLines, readStatusFiles, scaling, startAndSettle } from './support/pipeline.ts';
+import {
+  dropIntent,
+  FAST,
+  makeDataDir,
+  openPipeline,
+  readJsonLines,
+  readStatusFiles,
+  scaling,
+  startAndSettle,
+} from './support/pipeline.ts';
 import { flakySink, recordingSink } from './support/test-plugins.ts';
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-01$/;
@@ -56,7 +65,12 @@ test('one trace per intent, a span per stage that ran, and the sink sends the sa
     const root = roots[0]!;
     assert.equal(root.name, 'intent');
     assert.deepEqual(
-      [root.resource['service.name'], root.resource['service.version'], root.resource['service.instance.id'], root.resource['deployment.environment']],
+      [
+        root.resource['service.name'],
+        root.resource['service.version'],
+        root.resource['service.instance.id'],
+        root.resource['deployment.environment'],
+      ],
       ['conductor', CONDUCTOR_VERSION, 'conductor-test-0', 'test'],
     );
     const stages = members.filter((span) => span !== root);
@@ -64,7 +78,11 @@ test('one trace per intent, a span per stage that ran, and the sink sends the sa
     byFile.set(String(root.attributes['conductor.file']), { root, stages });
   }
 
-  const stageNames = (file: string) => byFile.get(file)!.stages.map((span) => span.name).sort();
+  const stageNames = (file: string) =>
+    byFile
+      .get(file)!
+      .stages.map((span) => span.name)
+      .sort();
   const fullRun = ['audit', 'rate-limit', 'sanitize', 'submit', 'validate'];
   assert.deepEqual(stageNames('intent-1.json'), fullRun);
   assert.deepEqual(stageNames('intent-2.json'), fullRun);
@@ -148,7 +166,9 @@ test('a collector that does not answer is logged once, and the stop still finish
   );
   await startAndSettle(conductor, 2);
   await conductor.stop();
-  const warnings = readJsonLines(logFile).filter((line) => line['msg'] === 'trace export failed; spans are dropped until the collector answers');
+  const warnings = readJsonLines(logFile).filter(
+    (line) => line['msg'] === 'trace export failed; spans are dropped until the collector answers',
+  );
   assert.equal(warnings.length, 1, 'one warning while the collector stays away');
   assert.equal(warnings[0]!['plugin'], 'otel');
   // Every intent still got its trace id, exported or not.

@@ -21,67 +21,78 @@ function statusIn(root: string, file: string): string | undefined {
   return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as { status: string }).status : undefined;
 }
 
-test(`a backup taken while run processes ${INTENTS} intents restores with no duplicate and no lost intent`, { timeout: 180_000 }, async (t) => {
-  const source = makeDataDir();
-  const restored = tempDir('conductor-restored-');
-  const work = tempDir('conductor-ops-');
-  t.after(() => [source.root, restored, work].forEach((dir) => rmSync(dir, { recursive: true, force: true })));
-  // Paced at about 100 intents a second, so that the backup runs while most of them still flow.
-  const config = writeJsonConfig(work, opsConfig({ 'rate-limit': { requestsPerMinute: 6_000, burst: 10 } }));
-  const archive = join(work, 'backup.tar.gz');
-  const processed = () => intentFilesIn(join(source.root, 'processed')).length;
+test(
+  `a backup taken while run processes ${INTENTS} intents restores with no duplicate and no lost intent`,
+  { timeout: 180_000 },
+  async (t) => {
+    const source = makeDataDir();
+    const restored = tempDir('conductor-restored-');
+    const work = tempDir('conductor-ops-');
+    t.after(() => [source.root, restored, work].forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+    // Paced at about 100 intents a second, so that the backup runs while most of them still flow.
+    const config = writeJsonConfig(work, opsConfig({ 'rate-limit': { requestsPerMinute: 6_000, burst: 10 } }));
+    const archive = join(work, 'backup.tar.gz');
+    const processed = () => intentFilesIn(join(source.root, 'processed')).length;
 
-  const running = startCli(['run', '--config', config, '--data-dir', source.root]);
-  t.after(() => running.child.kill('SIGKILL'));
-  await waitFor('conductor started', () => running.output().stdout.includes('conductor started'), 30_000);
-  dropIntents(source.handoff, INTENTS);
-  await waitFor('a fifth of the intents processed', () => processed() >= INTENTS / 5, 60_000);
+    const running = startCli(['run', '--config', config, '--data-dir', source.root]);
+    t.after(() => running.child.kill('SIGKILL'));
+    await waitFor('conductor started', () => running.output().stdout.includes('conductor started'), 30_000);
+    dropIntents(source.handoff, INTENTS);
+    await waitFor('a fifth of the intents processed', () => processed() >= INTENTS / 5, 60_000);
 
-  const settledBefore = processed();
-  const backup = await runCli(['backup', '--config', config, '--data-dir', source.root, '--out', archive]);
-  const settledAfter = processed();
-  assert.equal(backup.code, 0, backup.stderr);
-  assert.ok(settledBefore < INTENTS, 'the backup started while intents were still flowing');
-  t.diagnostic(`backup started with ${INTENTS - settledBefore} of ${INTENTS} intents unfinished; ${settledAfter - settledBefore} settled while it ran`);
-  t.diagnostic(backup.stderr.trim());
+    const settledBefore = processed();
+    const backup = await runCli(['backup', '--config', config, '--data-dir', source.root, '--out', archive]);
+    const settledAfter = processed();
+    assert.equal(backup.code, 0, backup.stderr);
+    assert.ok(settledBefore < INTENTS, 'the backup started while intents were still flowing');
+    t.diagnostic(
+      `backup started with ${INTENTS - settledBefore} of ${INTENTS} intents unfinished; ${settledAfter - settledBefore} settled while it ran`,
+    );
+    t.diagnostic(backup.stderr.trim());
 
-  await waitFor('every intent processed', () => processed() === INTENTS, 120_000, 50);
-  running.child.kill('SIGTERM');
-  assert.equal((await running.exited).code, 0);
-  const ids = intentIdsByFile(source.root);
-  assert.equal(ids.size, INTENTS);
-  assert.ok([...commitsPerIntent(join(source.root, 'out')).values()].every((n) => n === 1), 'the source itself committed each intent at most once');
+    await waitFor('every intent processed', () => processed() === INTENTS, 120_000, 50);
+    running.child.kill('SIGTERM');
+    assert.equal((await running.exited).code, 0);
+    const ids = intentIdsByFile(source.root);
+    assert.equal(ids.size, INTENTS);
+    assert.ok(
+      [...commitsPerIntent(join(source.root, 'out')).values()].every((n) => n === 1),
+      'the source itself committed each intent at most once',
+    );
 
-  const restore = await runCli(['restore', archive, '--config', config, '--data-dir', restored]);
-  assert.equal(restore.code, 0, restore.stderr);
+    const restore = await runCli(['restore', archive, '--config', config, '--data-dir', restored]);
+    assert.equal(restore.code, 0, restore.stderr);
 
-  // No lost intent: each is in the restored history, the restored ledger, or handoff/.
-  const history = commitsPerIntent(join(restored, 'out'));
-  const ledger = ledgerRecords(join(restored, 'state'), ids.values());
-  const waiting = new Set(intentFilesIn(join(restored, 'handoff')));
-  let inFlight = 0;
-  for (const [file, id] of ids) {
-    const known = history.has(id) || ledger.get(id) !== undefined || waiting.has(file);
-    assert.ok(known, `${file} (${id}) is neither in the restored history, ledger nor handoff/`);
-    if (waiting.has(file) && (history.has(id) || ledger.get(id)?.status === 'submitting')) inFlight += 1;
-  }
-  t.diagnostic(`restored: ${history.size} committed, ${waiting.size} in handoff/ (${inFlight} of them already submitting or committed at backup time)`);
+    // No lost intent: each is in the restored history, the restored ledger, or handoff/.
+    const history = commitsPerIntent(join(restored, 'out'));
+    const ledger = ledgerRecords(join(restored, 'state'), ids.values());
+    const waiting = new Set(intentFilesIn(join(restored, 'handoff')));
+    let inFlight = 0;
+    for (const [file, id] of ids) {
+      const known = history.has(id) || ledger.get(id) !== undefined || waiting.has(file);
+      assert.ok(known, `${file} (${id}) is neither in the restored history, ledger nor handoff/`);
+      if (waiting.has(file) && (history.has(id) || ledger.get(id)?.status === 'submitting')) inFlight += 1;
+    }
+    t.diagnostic(
+      `restored: ${history.size} committed, ${waiting.size} in handoff/ (${inFlight} of them already submitting or committed at backup time)`,
+    );
 
-  const once = await runCli(['once', '--config', config, '--data-dir', restored]);
-  assert.equal(once.code, 0, once.stderr);
+    const once = await runCli(['once', '--config', config, '--data-dir', restored]);
+    assert.equal(once.code, 0, once.stderr);
 
-  // No duplicate submission, nothing left behind: each intent has exactly one commit, or was
-  // settled as superseded because a newer intent for its target was applied first (issue 18).
-  const after = commitsPerIntent(join(restored, 'out'));
-  const superseded = new Set([...ids.keys()].filter((file) => statusIn(restored, file) === 'superseded'));
-  for (const [file, id] of ids) {
-    if (superseded.has(file)) assert.equal(after.get(id), undefined, `${file} (${id}) was superseded and not committed`);
-    else assert.equal(after.get(id), 1, `${file} (${id}) has exactly one commit (status ${statusIn(restored, file)})`);
-  }
-  t.diagnostic(`${superseded.size} superseded by a newer intent for their target`);
-  assert.equal(after.size + superseded.size, INTENTS);
-  assert.deepEqual(intentFilesIn(join(restored, 'handoff')), []);
-});
+    // No duplicate submission, nothing left behind: each intent has exactly one commit, or was
+    // settled as superseded because a newer intent for its target was applied first (issue 18).
+    const after = commitsPerIntent(join(restored, 'out'));
+    const superseded = new Set([...ids.keys()].filter((file) => statusIn(restored, file) === 'superseded'));
+    for (const [file, id] of ids) {
+      if (superseded.has(file)) assert.equal(after.get(id), undefined, `${file} (${id}) was superseded and not committed`);
+      else assert.equal(after.get(id), 1, `${file} (${id}) has exactly one commit (status ${statusIn(restored, file)})`);
+    }
+    t.diagnostic(`${superseded.size} superseded by a newer intent for their target`);
+    assert.equal(after.size + superseded.size, INTENTS);
+    assert.deepEqual(intentFilesIn(join(restored, 'handoff')), []);
+  },
+);
 
 test('an intent in flight at backup time (committed, ledger "submitting", file still in handoff/) is resumed, not submitted again', async (t) => {
   const source = makeDataDir();

@@ -4,7 +4,18 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -68,7 +79,13 @@ test('an intact archive restores, and its manifest lists every member with size 
   rmSync(target, { recursive: true, force: true });
 });
 
-for (const member of ['data/processed/intent-0002.json', 'state/ledger.sqlite', 'data/out/.git/refs/heads/main', 'data/audit/audit.log', 'manifest.json']) {
+for (const member of [
+  'data/processed/intent-0002.json',
+  'state/ledger.sqlite',
+  'data/out/.git/refs/heads/main',
+  'data/audit/audit.log',
+  'manifest.json',
+]) {
   test(`one byte flipped in ${member} is refused naming that member; nothing is restored`, async () => {
     const damaged = join(work, `damaged-${member.replace(/\W+/g, '_')}.tar.gz`);
     flipByteInMember(archive, damaged, member);
@@ -118,7 +135,10 @@ test('foreign files are refused: another tarball, a text file, an empty file, a 
   await createTar({ gzip: true, file: otherTar, cwd: foreignDir, portable: true }, ['hello.txt']);
   const text = join(work, 'notes.txt');
   writeFileSync(text, 'not an archive at all\n');
-  writeFileSync(join(foreignDir, 'conductor-backup.json'), JSON.stringify({ format: 'conductor-backup', formatVersion: 3, createdAt: new Date().toISOString(), conductorVersion: '9.0.0' }));
+  writeFileSync(
+    join(foreignDir, 'conductor-backup.json'),
+    JSON.stringify({ format: 'conductor-backup', formatVersion: 3, createdAt: new Date().toISOString(), conductorVersion: '9.0.0' }),
+  );
   const newer = join(work, 'newer.tar.gz');
   await createTar({ gzip: true, file: newer, cwd: foreignDir, portable: true }, ['conductor-backup.json']);
 
@@ -141,12 +161,17 @@ test('foreign files are refused: another tarball, a text file, an empty file, a 
 });
 
 test('a member named to escape the data directory is refused before a byte of it is written', async () => {
-  const marker = Buffer.from(JSON.stringify({ format: 'conductor-backup', formatVersion: 2, createdAt: new Date().toISOString(), conductorVersion: '0.1.0' }));
+  const marker = Buffer.from(
+    JSON.stringify({ format: 'conductor-backup', formatVersion: 2, createdAt: new Date().toISOString(), conductorVersion: '0.1.0' }),
+  );
   const evil = Buffer.from('escaped\n');
   const member = (path: string, body: Buffer) => [fileHeader(path, body.length, 0o644, Date.now()), body, padding(body.length)];
   const crafted = join(work, 'escape.tar.gz');
   const outside = join(work, 'escaped.txt');
-  writeFileSync(crafted, gzipSync(Buffer.concat([...member('conductor-backup.json', marker), ...member('data/handoff/../../../escaped.txt', evil), TAR_END])));
+  writeFileSync(
+    crafted,
+    gzipSync(Buffer.concat([...member('conductor-backup.json', marker), ...member('data/handoff/../../../escaped.txt', evil), TAR_END])),
+  );
   const target = join(work, 'escape-target');
   const result = await restoreInto(crafted, target);
   assert.equal(result.code, 1, result.stderr);
@@ -159,7 +184,7 @@ test('a data directory that holds files is not overwritten without --force; with
   const target = tempDir('conductor-target-');
   mkdirSync(join(target, 'processed'), { recursive: true });
   writeFileSync(join(target, 'processed', 'intent-mine.json'), '{}');
-  writeFileSync(join(target, 'notes.txt'), 'the operator\'s own file');
+  writeFileSync(join(target, 'notes.txt'), "the operator's own file");
   const refused = await restoreInto(archive, target);
   assert.equal(refused.code, 1);
   assert.match(refused.stderr, /CND_ERR_RESTORE_NOT_EMPTY: .*not empty \((notes\.txt|processed\/intent-mine\.json)/);
@@ -171,8 +196,12 @@ test('a data directory that holds files is not overwritten without --force; with
   assert.match(forced.stderr, /replacing 2 files/);
   assert.equal(existsSync(join(target, 'processed', 'intent-mine.json')), false);
   assert.equal(intentFilesIn(join(target, 'processed')).length, 5);
-  assert.equal(readFileSync(join(target, 'notes.txt'), 'utf8'), 'the operator\'s own file', 'files outside the areas are left alone');
-  assert.equal(readdirSync(target).some((n) => n.startsWith('.conductor-restore-')), false, 'no staging left behind');
+  assert.equal(readFileSync(join(target, 'notes.txt'), 'utf8'), "the operator's own file", 'files outside the areas are left alone');
+  assert.equal(
+    readdirSync(target).some((n) => n.startsWith('.conductor-restore-')),
+    false,
+    'no staging left behind',
+  );
   rmSync(target, { recursive: true, force: true });
 });
 
@@ -189,7 +218,10 @@ test('restore refuses a data directory that a running Conductor owns', async () 
   const target = tempDir('conductor-target-');
   mkdirSync(join(target, 'state'));
   // The lock as a live process on this host writes it (this test process is alive).
-  writeFileSync(join(target, 'state', 'conductor.lock'), JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() }));
+  writeFileSync(
+    join(target, 'state', 'conductor.lock'),
+    JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() }),
+  );
   const result = await restoreInto(archive, target, '--force');
   assert.equal(result.code, 2);
   assert.match(result.stderr, /CND_ERR_LOCKED/);
@@ -214,7 +246,8 @@ test('backup --out - piped into restore - (the kubectl exec procedure) restores 
   backup.stdout.pipe(restore.stdin);
   let stderr = '';
   restore.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const exit = (child: { on(event: 'close', listener: (code: number | null) => void): unknown }) => new Promise<number | null>((resolve) => child.on('close', resolve));
+  const exit = (child: { on(event: 'close', listener: (code: number | null) => void): unknown }) =>
+    new Promise<number | null>((resolve) => child.on('close', resolve));
   const [backupCode, restoreCode] = await Promise.all([exit(backup), exit(restore)]);
   assert.equal(backupCode, 0);
   assert.equal(restoreCode, 0, stderr);

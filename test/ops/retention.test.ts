@@ -103,7 +103,11 @@ test('with a controlled clock: older than the age is removed, the age itself and
   ledger.close();
 
   const resolved = await resolveConfig(
-    { dataDir, plugins: { retention: { maxAge: '1h', intervalMs: 60_000, batchSize: 2 } }, modules: { retention: createRetention(() => now) } },
+    {
+      dataDir,
+      plugins: { retention: { maxAge: '1h', intervalMs: 60_000, batchSize: 2 } },
+      modules: { retention: createRetention(() => now) },
+    },
     { source: 'test', baseDir: dataDir },
   );
   const conductor = await createConductor(resolved, { log: silentLogger(), mode: 'run' });
@@ -111,7 +115,10 @@ test('with a controlled clock: older than the age is removed, the age itself and
   conductor.events.retention.tap('test', (event) => void (announced[event.area] = event.removed));
   await conductor.start();
   await waitFor('the first sweep', () => (retentionDetails(conductor)?.sweeps ?? 0) >= 1);
-  const records = ledgerRecords(p('state'), ['a', 'b', 'c', 'd'].map((c) => c.repeat(40)));
+  const records = ledgerRecords(
+    p('state'),
+    ['a', 'b', 'c', 'd'].map((c) => c.repeat(40)),
+  );
   await conductor.stop();
 
   assert.deepEqual(readdirSync(p('processed')).sort(), ['intent-boundary.json', 'intent-young.json']);
@@ -179,8 +186,15 @@ test('while run processes intents, retention removes the old entries and leaves 
     dropIntents(dir.handoff, 40, 'flow', batch * 40);
     for (let i = 0; i < 10; i += 1) write(p('processed', `intent-old-late-${batch}-${i}.json`), twoHoursAgo);
   }
-  const oldLeft = () => readdirSync(p('processed')).filter((n) => n.startsWith('intent-old-')).length + readdirSync(p('status')).filter((n) => n.startsWith('intent-old-')).length;
-  await waitFor('every new intent processed', () => intentFilesIn(p('processed')).length - oldLeft() >= 160 && intentFilesIn(dir.handoff).length === 0, 60_000, 20);
+  const oldLeft = () =>
+    readdirSync(p('processed')).filter((n) => n.startsWith('intent-old-')).length +
+    readdirSync(p('status')).filter((n) => n.startsWith('intent-old-')).length;
+  await waitFor(
+    'every new intent processed',
+    () => intentFilesIn(p('processed')).length - oldLeft() >= 160 && intentFilesIn(dir.handoff).length === 0,
+    60_000,
+    20,
+  );
   await waitFor('the old entries removed', () => oldLeft() === 0 && !existsSync(p('failed', 'intent-old-bad.json')), 60_000, 20);
   running.child.kill('SIGTERM');
   assert.equal((await running.exited).code, 0);
@@ -190,10 +204,16 @@ test('while run processes intents, retention removes the old entries and leaves 
   assert.deepEqual(readdirSync(p('failed')), []);
   assert.ok(existsSync(p('handoff', 'readme-old.txt')), 'handoff/ is never touched');
   const ids = [...Array(50).keys()].map((i) => i.toString(16).padStart(40, 'e'));
-  assert.ok([...ledgerRecords(p('state'), ids).values()].every((r) => r === undefined), 'the old ledger records are gone');
+  assert.ok(
+    [...ledgerRecords(p('state'), ids).values()].every((r) => r === undefined),
+    'the old ledger records are gone',
+  );
   // What was removed is counted in the log, per area.
   const total: Record<string, number> = { processed: 0, status: 0, failed: 0, ledger: 0 };
-  for (const line of running.output().stdout.split('\n').filter((l) => l.includes('"event":"retention"'))) {
+  for (const line of running
+    .output()
+    .stdout.split('\n')
+    .filter((l) => l.includes('"event":"retention"'))) {
     const { removed } = JSON.parse(line) as { removed?: Record<string, number> };
     for (const [area, n] of Object.entries(removed ?? {})) total[area] = (total[area] ?? 0) + n;
   }

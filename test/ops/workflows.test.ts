@@ -26,7 +26,13 @@ test('the pin check refuses a tag, a branch, a short SHA, an unpinned image and 
   const sha = 'a'.repeat(40);
   assert.deepEqual(checkWorkflow('ok.yml', workflow(`actions/checkout@${sha} # v7.0.1`)), []);
   assert.deepEqual(checkWorkflow('local.yml', workflow('./.github/actions/setup')), []);
-  for (const unpinned of ['actions/checkout@v7', 'actions/checkout@main', 'actions/checkout@3d3c42e', 'actions/checkout', 'docker://alpine:3.20']) {
+  for (const unpinned of [
+    'actions/checkout@v7',
+    'actions/checkout@main',
+    'actions/checkout@3d3c42e',
+    'actions/checkout',
+    'docker://alpine:3.20',
+  ]) {
     const findings = checkWorkflow('bad.yml', workflow(unpinned));
     assert.equal(findings.length, 1, unpinned);
     assert.match(findings[0]!.problem, /not pinned/, unpinned);
@@ -40,8 +46,11 @@ test('the pin check refuses a tag, a branch, a short SHA, an unpinned image and 
 
 test('the workflows run the gates the issue asks for', () => {
   const ci = readFileSync(join(WORKFLOWS, 'ci.yml'), 'utf8');
-  for (const command of ['npm ci', 'npm test', 'npm audit --omit=dev --audit-level=high', 'scripts/sbom.sh']) assert.ok(ci.includes(command), command);
-  const release = parse(readFileSync(join(WORKFLOWS, 'release.yml'), 'utf8')) as { jobs: Record<string, { needs?: string; steps?: { uses?: string; with?: Record<string, unknown>; run?: string }[] }> };
+  for (const command of ['npm ci', 'npm test', 'npm audit --omit=dev --audit-level=high', 'scripts/sbom.sh'])
+    assert.ok(ci.includes(command), command);
+  const release = parse(readFileSync(join(WORKFLOWS, 'release.yml'), 'utf8')) as {
+    jobs: Record<string, { needs?: string; steps?: { uses?: string; with?: Record<string, unknown>; run?: string }[] }>;
+  };
   assert.equal(release.jobs['image']!.needs, 'ci');
   const steps = release.jobs['image']!.steps!;
   const using = (action: string) => steps.filter((s) => s.uses?.startsWith(`${action}@`));
@@ -53,7 +62,10 @@ test('the workflows run the gates the issue asks for', () => {
   assert.equal(push.with!['sbom'], true);
   const scanAt = steps.findIndex((s) => s.uses?.startsWith('aquasecurity/trivy-action@'));
   assert.ok(scanAt < steps.indexOf(push), 'the scan gates the push');
-  assert.ok(steps.some((s) => s.run?.includes('cosign sign --yes')), 'cosign keyless signing');
+  assert.ok(
+    steps.some((s) => s.run?.includes('cosign sign --yes')),
+    'cosign keyless signing',
+  );
 });
 
 test('scripts/sbom.sh writes a CycloneDX document of the production dependencies, offline', async (t) => {

@@ -262,7 +262,10 @@ describe('Status envelopes of docs/porch.md §Errors', () => {
       body: { ...created.json, metadata: { ...created.json.metadata, name: 'other.name.here' } },
     });
     assert.equal(res.status, 400);
-    assert.equal(res.json.message, `the name of the object (other.name.here) does not match the name on the URL (${created.json.metadata.name})`);
+    assert.equal(
+      res.json.message,
+      `the name of the object (other.name.here) does not match the name on the URL (${created.json.metadata.name})`,
+    );
   });
 
   it('400 for a string spec.revision (an int on ≥ v4.1)', async (t) => {
@@ -280,7 +283,10 @@ describe('Status envelopes of docs/porch.md §Errors', () => {
     const res = await http('POST', `${PORCH}/packagerevisions`, { body: draftBody('ran-nf-sim', '') });
     assert.equal(res.status, 422);
     assert.equal(res.json.reason, 'Invalid');
-    assert.match(res.json.message, /^PackageRevision\.porch\.kpt\.dev "" is invalid: spec\.workspaceName: Invalid value: "": a lowercase RFC 1123 label must/);
+    assert.match(
+      res.json.message,
+      /^PackageRevision\.porch\.kpt\.dev "" is invalid: spec\.workspaceName: Invalid value: "": a lowercase RFC 1123 label must/,
+    );
     assert.equal(res.json.details.group, 'porch.kpt.dev');
     assert.equal(res.json.details.kind, 'PackageRevision');
     assert.equal(res.json.details.causes.length, 1);
@@ -316,7 +322,10 @@ describe('Status envelopes of docs/porch.md §Errors', () => {
     });
     const res = await http('DELETE', `${PORCH}/packagerevisions/${REPO}.ran-nf-sim.v1`);
     assert.equal(res.status, 403);
-    assert.match(res.json.message, /cannot delete package revision, it is referenced as upstream by: nephoran-packages\.ran-nf-sim-edge\.ws$/);
+    assert.match(
+      res.json.message,
+      /cannot delete package revision, it is referenced as upstream by: nephoran-packages\.ran-nf-sim-edge\.ws$/,
+    );
   });
 
   it('clone of a registered revision in another repository: its files, the Kptfile renamed, the upstream and its lock recorded', async (t) => {
@@ -324,11 +333,23 @@ describe('Status envelopes of docs/porch.md §Errors', () => {
     const http = api(sim);
     const upstream = (await http('GET', `${PORCH}/packagerevisions/blueprints.ran-nf-sim.v1`)).json;
     const cloned = await http('POST', `${PORCH}/packagerevisions`, {
-      body: draftBody('du-1', 'ws', { tasks: [{ type: 'clone', clone: { upstreamRef: { upstreamRef: { name: 'blueprints.ran-nf-sim.v1' } } } }] }),
+      body: draftBody('du-1', 'ws', {
+        tasks: [{ type: 'clone', clone: { upstreamRef: { upstreamRef: { name: 'blueprints.ran-nf-sim.v1' } } } }],
+      }),
     });
     assert.equal(cloned.status, 201, JSON.stringify(cloned.json));
-    assert.deepEqual(cloned.json.spec.tasks, [{ type: 'clone', clone: { upstreamRef: { upstreamRef: { name: 'blueprints.ran-nf-sim.v1' } } } }]);
-    const lock = { type: 'git', git: { repo: 'https://git.example/blueprints.git', directory: 'ran-nf-sim', ref: 'ran-nf-sim/v1', commit: upstream.metadata.resourceVersion } };
+    assert.deepEqual(cloned.json.spec.tasks, [
+      { type: 'clone', clone: { upstreamRef: { upstreamRef: { name: 'blueprints.ran-nf-sim.v1' } } } },
+    ]);
+    const lock = {
+      type: 'git',
+      git: {
+        repo: 'https://git.example/blueprints.git',
+        directory: 'ran-nf-sim',
+        ref: 'ran-nf-sim/v1',
+        commit: upstream.metadata.resourceVersion,
+      },
+    };
     assert.deepEqual(cloned.json.status.upstreamLock, lock);
     const files = (await http('GET', `${PORCH}/packagerevisionresources/${cloned.json.metadata.name}`)).json.spec.resources;
     const source = (await http('GET', `${PORCH}/packagerevisionresources/blueprints.ran-nf-sim.v1`)).json.spec.resources;
@@ -336,7 +357,11 @@ describe('Status envelopes of docs/porch.md §Errors', () => {
     assert.deepEqual(parseYaml(files['deployment.yaml']), parseYaml(source['deployment.yaml']));
     const kptfile = parseYaml(files.Kptfile);
     assert.equal(kptfile.metadata.name, 'du-1');
-    assert.deepEqual(kptfile.upstream, { type: 'git', git: { repo: 'https://git.example/blueprints.git', directory: 'ran-nf-sim', ref: 'ran-nf-sim/v1' }, updateStrategy: 'resource-merge' });
+    assert.deepEqual(kptfile.upstream, {
+      type: 'git',
+      git: { repo: 'https://git.example/blueprints.git', directory: 'ran-nf-sim', ref: 'ran-nf-sim/v1' },
+      updateStrategy: 'resource-merge',
+    });
     assert.deepEqual(kptfile.upstreamLock, lock);
   });
 
@@ -398,7 +423,12 @@ describe('Status envelopes of docs/porch.md §Errors', () => {
   it('500 for engine errors: more than one task, missing init, nested package', async (t) => {
     const sim = await start(t, { packages: [nfSimPackage(REPO)] });
     const http = api(sim);
-    const twoTasks = draftBody('two', 'ws', { tasks: [{ type: 'init', init: {} }, { type: 'init', init: {} }] });
+    const twoTasks = draftBody('two', 'ws', {
+      tasks: [
+        { type: 'init', init: {} },
+        { type: 'init', init: {} },
+      ],
+    });
     const a = await http('POST', `${PORCH}/packagerevisions`, { body: twoTasks });
     assert.equal(a.status, 500);
     assert.equal(a.json.message, 'Internal error occurred: task list must not contain more than one task');
@@ -473,7 +503,10 @@ describe('discovery, repositories and access reviews', () => {
     const list = await http('GET', `/apis/config.porch.kpt.dev/v1alpha1/namespaces/${NS}/repositories`);
     assert.equal(list.status, 200);
     assert.equal(list.json.kind, 'RepositoryList');
-    assert.deepEqual(list.json.items.map((r: Json) => r.metadata.name), ['blueprints', REPO]);
+    assert.deepEqual(
+      list.json.items.map((r: Json) => r.metadata.name),
+      ['blueprints', REPO],
+    );
     const one = await http('GET', `/apis/config.porch.kpt.dev/v1alpha1/namespaces/${NS}/repositories/${REPO}`);
     assert.equal(one.json.spec.git.branch, 'main');
     assert.equal(one.json.status.conditions[0].type, 'Ready');

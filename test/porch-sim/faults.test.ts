@@ -126,9 +126,11 @@ describe('fault injection', () => {
     const http = api(sim);
     sim.faults.next({ kind: 'server-error', status: 503 }, { count: 2, match: (r) => r.path.endsWith('/approval') });
     const created = (await http('POST', `${PORCH}/packagerevisions`, { body: draftBody('ran-nf-sim', 'i-s') })).json;
-    const proposed = (await http('PUT', `${PORCH}/packagerevisions/${created.metadata.name}`, {
-      body: { ...created, spec: { ...created.spec, lifecycle: 'Proposed' } },
-    })).json;
+    const proposed = (
+      await http('PUT', `${PORCH}/packagerevisions/${created.metadata.name}`, {
+        body: { ...created, spec: { ...created.spec, lifecycle: 'Proposed' } },
+      })
+    ).json;
     const approve = () =>
       http('PUT', `${PORCH}/packagerevisions/${created.metadata.name}/approval`, {
         body: { ...proposed, spec: { ...proposed.spec, lifecycle: 'Published' } },
@@ -173,12 +175,15 @@ describe('simulator speed', () => {
       assert.ok(pr.metadata, `create ${i}`);
       latest.set(pkg, pr.metadata.name);
       const prr = (await http('GET', `${PORCH}/packagerevisionresources/${pr.metadata.name}`)).json;
-      prr.spec.resources['intent.yaml'] = `apiVersion: nephoran.io/v1alpha1\nkind: ScalingIntent\nmetadata:\n  name: i${i}\nspec:\n  replicas: ${i % 9}\n`;
+      prr.spec.resources['intent.yaml'] =
+        `apiVersion: nephoran.io/v1alpha1\nkind: ScalingIntent\nmetadata:\n  name: i${i}\nspec:\n  replicas: ${i % 9}\n`;
       await http('PUT', `${PORCH}/packagerevisionresources/${pr.metadata.name}`, { body: prr });
       const fresh = (await http('GET', `${PORCH}/packagerevisions/${pr.metadata.name}`)).json;
-      const proposed = (await http('PUT', `${PORCH}/packagerevisions/${pr.metadata.name}`, {
-        body: { ...fresh, spec: { ...fresh.spec, lifecycle: 'Proposed' } },
-      })).json;
+      const proposed = (
+        await http('PUT', `${PORCH}/packagerevisions/${pr.metadata.name}`, {
+          body: { ...fresh, spec: { ...fresh.spec, lifecycle: 'Proposed' } },
+        })
+      ).json;
       const approved = await http('PUT', `${PORCH}/packagerevisions/${pr.metadata.name}/approval`, {
         body: { ...proposed, spec: { ...proposed.spec, lifecycle: 'Published' } },
       });

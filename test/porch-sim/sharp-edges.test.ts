@@ -88,14 +88,21 @@ describe('docs/porch.md §Sharp edges', () => {
     const stalePut = await h.lifecycle(stale, 'Proposed');
     assert.equal(stalePut.status, 500);
     assert.equal(stalePut.json.reason, 'InternalError');
-    assert.match(stalePut.json.message, /^Internal error occurred: Operation cannot be fulfilled on packagerevisions\.porch\.kpt\.dev ".*": the object has been modified; please apply your changes to the latest version and try again$/);
+    assert.match(
+      stalePut.json.message,
+      /^Internal error occurred: Operation cannot be fulfilled on packagerevisions\.porch\.kpt\.dev ".*": the object has been modified; please apply your changes to the latest version and try again$/,
+    );
     const missing = { ...draft, metadata: { ...draft.metadata } };
     delete missing.metadata.resourceVersion;
     const missingPut = await h.lifecycle(missing, 'Proposed');
     assert.equal(missingPut.status, 500);
     assert.equal(missingPut.json.message, 'Internal error occurred: resourceVersion must be specified for an update');
     const proposed = (await h.lifecycle(draft, 'Proposed')).json;
-    const staleApproval = await h.lifecycle({ ...proposed, metadata: { ...proposed.metadata, resourceVersion: draft.metadata.resourceVersion } }, 'Published', '/approval');
+    const staleApproval = await h.lifecycle(
+      { ...proposed, metadata: { ...proposed.metadata, resourceVersion: draft.metadata.resourceVersion } },
+      'Published',
+      '/approval',
+    );
     assert.equal(staleApproval.status, 500);
     assert.match(staleApproval.json.message, /the object has been modified/);
     assert.equal(h.sim.writeCount({ workspaceName: 'i-rv', operation: 'approval' }), 0);
@@ -125,7 +132,10 @@ describe('docs/porch.md §Sharp edges', () => {
     const draft = await h.create('ran-nf-sim', 'i-approve');
     const approveDraft = await h.lifecycle(draft, 'Published', '/approval');
     assert.equal(approveDraft.status, 422);
-    assert.match(approveDraft.json.message, /spec\.lifecycle: Invalid value: "Draft": cannot approve package with Draft lifecycle value; only Proposed packages can be approved/);
+    assert.match(
+      approveDraft.json.message,
+      /spec\.lifecycle: Invalid value: "Draft": cannot approve package with Draft lifecycle value; only Proposed packages can be approved/,
+    );
     const proposed = (await h.lifecycle(draft, 'Proposed')).json;
     const viaMain = await h.lifecycle(proposed, 'Published');
     assert.equal(viaMain.status, 422);
@@ -165,7 +175,8 @@ describe('docs/porch.md §Sharp edges', () => {
     const draft = await h.create('ran-nf-sim', 'i-render');
     const name = draft.metadata.name;
     const prr = (await h.http('GET', `${PORCH}/packagerevisionresources/${name}`)).json;
-    const deployment = '# scaled by intent\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: nf-sim\nspec:\n    replicas: 3 # keep\n    ports:\n        - 80\n';
+    const deployment =
+      '# scaled by intent\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: nf-sim\nspec:\n    replicas: 3 # keep\n    ports:\n        - 80\n';
     const put = await h.http('PUT', `${PORCH}/packagerevisionresources/${name}`, {
       body: { ...prr, spec: { resources: { Kptfile: prr.spec.resources.Kptfile, 'deployment.yaml': deployment } } },
     });
@@ -181,7 +192,10 @@ describe('docs/porch.md §Sharp edges', () => {
       body: { ...put.json, spec: { resources: { ...put.json.spec.resources, 'bad.yaml': 'a: [\n' } } },
     });
     assert.equal(broken.status, 500);
-    assert.match(broken.json.message, /^Internal error occurred: error rendering package in kpt function pipeline\. Package NOT pushed to remote\./);
+    assert.match(
+      broken.json.message,
+      /^Internal error occurred: error rendering package in kpt function pipeline\. Package NOT pushed to remote\./,
+    );
     const after = (await h.http('GET', `${PORCH}/packagerevisionresources/${name}`)).json;
     assert.equal(after.metadata.resourceVersion, put.json.metadata.resourceVersion, 'nothing stored');
     assert.equal(after.spec.resources['bad.yaml'], undefined);
@@ -231,7 +245,9 @@ describe('docs/porch.md §Sharp edges', () => {
     const copy = await h.http('POST', `${PORCH}/packagerevisions`, { body: copyBody('ran-nf-sim', 'i-next', published.metadata.name) });
     const next = (await h.lifecycle((await h.lifecycle(copy.json, 'Proposed')).json, 'Published', '/approval')).json;
     assert.equal(next.spec.revision, 2);
-    const copyFromPlaceholder = await h.http('POST', `${PORCH}/packagerevisions`, { body: copyBody('ran-nf-sim', 'i-ph', `${REPO}.ran-nf-sim.main`) });
+    const copyFromPlaceholder = await h.http('POST', `${PORCH}/packagerevisions`, {
+      body: copyBody('ran-nf-sim', 'i-ph', `${REPO}.ran-nf-sim.main`),
+    });
     assert.equal(copyFromPlaceholder.status, 500);
     assert.match(copyFromPlaceholder.json.message, /source revision may not be the placeholder package revision/);
   });
@@ -242,10 +258,15 @@ describe('docs/porch.md §Sharp edges', () => {
       body: draftBody('fresh', 'ws', { labels: { 'kpt.dev/latest-revision': 'true' } }),
     });
     assert.equal(setOnCreate.status, 422);
-    assert.match(setOnCreate.json.message, /metadata\.labels\.kpt\.dev\/latest-revision: Forbidden: label is managed by porch and cannot be set by users/);
+    assert.match(
+      setOnCreate.json.message,
+      /metadata\.labels\.kpt\.dev\/latest-revision: Forbidden: label is managed by porch and cannot be set by users/,
+    );
     const v1 = await h.get(`${REPO}.ran-nf-sim.v1`);
     assert.equal(v1.metadata.labels['kpt.dev/latest-revision'], 'true');
-    const dropLabel = await h.http('PUT', `${PORCH}/packagerevisions/${v1.metadata.name}`, { body: { ...v1, metadata: { ...v1.metadata, labels: {} } } });
+    const dropLabel = await h.http('PUT', `${PORCH}/packagerevisions/${v1.metadata.name}`, {
+      body: { ...v1, metadata: { ...v1.metadata, labels: {} } },
+    });
     assert.equal(dropLabel.status, 422);
     assert.match(dropLabel.json.message, /label is managed by porch and cannot be modified by users/);
 
@@ -254,7 +275,10 @@ describe('docs/porch.md §Sharp edges', () => {
     assert.equal(v2.metadata.labels['kpt.dev/latest-revision'], 'true');
     assert.equal((await h.get(v1.metadata.name)).metadata.labels?.['kpt.dev/latest-revision'], undefined);
     const latest = await h.http('GET', `${PORCH}/packagerevisions?labelSelector=kpt.dev%2Flatest-revision%3Dtrue`);
-    assert.deepEqual(latest.json.items.map((i: Json) => i.metadata.name), [v2.metadata.name]);
+    assert.deepEqual(
+      latest.json.items.map((i: Json) => i.metadata.name),
+      [v2.metadata.name],
+    );
     // Deleting v2 (after DeletionProposed) moves the label back to v1.
     const dp = await h.lifecycle(v2, 'DeletionProposed', '/approval');
     assert.equal(dp.status, 200);
@@ -302,7 +326,10 @@ describe('docs/porch.md §Sharp edges', () => {
     assert.equal((await sel('metadata.name=nodots')).json.items.length, 2);
     // A parsable one replaces earlier key filters (here: a repository that matches nothing).
     const overwritten = await sel(`spec.repository=other-repo,metadata.name=${REPO}.a-pkg.ws-1`);
-    assert.deepEqual(overwritten.json.items.map((i: Json) => i.metadata.name), [`${REPO}.a-pkg.ws-1`]);
+    assert.deepEqual(
+      overwritten.json.items.map((i: Json) => i.metadata.name),
+      [`${REPO}.a-pkg.ws-1`],
+    );
     const kept = await sel(`metadata.name=${REPO}.a-pkg.ws-1,spec.repository=other-repo`);
     assert.equal(kept.json.items, null);
   });
@@ -323,7 +350,10 @@ describe('docs/porch.md §Sharp edges', () => {
       body: { spec: { packageName: 'init-package', repository: 'git', workspaceName: 'init-1' } },
     });
     assert.equal(real.json.metadata.uid, '45ee0692-730a-51b2-9a1d-ad4f4ad55dc8');
-    assert.equal(uuidV5('aac71d91-5c67-456f-8fd2-902ef6da820e', 'my-prefixporch.kpt.dev/v1alpha1/my-namespace/my.kube.name.of-something'), '272983f7-a30d-58e0-a809-c38e8638666d');
+    assert.equal(
+      uuidV5('aac71d91-5c67-456f-8fd2-902ef6da820e', 'my-prefixporch.kpt.dev/v1alpha1/my-namespace/my.kube.name.of-something'),
+      '272983f7-a30d-58e0-a809-c38e8638666d',
+    );
   });
 
   it('13: a malformed name is a bare 500; a PRR GET in a missing repository is 404 on repositories', async (t) => {
@@ -347,13 +377,17 @@ describe('docs/porch.md §Sharp edges', () => {
     assert.equal(init.status, 500);
     assert.equal(init.json.message, `Internal error occurred: package "ran-nf-sim" already exists in repository "${REPO}"`);
     const clone = await h.http('POST', `${PORCH}/packagerevisions`, {
-      body: draftBody('ran-nf-sim', 'i-clone', { tasks: [{ type: 'clone', clone: { upstreamRef: { upstreamRef: { name: `${REPO}.ran-nf-sim.v1` } } } }] }),
+      body: draftBody('ran-nf-sim', 'i-clone', {
+        tasks: [{ type: 'clone', clone: { upstreamRef: { upstreamRef: { name: `${REPO}.ran-nf-sim.v1` } } } }],
+      }),
     });
     assert.equal(clone.status, 500);
     assert.match(clone.json.message, /`clone` cannot create a new revision for package "ran-nf-sim" that already exists in repo/);
     const draftCopy = await h.http('POST', `${PORCH}/packagerevisions`, { body: copyBody('ran-nf-sim', 'i-c1', `${REPO}.ran-nf-sim.v1`) });
     assert.equal(draftCopy.status, 201);
-    const fromDraft = await h.http('POST', `${PORCH}/packagerevisions`, { body: copyBody('ran-nf-sim', 'i-c2', draftCopy.json.metadata.name) });
+    const fromDraft = await h.http('POST', `${PORCH}/packagerevisions`, {
+      body: copyBody('ran-nf-sim', 'i-c2', draftCopy.json.metadata.name),
+    });
     assert.equal(fromDraft.status, 500);
     assert.equal(fromDraft.json.message, 'Internal error occurred: source revision must be published');
     const otherPackage = await h.http('POST', `${PORCH}/packagerevisions`, { body: copyBody('another', 'i-c3', `${REPO}.ran-nf-sim.v1`) });
@@ -400,7 +434,9 @@ describe('docs/porch.md §Sharp edges', () => {
     const res = await h.http('POST', `${PORCH}/packagerevisions`, { body });
     assert.equal(res.status, 400);
     assert.equal(res.json.message, 'spec.repositoryName is required');
-    const ok = await h.http('POST', `${PORCH}/packagerevisions`, { body: { ...draftBody('ran-nf-sim', 'i-key'), spec: { ...draftBody('ran-nf-sim', 'i-key').spec, extraField: 1 } } });
+    const ok = await h.http('POST', `${PORCH}/packagerevisions`, {
+      body: { ...draftBody('ran-nf-sim', 'i-key'), spec: { ...draftBody('ran-nf-sim', 'i-key').spec, extraField: 1 } },
+    });
     assert.equal(ok.status, 201);
     assert.match(String(ok.headers['warning']), /unknown field \\"spec\.extraField\\"/);
   });

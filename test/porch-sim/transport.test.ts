@@ -28,9 +28,23 @@ function selfSignedCertificate(t: TestContext): { key: string; cert: string } {
   execFileSync(
     'openssl',
     [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-      '-keyout', keyPath, '-out', certPath, '-days', '1',
-      '-subj', '/CN=porch-sim', '-addext', 'subjectAltName=IP:127.0.0.1',
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      keyPath,
+      '-out',
+      certPath,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=porch-sim',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
     ],
     { stdio: 'ignore' },
   );
@@ -106,7 +120,10 @@ describe('request recording and limits', () => {
     );
     assert.equal(sim.requests().length, 3);
     const quiet = await start(t);
-    await call(quiet.url, 'GET', `${PORCH}/packagerevisions`, { token: TOKEN, headers: { traceparent: `00-${ids[0]}-00f067aa0ba902b7-01` } });
+    await call(quiet.url, 'GET', `${PORCH}/packagerevisions`, {
+      token: TOKEN,
+      headers: { traceparent: `00-${ids[0]}-00f067aa0ba902b7-01` },
+    });
     assert.deepEqual(quiet.traceparents(), []);
   });
 

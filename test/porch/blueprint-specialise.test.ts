@@ -45,7 +45,10 @@ test('a Deployment without a namespace gains the intent’s; one named like the 
 
   const two = `${DEPLOYMENT}---\n${DEPLOYMENT.replace('"app"', 'du-5').replace('default', 'oran-odu')}`;
   assert.deepEqual(blueprintDeployment({ 'app.yaml': two }, scaling('du-5', 1)), { ok: true, file: 'app.yaml', index: 1 });
-  assert.deepEqual(blueprintDeployment({ 'app.yaml': two }, scaling('du-6', 1)), { ok: false, reason: 'it holds 2 Deployments and none is named du-6' });
+  assert.deepEqual(blueprintDeployment({ 'app.yaml': two }, scaling('du-6', 1)), {
+    ok: false,
+    reason: 'it holds 2 Deployments and none is named du-6',
+  });
 });
 
 test('the blueprint cache: one read for concurrent intents, none kept after a failure, none kept with no time to live', async () => {
@@ -59,10 +62,17 @@ test('the blueprint cache: one read for concurrent intents, none kept after a fa
   const [a, b] = await Promise.all([cache.resolve('ns', blueprint, load), cache.resolve('ns', blueprint, load)]);
   assert.equal(reads, 1);
   assert.equal(a, b);
-  assert.equal((await cache.resolve('ns', { ...blueprint, revision: 2 }, load))?.name, 'blueprints.app.v2', 'another revision is another entry');
+  assert.equal(
+    (await cache.resolve('ns', { ...blueprint, revision: 2 }, load))?.name,
+    'blueprints.app.v2',
+    'another revision is another entry',
+  );
 
   const failing = new BlueprintCache(60_000);
-  await assert.rejects(failing.resolve('ns', blueprint, () => Promise.reject(new Error('503'))), /503/);
+  await assert.rejects(
+    failing.resolve('ns', blueprint, () => Promise.reject(new Error('503'))),
+    /503/,
+  );
   assert.equal((await failing.resolve('ns', blueprint, load))?.name, 'blueprints.app.v3', 'a failed read is read again');
 
   const none = new BlueprintCache(0);

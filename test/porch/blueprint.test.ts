@@ -70,8 +70,8 @@ test('a new target with a blueprint: a Published clone whose Deployment has the 
   assert.equal(deployment.spec.replicas, 4);
   assert.equal(deployment.spec.template.spec.containers[0]?.image, BLUEPRINT_IMAGE);
   assert.doesNotThrow(() => new Deployment(deployment as never).validate(), 'the Deployment passes the Kubernetes schema');
-  const expected = blueprintResources()['deployment.yaml']!
-    .replace('  name: app\n', '  name: du-7\n  namespace: oran-odu\n')
+  const expected = blueprintResources()
+    ['deployment.yaml']!.replace('  name: app\n', '  name: du-7\n  namespace: oran-odu\n')
     .replace('replicas: 1', 'replicas: 4');
   assert.equal(files['deployment.yaml'], expected, 'the blueprint’s text with the name, the namespace and the replicas changed');
 
@@ -154,7 +154,13 @@ test('a blueprint that cannot serve is refused before anything is created: no Pu
 
 test('without a blueprint, a package that exists but has nothing Published yet is no new target: the intent waits', async (t) => {
   const kptfile = blueprintResources().Kptfile!.replace(BLUEPRINT_PACKAGE, 'du-6');
-  const byHand = { repository: REPOSITORY, namespace: NAMESPACE, packageName: 'du-6', workspaceName: 'by-hand', lifecycle: 'Draft' as const };
+  const byHand = {
+    repository: REPOSITORY,
+    namespace: NAMESPACE,
+    packageName: 'du-6',
+    workspaceName: 'by-hand',
+    lifecycle: 'Draft' as const,
+  };
   const sim = await startSim({ packages: [{ ...byHand, resources: { Kptfile: kptfile } }] });
   const dir = dataDirectory();
   t.after(async () => {

@@ -9,7 +9,16 @@ import fc from 'fast-check';
 import { runCli, startCli } from '../support/cli.ts';
 import { writeJsonConfig } from '../support/data-dir.ts';
 import { waitFor } from '../support/wait.ts';
-import { NOISY_PORCH, assertDeliveredExactlyOnce, dropScalingIntents, failedReasons, filesIn, porchConfig, startSim, dataDirectory } from './support/harness.ts';
+import {
+  NOISY_PORCH,
+  assertDeliveredExactlyOnce,
+  dropScalingIntents,
+  failedReasons,
+  filesIn,
+  porchConfig,
+  startSim,
+  dataDirectory,
+} from './support/harness.ts';
 
 const INTENTS = 500;
 const KILLS = 10;
@@ -34,12 +43,21 @@ test(`kill -9 ten times during 500 submissions, then a restart: still exactly on
     const running = startCli(['run', '--config', config]);
     // Count from the moment this process is up, so that late writes of the previous one (still
     // in the server when it died) do not decide when this one is killed.
-    await waitFor('the CLI to start', () => running.output().stdout.includes('"msg":"conductor started"') || running.child.exitCode !== null, 60_000, 2);
+    await waitFor(
+      'the CLI to start',
+      () => running.output().stdout.includes('"msg":"conductor started"') || running.child.exitCode !== null,
+      60_000,
+      2,
+    );
     const target = sim.writeCount() + step;
     await waitFor(`${target} writes at the simulator`, () => sim.writeCount() >= target || running.child.exitCode !== null, 120_000, 2);
     if (running.child.kill('SIGKILL')) kills += 1;
     const exited = await running.exited;
-    assert.equal(exited.signal, 'SIGKILL', `run was killed, not ended on its own (code ${exited.code}): ${exited.stderr}${exited.stdout.slice(-2_000)}`);
+    assert.equal(
+      exited.signal,
+      'SIGKILL',
+      `run was killed, not ended on its own (code ${exited.code}): ${exited.stderr}${exited.stdout.slice(-2_000)}`,
+    );
   }
   assert.equal(kills, KILLS);
   const writesBeforeRestart = sim.writeCount();

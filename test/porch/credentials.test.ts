@@ -52,7 +52,10 @@ test('in-cluster service account over TLS: the token is rotated while intents fl
     await conductor.stop();
     await sim.close();
     dir.cleanup();
-    for (const [key, value] of [['KUBERNETES_SERVICE_HOST', saved.host], ['KUBERNETES_SERVICE_PORT', saved.port]] as const) {
+    for (const [key, value] of [
+      ['KUBERNETES_SERVICE_HOST', saved.host],
+      ['KUBERNETES_SERVICE_PORT', saved.port],
+    ] as const) {
       if (value === undefined) delete process.env[key];
       else process.env[key] = value;
     }
@@ -68,7 +71,10 @@ test('in-cluster service account over TLS: the token is rotated while intents fl
 
   await waitFor('all 80 intents settled', () => filesIn(dir.root, 'processed').length + filesIn(dir.root, 'failed').length === 80, 60_000);
   assert.deepEqual(failedReasons(dir.root), [], 'no intent failed');
-  assert.ok(sim.requests().some((r) => r.status === 401), 'the old token was refused at least once, and the sink recovered');
+  assert.ok(
+    sim.requests().some((r) => r.status === 401),
+    'the old token was refused at least once, and the sink recovered',
+  );
   assertDeliveredExactlyOnce(sim, [...first, ...second], 'Published');
   const readiness = conductor.readiness();
   assert.equal(readiness.ready, true, JSON.stringify(readiness.plugins));
@@ -84,7 +90,11 @@ test('a wrong CA: a clear certificate error, the sink reports it (the pod stays 
   });
   dropScalingIntents(dir.handoff, 3);
   const { log, records } = capturingLogger();
-  const conductor = await buildConductor(porchConfig(dir.root, { server: sim.url, caFile: pki.wrongCaFile, approve: true }, SHORT_RETRY), 'once', log);
+  const conductor = await buildConductor(
+    porchConfig(dir.root, { server: sim.url, caFile: pki.wrongCaFile, approve: true }, SHORT_RETRY),
+    'once',
+    log,
+  );
   await conductor.start();
   await conductor.idle();
   const readiness = conductor.readiness();
@@ -139,7 +149,9 @@ test('kubeconfig: server, inline CA data, token and a client certificate from th
       apiVersion: 'v1',
       kind: 'Config',
       'current-context': 'sim',
-      clusters: [{ name: 'sim-cluster', cluster: { server: sim.url, 'certificate-authority-data': readFileSync(pki.caFile).toString('base64') } }],
+      clusters: [
+        { name: 'sim-cluster', cluster: { server: sim.url, 'certificate-authority-data': readFileSync(pki.caFile).toString('base64') } },
+      ],
       users: [{ name: 'conductor', user: { token: 'kube-token', 'client-certificate': 'client.crt', 'client-key': 'client.key' } }],
       contexts: [
         { name: 'other', context: { cluster: 'missing', user: 'conductor' } },
@@ -182,7 +194,10 @@ test('start fails with a clear message when there is nothing to connect to', asy
     if (saved !== undefined) process.env['KUBERNETES_SERVICE_HOST'] = saved;
   });
   const outside = await buildConductor(porchConfig(dir.root, {}));
-  await assert.rejects(outside.start(), /no server configured: set "server" or "kubeconfig", or run in a cluster \(KUBERNETES_SERVICE_HOST\/PORT are not set\)/);
+  await assert.rejects(
+    outside.start(),
+    /no server configured: set "server" or "kubeconfig", or run in a cluster \(KUBERNETES_SERVICE_HOST\/PORT are not set\)/,
+  );
 
   const kubeconfig = join(dir.root, 'exec-kubeconfig');
   writeFileSync(

@@ -49,7 +49,12 @@ interface Run {
 }
 
 /** A kubeconfig for `server` whose user runs the fake plugin; the plugin's files live in `dir`. */
-function execKubeconfig(dir: string, server: string, token: string, ttlMs: number): { path: string; runs(): Run[]; setToken(token: string): void } {
+function execKubeconfig(
+  dir: string,
+  server: string,
+  token: string,
+  ttlMs: number,
+): { path: string; runs(): Run[]; setToken(token: string): void } {
   writeFileSync(join(dir, 'fake-exec-plugin.mjs'), PLUGIN);
   writeFileSync(join(dir, 'token'), token);
   writeFileSync(join(dir, 'ttl-ms'), String(ttlMs));
@@ -126,7 +131,10 @@ test('an exec credential plugin drives submissions; its token is replaced after 
   assertDeliveredExactlyOnce(sim, [...first, ...second], 'Published');
   const later = sim.requests().slice(requestsBefore);
   assert.ok(later.length > 0 && later.every((r) => r.status !== 401), 'the expired token was replaced before use: no 401');
-  assert.ok(later.some((r) => r.status >= 200 && r.status < 300), 'the simulator accepted the second token');
+  assert.ok(
+    later.some((r) => r.status >= 200 && r.status < 300),
+    'the simulator accepted the second token',
+  );
   assert.equal(kube.runs().at(-1)!.token, 'exec-token-two', 'the plugin ran again after the expiry');
 });
 
@@ -148,7 +156,10 @@ test('an exec token the server stops accepting before its expiry: the plugin run
   const second = dropScalingIntents(dir.handoff, 2, 'second');
   await waitFor('the second intents delivered', () => filesIn(dir.root, 'processed').length === 4, 30_000);
   assertDeliveredExactlyOnce(sim, [...first, ...second], 'Published');
-  assert.ok(sim.requests().some((r) => r.status === 401), 'the old token was refused once');
+  assert.ok(
+    sim.requests().some((r) => r.status === 401),
+    'the old token was refused once',
+  );
   assert.equal(kube.runs().length, 2, 'one run at the start, one at the 401: the cached token was used in between');
 });
 
@@ -166,7 +177,10 @@ test('an auth-provider user is refused by name, with exec suggested', async (t) 
     }),
   );
   const conductor = await buildConductor(porchConfig(dir.root, { kubeconfig }));
-  await assert.rejects(conductor.start(), /user "gke-user" authenticates through the auth-provider plugin "gcp".*use an exec credential plugin/);
+  await assert.rejects(
+    conductor.start(),
+    /user "gke-user" authenticates through the auth-provider plugin "gcp".*use an exec credential plugin/,
+  );
 });
 
 const CERT_PLUGIN = `
@@ -179,61 +193,88 @@ const status = { clientCertificateData: read('client.crt'), clientKeyData: read(
 process.stdout.write(JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', status }));
 `;
 
-test('an exec plugin that hands out client certificates: presented at the TLS handshake, and replaced after expiry', { timeout: 60_000 }, async (t) => {
-  const root = tempDir('conductor-exec-cert-');
-  const [pkiA, pkiB] = ['a', 'b'].map((name) => {
-    mkdirSync(join(root, name));
-    return makePki(join(root, name));
-  }) as [TestPki, TestPki];
-  const server = createHttpsServer(
-    { key: pkiA.serverKey, cert: pkiA.serverCert, ca: [readFileSync(pkiA.caFile, 'utf8'), readFileSync(pkiB.caFile, 'utf8')], requestCert: true, rejectUnauthorized: true },
-    (request, response) => {
-      const peer = (request.socket as TLSSocket).getPeerCertificate();
-      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ fingerprint: peer.fingerprint256 }));
-    },
-  );
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const plugin = join(root, 'plugin');
-  mkdirSync(plugin);
-  writeFileSync(join(plugin, 'cert-plugin.mjs'), CERT_PLUGIN);
-  writeFileSync(join(plugin, 'ttl-ms'), '2000');
-  writeFileSync(join(plugin, 'runs'), '');
-  const useClient = (pki: TestPki) => {
-    copyFileSync(pki.clientCertFile, join(plugin, 'client.crt'));
-    copyFileSync(pki.clientKeyFile, join(plugin, 'client.key'));
-  };
-  useClient(pkiA);
-  const kubeconfig = join(root, 'kubeconfig');
-  writeFileSync(
-    kubeconfig,
-    YAML.stringify({
-      'current-context': 'c',
-      clusters: [{ name: 'k', cluster: { server: `https://127.0.0.1:${(server.address() as AddressInfo).port}`, 'certificate-authority': pkiA.caFile } }],
-      users: [{ name: 'u', user: { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: process.execPath, args: [join(plugin, 'cert-plugin.mjs')], env: [{ name: 'FAKE_PLUGIN_DIR', value: plugin }] } } }],
-      contexts: [{ name: 'c', context: { cluster: 'k', user: 'u' } }],
-    }),
-  );
-  const client = new KubeClient({
-    connection: resolveConnection({ ...DEFAULT_OPTIONS, kubeconfig }),
-    timeoutMs: 5_000,
-    concurrency: 2,
-    breaker: new CircuitBreaker({ name: 'test', failureThreshold: 100 }),
-  });
-  t.after(async () => {
-    await client.close();
-    await new Promise((resolve) => server.close(resolve));
-    removeAll(root);
-  });
-  const fingerprint = (pki: TestPki) => new X509Certificate(readFileSync(pki.clientCertFile)).fingerprint256;
-  const who = () => client.request<{ fingerprint: string }>({ method: 'GET', path: '/who' });
+test(
+  'an exec plugin that hands out client certificates: presented at the TLS handshake, and replaced after expiry',
+  { timeout: 60_000 },
+  async (t) => {
+    const root = tempDir('conductor-exec-cert-');
+    const [pkiA, pkiB] = ['a', 'b'].map((name) => {
+      mkdirSync(join(root, name));
+      return makePki(join(root, name));
+    }) as [TestPki, TestPki];
+    const server = createHttpsServer(
+      {
+        key: pkiA.serverKey,
+        cert: pkiA.serverCert,
+        ca: [readFileSync(pkiA.caFile, 'utf8'), readFileSync(pkiB.caFile, 'utf8')],
+        requestCert: true,
+        rejectUnauthorized: true,
+      },
+      (request, response) => {
+        const peer = (request.socket as TLSSocket).getPeerCertificate();
+        response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ fingerprint: peer.fingerprint256 }));
+      },
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const plugin = join(root, 'plugin');
+    mkdirSync(plugin);
+    writeFileSync(join(plugin, 'cert-plugin.mjs'), CERT_PLUGIN);
+    writeFileSync(join(plugin, 'ttl-ms'), '2000');
+    writeFileSync(join(plugin, 'runs'), '');
+    const useClient = (pki: TestPki) => {
+      copyFileSync(pki.clientCertFile, join(plugin, 'client.crt'));
+      copyFileSync(pki.clientKeyFile, join(plugin, 'client.key'));
+    };
+    useClient(pkiA);
+    const kubeconfig = join(root, 'kubeconfig');
+    writeFileSync(
+      kubeconfig,
+      YAML.stringify({
+        'current-context': 'c',
+        clusters: [
+          {
+            name: 'k',
+            cluster: { server: `https://127.0.0.1:${(server.address() as AddressInfo).port}`, 'certificate-authority': pkiA.caFile },
+          },
+        ],
+        users: [
+          {
+            name: 'u',
+            user: {
+              exec: {
+                apiVersion: 'client.authentication.k8s.io/v1',
+                command: process.execPath,
+                args: [join(plugin, 'cert-plugin.mjs')],
+                env: [{ name: 'FAKE_PLUGIN_DIR', value: plugin }],
+              },
+            },
+          },
+        ],
+        contexts: [{ name: 'c', context: { cluster: 'k', user: 'u' } }],
+      }),
+    );
+    const client = new KubeClient({
+      connection: resolveConnection({ ...DEFAULT_OPTIONS, kubeconfig }),
+      timeoutMs: 5_000,
+      concurrency: 2,
+      breaker: new CircuitBreaker({ name: 'test', failureThreshold: 100 }),
+    });
+    t.after(async () => {
+      await client.close();
+      await new Promise((resolve) => server.close(resolve));
+      removeAll(root);
+    });
+    const fingerprint = (pki: TestPki) => new X509Certificate(readFileSync(pki.clientCertFile)).fingerprint256;
+    const who = () => client.request<{ fingerprint: string }>({ method: 'GET', path: '/who' });
 
-  assert.equal((await who()).fingerprint, fingerprint(pkiA), 'the exec plugin\u2019s certificate was presented');
-  assert.equal((await who()).fingerprint, fingerprint(pkiA));
-  const runs = () => readFileSync(join(plugin, 'runs'), 'utf8').split('\n').filter(Boolean);
-  assert.equal(runs().length, 1, 'cached while valid');
-  useClient(pkiB);
-  const expiry = Date.parse(runs()[0]!);
-  await waitFor('the first certificate to expire', () => Date.now() > expiry, 30_000, 50);
-  assert.equal((await who()).fingerprint, fingerprint(pkiB), 'after the expiry, the new certificate on new connections');
-  assert.equal(runs().length, 2);
-});
+    assert.equal((await who()).fingerprint, fingerprint(pkiA), 'the exec plugin\u2019s certificate was presented');
+    assert.equal((await who()).fingerprint, fingerprint(pkiA));
+    const runs = () => readFileSync(join(plugin, 'runs'), 'utf8').split('\n').filter(Boolean);
+    assert.equal(runs().length, 1, 'cached while valid');
+    useClient(pkiB);
+    const expiry = Date.parse(runs()[0]!);
+    await waitFor('the first certificate to expire', () => Date.now() > expiry, 30_000, 50);
+    assert.equal((await who()).fingerprint, fingerprint(pkiB), 'after the expiry, the new certificate on new connections');
+    assert.equal(runs().length, 2);
+  },
+);

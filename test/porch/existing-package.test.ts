@@ -65,7 +65,11 @@ function assertOnlyReplicasChanged({ dir, seededName, before, mine, after }: Awa
   const newLines = after['deployment.yaml']!.split('\n');
   assert.equal(newLines.length, oldLines.length);
   const changed = oldLines.flatMap((line, i) => (line === newLines[i] ? [] : [{ old: line, new: newLines[i] }]));
-  assert.deepEqual(changed, [{ old: '  replicas: 2 # current scale', new: '  replicas: 5 # current scale' }], 'exactly the replicas line changed, its comment kept');
+  assert.deepEqual(
+    changed,
+    [{ old: '  replicas: 2 # current scale', new: '  replicas: 5 # current scale' }],
+    'exactly the replicas line changed, its comment kept',
+  );
 }
 
 test('without approve the new revision stays Proposed and the seeded one remains the latest', async (t) => {

@@ -7,7 +7,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runCli } from '../support/cli.ts';
 import { writeJsonConfig } from '../support/data-dir.ts';
-import { NOISY_PORCH, assertDeliveredExactlyOnce, dropScalingIntents, failedReasons, filesIn, porchConfig, startSim, dataDirectory } from './support/harness.ts';
+import {
+  NOISY_PORCH,
+  assertDeliveredExactlyOnce,
+  dropScalingIntents,
+  failedReasons,
+  filesIn,
+  porchConfig,
+  startSim,
+  dataDirectory,
+} from './support/harness.ts';
 
 test('500 intents through 20% 5xx, 10% 429 and 10% lost replies: each exactly one Published revision, none failed', async (t) => {
   const sim = await startSim({ faults: NOISY_PORCH, seed: 3 });
@@ -19,11 +28,16 @@ test('500 intents through 20% 5xx, 10% 429 and 10% lost replies: each exactly on
   const dropped = dropScalingIntents(dir.handoff, 500);
 
   // Many intents in flight, so that the 1 s Retry-After waits overlap instead of adding up.
-  const config = writeJsonConfig(dir.root, porchConfig(dir.root, { server: sim.url, approve: true, concurrency: 32 }, { concurrency: 100 }));
+  const config = writeJsonConfig(
+    dir.root,
+    porchConfig(dir.root, { server: sim.url, approve: true, concurrency: 32 }, { concurrency: 100 }),
+  );
   const started = performance.now();
   const run = await runCli(['once', '--config', config]);
   assert.equal(run.code, 0, `once exits 0: ${run.stderr}${run.stdout.slice(-2_000)}`);
-  t.diagnostic(`500 intents in ${Math.round(performance.now() - started)} ms; faults injected: ${JSON.stringify(sim.faults.counts())}; requests: ${sim.requests().length}`);
+  t.diagnostic(
+    `500 intents in ${Math.round(performance.now() - started)} ms; faults injected: ${JSON.stringify(sim.faults.counts())}; requests: ${sim.requests().length}`,
+  );
 
   assert.deepEqual(failedReasons(dir.root), [], 'nothing failed');
   assert.equal(filesIn(dir.root, 'failed').length, 0);

@@ -45,7 +45,12 @@ async function setUp(t: { after(fn: () => Promise<void> | void): void }, sim: Po
   return dir;
 }
 
-function oneIntent(dir: TestDataDir, target = 'nf-a', replicas = 3, extra: Partial<Intent> = {}): { file: string; intent: Intent; intentId: string } {
+function oneIntent(
+  dir: TestDataDir,
+  target = 'nf-a',
+  replicas = 3,
+  extra: Partial<Intent> = {},
+): { file: string; intent: Intent; intentId: string } {
   const file = `intent-${target}.json`;
   const intent = scaling(target, replicas, extra);
   dropIntent(dir.handoff, file, intent);
@@ -80,22 +85,42 @@ test('resumes from whatever an interrupted attempt left: a Draft, a Draft with r
   const kptfile = renderKptfile('nf-r', intent);
   const cases = [
     { lifecycle: 'Draft', resources: { Kptfile: kptfile }, expectedWrites: ['update-resources', 'update', 'approval'] },
-    { lifecycle: 'Draft', resources: { Kptfile: kptfile, 'deployment.yaml': renderDeployment(intent) }, expectedWrites: ['update', 'approval'] },
+    {
+      lifecycle: 'Draft',
+      resources: { Kptfile: kptfile, 'deployment.yaml': renderDeployment(intent) },
+      expectedWrites: ['update', 'approval'],
+    },
     { lifecycle: 'Proposed', resources: { Kptfile: kptfile, 'deployment.yaml': renderDeployment(intent) }, expectedWrites: ['approval'] },
     { lifecycle: 'Published', resources: { Kptfile: kptfile, 'deployment.yaml': renderDeployment(intent) }, expectedWrites: [] },
   ] as const;
   for (const { lifecycle, resources, expectedWrites } of cases) {
     const sim = await startSim({
-      packages: [{ repository: REPOSITORY, namespace: NAMESPACE, packageName: 'nf-r', workspaceName: `intent-${intentId}`, lifecycle, resources, annotations: { [INTENT_ID_ANNOTATION]: intentId } }],
+      packages: [
+        {
+          repository: REPOSITORY,
+          namespace: NAMESPACE,
+          packageName: 'nf-r',
+          workspaceName: `intent-${intentId}`,
+          lifecycle,
+          resources,
+          annotations: { [INTENT_ID_ANNOTATION]: intentId },
+        },
+      ],
     });
     const dir = await setUp(t, sim);
     dropIntent(dir.handoff, file, intent);
     await runOnce(porchConfig(dir.root, { server: sim.url, approve: true }, QUICK_RETRY));
     const label = `from ${lifecycle} with ${Object.keys(resources).join(', ')}`;
     assert.deepEqual(failedReasons(dir.root), [], label);
-    assert.deepEqual(sim.writes().map((w) => w.operation), expectedWrites, `${label}: only the missing steps`);
+    assert.deepEqual(
+      sim.writes().map((w) => w.operation),
+      expectedWrites,
+      `${label}: only the missing steps`,
+    );
     assertDeliveredExactlyOnce(sim, [{ file, intent, intentId }], 'Published', 0);
-    const status = JSON.parse(readFileSync(join(dir.root, 'status', 'intent-nf-r.status.json'), 'utf8')) as { receipt: Record<string, unknown> };
+    const status = JSON.parse(readFileSync(join(dir.root, 'status', 'intent-nf-r.status.json'), 'utf8')) as {
+      receipt: Record<string, unknown>;
+    };
     assert.equal(status.receipt['ref'], `${REPOSITORY}.nf-r.intent-${intentId}`, 'the receipt names the PackageRevision the server named');
     assert.equal(status.receipt['lifecycle'], 'Published');
   }
@@ -113,9 +138,16 @@ test('a stale resourceVersion (Porch answers 500 "object has been modified") is 
   const held = await waitFor('our propose to arrive', () => sim.requests().find((r) => isPropose(r) && r.status === 0));
   const name = held.path.split('/').pop()!;
   const resourcesUrl = `${sim.url}/apis/porch.kpt.dev/v1alpha1/namespaces/${NAMESPACE}/packagerevisionresources/${name}`;
-  const current = (await (await request(resourcesUrl)).body.json()) as { metadata: Record<string, unknown>; spec: { resources: Record<string, string> } };
+  const current = (await (await request(resourcesUrl)).body.json()) as {
+    metadata: Record<string, unknown>;
+    spec: { resources: Record<string, string> };
+  };
   current.spec.resources['NOTES.md'] = 'added by someone else while the sink was proposing\n';
-  const edited = await request(resourcesUrl, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(current) });
+  const edited = await request(resourcesUrl, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(current),
+  });
   assert.equal(edited.statusCode, 200, await edited.body.text());
   await conductor.idle();
   await conductor.stop();
@@ -124,7 +156,11 @@ test('a stale resourceVersion (Porch answers 500 "object has been modified") is 
   assert.ok(conflict, 'the held propose was refused as stale');
   assert.deepEqual(failedReasons(dir.root), []);
   assertDeliveredExactlyOnce(sim, [{ file: '', intent, intentId }], 'Published');
-  assert.equal(sim.getResources(name, NAMESPACE)!['NOTES.md'], 'added by someone else while the sink was proposing\n', 'the other writer’s change is kept');
+  assert.equal(
+    sim.getResources(name, NAMESPACE)!['NOTES.md'],
+    'added by someone else while the sink was proposing\n',
+    'the other writer’s change is kept',
+  );
   assert.equal(sim.writeCount({ operation: 'update' }), 1, 'one applied propose');
 });
 
@@ -180,7 +216,11 @@ test('429 waits as long as Retry-After says, and the traceparent goes on every r
   assertDeliveredExactlyOnce(sim, dropped, 'Published');
   // The client repeats the throttled request itself (as client-go does), after the Retry-After:
   // the intent's attempt is not spent on it.
-  assert.deepEqual(retries.map((r) => r.error.code), [], 'no attempt of the core was spent on the 429');
+  assert.deepEqual(
+    retries.map((r) => r.error.code),
+    [],
+    'no attempt of the core was spent on the 429',
+  );
   const posts = sim.requests().filter((r) => r.method === 'POST' && r.path.endsWith('/packagerevisions'));
   assert.equal(posts.filter((r) => r.status === 429).length, 1, 'one create was throttled');
   assert.equal(posts.filter((r) => r.status === 201).length, 3, 'and repeated: three creates went through');
@@ -188,11 +228,21 @@ test('429 waits as long as Retry-After says, and the traceparent goes on every r
 
   const requests = sim.requests();
   const untraced = requests.filter((r) => r.traceparent === undefined);
-  assert.deepEqual(untraced.map((r) => `${r.method} ${r.path}`), ['GET /apis/porch.kpt.dev/v1alpha1'], 'only the start-up probe, which serves no intent, has none');
-  assert.deepEqual(new Set(requests.flatMap((r) => (r.traceparent ? [r.traceparent] : []))), new Set(dropped.map((d) => traceparentOf(d.intentId))));
+  assert.deepEqual(
+    untraced.map((r) => `${r.method} ${r.path}`),
+    ['GET /apis/porch.kpt.dev/v1alpha1'],
+    'only the start-up probe, which serves no intent, has none',
+  );
+  assert.deepEqual(
+    new Set(requests.flatMap((r) => (r.traceparent ? [r.traceparent] : []))),
+    new Set(dropped.map((d) => traceparentOf(d.intentId))),
+  );
   for (const { intentId } of dropped) {
     const own = requests.filter((r) => r.path.includes(intentId));
-    assert.ok(own.length >= 4 && own.every((r) => r.traceparent === traceparentOf(intentId)), 'each intent’s requests carry its own traceparent');
+    assert.ok(
+      own.length >= 4 && own.every((r) => r.traceparent === traceparentOf(intentId)),
+      'each intent’s requests carry its own traceparent',
+    );
   }
 });
 
@@ -226,7 +276,16 @@ test('a failing server opens the circuit (the sink reports it, the pod stays rea
 
 test('a package whose only revision is unpublished waits in handoff/ (nothing to copy); once one is Published, a copy is made', async (t) => {
   const sim = await startSim({
-    packages: [{ repository: REPOSITORY, namespace: NAMESPACE, packageName: 'shared', workspaceName: 'manual', lifecycle: 'Proposed', resources: { Kptfile: 'apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: shared\n' } }],
+    packages: [
+      {
+        repository: REPOSITORY,
+        namespace: NAMESPACE,
+        packageName: 'shared',
+        workspaceName: 'manual',
+        lifecycle: 'Proposed',
+        resources: { Kptfile: 'apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: shared\n' },
+      },
+    ],
   });
   const dir = await setUp(t, sim);
   const { intent, intentId } = oneIntent(dir, 'nf-s', 4, { constraints: { kpt_package_name: 'shared' } });
@@ -239,7 +298,16 @@ test('a package whose only revision is unpublished waits in handoff/ (nothing to
   // Porch would refuse to create the package again (init or clone), so the sink does not ask.
   assert.equal(sim.requests().filter((r) => r.method === 'POST').length, 0, 'no create attempted');
 
-  sim.seed({ packages: [{ repository: REPOSITORY, namespace: NAMESPACE, packageName: 'shared', resources: { Kptfile: 'apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: shared\n' } }] });
+  sim.seed({
+    packages: [
+      {
+        repository: REPOSITORY,
+        namespace: NAMESPACE,
+        packageName: 'shared',
+        resources: { Kptfile: 'apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: shared\n' },
+      },
+    ],
+  });
   await runOnce(porchConfig(dir.root, { server: sim.url, approve: true }, QUICK_RETRY));
   assert.deepEqual(failedReasons(dir.root), []);
   const [mine] = sim.listRevisions({ packageName: 'shared', workspaceName: `intent-${intentId}` });
@@ -249,9 +317,17 @@ test('a package whose only revision is unpublished waits in handoff/ (nothing to
 });
 
 test('an unmet readiness gate holds the proposal back (as porchctl does); once the condition is True, it goes through', async (t) => {
-  const gatedKptfile = 'apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: gated\ninfo:\n  readinessGates:\n  - conditionType: config.example.org/Specialized\n';
+  const gatedKptfile =
+    'apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: gated\ninfo:\n  readinessGates:\n  - conditionType: config.example.org/Specialized\n';
   const sim = await startSim({
-    packages: [{ repository: REPOSITORY, namespace: NAMESPACE, packageName: 'gated', resources: { Kptfile: gatedKptfile, 'deployment.yaml': renderDeployment(scaling('nf-g', 1)) } }],
+    packages: [
+      {
+        repository: REPOSITORY,
+        namespace: NAMESPACE,
+        packageName: 'gated',
+        resources: { Kptfile: gatedKptfile, 'deployment.yaml': renderDeployment(scaling('nf-g', 1)) },
+      },
+    ],
   });
   const dir = await setUp(t, sim);
   const { intent, intentId } = oneIntent(dir, 'nf-g', 7, { constraints: { kpt_package_name: 'gated' } });
@@ -262,7 +338,10 @@ test('an unmet readiness gate holds the proposal back (as porchctl does); once t
   assert.equal(draft?.spec.lifecycle, 'Draft', 'resources written, not proposed');
   assert.equal(replicasIn(sim.getResources(draft.metadata.name, NAMESPACE)!, 'nf-g'), 7);
   const waiting = records().find((r) => r.msg.startsWith('intent left in handoff for later'));
-  assert.match(waiting?.msg ?? '', /readiness gate config\.example\.org\/Specialized of deployments\.gated\.intent-[0-9a-f]{40} not True yet/);
+  assert.match(
+    waiting?.msg ?? '',
+    /readiness gate config\.example\.org\/Specialized of deployments\.gated\.intent-[0-9a-f]{40} not True yet/,
+  );
 
   // The controller that owns the gate reports it done, in the Kptfile (docs/porch.md §Simulator state).
   const url = `${sim.url}/apis/porch.kpt.dev/v1alpha1/namespaces/${NAMESPACE}/packagerevisionresources/${draft.metadata.name}`;
@@ -281,9 +360,34 @@ test('an unmet readiness gate holds the proposal back (as porchctl does); once t
 
 test('requests that cannot succeed land in failed/ with the server’s message', async (t) => {
   const cases: { label: string; sim: Parameters<typeof startSim>[0]; sink?: Record<string, unknown>; message: RegExp }[] = [
-    { label: 'missing repository', sim: {}, sink: { repository: 'nowhere' }, message: /404 NotFound: repositories\.config\.porch\.kpt\.dev "nowhere" not found/ },
-    { label: 'v1alpha2 repository', sim: { repositories: [{ name: REPOSITORY, v1alpha2: true }] }, message: /410 Gone: repository "deployments" is managed by v1alpha2/ },
-    { label: 'workspace of another intent', sim: { packages: [{ repository: REPOSITORY, namespace: NAMESPACE, packageName: 'nf-a', workspaceName: 'PLACEHOLDER', lifecycle: 'Draft', resources: { Kptfile: renderKptfile('nf-a', scaling('nf-a', 1)) }, annotations: { [INTENT_ID_ANNOTATION]: 'f'.repeat(40) } }] }, message: /is annotated for intent f{40}, not [0-9a-f]{40}/ },
+    {
+      label: 'missing repository',
+      sim: {},
+      sink: { repository: 'nowhere' },
+      message: /404 NotFound: repositories\.config\.porch\.kpt\.dev "nowhere" not found/,
+    },
+    {
+      label: 'v1alpha2 repository',
+      sim: { repositories: [{ name: REPOSITORY, v1alpha2: true }] },
+      message: /410 Gone: repository "deployments" is managed by v1alpha2/,
+    },
+    {
+      label: 'workspace of another intent',
+      sim: {
+        packages: [
+          {
+            repository: REPOSITORY,
+            namespace: NAMESPACE,
+            packageName: 'nf-a',
+            workspaceName: 'PLACEHOLDER',
+            lifecycle: 'Draft',
+            resources: { Kptfile: renderKptfile('nf-a', scaling('nf-a', 1)) },
+            annotations: { [INTENT_ID_ANNOTATION]: 'f'.repeat(40) },
+          },
+        ],
+      },
+      message: /is annotated for intent f{40}, not [0-9a-f]{40}/,
+    },
   ];
   for (const c of cases) {
     const dir = dataDirectory();

@@ -121,7 +121,12 @@ test('an older intent resumed after a newer one was published elsewhere: superse
     `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: du-2\n  namespace: oran-odu\nspec:\n  replicas: ${replicas}\n`;
   const sim = await startSim({
     packages: [
-      { repository: REPOSITORY, namespace: NAMESPACE, packageName: 'du-2', resources: { Kptfile: kptfile, 'deployment.yaml': deployment(1) } },
+      {
+        repository: REPOSITORY,
+        namespace: NAMESPACE,
+        packageName: 'du-2',
+        resources: { Kptfile: kptfile, 'deployment.yaml': deployment(1) },
+      },
       // Another replica applied the newer intent (its order is recorded on its revision)…
       {
         repository: REPOSITORY,
@@ -153,7 +158,11 @@ test('an older intent resumed after a newer one was published elsewhere: superse
   await runOnce(porchConfig(dir.root, { server: sim.url, approve: true }));
   const status = statusOf(dir.root, file);
   assert.equal(status.status, 'superseded', JSON.stringify(status));
-  assert.deepEqual(sim.writes().map((w) => `${w.operation} ${w.workspaceName}`), [`delete intent-${intentId}`], 'only its Draft was removed');
+  assert.deepEqual(
+    sim.writes().map((w) => `${w.operation} ${w.workspaceName}`),
+    [`delete intent-${intentId}`],
+    'only its Draft was removed',
+  );
   const published = sim.listRevisions({ packageName: 'du-2', lifecycle: 'Published' });
   assert.equal(Math.max(...published.map((r) => r.spec.revision ?? 0)), 2, 'no revision 3');
 });

@@ -28,7 +28,14 @@ const SEEDED_KPTFILE = 'apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name
 
 test('plan against Porch: the diff 2 → 5 from the latest Published revision, with no write request; then duplicate, and history', async (t) => {
   const sim = await startSim({
-    packages: [{ repository: REPOSITORY, namespace: NAMESPACE, packageName: 'app-seeded', resources: { Kptfile: SEEDED_KPTFILE, 'deployment.yaml': SEEDED_DEPLOYMENT } }],
+    packages: [
+      {
+        repository: REPOSITORY,
+        namespace: NAMESPACE,
+        packageName: 'app-seeded',
+        resources: { Kptfile: SEEDED_KPTFILE, 'deployment.yaml': SEEDED_DEPLOYMENT },
+      },
+    ],
   });
   const dir = dataDirectory();
   const elsewhere = tempDir('conductor-plan-');
@@ -54,7 +61,11 @@ test('plan against Porch: the diff 2 → 5 from the latest Published revision, w
   assert.match(planned.stdout, new RegExp(`^\\+\\+\\+ b/${REPOSITORY}/new-app/deployment\\.yaml$`, 'm'));
   const requests = sim.requests().slice(seen);
   assert.ok(requests.length > 0, 'plan asked the server');
-  assert.deepEqual(requests.filter((r) => r.method !== 'GET').map((r) => `${r.method} ${r.path}`), [], 'read requests only');
+  assert.deepEqual(
+    requests.filter((r) => r.method !== 'GET').map((r) => `${r.method} ${r.path}`),
+    [],
+    'read requests only',
+  );
   assert.equal(sim.writeCount(), 0, 'the simulator saw no write');
 
   const json = JSON.parse((await runCli(['plan', '--config', config, '--json', file])).stdout) as { intents: { base: string }[] };
@@ -73,7 +84,9 @@ test('plan against Porch: the diff 2 → 5 from the latest Published revision, w
   rmSync(join(dir.root, 'state'), { recursive: true, force: true });
   const history = await runCli(['history', '--config', config, '--json', 'default/app-seeded']);
   assert.equal(history.code, 0, history.stderr);
-  const { entries } = JSON.parse(history.stdout) as { entries: { intentId: string; replicas: number; receipt: { ref: string; revision: number } }[] };
+  const { entries } = JSON.parse(history.stdout) as {
+    entries: { intentId: string; replicas: number; receipt: { ref: string; revision: number } }[];
+  };
   assert.deepEqual(
     entries.map((e) => [e.intentId, e.replicas, e.receipt.ref, e.receipt.revision]),
     [[intentId, 5, mine!.metadata.name, 2]],

@@ -56,50 +56,105 @@ test('everything in order over TLS: every check passes, one per verb the flow us
   const checks = await preflight({ server: sim.url, caFile: pki.caFile, tokenFile: tokenFile('good'), approve: true });
   assert.deepEqual(
     checks.map((c) => c.name),
-    ['credentials', 'reach server', 'authenticate', 'porch API', 'repository', 'blueprint', ...ACCESS_CHECKS, 'may update packagerevisions/approval'],
+    [
+      'credentials',
+      'reach server',
+      'authenticate',
+      'porch API',
+      'repository',
+      'blueprint',
+      ...ACCESS_CHECKS,
+      'may update packagerevisions/approval',
+    ],
   );
-  assert.match(checks.find((c) => c.name === 'blueprint')!.message, /porch-demo\/blueprints\/app-blueprint has Published revision 1 to clone new targets from/);
-  assert.deepEqual(checks.filter((c) => !c.ok), []);
+  assert.match(
+    checks.find((c) => c.name === 'blueprint')!.message,
+    /porch-demo\/blueprints\/app-blueprint has Published revision 1 to clone new targets from/,
+  );
+  assert.deepEqual(
+    checks.filter((c) => !c.ok),
+    [],
+  );
   assert.match(checks.find((c) => c.name === 'repository')!.message, /porch-demo\/deployments exists and is Ready/);
   assert.equal(sim.writeCount(), 0, 'preflight writes nothing');
 });
 
 test('a denied permission, a missing repository, refused credentials, an unreachable server, a wrong CA', async (t) => {
-  const sim = await startSim({ tls: { key: pki.serverKey, cert: pki.serverCert }, token: 'good', deny: [{ verb: 'update', resource: 'packagerevisions', subresource: 'approval' }] });
+  const sim = await startSim({
+    tls: { key: pki.serverKey, cert: pki.serverCert },
+    token: 'good',
+    deny: [{ verb: 'update', resource: 'packagerevisions', subresource: 'approval' }],
+  });
   t.after(() => sim.close());
 
   const denied = await preflight({ server: sim.url, caFile: pki.caFile, tokenFile: tokenFile('good'), approve: true });
-  assert.deepEqual(denied.filter((c) => !c.ok).map((c) => `${c.name}: ${c.message}`), ['may update packagerevisions/approval: denied in porch-demo (porch.kpt.dev)']);
+  assert.deepEqual(
+    denied.filter((c) => !c.ok).map((c) => `${c.name}: ${c.message}`),
+    ['may update packagerevisions/approval: denied in porch-demo (porch.kpt.dev)'],
+  );
   const withoutApprove = await preflight({ server: sim.url, caFile: pki.caFile, tokenFile: tokenFile('good') });
-  assert.deepEqual(withoutApprove.filter((c) => !c.ok), [], 'approval is only needed with approve: true');
+  assert.deepEqual(
+    withoutApprove.filter((c) => !c.ok),
+    [],
+    'approval is only needed with approve: true',
+  );
 
   const missingRepository = await preflight({ server: sim.url, caFile: pki.caFile, tokenFile: tokenFile('good'), repository: 'nowhere' });
   const repository = missingRepository.find((c) => c.name === 'repository')!;
   assert.equal(repository.ok, false);
   assert.match(repository.message, /porch-demo\/nowhere: 404 NotFound: repositories\.config\.porch\.kpt\.dev "nowhere" not found/);
 
-  const missingBlueprint = await preflight({ server: sim.url, caFile: pki.caFile, tokenFile: tokenFile('good'), blueprint: { repository: 'blueprints', package: 'app-blueprint', revision: 4 } });
-  assert.deepEqual(missingBlueprint.filter((c) => !c.ok).map((c) => `${c.name}: ${c.message}`), [
-    'blueprint: porch-demo/blueprints/app-blueprint has no Published revision 4; new targets would be refused',
-  ]);
+  const missingBlueprint = await preflight({
+    server: sim.url,
+    caFile: pki.caFile,
+    tokenFile: tokenFile('good'),
+    blueprint: { repository: 'blueprints', package: 'app-blueprint', revision: 4 },
+  });
+  assert.deepEqual(
+    missingBlueprint.filter((c) => !c.ok).map((c) => `${c.name}: ${c.message}`),
+    ['blueprint: porch-demo/blueprints/app-blueprint has no Published revision 4; new targets would be refused'],
+  );
 
   const refused = await preflight({ server: sim.url, caFile: pki.caFile, tokenFile: tokenFile('stale') });
-  assert.deepEqual(refused.map((c) => [c.name, c.ok]), [['credentials', true], ['reach server', true], ['authenticate', false]], 'nothing after a refusal');
+  assert.deepEqual(
+    refused.map((c) => [c.name, c.ok]),
+    [
+      ['credentials', true],
+      ['reach server', true],
+      ['authenticate', false],
+    ],
+    'nothing after a refusal',
+  );
   assert.match(refused.at(-1)!.message, /credentials refused: 401 Unauthorized/);
 
   const wrongCa = await preflight({ server: sim.url, caFile: pki.wrongCaFile, tokenFile: tokenFile('good') });
-  assert.deepEqual(wrongCa.map((c) => [c.name, c.ok]), [['credentials', true], ['reach server', false]]);
+  assert.deepEqual(
+    wrongCa.map((c) => [c.name, c.ok]),
+    [
+      ['credentials', true],
+      ['reach server', false],
+    ],
+  );
   assert.match(wrongCa.at(-1)!.message, /TLS certificate of https:\/\/127\.0\.0\.1:\d+ not accepted/);
 
   const closed = await startSim();
   const url = closed.url;
   await closed.close();
   const unreachable = await preflight({ server: url });
-  assert.deepEqual(unreachable.map((c) => [c.name, c.ok]), [['credentials', true], ['reach server', false]]);
+  assert.deepEqual(
+    unreachable.map((c) => [c.name, c.ok]),
+    [
+      ['credentials', true],
+      ['reach server', false],
+    ],
+  );
   assert.match(unreachable.at(-1)!.message, /cannot connect \(ECONNREFUSED/);
 
   const noCredentials = await preflight({ server: sim.url, caFile: join(pkiDir, 'absent.crt') });
-  assert.deepEqual(noCredentials.map((c) => [c.name, c.ok]), [['credentials', false]]);
+  assert.deepEqual(
+    noCredentials.map((c) => [c.name, c.ok]),
+    [['credentials', false]],
+  );
 });
 
 test('CLI: `conductor validate --check-connectivity` prints a pass/FAIL line per check and exits 0 or 1', async (t) => {

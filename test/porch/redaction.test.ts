@@ -53,7 +53,9 @@ async function startEchoServer(key: string): Promise<{ url: string; seen: string
       return;
     }
     // Everything else (discovery, the "broken" package): a proxy's text page quoting it all.
-    response.writeHead(500, { 'content-type': 'text/plain' }).end(`internal error for ${authorization}\nbare ${TOKEN}\n${key}\nline ${keyLine}`);
+    response
+      .writeHead(500, { 'content-type': 'text/plain' })
+      .end(`internal error for ${authorization}\nbare ${TOKEN}\n${key}\nline ${keyLine}`);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -66,75 +68,93 @@ function everyFile(dir: string): string[] {
     .map((entry) => join(entry.parentPath, entry.name));
 }
 
-test('a server that echoes the token and the key: neither reaches a file, a log line, a span or an HTTP answer', { timeout: 120_000 }, async (t) => {
-  const secrets = tempDir('conductor-secrets-');
-  const pki = makePki(secrets);
-  const key = readFileSync(pki.clientKeyFile, 'utf8');
-  const keyLines = key.split('\n').filter((line) => line.length > 40);
-  const echo = await startEchoServer(key);
-  const receiver = await startOtlpReceiver();
-  const dir = dataDirectory();
-  t.after(async () => {
-    await echo.close();
-    await receiver.close();
-    dir.cleanup();
-    removeAll(secrets);
-  });
-  const tokenFile = join(secrets, 'token');
-  writeFileSync(tokenFile, `${TOKEN}\n`);
-  for (const name of ['denied', 'broken', 'garbled']) dropIntent(dir.handoff, `intent-${name}.json`, scaling(name, 2), { atomic: true });
-  const healthPort = await freePort();
-  const config = writeJsonConfig(dir.root, {
-    dataDir: dir.root,
-    logLevel: 'debug',
-    retry: { maxAttempts: 3, initialDelayMs: 10, maxDelayMs: 50, budgetMs: 3_000 },
-    plugins: {
-      'fs-source': { debounceMs: 0 },
-      'schema-validate': {},
-      'porch-sink': { server: echo.url, tokenFile, certFile: pki.clientCertFile, keyFile: pki.clientKeyFile, circuitBreaker: { failureThreshold: 3, resetMs: 60_000 } },
-      'audit-log': {},
-      otel: { endpoint: receiver.endpoint, serviceName: 'redaction-test', scheduledDelayMs: 50 },
-      health: { port: healthPort, host: '127.0.0.1' },
-    },
-  });
+test(
+  'a server that echoes the token and the key: neither reaches a file, a log line, a span or an HTTP answer',
+  { timeout: 120_000 },
+  async (t) => {
+    const secrets = tempDir('conductor-secrets-');
+    const pki = makePki(secrets);
+    const key = readFileSync(pki.clientKeyFile, 'utf8');
+    const keyLines = key.split('\n').filter((line) => line.length > 40);
+    const echo = await startEchoServer(key);
+    const receiver = await startOtlpReceiver();
+    const dir = dataDirectory();
+    t.after(async () => {
+      await echo.close();
+      await receiver.close();
+      dir.cleanup();
+      removeAll(secrets);
+    });
+    const tokenFile = join(secrets, 'token');
+    writeFileSync(tokenFile, `${TOKEN}\n`);
+    for (const name of ['denied', 'broken', 'garbled']) dropIntent(dir.handoff, `intent-${name}.json`, scaling(name, 2), { atomic: true });
+    const healthPort = await freePort();
+    const config = writeJsonConfig(dir.root, {
+      dataDir: dir.root,
+      logLevel: 'debug',
+      retry: { maxAttempts: 3, initialDelayMs: 10, maxDelayMs: 50, budgetMs: 3_000 },
+      plugins: {
+        'fs-source': { debounceMs: 0 },
+        'schema-validate': {},
+        'porch-sink': {
+          server: echo.url,
+          tokenFile,
+          certFile: pki.clientCertFile,
+          keyFile: pki.clientKeyFile,
+          circuitBreaker: { failureThreshold: 3, resetMs: 60_000 },
+        },
+        'audit-log': {},
+        otel: { endpoint: receiver.endpoint, serviceName: 'redaction-test', scheduledDelayMs: 50 },
+        health: { port: healthPort, host: '127.0.0.1' },
+      },
+    });
 
-  const running = startCli(['once', '--config', config]);
-  // While it runs: what the health endpoints answer, until readiness reports the open circuit.
-  const answers: string[] = [];
-  const probe = async (path: string) => {
-    try {
-      const response = await fetch(`http://127.0.0.1:${healthPort}${path}`);
-      const body = await response.text();
-      answers.push(body);
-      return body;
-    } catch {
-      return '';
-    }
-  };
-  await waitFor('readiness to report the open circuit', async () => {
-    for (const path of ['/healthz', '/startup', '/healthz?verbose']) await probe(path);
-    return (await probe('/ready')).includes('circuit open');
-  }, 60_000, 50);
-  const run = await running.exited;
-  assert.equal(run.code, 3, `once exits 3 (the broken intents wait): ${run.stderr.slice(-1_000)}`);
+    const running = startCli(['once', '--config', config]);
+    // While it runs: what the health endpoints answer, until readiness reports the open circuit.
+    const answers: string[] = [];
+    const probe = async (path: string) => {
+      try {
+        const response = await fetch(`http://127.0.0.1:${healthPort}${path}`);
+        const body = await response.text();
+        answers.push(body);
+        return body;
+      } catch {
+        return '';
+      }
+    };
+    await waitFor(
+      'readiness to report the open circuit',
+      async () => {
+        for (const path of ['/healthz', '/startup', '/healthz?verbose']) await probe(path);
+        return (await probe('/ready')).includes('circuit open');
+      },
+      60_000,
+      50,
+    );
+    const run = await running.exited;
+    assert.equal(run.code, 3, `once exits 3 (the broken intents wait): ${run.stderr.slice(-1_000)}`);
 
-  // The intents did what the server said: one failed permanently, the others wait.
-  assert.deepEqual(filesIn(dir.root, 'failed'), ['intent-denied.json']);
-  assert.deepEqual(filesIn(dir.root, 'handoff').sort(), ['intent-broken.json', 'intent-garbled.json']);
-  const failure = readFileSync(join(dir.root, 'failed', 'intent-denied.error.json'), 'utf8');
-  assert.match(failure, /denied for Bearer \[redacted\]/, 'the server\u2019s words are kept, without the token');
-  assert.ok(answers.some((a) => a.includes('circuit open after repeated failures: ')));
-  assert.ok(echo.seen.length > 0);
+    // The intents did what the server said: one failed permanently, the others wait.
+    assert.deepEqual(filesIn(dir.root, 'failed'), ['intent-denied.json']);
+    assert.deepEqual(filesIn(dir.root, 'handoff').sort(), ['intent-broken.json', 'intent-garbled.json']);
+    const failure = readFileSync(join(dir.root, 'failed', 'intent-denied.error.json'), 'utf8');
+    assert.match(failure, /denied for Bearer \[redacted\]/, 'the server\u2019s words are kept, without the token');
+    assert.ok(answers.some((a) => a.includes('circuit open after repeated failures: ')));
+    assert.ok(echo.seen.length > 0);
 
-  const leaks = (text: string) => text.includes(TOKEN) || keyLines.some((line) => text.includes(line));
-  await waitFor('the spans exported', () => receiver.spans().some((s) => s.status.code === 2), 20_000);
-  for (const file of everyFile(dir.root)) assert.ok(!leaks(readFileSync(file, 'latin1')), `no secret in ${file}`);
-  const logLines = `${run.stdout}\n${run.stderr}`.split('\n');
-  assert.ok(logLines.some((line) => line.includes('"level":20')), 'debug lines were written');
-  assert.deepEqual(logLines.filter(leaks), [], 'no log line holds a secret');
-  assert.ok(!leaks(JSON.stringify(receiver.spans())), 'no span holds a secret');
-  assert.deepEqual(answers.filter(leaks), [], 'no HTTP answer holds a secret');
-});
+    const leaks = (text: string) => text.includes(TOKEN) || keyLines.some((line) => text.includes(line));
+    await waitFor('the spans exported', () => receiver.spans().some((s) => s.status.code === 2), 20_000);
+    for (const file of everyFile(dir.root)) assert.ok(!leaks(readFileSync(file, 'latin1')), `no secret in ${file}`);
+    const logLines = `${run.stdout}\n${run.stderr}`.split('\n');
+    assert.ok(
+      logLines.some((line) => line.includes('"level":20')),
+      'debug lines were written',
+    );
+    assert.deepEqual(logLines.filter(leaks), [], 'no log line holds a secret');
+    assert.ok(!leaks(JSON.stringify(receiver.spans())), 'no span holds a secret');
+    assert.deepEqual(answers.filter(leaks), [], 'no HTTP answer holds a secret');
+  },
+);
 
 test('a kubeconfig with a YAML syntax error: the error names the place, not the offending line', (t) => {
   const dir = tempDir('conductor-kubeconfig-');

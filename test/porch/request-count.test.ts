@@ -173,8 +173,5 @@ test('a resources write whose render changes the Kptfile: the revision is read b
   });
   const { result, requests } = await oneIntent(bench, 'nf-b', 3, 2);
   assert.equal(result.lifecycle, 'Published');
-  assert.deepEqual(
-    requests,
-    NEW_REVISION.filter((r) => r !== 'POST packagerevisions').toSpliced(3, 0, 'GET packagerevisions'),
-  );
+  assert.deepEqual(requests, NEW_REVISION.filter((r) => r !== 'POST packagerevisions').toSpliced(3, 0, 'GET packagerevisions'));
 });

@@ -15,7 +15,10 @@ test('patches apply in order: objects merge, null removes, values replace', asyn
   const config = writeJsonConfig(dir.root, { ...fastConfig(dir.root), logLevel: 'info' });
   const first = join(dir.root, 'first.json');
   const second = join(dir.root, 'second.json');
-  writeFileSync(first, JSON.stringify({ logLevel: 'debug', concurrency: 3, plugins: { 'audit-log': null, health: { port: 18081, host: '127.0.0.1' } } }));
+  writeFileSync(
+    first,
+    JSON.stringify({ logLevel: 'debug', concurrency: 3, plugins: { 'audit-log': null, health: { port: 18081, host: '127.0.0.1' } } }),
+  );
   writeFileSync(second, JSON.stringify({ logLevel: 'warn', plugins: { health: { port: 18082 } } }));
   const result = await runCli(['print-config', '--config', config, '--config-patch', first, '--config-patch', second]);
   assert.equal(result.code, 0, result.stderr);
@@ -49,7 +52,10 @@ test('a bad patch is refused naming the file, exit 2', async (t) => {
 
 test('mergePatch is RFC 7396 and leaves non-JSON values of a module config alone', () => {
   const plugin = { name: 'custom', create: () => ({}) };
-  const merged = mergePatch({ a: { b: 1, c: 2 }, list: [1, 2], modules: { custom: plugin } }, { a: { b: null, d: 3 }, list: [3] }) as Record<string, unknown>;
+  const merged = mergePatch(
+    { a: { b: 1, c: 2 }, list: [1, 2], modules: { custom: plugin } },
+    { a: { b: null, d: 3 }, list: [3] },
+  ) as Record<string, unknown>;
   assert.deepEqual(merged['a'], { c: 2, d: 3 });
   assert.deepEqual(merged['list'], [3], 'arrays are replaced, not merged');
   assert.equal((merged['modules'] as Record<string, unknown>)['custom'], plugin, 'the plugin object is the same object');

@@ -30,7 +30,10 @@ test('redis host unknown: the reason says so', async (t) => {
   const result = await validate(t, { 'redis-coordination': { url: 'redis://no-such-host.invalid:6390' } });
   assert.equal(result.code, 1);
   assert.equal(result.stderr, '');
-  assert.match(result.stdout, /FAIL +redis-coordination: redis reachable: redis at no-such-host\.invalid:6390: host name (not found|lookup failed)/);
+  assert.match(
+    result.stdout,
+    /FAIL +redis-coordination: redis reachable: redis at no-such-host\.invalid:6390: host name (not found|lookup failed)/,
+  );
 });
 
 test('redis reachable: a pass line naming where', async (t) => {

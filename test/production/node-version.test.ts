@@ -16,7 +16,8 @@ function assertRefused(result: ReturnType<typeof spawnSync>, version: string): v
 
 test('an old Node (its version faked before the bin loads) gets one line and exit 2', () => {
   // The same process as a real Node 20, as far as the bin can tell: version and versions.node.
-  const fake = "Object.defineProperty(process,'version',{value:'v20.11.1'});Object.defineProperty(process.versions,'node',{value:'20.11.1'});";
+  const fake =
+    "Object.defineProperty(process,'version',{value:'v20.11.1'});Object.defineProperty(process.versions,'node',{value:'20.11.1'});";
   const result = spawnSync(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(fake)}`, CLI, '--help'], {
     cwd: REPO_ROOT,
     encoding: 'utf8',
@@ -26,7 +27,8 @@ test('an old Node (its version faked before the bin loads) gets one line and exi
 
 test('the system Node, when it is older than 24, gets one line and exit 2', () => {
   const systemNode = ['/usr/bin/node', '/usr/local/bin/node'].find((path) => existsSync(path));
-  const version = systemNode === undefined ? undefined : spawnSync(systemNode, ['-p', 'process.versions.node'], { encoding: 'utf8' }).stdout.trim();
+  const version =
+    systemNode === undefined ? undefined : spawnSync(systemNode, ['-p', 'process.versions.node'], { encoding: 'utf8' }).stdout.trim();
   if (systemNode === undefined || version === undefined || Number(version.split('.')[0]) >= 24) {
     // Nothing older to run here; the faked-version test above covers the check.
     assert.ok(true);

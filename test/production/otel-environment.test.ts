@@ -16,7 +16,6 @@ import { startOtlpReceiver } from '../observability/support/otlp-receiver.ts';
 import { resourceAttributes, sampler, tracesEndpoint } from '../../plugins/otel/environment.ts';
 import { buildConductor, dataDirectory, dropScalingIntents, filesIn, porchConfig, startSim } from '../porch/support/harness.ts';
 
-
 const CLIENT = 3;
 const ERROR = 2;
 
@@ -37,7 +36,11 @@ function withEnv<T>(vars: Record<string, string | undefined>, fn: () => T): T {
   }
 }
 
-const NO_OTEL_ENV = Object.fromEntries(Object.keys(process.env).filter((k) => k.startsWith('OTEL_')).map((k) => [k, undefined]));
+const NO_OTEL_ENV = Object.fromEntries(
+  Object.keys(process.env)
+    .filter((k) => k.startsWith('OTEL_'))
+    .map((k) => [k, undefined]),
+);
 
 test('only OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES: spans arrive with them; a parse failure carries its trace id', async (t) => {
   const receiver = await startOtlpReceiver();
@@ -69,11 +72,19 @@ test('only OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTR
   assert.match(status['traceId'] ?? '', /^[0-9a-f]{32}$/, 'the status file of a parse failure carries a trace id');
   assert.equal(error['traceId'], status['traceId'], 'the error file carries the same trace id');
   const audit = readFileSync(join(dir.root, 'audit', 'audit.log'), 'utf8');
-  const line = audit.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>).find((r) => r['file'] === 'intent-unparsable.json' && r['outcome'] !== undefined);
+  const line = audit
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .find((r) => r['file'] === 'intent-unparsable.json' && r['outcome'] !== undefined);
   assert.equal(line?.['traceId'], status['traceId'], 'the audit line carries it too');
   const good = JSON.parse(readFileSync(join(dir.root, 'status', 'intent-good.status.json'), 'utf8')) as Record<string, string>;
 
-  await waitFor('both traces exported', () => [status['traceId'], good['traceId']].every((id) => receiver.spans().some((s) => s.traceId === id && s.parentSpanId === '')), 20_000);
+  await waitFor(
+    'both traces exported',
+    () => [status['traceId'], good['traceId']].every((id) => receiver.spans().some((s) => s.traceId === id && s.parentSpanId === '')),
+    20_000,
+  );
   for (const span of receiver.spans()) {
     assert.equal(span.resource['service.name'], 'conductor-from-env');
     assert.equal(span.resource['k8s.pod.name'], 'conductor-7d9f-abcde');
@@ -89,19 +100,30 @@ test('only OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTR
   assert.equal(failedRoot.attributes['error.type'], 'CND_ERR_INTENT_PARSE');
 });
 
-test('explicit options win over the environment; the spec\'s path rules for the two endpoint variables', () => {
+test("explicit options win over the environment; the spec's path rules for the two endpoint variables", () => {
   withEnv({ ...NO_OTEL_ENV, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/base' }, () => {
     assert.equal(tracesEndpoint(undefined).url, 'http://collector:4318/base/v1/traces', 'v1/traces appended to the generic one');
     assert.equal(tracesEndpoint('http://mine:4318').url, 'http://mine:4318/v1/traces', 'the option wins');
   });
-  withEnv({ ...NO_OTEL_ENV, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://traces:4318/custom' }, () => {
-    assert.equal(tracesEndpoint(undefined).url, 'http://traces:4318/custom', 'the signal-specific one is used as is, and wins');
-  });
+  withEnv(
+    {
+      ...NO_OTEL_ENV,
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://traces:4318/custom',
+    },
+    () => {
+      assert.equal(tracesEndpoint(undefined).url, 'http://traces:4318/custom', 'the signal-specific one is used as is, and wins');
+    },
+  );
   withEnv(NO_OTEL_ENV, () => assert.equal(tracesEndpoint(undefined).url, 'http://otel-collector:4318/v1/traces'));
   withEnv({ ...NO_OTEL_ENV, OTEL_SERVICE_NAME: 'from-env', OTEL_RESOURCE_ATTRIBUTES: 'a=1,b=2' }, () => {
     const builtIn = { 'service.name': 'conductor' };
     assert.deepEqual(resourceAttributes(builtIn, {}), { 'service.name': 'from-env', a: '1', b: '2' });
-    assert.deepEqual(resourceAttributes(builtIn, { serviceName: 'mine', resourceAttributes: { b: 'x' } }), { 'service.name': 'mine', a: '1', b: 'x' });
+    assert.deepEqual(resourceAttributes(builtIn, { serviceName: 'mine', resourceAttributes: { b: 'x' } }), {
+      'service.name': 'mine',
+      a: '1',
+      b: 'x',
+    });
   });
   withEnv({ ...NO_OTEL_ENV, OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.25' }, () => {
     assert.equal(sampler(undefined).description, 'traceidratio 0.25');
@@ -129,40 +151,46 @@ test('OTEL_SDK_DISABLED=true: nothing is exported', async (t) => {
   assert.deepEqual(receiver.spans(), []);
 });
 
-test('a CLIENT span per HTTP request to Porch, with the HTTP semantic conventions, below the submit span', { timeout: 120_000 }, async (t) => {
-  const sim = await startSim({ seed: 9 });
-  const receiver = await startOtlpReceiver();
-  const dir = dataDirectory();
-  t.after(async () => {
-    await sim.close();
-    await receiver.close();
-    dir.cleanup();
-  });
-  const config = porchConfig(dir.root, { server: sim.url, approve: true });
-  (config['plugins'] as Record<string, unknown>)['otel'] = { endpoint: receiver.endpoint, scheduledDelayMs: 50 };
-  dropScalingIntents(dir.handoff, 1, 'client-spans');
-  const conductor = await buildConductor(config, 'once');
-  await conductor.start();
-  await conductor.idle();
-  await conductor.stop();
-  assert.equal(filesIn(dir.root, 'processed').length, 1);
-  const status = JSON.parse(readFileSync(join(dir.root, 'status', filesIn(dir.root, 'processed')[0]!.replace(/\.json$/, '.status.json')), 'utf8')) as { traceId: string };
-  await waitFor('client spans exported', () => receiver.spans().some((s) => s.traceId === status.traceId && s.kind === CLIENT), 20_000);
-  const spans = receiver.spans().filter((s) => s.traceId === status.traceId);
-  const clients = spans.filter((s) => s.kind === CLIENT);
-  const submitIds = new Set(spans.filter((s) => s.name === 'submit').map((s) => s.spanId));
-  assert.ok(clients.length >= 3, `several requests traced (${clients.length})`);
-  const port = Number(new URL(sim.url).port);
-  for (const span of clients) {
-    assert.ok(submitIds.has(span.parentSpanId), `${span.name} ${String(span.attributes['url.full'])} is a child of submit`);
-    assert.match(String(span.attributes['http.request.method']), /^(GET|POST|PUT|PATCH|DELETE)$/);
-    assert.equal(span.name, span.attributes['http.request.method']);
-    assert.ok(String(span.attributes['url.full']).startsWith(`${sim.url}/apis/`), String(span.attributes['url.full']));
-    assert.equal(span.attributes['server.address'], '127.0.0.1');
-    assert.equal(span.attributes['server.port'], port);
-    assert.equal(typeof span.attributes['http.response.status_code'], 'number');
-  }
-});
+test(
+  'a CLIENT span per HTTP request to Porch, with the HTTP semantic conventions, below the submit span',
+  { timeout: 120_000 },
+  async (t) => {
+    const sim = await startSim({ seed: 9 });
+    const receiver = await startOtlpReceiver();
+    const dir = dataDirectory();
+    t.after(async () => {
+      await sim.close();
+      await receiver.close();
+      dir.cleanup();
+    });
+    const config = porchConfig(dir.root, { server: sim.url, approve: true });
+    (config['plugins'] as Record<string, unknown>)['otel'] = { endpoint: receiver.endpoint, scheduledDelayMs: 50 };
+    dropScalingIntents(dir.handoff, 1, 'client-spans');
+    const conductor = await buildConductor(config, 'once');
+    await conductor.start();
+    await conductor.idle();
+    await conductor.stop();
+    assert.equal(filesIn(dir.root, 'processed').length, 1);
+    const status = JSON.parse(
+      readFileSync(join(dir.root, 'status', filesIn(dir.root, 'processed')[0]!.replace(/\.json$/, '.status.json')), 'utf8'),
+    ) as { traceId: string };
+    await waitFor('client spans exported', () => receiver.spans().some((s) => s.traceId === status.traceId && s.kind === CLIENT), 20_000);
+    const spans = receiver.spans().filter((s) => s.traceId === status.traceId);
+    const clients = spans.filter((s) => s.kind === CLIENT);
+    const submitIds = new Set(spans.filter((s) => s.name === 'submit').map((s) => s.spanId));
+    assert.ok(clients.length >= 3, `several requests traced (${clients.length})`);
+    const port = Number(new URL(sim.url).port);
+    for (const span of clients) {
+      assert.ok(submitIds.has(span.parentSpanId), `${span.name} ${String(span.attributes['url.full'])} is a child of submit`);
+      assert.match(String(span.attributes['http.request.method']), /^(GET|POST|PUT|PATCH|DELETE)$/);
+      assert.equal(span.name, span.attributes['http.request.method']);
+      assert.ok(String(span.attributes['url.full']).startsWith(`${sim.url}/apis/`), String(span.attributes['url.full']));
+      assert.equal(span.attributes['server.address'], '127.0.0.1');
+      assert.equal(span.attributes['server.port'], port);
+      assert.equal(typeof span.attributes['http.response.status_code'], 'number');
+    }
+  },
+);
 
 test('a request that fails is a CLIENT span with error.type; one with a foreign traceparent is left alone', async (t) => {
   const receiver = await startOtlpReceiver();
@@ -193,5 +221,9 @@ test('a request that fails is a CLIENT span with error.type; one with a foreign 
   const refused = clients.find((s) => String(s.attributes['url.full']).endsWith('/refused'));
   assert.equal(refused?.attributes['error.type'], 'ECONNREFUSED');
   assert.equal(refused?.status.code, ERROR);
-  assert.equal(clients.some((s) => String(s.attributes['url.full']).endsWith('/ok')), false, 'the foreign trace is not ours to record');
+  assert.equal(
+    clients.some((s) => String(s.attributes['url.full']).endsWith('/ok')),
+    false,
+    'the foreign trace is not ours to record',
+  );
 });

@@ -37,7 +37,8 @@ test('once: an info line per success, a warn line naming the broken file and its
   assert.equal(good[0]!.level, INFO);
   assert.equal(good[0]!['status'], 'succeeded');
   assert.match(good[0]!.msg, /intent succeeded: intent-good\.json/);
-  for (const field of ['intentId', 'stage', 'attempts', 'durationMs', 'receipt']) assert.ok(field in good[0]!, `the success line has ${field}`);
+  for (const field of ['intentId', 'stage', 'attempts', 'durationMs', 'receipt'])
+    assert.ok(field in good[0]!, `the success line has ${field}`);
 
   const broken = lines.filter((l) => l['file'] === 'intent-broken.json' && l['status'] !== undefined);
   assert.equal(broken.length, 1, 'one outcome line for the broken intent');
@@ -55,7 +56,7 @@ test('once: an info line per success, a warn line naming the broken file and its
   assert.deepEqual(summary['failedFiles'], [{ file: 'intent-broken.json', code: 'CND_ERR_INTENT_INVALID' }]);
 });
 
-test('once on a terminal: the progress line\'s last frame shows the final counts', async (t) => {
+test("once on a terminal: the progress line's last frame shows the final counts", async (t) => {
   const { config } = prepare(t);
   // `script` gives the CLI a terminal, as an operator running `once` by hand has.
   const command = [process.execPath, CLI, 'once', '--config', config, '--log-level', 'silent'].map((a) => `'${a}'`).join(' ');
@@ -65,7 +66,10 @@ test('once on a terminal: the progress line\'s last frame shows the final counts
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   assert.equal(code, 1, output);
-  const frames = output.split('\r\x1b[K').map((f) => f.trim()).filter((f) => f.length > 0);
+  const frames = output
+    .split('\r\x1b[K')
+    .map((f) => f.trim())
+    .filter((f) => f.length > 0);
   const last = frames.at(-1) ?? '';
   assert.match(last, /^2 done \(1 ok, 0 duplicate, 0 superseded, 1 failed, 0 left for later\), 0 in flight/, output);
 });

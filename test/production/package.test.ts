@@ -22,22 +22,41 @@ interface Manifest {
   exports: Record<string, unknown>;
 }
 
-test('npm pack, install outside the repository: bin, API, testkit, and the example\'s conformance suite', { timeout: 300_000 }, (t) => {
+test("npm pack, install outside the repository: bin, API, testkit, and the example's conformance suite", { timeout: 300_000 }, (t) => {
   const work = mkdtempSync(join(tmpdir(), 'conductor-pack-'));
   t.after(() => (process.env['KEEP_PACK'] ? undefined : rmSync(work, { recursive: true, force: true })));
 
   // npm pack runs prepack (the build) and lists the files it packs.
-  const packed = JSON.parse(execFileSync(npm, ['pack', '--json', '--pack-destination', work], { cwd: REPO_ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
-    .replace(/^[^[]*/s, '')) as { filename: string; files: { path: string }[] }[];
+  const packed = JSON.parse(
+    execFileSync(npm, ['pack', '--json', '--pack-destination', work], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    }).replace(/^[^[]*/s, ''),
+  ) as { filename: string; files: { path: string }[] }[];
   const files = packed[0]!.files.map((f) => f.path);
   assert.ok(files.includes('dist/core/index.js') && files.includes('dist/core/index.d.ts'), 'JavaScript and declarations');
-  assert.ok(files.includes('dist/core/testkit/index.js') && files.includes('dist/core/cli/main.js') && files.includes('core/cli/conductor.js'));
+  assert.ok(
+    files.includes('dist/core/testkit/index.js') && files.includes('dist/core/cli/main.js') && files.includes('core/cli/conductor.js'),
+  );
   // The one example that ships is the blueprint the embedded config instantiates new targets from.
   const shipped = (f: string) => f.startsWith('dist/examples/blueprints/');
-  assert.deepEqual(files.filter((f) => (/(^|\/)(test|bench|examples)\//.test(f) && !shipped(f)) || f.endsWith('.test.js')), [], 'no tests, benchmarks or examples');
-  assert.ok(files.includes('dist/examples/blueprints/deployment/Kptfile'), 'the embedded config\'s blueprint');
-  assert.deepEqual(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')), [], 'no TypeScript sources');
-  assert.deepEqual(files.filter((f) => f.startsWith('core/')), ['core/cli/conductor.js'], 'of the sources only the bin, which loads dist/');
+  assert.deepEqual(
+    files.filter((f) => (/(^|\/)(test|bench|examples)\//.test(f) && !shipped(f)) || f.endsWith('.test.js')),
+    [],
+    'no tests, benchmarks or examples',
+  );
+  assert.ok(files.includes('dist/examples/blueprints/deployment/Kptfile'), "the embedded config's blueprint");
+  assert.deepEqual(
+    files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')),
+    [],
+    'no TypeScript sources',
+  );
+  assert.deepEqual(
+    files.filter((f) => f.startsWith('core/')),
+    ['core/cli/conductor.js'],
+    'of the sources only the bin, which loads dist/',
+  );
 
   // An empty project, outside the repository.
   const project = join(work, 'project');
@@ -101,5 +120,10 @@ console.log(typeof definePlugin, typeof ConductorError, typeof runConformance, t
   assert.equal(conformance.status, 0, conformance.stdout.slice(-4000) + conformance.stderr);
   assert.match(conformance.stdout, /ℹ fail 0/);
   assert.match(conformance.stdout, /ℹ pass [1-9]/);
-  t.diagnostic(conformance.stdout.split('\n').filter((l) => /^ℹ (tests|pass|fail)/.test(l)).join('; '));
+  t.diagnostic(
+    conformance.stdout
+      .split('\n')
+      .filter((l) => /^ℹ (tests|pass|fail)/.test(l))
+      .join('; '),
+  );
 });

@@ -32,7 +32,9 @@ function runAsNonRoot(path: string): ReturnType<typeof spawnSync> {
   const script = join(path, 'prepare-test-machine.sh');
   copyFileSync(SCRIPT, script);
   chmodSync(script, 0o755);
-  const command = root ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', 'env', `PATH=${path}`, 'bash', script] : ['env', `PATH=${path}`, 'bash', script];
+  const command = root
+    ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', 'env', `PATH=${path}`, 'bash', script]
+    : ['env', `PATH=${path}`, 'bash', script];
   return spawnSync(command[0]!, command.slice(1), { encoding: 'utf8' });
 }
 

@@ -16,7 +16,16 @@ import { REPO_ROOT } from '../support/cli.ts';
 import { attributesOf, parseRoute } from '../support/porch-sim/routes.ts';
 import type { RequestRecord } from '../support/porch-sim/types.ts';
 import { dropIntent, scaling } from '../support/data-dir.ts';
-import { NAMESPACE, REPOSITORY, dataDirectory, dropScalingIntents, filesIn, porchConfig, runOnce, startSim } from '../porch/support/harness.ts';
+import {
+  NAMESPACE,
+  REPOSITORY,
+  dataDirectory,
+  dropScalingIntents,
+  filesIn,
+  porchConfig,
+  runOnce,
+  startSim,
+} from '../porch/support/harness.ts';
 
 type Access = string; // "verb group/resource[/subresource]"
 
@@ -44,7 +53,8 @@ interface Role {
 function grantsOf(role: Role): Set<Access> {
   const out = new Set<Access>();
   for (const rule of role.rules) {
-    for (const group of rule.apiGroups) for (const resource of rule.resources) for (const verb of rule.verbs) out.add(show(verb, group, resource));
+    for (const group of rule.apiGroups)
+      for (const resource of rule.resources) for (const verb of rule.verbs) out.add(show(verb, group, resource));
   }
   return out;
 }
@@ -56,18 +66,30 @@ function compare(sent: Set<Access>, granted: Set<Access>): { missing: Access[]; 
 
 function renderProduction(): { kind: string; metadata: { name: string; namespace?: string } }[] {
   const kubectl = process.env['KUBECTL'] ?? 'kubectl';
-  const text = execFileSync(kubectl, ['kustomize', join(REPO_ROOT, 'kustomize', 'overlays', 'production')], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  return parseAllDocuments(text).map((d) => d.toJS() as { kind: string; metadata: { name: string; namespace?: string } }).filter(Boolean);
+  const text = execFileSync(kubectl, ['kustomize', join(REPO_ROOT, 'kustomize', 'overlays', 'production')], {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return parseAllDocuments(text)
+    .map((d) => d.toJS() as { kind: string; metadata: { name: string; namespace?: string } })
+    .filter(Boolean);
 }
 
 async function preflight(sim: { url: string }): Promise<void> {
   const dir = dataDirectory();
   try {
-    const resolved = await resolveConfig(porchConfig(dir.root, { server: sim.url, approve: true }), { source: 'rbac test', baseDir: dir.root });
+    const resolved = await resolveConfig(porchConfig(dir.root, { server: sim.url, approve: true }), {
+      source: 'rbac test',
+      baseDir: dir.root,
+    });
     const conductor = await createConductor(resolved, { log: silentLogger(), mode: 'check' });
     const checks = await conductor.plugins.find((p) => p.id === 'porch-sink')!.instance.preflight!(AbortSignal.timeout(10_000));
     conductor.ledger.close();
-    assert.deepEqual(checks.filter((c) => !c.ok), [], 'the preflight passes');
+    assert.deepEqual(
+      checks.filter((c) => !c.ok),
+      [],
+      'the preflight passes',
+    );
   } finally {
     dir.cleanup();
   }
@@ -100,7 +122,9 @@ test('the production Role in the Porch namespace grants exactly what preflight a
     const latest = sim.listRevisions({ packageName: 'rbac-2', lifecycle: 'Published' }).at(-1)!;
     const resources = { ...sim.getResources(latest.metadata.name, NAMESPACE)! };
     const tasks = [{ type: 'edit', edit: { sourceRef: { name: latest.metadata.name } } }];
-    sim.seed({ packages: [{ repository: REPOSITORY, namespace: NAMESPACE, packageName: 'rbac-2', workspaceName: 'other-writer', resources, tasks }] });
+    sim.seed({
+      packages: [{ repository: REPOSITORY, namespace: NAMESPACE, packageName: 'rbac-2', workspaceName: 'other-writer', resources, tasks }],
+    });
   });
   dropIntent(dir.handoff, 'intent-rbac-stale.json', scaling('rbac-2', 9), { atomic: true });
   await runOnce(config);
@@ -108,11 +132,18 @@ test('the production Role in the Porch namespace grants exactly what preflight a
   assert.equal(filesIn(dir.root, 'processed').length, 6);
   assert.ok(sim.writeCount({ operation: 'delete' }) >= 1, 'a stale Draft was replaced');
 
-  const sent = new Set(sim.requests().map(accessOf).filter((a): a is Access => a !== undefined));
+  const sent = new Set(
+    sim
+      .requests()
+      .map(accessOf)
+      .filter((a): a is Access => a !== undefined),
+  );
   t.diagnostic(`the client sent: ${[...sent].sort().join(', ')}`);
 
   // The preflight asks the API server (SelfSubjectAccessReview) for exactly these accesses too.
-  const asked = new Set(requiredAccess(true).map((a) => show(a.verb, a.group, a.subresource === undefined ? a.resource : `${a.resource}/${a.subresource}`)));
+  const asked = new Set(
+    requiredAccess(true).map((a) => show(a.verb, a.group, a.subresource === undefined ? a.resource : `${a.resource}/${a.subresource}`)),
+  );
   assert.deepEqual(compare(sent, asked), { missing: [], extra: [] }, 'the preflight checks exactly what the flow sends');
 
   const objects = renderProduction();
@@ -134,5 +165,9 @@ test('the production Role in the Porch namespace grants exactly what preflight a
   // Conductor's own namespace: no Role at all (nothing reads ConfigMaps or writes Events through
   // the API), and the git-sink-only base mounts no token.
   const own = objects.filter((o) => o.kind === 'Role' && o.metadata.namespace === 'conductor');
-  assert.deepEqual(own.map((o) => o.metadata.name), [], 'no Role in the conductor namespace');
+  assert.deepEqual(
+    own.map((o) => o.metadata.name),
+    [],
+    'no Role in the conductor namespace',
+  );
 });

@@ -43,7 +43,8 @@ test(`hot reload while ${INTENTS} intents flow: one applied, one refused, nothin
   await waitFor('started', () => running.output().stdout.includes('conductor started'), 20_000);
   const hashBefore = ((await (await fetch(`http://127.0.0.1:${healthPort}/ready`)).json()) as { configHash: string }).configHash;
 
-  for (let i = 0; i < INTENTS; i += 1) dropIntent(dir.handoff, `intent-${i}.json`, scaling(`app-${i % 100}`, (i % 5) + 1), { atomic: true });
+  for (let i = 0; i < INTENTS; i += 1)
+    dropIntent(dir.handoff, `intent-${i}.json`, scaling(`app-${i % 100}`, (i % 5) + 1), { atomic: true });
   await waitFor('some intents done', () => list(join(dir.root, 'processed')).length >= INTENTS / 10, 60_000, 20);
 
   writeConfig(file, config(60_000));
@@ -63,7 +64,10 @@ test(`hot reload while ${INTENTS} intents flow: one applied, one refused, nothin
 
   running.child.kill('SIGTERM');
   assert.equal((await running.exited).code, 0);
-  assert.deepEqual(list(dir.handoff).filter((n) => n.startsWith('intent-')), []);
+  assert.deepEqual(
+    list(dir.handoff).filter((n) => n.startsWith('intent-')),
+    [],
+  );
   assert.deepEqual(list(join(dir.root, 'failed')), []);
   const ids = gitLog(join(dir.root, 'out')).map((c) => c.intentId);
   assert.equal(ids.length, INTENTS, 'one commit per intent');
@@ -74,7 +78,11 @@ test('SIGHUP reloads too, and an unchanged config is left alone', async (t) => {
   const dir = makeDataDir();
   t.after(dir.cleanup);
   const file = join(dir.root, 'conductor.config.json');
-  writeConfig(file, { dataDir: dir.root, logLevel: 'info', plugins: { 'fs-source': { debounceMs: 0 }, 'git-sink': { blueprint: BLUEPRINT } } });
+  writeConfig(file, {
+    dataDir: dir.root,
+    logLevel: 'info',
+    plugins: { 'fs-source': { debounceMs: 0 }, 'git-sink': { blueprint: BLUEPRINT } },
+  });
   const running = startCli(['run', '--config', file]);
   t.after(() => running.child.kill('SIGKILL'));
   await waitFor('started', () => running.output().stdout.includes('conductor started'), 20_000);

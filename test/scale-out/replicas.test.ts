@@ -63,10 +63,20 @@ function assertAppliedOnce(root: string, dropped: readonly Dropped[]): void {
   assert.deepEqual(list(join(root, 'failed')), []);
   const perIntent = new Map<string, number>();
   for (const c of gitLog(join(root, 'out'))) for (const id of c.intentIds) perIntent.set(id, (perIntent.get(id) ?? 0) + 1);
-  assert.deepEqual([...perIntent.entries()].filter(([, n]) => n !== 1), [], 'none committed twice');
-  const statuses = dropped.map((d) => JSON.parse(readFileSync(join(root, 'status', d.name.replace(/\.json$/, '.status.json')), 'utf8')) as { status: string });
+  assert.deepEqual(
+    [...perIntent.entries()].filter(([, n]) => n !== 1),
+    [],
+    'none committed twice',
+  );
+  const statuses = dropped.map(
+    (d) => JSON.parse(readFileSync(join(root, 'status', d.name.replace(/\.json$/, '.status.json')), 'utf8')) as { status: string },
+  );
   const superseded = statuses.filter((s) => s.status === 'superseded').length;
-  assert.deepEqual(new Set(statuses.map((s) => s.status)).difference(new Set(['succeeded', 'superseded'])), new Set(), 'succeeded or superseded');
+  assert.deepEqual(
+    new Set(statuses.map((s) => s.status)).difference(new Set(['succeeded', 'superseded'])),
+    new Set(),
+    'succeeded or superseded',
+  );
   assert.equal(perIntent.size + superseded, INTENTS, 'every intent committed or superseded');
   for (const target of new Set(dropped.map((d) => d.target))) {
     const mine = dropped.filter((d) => d.target === target);
@@ -113,7 +123,8 @@ test('a replica killed mid-run: the others finish its claims within the lease pl
   await waitFor('a third of the work done', () => processedCount(dir.root) >= INTENTS / 3, 120_000, 10);
   const claimsOf = async (replicaId: string) => {
     const names: string[] = [];
-    for (const key of await redis.keys(`${prefix}:claim:*`)) if ((await redis.get(key)) === replicaId) names.push(key.slice(`${prefix}:claim:`.length));
+    for (const key of await redis.keys(`${prefix}:claim:*`))
+      if ((await redis.get(key)) === replicaId) names.push(key.slice(`${prefix}:claim:`.length));
     return names;
   };
   running[0]!.child.kill('SIGKILL');
@@ -134,7 +145,11 @@ test('a replica killed mid-run: the others finish its claims within the lease pl
 test('a second process on the same state directory is refused with the owner named', async (t) => {
   const dir = makeDataDir();
   t.after(dir.cleanup);
-  const config = writeJsonConfig(dir.root, { dataDir: dir.root, logLevel: 'info', plugins: { 'fs-source': { debounceMs: 0 }, 'git-sink': { blueprint: BLUEPRINT } } });
+  const config = writeJsonConfig(dir.root, {
+    dataDir: dir.root,
+    logLevel: 'info',
+    plugins: { 'fs-source': { debounceMs: 0 }, 'git-sink': { blueprint: BLUEPRINT } },
+  });
   const first = startCli(['run', '--config', config]);
   t.after(() => first.child.kill('SIGKILL'));
   await waitFor('first started', () => first.output().stdout.includes('conductor started'));

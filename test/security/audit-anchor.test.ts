@@ -16,7 +16,13 @@ import { runCli } from '../support/cli.ts';
 import { dropIntent, FAST, makeDataDir, openPipeline, scaling, startAndSettle } from '../observability/support/pipeline.ts';
 import { recordingSink } from '../observability/support/test-plugins.ts';
 
-const GIT_ENV = { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.com' };
+const GIT_ENV = {
+  ...process.env,
+  GIT_AUTHOR_NAME: 't',
+  GIT_AUTHOR_EMAIL: 't@example.com',
+  GIT_COMMITTER_NAME: 't',
+  GIT_COMMITTER_EMAIL: 't@example.com',
+};
 
 /** A sink that commits each effect with the anchor the core gave it, as a trailer. */
 function anchoringSink(repo: string) {
@@ -84,7 +90,9 @@ test('cutting the audit tail and rewriting .head is found out against the anchor
   } finally {
     await conductor.stop();
   }
-  const trailers = execFileSync('git', ['-C', repo, 'log', '--format=%(trailers:key=Conductor-Audit-Anchor,valueonly)'], { encoding: 'utf8' });
+  const trailers = execFileSync('git', ['-C', repo, 'log', '--format=%(trailers:key=Conductor-Audit-Anchor,valueonly)'], {
+    encoding: 'utf8',
+  });
   assert.equal(trailers.split('\n').filter((l) => /^audit\.log@\d+:[0-9a-f]{64}$/.test(l)).length, 12, trailers);
 
   const config = join(outside, 'conductor.config.json');
@@ -104,10 +112,15 @@ test('cutting the audit tail and rewriting .head is found out against the anchor
   assert.equal(alone.code, 0, 'without anchors the cut goes unnoticed (the defect the anchors close)');
   const cut = await verify('--anchors-from-git', repo);
   assert.equal(cut.code, 1, cut.stdout);
-  assert.match(cut.stderr, /line 7: missing: the anchor in commit [0-9a-f]{12} records \d+ records, the log holds 6 \(lines were removed from the end\)/);
+  assert.match(
+    cut.stderr,
+    /line 7: missing: the anchor in commit [0-9a-f]{12} records \d+ records, the log holds 6 \(lines were removed from the end\)/,
+  );
 
   // 2. The whole log re-chained with plain sha256 (one record edited): the key and the anchors both find it.
-  const edited = original.map((line, index) => (index === 2 ? line.replace(/"replicas":\d+|"outcome":"succeeded"/, '"outcome":"failed"') : line));
+  const edited = original.map((line, index) =>
+    index === 2 ? line.replace(/"replicas":\d+|"outcome":"succeeded"/, '"outcome":"failed"') : line,
+  );
   const forged = rechain(edited);
   writeLog(log, forged.lines, forged.head);
   const byKey = await verify();

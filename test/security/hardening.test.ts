@@ -15,7 +15,10 @@ import { waitFor } from '../support/wait.ts';
 /** The CLI under a shell's umask, as an operator's shell would start it. */
 function runWithUmask(umask: string, args: string[]): Promise<CliResult> {
   return new Promise((resolve) => {
-    const child = spawn('bash', ['-c', `umask ${umask}; exec "$0" "$@"`, process.execPath, CLI, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('bash', ['-c', `umask ${umask}; exec "$0" "$@"`, process.execPath, CLI, ...args], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
@@ -60,7 +63,10 @@ test('a config file or plugin module writable by group or others is refused at s
   // A module config (code) the same: refused before it runs.
   const marker = join(work, 'ran.txt');
   const moduleConfig = join(work, 'conductor.config.mjs');
-  writeFileSync(moduleConfig, `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(marker)}, 'ran');\nexport default ${JSON.stringify(fastConfig(data.root))};\n`);
+  writeFileSync(
+    moduleConfig,
+    `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(marker)}, 'ran');\nexport default ${JSON.stringify(fastConfig(data.root))};\n`,
+  );
   chmodSync(moduleConfig, 0o664);
   const code = await runCli(['once', '--config', moduleConfig]);
   assert.equal(code.code, 2, code.stderr);
@@ -87,7 +93,11 @@ test('a config made world-writable is refused on reload; the running pipeline go
   writeJsonConfig(work, { ...fastConfig(data.root), logLevel: 'debug' });
   chmodSync(config, 0o666);
   running.child.kill('SIGHUP');
-  await waitFor('the reload refused', () => /config reload refused.*writable by its group or by anyone/.test(running.output().stdout), 30_000);
+  await waitFor(
+    'the reload refused',
+    () => /config reload refused.*writable by its group or by anyone/.test(running.output().stdout),
+    30_000,
+  );
   dropIntent(data.handoff, 'intent-after.json', scaling('after-reload', 2), { atomic: true });
   await waitFor('the intent processed', () => existsSync(join(data.root, 'processed', 'intent-after.json')), 30_000);
   assert.doesNotMatch(running.output().stdout, /config reload applied/);
@@ -104,13 +114,24 @@ test('under umask 022 what Conductor creates is owner-only, and restore does not
   const once = await runWithUmask('022', ['once', '--config', config]);
   assert.equal(once.code, 1, once.stderr);
   const created = modesUnder(data.root).filter((e) => !e.path.startsWith(join(data.root, 'out', '.git')));
-  for (const path of ['state/ledger.sqlite', 'audit/audit.log', 'audit/audit.log.head', 'processed/intent-ok.json', 'failed/intent-bad.json', 'failed/intent-bad.error.json']) {
+  for (const path of [
+    'state/ledger.sqlite',
+    'audit/audit.log',
+    'audit/audit.log.head',
+    'processed/intent-ok.json',
+    'failed/intent-bad.json',
+    'failed/intent-bad.error.json',
+  ]) {
     assert.ok(existsSync(join(data.root, path)), path);
   }
   assert.ok(readdirSync(join(data.root, 'status')).length === 2);
   // handoff/ is the producers' (the test made it); everything else Conductor created.
   const open = created.filter((e) => e.path !== data.handoff && (e.mode & 0o077) !== 0);
-  assert.deepEqual(open.map((e) => `${e.path} ${e.mode.toString(8)}`), [], 'no file or directory is readable by others');
+  assert.deepEqual(
+    open.map((e) => `${e.path} ${e.mode.toString(8)}`),
+    [],
+    'no file or directory is readable by others',
+  );
 
   const archive = join(work, 'backup.tar.gz');
   chmodSync(join(data.root, 'processed', 'intent-ok.json'), 0o666); // what an archive could say
@@ -121,7 +142,10 @@ test('under umask 022 what Conductor creates is owner-only, and restore does not
   assert.equal(restore.code, 0, restore.stderr);
   const after = modesUnder(restored).filter((e) => !e.path.includes(`${join(restored, 'out')}/`) || e.path.includes('/.git/objects/'));
   const wrong = after.filter((e) => (e.directory ? e.mode & 0o077 : e.mode !== 0o600));
-  assert.deepEqual(wrong.map((e) => `${e.path} ${e.mode.toString(8)}`), []);
+  assert.deepEqual(
+    wrong.map((e) => `${e.path} ${e.mode.toString(8)}`),
+    [],
+  );
 });
 
 test('conductor status shows escape sequences in file names instead of printing them raw', async (t) => {
@@ -146,7 +170,10 @@ test('a value from ${env:…} is redacted in print-config and in the log, whatev
   t.after(() => [data.root, work].forEach((dir) => rmSync(dir, { recursive: true, force: true })));
   const secret = 's3cr3t-value-from-env';
   // A key that says nothing of a secret: the value still came from the environment.
-  const config = writeJsonConfig(work, { ...fastConfig(data.root, { 'git-sink': { authorName: '${env:CND_TEST_AUTHOR}' } }), logLevel: 'debug' });
+  const config = writeJsonConfig(work, {
+    ...fastConfig(data.root, { 'git-sink': { authorName: '${env:CND_TEST_AUTHOR}' } }),
+    logLevel: 'debug',
+  });
   const env = { ...process.env, CND_TEST_AUTHOR: secret };
   const printed = await runCli(['print-config', '--config', config], { env });
   assert.equal(printed.code, 0, printed.stderr);

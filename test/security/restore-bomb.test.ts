@@ -37,8 +37,26 @@ test('an archive of 2 MB that expands to 2 GB is refused after staging no more t
   const honest = Buffer.from('{"intent_type":"scaling"}\n');
   const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
   const files = [{ path: 'data/handoff/a.json', size: honest.length, sha256: sha(honest), mode: 0o644, mtimeMs: Date.now() }];
-  const manifest = Buffer.from(JSON.stringify({ format: 'conductor-backup', formatVersion: 2, createdAt, conductorVersion: '0.1.0', ledger: null, git: null, files, skipped: [], vanished: 0 }));
-  const leading = gzipSync(Buffer.concat([member('conductor-backup.json', marker), member('manifest.json', manifest), member('manifest.json.sha256', Buffer.from(`${sha(manifest)}  manifest.json\n`))]));
+  const manifest = Buffer.from(
+    JSON.stringify({
+      format: 'conductor-backup',
+      formatVersion: 2,
+      createdAt,
+      conductorVersion: '0.1.0',
+      ledger: null,
+      git: null,
+      files,
+      skipped: [],
+      vanished: 0,
+    }),
+  );
+  const leading = gzipSync(
+    Buffer.concat([
+      member('conductor-backup.json', marker),
+      member('manifest.json', manifest),
+      member('manifest.json.sha256', Buffer.from(`${sha(manifest)}  manifest.json\n`)),
+    ]),
+  );
   // The member the manifest lists with 26 bytes claims 2 GiB of zeros: 2048 gzip members of 1 MiB each.
   const bombHeader = gzipSync(fileHeader('data/handoff/a.json', BOMB_SIZE, 0o644, Date.now()));
   const zeros = gzipSync(Buffer.alloc(MIB));
@@ -72,7 +90,11 @@ test('an archive of 2 MB that expands to 2 GB is refused after staging no more t
     const allowed = marker.length + manifest.length + 1024;
     assert.ok(peak <= allowed, `staged at most ${peak} bytes (the manifest allows ${allowed})`);
     t.diagnostic(`bomb: refused after reading ${read} bytes of zeros members; peak staged ${peak} bytes`);
-    assert.deepEqual(readdirSync(dataDir).filter((n) => n !== 'state'), [], 'nothing is left in the data directory');
+    assert.deepEqual(
+      readdirSync(dataDir).filter((n) => n !== 'state'),
+      [],
+      'nothing is left in the data directory',
+    );
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }

@@ -23,14 +23,19 @@ test('defaults fill in and ${env:…} is interpolated', async () => {
 test('a missing environment variable is a config error naming the key', async () => {
   await assert.rejects(
     resolveConfig({ plugins: { 'git-sink': { authorName: '${env:NOPE_NOT_SET}' } } }, { ...base, env: {} }),
-    (error: ConductorError) => error.code === 'CND_ERR_CONFIG_INVALID' && /plugins\.git-sink\.authorName: environment variable NOPE_NOT_SET is not set/.test(error.message),
+    (error: ConductorError) =>
+      error.code === 'CND_ERR_CONFIG_INVALID' &&
+      /plugins\.git-sink\.authorName: environment variable NOPE_NOT_SET is not set/.test(error.message),
   );
   const { config } = await resolveConfig({ plugins: { 'git-sink': { authorName: '${env:NOPE_NOT_SET:-Bot}' } } }, { ...base, env: {} });
   assert.equal(config.plugins['git-sink']!['authorName'], 'Bot');
 });
 
 test('command-line overrides win over the file', async () => {
-  const { config } = await resolveConfig({ dataDir: '/a', logLevel: 'info', plugins: {} }, { ...base, overrides: { dataDir: '/b', logLevel: 'error' } });
+  const { config } = await resolveConfig(
+    { dataDir: '/a', logLevel: 'info', plugins: {} },
+    { ...base, overrides: { dataDir: '/b', logLevel: 'error' } },
+  );
   assert.equal(config.dataDir, '/b');
   assert.equal(config.logLevel, 'error');
 });
@@ -53,26 +58,61 @@ test('a plugin dependency that is not configured is refused', async () => {
 test('definePlugin refuses bad metadata, naming the plugin', async () => {
   const { definePlugin } = await import('../../core/index.ts');
   assert.throws(
-    () => definePlugin({ name: 'Bad_Name', kind: 'service', description: 'bad name', optionsSchema: { type: 'object', additionalProperties: false }, defaults: {}, create: () => ({}) }),
+    () =>
+      definePlugin({
+        name: 'Bad_Name',
+        kind: 'service',
+        description: 'bad name',
+        optionsSchema: { type: 'object', additionalProperties: false },
+        defaults: {},
+        create: () => ({}),
+      }),
     /CND_ERR_PLUGIN_INVALID|kebab-case/,
   );
   assert.throws(
-    () => definePlugin({ name: 'open-schema', kind: 'service', description: 'open schema', optionsSchema: { type: 'object' }, defaults: {}, create: () => ({}) }),
+    () =>
+      definePlugin({
+        name: 'open-schema',
+        kind: 'service',
+        description: 'open schema',
+        optionsSchema: { type: 'object' },
+        defaults: {},
+        create: () => ({}),
+      }),
     /open-schema.*additionalProperties: false/,
   );
   assert.throws(
-    () => definePlugin({ name: 'typo', kind: 'sink' as never, description: 'x', optionsSchema: { type: 'object', additionalProperties: false }, defaults: {}, create: () => ({}) }),
+    () =>
+      definePlugin({
+        name: 'typo',
+        kind: 'sink' as never,
+        description: 'x',
+        optionsSchema: { type: 'object', additionalProperties: false },
+        defaults: {},
+        create: () => ({}),
+      }),
     /plugin typo: kind must be one or more of/,
   );
   assert.throws(
-    () => definePlugin({ name: 'mute', kind: 'audit', description: ' ', optionsSchema: { type: 'object', additionalProperties: false }, defaults: {}, create: () => ({}) }),
+    () =>
+      definePlugin({
+        name: 'mute',
+        kind: 'audit',
+        description: ' ',
+        optionsSchema: { type: 'object', additionalProperties: false },
+        defaults: {},
+        create: () => ({}),
+      }),
     /plugin mute: description must say what the plugin does/,
   );
 });
 
 test('redaction hides secret-looking keys and URL passwords, not file paths', () => {
   const shown = redactConfig({
-    plugins: { 'porch-sink': { token: 's3cr3t', tokenFile: '/var/run/token', server: 'https://user:pw@porch.example:6443' }, x: { apiKey: 'k', nested: [{ password: 'p' }] } },
+    plugins: {
+      'porch-sink': { token: 's3cr3t', tokenFile: '/var/run/token', server: 'https://user:pw@porch.example:6443' },
+      x: { apiKey: 'k', nested: [{ password: 'p' }] },
+    },
   });
   const text = JSON.stringify(shown);
   for (const secret of ['s3cr3t', ':pw@', '"k"', '"p"']) assert.ok(!text.includes(secret), `${secret} is hidden`);

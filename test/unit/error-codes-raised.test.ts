@@ -38,7 +38,8 @@ const sink = definePlugin({
 const hasCode = (code: string) => (error: unknown) => error instanceof ConductorError && error.code === code;
 
 test('every code carries its exit class: usage (2) for what touched nothing, undone (3) otherwise', () => {
-  for (const [code, entry] of Object.entries(ERROR_CODES)) assert.ok(entry.exit in EXIT, `${code}: exit class ${entry.exit} is not an EXIT`);
+  for (const [code, entry] of Object.entries(ERROR_CODES))
+    assert.ok(entry.exit in EXIT, `${code}: exit class ${entry.exit} is not an EXIT`);
   assert.equal(ERROR_CODES.CND_ERR_CONFIG_INVALID.exit, 'usage');
   assert.equal(ERROR_CODES.CND_ERR_SUBMIT_TRANSIENT.exit, 'undone');
 });
@@ -54,13 +55,29 @@ test('a plugin that is neither built in nor a module is CND_ERR_PLUGIN_UNKNOWN',
 });
 
 test('an unmet dependency is CND_ERR_PLUGIN_DEPENDENCY, an unsupported version CND_ERR_PLUGIN_VERSION', async () => {
-  const needy = definePlugin({ name: 'needy', kind: 'service', description: 'needs git-sink', optionsSchema: EMPTY, defaults: {}, dependencies: ['git-sink'], create: () => ({}) });
+  const needy = definePlugin({
+    name: 'needy',
+    kind: 'service',
+    description: 'needs git-sink',
+    optionsSchema: EMPTY,
+    defaults: {},
+    dependencies: ['git-sink'],
+    create: () => ({}),
+  });
   await assert.rejects(resolveConfig({ modules: { needy }, plugins: { needy: {} } }, base), (error: unknown) => {
     assert.ok(hasCode('CND_ERR_PLUGIN_DEPENDENCY')(error));
     assert.match((error as Error).message, /plugins\.needy: needs plugin "git-sink", which is not configured/);
     return true;
   });
-  const future = definePlugin({ name: 'future', kind: 'service', description: 'for a later core', optionsSchema: EMPTY, defaults: {}, conductor: '^99', create: () => ({}) });
+  const future = definePlugin({
+    name: 'future',
+    kind: 'service',
+    description: 'for a later core',
+    optionsSchema: EMPTY,
+    defaults: {},
+    conductor: '^99',
+    create: () => ({}),
+  });
   await assert.rejects(resolveConfig({ modules: { future }, plugins: { future: {} } }, base), (error: unknown) => {
     assert.ok(hasCode('CND_ERR_PLUGIN_VERSION')(error));
     assert.match((error as Error).message, /plugin future needs Conductor \^99/);
@@ -114,8 +131,17 @@ test('a ledger record that fails its checksum is logged as CND_ERR_LEDGER_CORRUP
 test('a claim the coordination store cannot answer is CND_ERR_CLAIM, naming the plugin', async () => {
   const stages = createStageHooks();
   const events = createEventHooks();
-  const context = { id: 'redis-coordination', log: silentLogger(), dataDir: '/nonexistent', config: {} as never, host: {} as never, mode: 'check' as const };
-  const instance = await redisCoordination.create(context, { ...redisCoordination.defaults } as Parameters<typeof redisCoordination.create>[1]);
+  const context = {
+    id: 'redis-coordination',
+    log: silentLogger(),
+    dataDir: '/nonexistent',
+    config: {} as never,
+    host: {} as never,
+    mode: 'check' as const,
+  };
+  const instance = await redisCoordination.create(context, { ...redisCoordination.defaults } as Parameters<
+    typeof redisCoordination.create
+  >[1]);
   // Not started: there is no connection, as when redis went away.
   instance.apply?.(pluginHooks(context.id, ['service'], stages, events));
   await assert.rejects(stages.claim.promise('intent-1.json'), (error: unknown) => {
@@ -139,11 +165,14 @@ test('a kubeconfig or a duration that cannot be used is a coded config error, no
   const dir = tempDir('conductor-kubeconfig-code-');
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   assert.throws(() => readKubeconfig(join(dir, 'missing.yaml')), hasCode('CND_ERR_CONFIG_LOAD'));
-  assert.throws(() => credentialsOf({ 'current-context': 'ghost', contexts: [] }, dir, 'test.yaml'), (error: unknown) => {
-    assert.ok(hasCode('CND_ERR_CONFIG_INVALID')(error));
-    assert.match((error as Error).message, /kubeconfig test\.yaml has no context named "ghost"/);
-    return true;
-  });
+  assert.throws(
+    () => credentialsOf({ 'current-context': 'ghost', contexts: [] }, dir, 'test.yaml'),
+    (error: unknown) => {
+      assert.ok(hasCode('CND_ERR_CONFIG_INVALID')(error));
+      assert.match((error as Error).message, /kubeconfig test\.yaml has no context named "ghost"/);
+      return true;
+    },
+  );
   assert.throws(() => parseDuration('0h'), hasCode('CND_ERR_CONFIG_INVALID'));
   assert.throws(() => parseDuration('a week'), hasCode('CND_ERR_CONFIG_INVALID'));
 });

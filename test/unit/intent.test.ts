@@ -31,7 +31,11 @@ test('parse refuses what docs/architecture.md §Input safety refuses, naming a s
   ];
   for (const [name, input, expected] of cases) {
     const bytes = typeof input === 'string' ? new TextEncoder().encode(input) : input;
-    assert.equal(codeOf(() => parseIntentJson(decodeUtf8(bytes))), expected, name);
+    assert.equal(
+      codeOf(() => parseIntentJson(decodeUtf8(bytes))),
+      expected,
+      name,
+    );
   }
   assert.deepEqual(parseIntentJson(' {"a": [1, {"b": null}]}\n'), { a: [1, { b: null }] });
 });
@@ -50,7 +54,10 @@ test('canonical JSON ignores key order and white space (property)', () => {
 test('the intent id is deterministic: correlation_id wins, else file name plus content', () => {
   const intent = { intent_type: 'scaling', target: 'a', namespace: 'b', replicas: 2 };
   assert.match(intentIdOf('intent-x.json', intent), /^[0-9a-f]{40}$/);
-  assert.equal(intentIdOf('intent-x.json', intent), intentIdOf('intent-x.json', { replicas: 2, namespace: 'b', target: 'a', intent_type: 'scaling' }));
+  assert.equal(
+    intentIdOf('intent-x.json', intent),
+    intentIdOf('intent-x.json', { replicas: 2, namespace: 'b', target: 'a', intent_type: 'scaling' }),
+  );
   assert.notEqual(intentIdOf('intent-x.json', intent), intentIdOf('intent-y.json', intent));
   assert.notEqual(intentIdOf('intent-x.json', intent), intentIdOf('intent-x.json', { ...intent, replicas: 3 }));
   const correlated = { ...intent, correlation_id: 'c-1' };

@@ -119,7 +119,12 @@ test('a Deployment without a spec map is refused with a clear permanent error, n
 // difference is the one added line.
 const word = fc.stringMatching(/^[a-z][a-z0-9]{0,7}$/);
 const comment = fc.stringMatching(/^[ -~]{0,30}$/).map((text) => `# ${text}`);
-const scalar = fc.oneof(word, fc.integer({ min: 0, max: 9999 }).map(String), word.map((w) => `"${w}"`), word.map((w) => `'${w}'`));
+const scalar = fc.oneof(
+  word,
+  fc.integer({ min: 0, max: 9999 }).map(String),
+  word.map((w) => `"${w}"`),
+  word.map((w) => `'${w}'`),
+);
 const flowMap = fc
   .uniqueArray(fc.tuple(word, scalar), { selector: ([k]) => k, minLength: 1, maxLength: 3 })
   .map((pairs) => `{${pairs.map(([k, v]) => `${k}: ${v}`).join(', ')}}`);

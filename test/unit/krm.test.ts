@@ -40,7 +40,12 @@ test('applyIntentToPackage changes only spec.replicas of the matching Deployment
     '',
   ].join('\n');
   const other = 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: something-else\nspec:\n  replicas: 1\n';
-  const existing = { Kptfile: 'apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: odu\n', 'app.yaml': app, 'other.yaml': other, 'README.md': '# readme\n' };
+  const existing = {
+    Kptfile: 'apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: odu\n',
+    'app.yaml': app,
+    'other.yaml': other,
+    'README.md': '# readme\n',
+  };
   const result = applyIntentToPackage(existing, intent, 'id');
   assert.equal(result.changed, true);
   assert.equal(result.changedFile, 'app.yaml');

@@ -95,7 +95,11 @@ test('a ledger held by another connection is reported as locked, never set aside
     (error: unknown) => error instanceof ConductorError && error.code === 'CND_ERR_LOCKED',
   );
   assert.deepEqual(reports, []);
-  assert.deepEqual(readdirSync(dir).filter((n) => n.includes('corrupt')), [], 'the live ledger stays where it is');
+  assert.deepEqual(
+    readdirSync(dir).filter((n) => n.includes('corrupt')),
+    [],
+    'the live ledger stays where it is',
+  );
 });
 
 test('a ledger with damaged pages is set aside at open and a new one serves', (t) => {
@@ -116,7 +120,10 @@ test('a ledger with damaged pages is set aside at open and a new one serves', (t
   ledger.commit();
   assert.equal(ledger.get('after')?.status, 'succeeded');
   ledger.close();
-  assert.ok(readdirSync(dir).some((n) => n.startsWith('ledger.sqlite.corrupt-')), 'the damaged file is kept for inspection');
+  assert.ok(
+    readdirSync(dir).some((n) => n.startsWith('ledger.sqlite.corrupt-')),
+    'the damaged file is kept for inspection',
+  );
 });
 
 test('an error inside a group commit rejects the waiters, it is never thrown uncaught', async (t) => {
@@ -153,7 +160,10 @@ test('a read-only ledger (readers such as status) cannot write: no quarantine, n
   assert.equal(writer.counts()['succeeded'], 1);
   assert.equal(writer.counts()['submitting'], 1, 'the tampered row is still where it was');
   writer.close();
-  assert.deepEqual(readdirSync(dir).filter((n) => n.includes('corrupt')), []);
+  assert.deepEqual(
+    readdirSync(dir).filter((n) => n.includes('corrupt')),
+    [],
+  );
 });
 
 test('markSettled marks a record as written or read, and the row still passes its checksum', (t) => {
@@ -178,7 +188,10 @@ test('markSettled marks a record as written or read, and the row still passes it
   const again = new Ledger(path, { onCorruption: (r) => reports.push(`${r.intentId}: ${r.reason}`) });
   assert.deepEqual(again.get('written'), record('written', { settled: true, updatedAt: 50 }));
   assert.deepEqual(again.get('read'), record('read', { settled: true, updatedAt: 60 }));
-  assert.deepEqual(again.get('changed-in-memory'), record('changed-in-memory', { settled: true, updatedAt: 55, message: 'changed after it was written' }));
+  assert.deepEqual(
+    again.get('changed-in-memory'),
+    record('changed-in-memory', { settled: true, updatedAt: 55, message: 'changed after it was written' }),
+  );
   assert.deepEqual(reports, []);
   again.close();
 });

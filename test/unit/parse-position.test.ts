@@ -17,9 +17,12 @@ const isJson = (text: string): boolean => {
 
 test('the scanner calls valid exactly what JSON.parse accepts', () => {
   const jsonish = fc.stringMatching(/^[{}[\]":,\s0-9a-z\\eE.+-]{0,24}$/);
-  fc.assert(fc.property(fc.oneof(jsonish, fc.json(), fc.string()), (text) => (syntaxErrorOffset(text) === undefined) === isJson(text)), {
-    numRuns: 3_000,
-  });
+  fc.assert(
+    fc.property(fc.oneof(jsonish, fc.json(), fc.string()), (text) => (syntaxErrorOffset(text) === undefined) === isJson(text)),
+    {
+      numRuns: 3_000,
+    },
+  );
 });
 
 test('a malformed intent is described by line and column, without its text', () => {

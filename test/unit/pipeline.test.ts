@@ -19,15 +19,25 @@ function plugin(name: string, kind: PluginDefinition['kind'], instance: (id: str
 test('validate bails at the first rejection; sanitize is a waterfall; submit takes the first receipt; audit sees all', async (t) => {
   const calls: string[] = [];
   const modules = {
-    'v-one': plugin('v-one', 'validate', (id) => ({ apply: (h) => h.validate.tap(id, (i) => (calls.push('v-one'), i.replicas === 13 ? { message: 'unlucky' } : undefined)) })),
+    'v-one': plugin('v-one', 'validate', (id) => ({
+      apply: (h) => h.validate.tap(id, (i) => (calls.push('v-one'), i.replicas === 13 ? { message: 'unlucky' } : undefined)),
+    })),
     'v-two': plugin('v-two', 'validate', (id) => ({ apply: (h) => h.validate.tap(id, () => void calls.push('v-two')) })),
     's-one': plugin('s-one', 'sanitize', (id) => ({ apply: (h) => h.sanitize.tap(id, (i) => ({ ...i, reason: `${i.reason ?? ''}a` })) })),
     's-two': plugin('s-two', 'sanitize', (id) => ({ apply: (h) => h.sanitize.tap(id, (i) => ({ ...i, reason: `${i.reason}b` })) })),
-    'sink-skip': plugin('sink-skip', 'submit', (id) => ({ apply: (h) => h.submit.tapPromise(id, async () => (calls.push('skip'), undefined)) })),
-    'sink-take': plugin('sink-take', 'submit', (id) => ({ apply: (h) => h.submit.tapPromise(id, async (i) => (calls.push(`take:${i.reason}`), { sink: id, ref: 'r1' })) })),
-    'sink-never': plugin('sink-never', 'submit', (id) => ({ apply: (h) => h.submit.tapPromise(id, async () => (calls.push('never'), { sink: id })) })),
+    'sink-skip': plugin('sink-skip', 'submit', (id) => ({
+      apply: (h) => h.submit.tapPromise(id, async () => (calls.push('skip'), undefined)),
+    })),
+    'sink-take': plugin('sink-take', 'submit', (id) => ({
+      apply: (h) => h.submit.tapPromise(id, async (i) => (calls.push(`take:${i.reason}`), { sink: id, ref: 'r1' })),
+    })),
+    'sink-never': plugin('sink-never', 'submit', (id) => ({
+      apply: (h) => h.submit.tapPromise(id, async () => (calls.push('never'), { sink: id })),
+    })),
     'audit-a': plugin('audit-a', 'audit', (id) => ({ apply: (h) => h.audit.tap(id, (o) => void calls.push(`audit-a:${o.status}`)) })),
-    'audit-b': plugin('audit-b', 'audit', (id) => ({ apply: (h) => h.audit.tapPromise(id, async (o) => void calls.push(`audit-b:${o.status}`)) })),
+    'audit-b': plugin('audit-b', 'audit', (id) => ({
+      apply: (h) => h.audit.tapPromise(id, async (o) => void calls.push(`audit-b:${o.status}`)),
+    })),
   };
   const p = await testPipeline(Object.fromEntries(Object.keys(modules).map((k) => [k, {}])), modules);
   t.after(() => p.close());
@@ -86,18 +96,28 @@ test('errors are attributed to the plugin that threw; transient ones are retried
 
 test('the ledger makes re-delivery a duplicate and reuse of a correlation_id with new content a conflict', async (t) => {
   let submitted = 0;
-  const modules = { sink: plugin('sink', 'submit', (id) => ({ apply: (h) => h.submit.tapPromise(id, async () => (submitted += 1, { sink: id })) })) };
+  const modules = {
+    sink: plugin('sink', 'submit', (id) => ({ apply: (h) => h.submit.tapPromise(id, async () => ((submitted += 1), { sink: id })) })),
+  };
   const p = await testPipeline({ sink: {} }, modules);
   t.after(() => p.close());
   assert.equal((await p.feed('intent-a.json', scaling('x', 2))).outcome?.status, 'succeeded');
   assert.equal((await p.feed('intent-a.json', scaling('x', 2))).outcome?.status, 'duplicate');
   assert.equal((await p.feed('intent-b.json', scaling('x', 2, { correlation_id: 'c1' }))).outcome?.status, 'succeeded');
-  assert.equal((await p.feed('intent-c.json', scaling('x', 2, { correlation_id: 'c1' }))).outcome?.status, 'duplicate', 'same correlation id, same content, other file');
+  assert.equal(
+    (await p.feed('intent-c.json', scaling('x', 2, { correlation_id: 'c1' }))).outcome?.status,
+    'duplicate',
+    'same correlation id, same content, other file',
+  );
   const conflict = await p.feed('intent-d.json', scaling('x', 9, { correlation_id: 'c1' }));
   assert.equal(conflict.outcome?.status, 'failed');
   assert.equal(conflict.outcome?.code, 'CND_ERR_INTENT_CONFLICT');
   assert.equal(submitted, 2);
-  assert.equal((await p.feed('intent-c.json', scaling('x', 2, { correlation_id: 'c1' }))).outcome?.status, 'duplicate', 'the conflict did not disturb the record');
+  assert.equal(
+    (await p.feed('intent-c.json', scaling('x', 2, { correlation_id: 'c1' }))).outcome?.status,
+    'duplicate',
+    'the conflict did not disturb the record',
+  );
 });
 
 test('intents for one target run one at a time in arrival order; other targets run alongside', async (t) => {
@@ -116,7 +136,11 @@ test('intents for one target run one at a time in arrival order; other targets r
   };
   const p = await testPipeline({ sink: {} }, modules, { concurrency: 4 });
   t.after(() => p.close());
-  const runs = [p.feed('intent-1.json', scaling('a', 1)), p.feed('intent-2.json', scaling('a', 2)), p.feed('intent-3.json', scaling('b', 1))];
+  const runs = [
+    p.feed('intent-1.json', scaling('a', 1)),
+    p.feed('intent-2.json', scaling('a', 2)),
+    p.feed('intent-3.json', scaling('b', 1)),
+  ];
   const until = async (key: string) => {
     while (!gates.has(key)) await new Promise((r) => setImmediate(r));
   };
@@ -136,13 +160,33 @@ test('start runs downstream-first, stop upstream-first; stop is safe before star
   const order: string[] = [];
   const mk = (name: string, kind: PluginDefinition['kind']) =>
     plugin(name, kind, () => ({ start: () => void order.push(`start ${name}`), stop: () => void order.push(`stop ${name}`) }));
-  const modules = { src: mk('src', 'source'), val: mk('val', 'validate'), snk: mk('snk', 'submit'), aud: mk('aud', 'audit'), svc: mk('svc', 'service') };
-  const resolved = await resolveConfig({ dataDir: tempDir(), modules, plugins: { src: {}, val: {}, snk: {}, aud: {}, svc: {} } }, { source: 't', baseDir: '.' });
+  const modules = {
+    src: mk('src', 'source'),
+    val: mk('val', 'validate'),
+    snk: mk('snk', 'submit'),
+    aud: mk('aud', 'audit'),
+    svc: mk('svc', 'service'),
+  };
+  const resolved = await resolveConfig(
+    { dataDir: tempDir(), modules, plugins: { src: {}, val: {}, snk: {}, aud: {}, svc: {} } },
+    { source: 't', baseDir: '.' },
+  );
   const conductor = await createConductor(resolved, { log: silentLogger(), mode: 'once' });
   await conductor.start();
   await conductor.stop();
   await conductor.stop();
-  assert.deepEqual(order, ['start svc', 'start aud', 'start snk', 'start val', 'start src', 'stop src', 'stop val', 'stop snk', 'stop aud', 'stop svc']);
+  assert.deepEqual(order, [
+    'start svc',
+    'start aud',
+    'start snk',
+    'start val',
+    'start src',
+    'stop src',
+    'stop val',
+    'stop snk',
+    'stop aud',
+    'stop svc',
+  ]);
   for (const def of Object.values(modules)) {
     const instance = await def.create({} as never, {});
     await instance.stop?.(new AbortController().signal);
@@ -155,9 +199,16 @@ test('a plugin that hangs at start fails with a timeout naming it, and what star
     fine: plugin('fine', 'submit', () => ({ start: () => void order.push('start fine'), stop: () => void order.push('stop fine') })),
     hangs: plugin('hangs', 'source', () => ({ start: () => new Promise<void>(() => undefined) })),
   };
-  const resolved = await resolveConfig({ dataDir: tempDir(), pluginTimeoutMs: 50, modules, plugins: { fine: {}, hangs: {} } }, { source: 't', baseDir: '.' });
+  const resolved = await resolveConfig(
+    { dataDir: tempDir(), pluginTimeoutMs: 50, modules, plugins: { fine: {}, hangs: {} } },
+    { source: 't', baseDir: '.' },
+  );
   const conductor = await createConductor(resolved, { log: silentLogger(), mode: 'once' });
-  await assert.rejects(conductor.start(), (e: ConductorError) => e.code === 'CND_ERR_PLUGIN_TIMEOUT' && e.plugin === 'hangs' && /plugin hangs did not start within 50 ms/.test(e.message));
+  await assert.rejects(
+    conductor.start(),
+    (e: ConductorError) =>
+      e.code === 'CND_ERR_PLUGIN_TIMEOUT' && e.plugin === 'hangs' && /plugin hangs did not start within 50 ms/.test(e.message),
+  );
   assert.deepEqual(order, ['start fine', 'stop fine']);
 });
 
@@ -165,7 +216,9 @@ test('a validator returning false skips no one; a rejection and a claim error na
   const calls: string[] = [];
   const modules = {
     lenient: plugin('lenient', 'validate', (id) => ({ apply: (h) => h.validate.tap(id, () => (calls.push('lenient'), false as never)) })),
-    strict: plugin('strict', 'validate', (id) => ({ apply: (h) => h.validate.tap(id, (i) => (calls.push('strict'), i.replicas > 5 ? { message: 'too many' } : undefined)) })),
+    strict: plugin('strict', 'validate', (id) => ({
+      apply: (h) => h.validate.tap(id, (i) => (calls.push('strict'), i.replicas > 5 ? { message: 'too many' } : undefined)),
+    })),
     coordinator: plugin('coordinator', 'service', (id) => ({
       apply: (h) =>
         h.claim.tapPromise(id, async () => {
@@ -179,7 +232,10 @@ test('a validator returning false skips no one; a rejection and a claim error na
   assert.deepEqual(calls, ['lenient', 'strict']);
   assert.equal(refused.outcome?.status, 'failed');
   assert.equal(refused.outcome?.plugin, 'strict');
-  await assert.rejects(p.conductor.pipeline.claim('intent-2.json'), (e: ConductorError) => e.plugin === 'coordinator' && e.code === 'CND_ERR_INTERNAL');
+  await assert.rejects(
+    p.conductor.pipeline.claim('intent-2.json'),
+    (e: ConductorError) => e.plugin === 'coordinator' && e.code === 'CND_ERR_INTERNAL',
+  );
 });
 
 test("a stage's context logger names the file and the intent id, made before or after the intent is parsed", async (t) => {

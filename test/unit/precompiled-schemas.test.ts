@@ -23,7 +23,11 @@ test('every shipped schema has a precompiled validator, and compileSchema return
 });
 
 test('a schema that does not ship is compiled at run time, with the same options (strict, formats, all errors)', async () => {
-  const validate = await compileSchema({ type: 'object', properties: { at: { type: 'string', format: 'date-time' }, n: { type: 'integer' } }, required: ['at'] });
+  const validate = await compileSchema({
+    type: 'object',
+    properties: { at: { type: 'string', format: 'date-time' }, n: { type: 'integer' } },
+    required: ['at'],
+  });
   assert.equal(validate({ at: '2026-11-28T10:00:00Z', n: 1 }), true);
   assert.equal(validate({ at: 'yesterday', n: 1.5 }), false);
   assert.deepEqual(validate.errors?.map((e) => e.keyword).sort(), ['format', 'type'], 'all errors are reported');

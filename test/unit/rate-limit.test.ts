@@ -64,7 +64,11 @@ test('the reservation is a token bucket: every release equals the bucket simulat
 });
 
 test('60/min burst 10: ten at once, then one a second — not ten every ten seconds', () => {
-  const releases = gcraReleases(Array.from({ length: 25 }, () => 0), 60, 10);
+  const releases = gcraReleases(
+    Array.from({ length: 25 }, () => 0),
+    60,
+    10,
+  );
   assert.deepEqual(releases, [...Array.from({ length: 10 }, () => 0), ...Array.from({ length: 15 }, (_, i) => (i + 1) * 1000)]);
 });
 
@@ -78,8 +82,15 @@ test('a full bucket after a pause passes `burst`, not everything that waited', (
 
 test('rates are not rounded: 45/min burst 1 is one every 1333 ms, 6000/min burst 10 holds a burst of 10', () => {
   const slow = gcraReleases([0, 0, 0], 45, 1);
-  assert.deepEqual(slow.map((r) => Math.round(r)), [0, 1333, 2667]);
-  const fast = gcraReleases(Array.from({ length: 11 }, () => 0), 6000, 10);
+  assert.deepEqual(
+    slow.map((r) => Math.round(r)),
+    [0, 1333, 2667],
+  );
+  const fast = gcraReleases(
+    Array.from({ length: 11 }, () => 0),
+    6000,
+    10,
+  );
   assert.equal(fast.filter((r) => r === 0).length, 10);
   assert.equal(fast.at(-1), 10);
 });
@@ -100,18 +111,29 @@ function assertNeverEarly(passes: number[], firstRequest: number, requestsPerMin
 
 test('in a running pipeline, 25 waiting intents pass no faster than the bucket', { timeout: 60_000 }, async (t) => {
   const sink = recordingSink();
-  const p = await testPipeline({ 'rate-limit': { requestsPerMinute: 1200, burst: 10 }, 'recording-sink': {} }, { 'recording-sink': sink.definition });
+  const p = await testPipeline(
+    { 'rate-limit': { requestsPerMinute: 1200, burst: 10 }, 'recording-sink': {} },
+    { 'recording-sink': sink.definition },
+  );
   t.after(() => p.close());
   const first = performance.now();
   const outcomes = await Promise.all(Array.from({ length: 25 }, (_, i) => p.feed(`intent-${i}.json`, scaling(`app-${i}`, 1))));
   assert.deepEqual(new Set(outcomes.map((o) => o.outcome?.status)), new Set(['succeeded']));
   assert.equal(sink.seen.length, 25);
-  assertNeverEarly(sink.seen.map((s) => s.at), first, 1200, 10);
+  assertNeverEarly(
+    sink.seen.map((s) => s.at),
+    first,
+    1200,
+    10,
+  );
 });
 
 test('two pipelines sharing the bucket through Redis pass, together, no faster than one bucket', { timeout: 60_000 }, async (t) => {
   const keyPrefix = `conductor-test-rate-${process.pid}-${Date.now()}`;
-  const options = { 'rate-limit': { requestsPerMinute: 1200, burst: 10, redisUrl: 'redis://127.0.0.1:6379', keyPrefix }, 'recording-sink': {} };
+  const options = {
+    'rate-limit': { requestsPerMinute: 1200, burst: 10, redisUrl: 'redis://127.0.0.1:6379', keyPrefix },
+    'recording-sink': {},
+  };
   const sinks = [recordingSink(), recordingSink()];
   const pipelines = await Promise.all(sinks.map((sink) => testPipeline(options, { 'recording-sink': sink.definition })));
   const redis = new Redis('redis://127.0.0.1:6379');
@@ -124,7 +146,12 @@ test('two pipelines sharing the bucket through Redis pass, together, no faster t
     Array.from({ length: 26 }, (_, i) => pipelines[i % 2]!.feed(`intent-${i}.json`, scaling(`app-${i}`, 1))),
   );
   assert.deepEqual(new Set(outcomes.map((o) => o.outcome?.status)), new Set(['succeeded']));
-  assertNeverEarly(sinks.flatMap((sink) => sink.seen.map((s) => s.at)), first, 1200, 10);
+  assertNeverEarly(
+    sinks.flatMap((sink) => sink.seen.map((s) => s.at)),
+    first,
+    1200,
+    10,
+  );
   // The bucket expires once it is full again, so an idle shared bucket leaves nothing behind.
   const keys = await redis.keys(`${keyPrefix}*`);
   assert.equal(keys.length, 1);

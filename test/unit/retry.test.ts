@@ -68,15 +68,31 @@ test('a throttle waits as long as the server asked', async () => {
 test('the circuit opens after consecutive failures, fails fast, then half-opens for one probe', async () => {
   let now = 0;
   const states: string[] = [];
-  const breaker = new CircuitBreaker({ name: 'sink', failureThreshold: 2, resetMs: 100, now: () => now, onStateChange: (s) => states.push(s) });
-  const fail = () => breaker.run(async () => Promise.reject(new Error('down')), () => true);
+  const breaker = new CircuitBreaker({
+    name: 'sink',
+    failureThreshold: 2,
+    resetMs: 100,
+    now: () => now,
+    onStateChange: (s) => states.push(s),
+  });
+  const fail = () =>
+    breaker.run(
+      async () => Promise.reject(new Error('down')),
+      () => true,
+    );
   await assert.rejects(fail, /down/);
   await assert.rejects(fail, /down/);
   assert.equal(breaker.state, 'open');
   await assert.rejects(fail, (e: ConductorError) => e.code === 'CND_ERR_CIRCUIT_OPEN' && e.retryAfterMs === 100);
   now = 150;
   assert.equal(breaker.state, 'half-open');
-  assert.equal(await breaker.run(async () => 'up', () => true), 'up');
+  assert.equal(
+    await breaker.run(
+      async () => 'up',
+      () => true,
+    ),
+    'up',
+  );
   assert.equal(breaker.state, 'closed');
   assert.deepEqual(states, ['open', 'half-open', 'closed']);
 });

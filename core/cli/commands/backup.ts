@@ -49,13 +49,15 @@ export async function backupCommand(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   const out = values['out'] as string | undefined;
-  if (out === undefined || out === '') throw new ConductorError('CND_ERR_USAGE', 'name the archive with --out FILE (or --out - for standard output)');
+  if (out === undefined || out === '')
+    throw new ConductorError('CND_ERR_USAGE', 'name the archive with --out FILE (or --out - for standard output)');
   const { config } = await loadResolved(common);
   if (!existsSync(config.dataDir)) throw new ConductorError('CND_ERR_USAGE', `${config.dataDir} does not exist: nothing to back up`);
   const toStdout = out === '-';
   const target = toStdout ? undefined : resolve(out);
   if (target !== undefined) {
-    if (existsSync(target) && values['force'] !== true) throw new ConductorError('CND_ERR_USAGE', `${out} exists; pass --force to replace it`);
+    if (existsSync(target) && values['force'] !== true)
+      throw new ConductorError('CND_ERR_USAGE', `${out} exists; pass --force to replace it`);
     const area = DATA_AREAS.map((a) => resolve(config.dataDir, a)).find((dir) => target.startsWith(dir + sep));
     if (area !== undefined) throw new ConductorError('CND_ERR_USAGE', `--out must not be inside ${area}, which the backup itself reads`);
   }

@@ -24,7 +24,9 @@ export async function graphCommand(argv: string[]): Promise<number> {
   const conductor = await createConductor(resolved, { log: silentLogger(), mode: 'check' });
   conductor.ledger.close();
   const byKind = (kind: PluginKind) =>
-    conductor.plugins.filter((p) => (typeof p.definition.kind === 'string' ? [p.definition.kind] : p.definition.kind).includes(kind)).map((p) => p.id);
+    conductor.plugins
+      .filter((p) => (typeof p.definition.kind === 'string' ? [p.definition.kind] : p.definition.kind).includes(kind))
+      .map((p) => p.id);
   const tapsOf = (hook: { taps: { name: string }[] }) => hook.taps.map((t) => t.name);
   const graph = {
     config: resolved.config.source,
@@ -59,7 +61,8 @@ export async function graphCommand(argv: string[]): Promise<number> {
   console.log(`\n  ${'claim'.padEnd(10)} ${show(graph.claim, ' → ')}`);
   console.log(`  ${'services'.padEnd(10)} ${show(graph.services, ', ')}`);
   for (const [sink, offers] of Object.entries(graph.sinks)) {
-    const what = offers.length === 0 ? 'neither `conductor plan` nor `conductor history`' : offers.map((o) => `\`conductor ${o}\``).join(' and ');
+    const what =
+      offers.length === 0 ? 'neither `conductor plan` nor `conductor history`' : offers.map((o) => `\`conductor ${o}\``).join(' and ');
     console.log(`  ${'sink'.padEnd(10)} ${sink} answers ${what}`);
   }
   console.log(`\n  start order: ${graph.startOrder.join(', ')} (stop: the reverse)`);

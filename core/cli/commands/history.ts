@@ -38,7 +38,8 @@ export async function historyCommand(argv: string[]): Promise<number> {
   if (match === null || extra.length > 0) throw new ConductorError('CND_ERR_USAGE', 'history needs one NAMESPACE/TARGET (see --help)');
   const limitText = values['limit'];
   const limit = limitText === undefined ? undefined : Number(limitText);
-  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new ConductorError('CND_ERR_USAGE', '--limit must be a whole number above 0');
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1))
+    throw new ConductorError('CND_ERR_USAGE', '--limit must be a whole number above 0');
   const [, namespace, target] = match as unknown as [string, string, string];
 
   const resolved = await loadPipeline(common);
@@ -50,7 +51,9 @@ export async function historyCommand(argv: string[]): Promise<number> {
     const keeper = sinks.find((entry) => entry.instance.history !== undefined);
     if (keeper === undefined) {
       const names = sinks.map((entry) => entry.id).join(', ') || 'none';
-      console.error(`conductor history: the configured sink (${names}) cannot tell its history: it offers no history() (see docs/plugins.md)`);
+      console.error(
+        `conductor history: the configured sink (${names}) cannot tell its history: it offers no history() (see docs/plugins.md)`,
+      );
       return EXIT.failed;
     }
     sink = keeper.id;

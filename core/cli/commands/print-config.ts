@@ -20,7 +20,9 @@ export async function printConfigCommand(argv: string[]): Promise<number> {
   }
   const resolved = await loadResolved(common);
   const { config } = resolved;
-  const modules = Object.fromEntries(Object.entries(config.modules).map(([k, v]) => [k, typeof v === 'string' ? v : `(inline plugin ${v.name})`]));
+  const modules = Object.fromEntries(
+    Object.entries(config.modules).map(([k, v]) => [k, typeof v === 'string' ? v : `(inline plugin ${v.name})`]),
+  );
   const printable = redactConfig({ ...config, modules });
   console.log(values['yaml'] === true ? YAML.stringify(printable) : JSON.stringify(printable, null, 2));
   // On stderr, so that the printed config stays what it is.

@@ -59,7 +59,9 @@ export async function replayCommand(argv: string[]): Promise<number> {
     await Promise.all(runs);
     await conductor.stop();
     const stats = conductor.pipeline.stats();
-    console.error(`replayed ${selected.length}: ${stats.succeeded} succeeded, ${stats.duplicate} duplicate, ${stats.failed} failed again, ${stats.deferred} left for later`);
+    console.error(
+      `replayed ${selected.length}: ${stats.succeeded} succeeded, ${stats.duplicate} duplicate, ${stats.failed} failed again, ${stats.deferred} left for later`,
+    );
     if (stats.deferred > 0) return EXIT.undone;
     return stats.failed > 0 ? EXIT.failed : EXIT.ok;
   } finally {
@@ -68,7 +70,8 @@ export async function replayCommand(argv: string[]): Promise<number> {
 }
 
 async function selectFailed(dataDir: DataDir, names: string[], all: boolean, since: number | undefined) {
-  const entries = names.length > 0 ? names : (await fs.readdir(dataDir.failed)).filter((n) => !n.endsWith('.error.json') && !n.includes('.tmp-'));
+  const entries =
+    names.length > 0 ? names : (await fs.readdir(dataDir.failed)).filter((n) => !n.endsWith('.error.json') && !n.includes('.tmp-'));
   const selected: { name: string; record: ErrorRecord | undefined }[] = [];
   for (const name of entries) {
     const record = await readErrorRecord(dataDir, name);
@@ -90,7 +93,10 @@ async function readErrorRecord(dataDir: DataDir, name: string): Promise<ErrorRec
 }
 
 async function exists(path: string): Promise<boolean> {
-  return fs.lstat(path).then(() => true, () => false);
+  return fs.lstat(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 async function ackReplay(dataDir: DataDir, name: string, outcome: Outcome): Promise<void> {

@@ -38,7 +38,9 @@ export async function statusCommand(argv: string[]): Promise<number> {
       for (const r of result) {
         // File names and messages come from outside: their escape sequences are shown, not obeyed.
         const ref = r.receipt?.ref ? ` ref=${printable(r.receipt.ref)}` : '';
-        console.log(`${r.intentId}  ${r.status.padEnd(10)} ${printable(r.file)}  stage=${r.stage} attempts=${r.attempts}${ref}${r.message ? `  ${printable(r.message)}` : ''}`);
+        console.log(
+          `${r.intentId}  ${r.status.padEnd(10)} ${printable(r.file)}  stage=${r.stage} attempts=${r.attempts}${ref}${r.message ? `  ${printable(r.message)}` : ''}`,
+        );
       }
     } else for (const [status, n] of Object.entries(result)) console.log(`${status.padEnd(12)} ${n}`);
     return Array.isArray(result) && result.length === 0 ? EXIT.failed : EXIT.ok;

@@ -61,12 +61,17 @@ export async function testCommand(argv: string[]): Promise<number> {
     });
     const problems: string[] = [];
     const status = checked.error === undefined ? 'succeeded' : 'failed';
-    if (status !== c.expect.status) problems.push(`expected ${c.expect.status}, got ${status}${checked.error ? ` (${checked.error.code} at ${checked.error.stage}: ${checked.error.message})` : ''}`);
+    if (status !== c.expect.status)
+      problems.push(
+        `expected ${c.expect.status}, got ${status}${checked.error ? ` (${checked.error.code} at ${checked.error.stage}: ${checked.error.message})` : ''}`,
+      );
     else if (checked.error !== undefined) {
       const stage = checked.error.stage ?? 'validate';
       if (c.expect.stage !== undefined && c.expect.stage !== stage) problems.push(`expected stage ${c.expect.stage}, got ${stage}`);
-      if (c.expect.code !== undefined && c.expect.code !== checked.error.code) problems.push(`expected code ${c.expect.code}, got ${checked.error.code}`);
-      if (c.expect.message !== undefined && !matches(c.expect.message, checked.error.message)) problems.push(`expected a message matching ${c.expect.message}, got "${checked.error.message}"`);
+      if (c.expect.code !== undefined && c.expect.code !== checked.error.code)
+        problems.push(`expected code ${c.expect.code}, got ${checked.error.code}`);
+      if (c.expect.message !== undefined && !matches(c.expect.message, checked.error.message))
+        problems.push(`expected a message matching ${c.expect.message}, got "${checked.error.message}"`);
     } else if (c.expect.package !== undefined && checked.intent !== undefined) {
       const rendered = renderPackage(checked.intent);
       for (const [name, expected] of Object.entries(c.expect.package)) {
@@ -81,7 +86,8 @@ export async function testCommand(argv: string[]): Promise<number> {
   const failed = results.filter((r) => !r.ok);
   if (values['json'] === true) console.log(JSON.stringify({ dir, results }, null, 2));
   else {
-    for (const r of results) console.log(r.ok ? `ok    ${r.name}` : `FAIL  ${r.name} (${r.source})\n${r.problems.map((p) => `        ${p}`).join('\n')}`);
+    for (const r of results)
+      console.log(r.ok ? `ok    ${r.name}` : `FAIL  ${r.name} (${r.source})\n${r.problems.map((p) => `        ${p}`).join('\n')}`);
     console.log(`\n${results.length - failed.length} passed, ${failed.length} failed`);
   }
   return failed.length === 0 ? EXIT.ok : EXIT.failed;
@@ -90,7 +96,9 @@ export async function testCommand(argv: string[]): Promise<number> {
 function loadCases(dir: string): Case[] {
   let files: string[];
   try {
-    files = readdirSync(dir).filter((f) => /\.(ya?ml|json)$/.test(f)).sort();
+    files = readdirSync(dir)
+      .filter((f) => /\.(ya?ml|json)$/.test(f))
+      .sort();
   } catch {
     throw new ConductorError('CND_ERR_USAGE', `no config test directory at ${dir}`);
   }
@@ -112,7 +120,8 @@ function toCase(raw: Record<string, unknown>, source: string, stem: string): Cas
   if (expect === undefined || (expect.status !== 'succeeded' && expect.status !== 'failed')) {
     throw new ConductorError('CND_ERR_USAGE', `${source}: expect.status must be "succeeded" or "failed"`);
   }
-  if (raw['intent'] === undefined && typeof raw['raw'] !== 'string') throw new ConductorError('CND_ERR_USAGE', `${source}: give "intent" or "raw"`);
+  if (raw['intent'] === undefined && typeof raw['raw'] !== 'string')
+    throw new ConductorError('CND_ERR_USAGE', `${source}: give "intent" or "raw"`);
   const text = typeof raw['raw'] === 'string' ? raw['raw'] : JSON.stringify(raw['intent']);
   return {
     name: typeof raw['name'] === 'string' ? raw['name'] : stem,
@@ -135,5 +144,7 @@ function subsetMismatches(expected: unknown, actual: unknown, path: string): str
     if (actual === null || typeof actual !== 'object') return [`${path}: expected an object, got ${JSON.stringify(actual)}`];
     return Object.entries(expected).flatMap(([k, v]) => subsetMismatches(v, (actual as Record<string, unknown>)[k], `${path}.${k}`));
   }
-  return JSON.stringify(expected) === JSON.stringify(actual) ? [] : [`${path}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`];
+  return JSON.stringify(expected) === JSON.stringify(actual)
+    ? []
+    : [`${path}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`];
 }

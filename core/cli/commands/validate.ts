@@ -29,7 +29,11 @@ interface IntentResult {
 }
 
 export async function validateCommand(argv: string[]): Promise<number> {
-  const { common, values, positionals } = parseCommand(argv, { json: { type: 'boolean' }, 'check-connectivity': { type: 'boolean' } }, true);
+  const { common, values, positionals } = parseCommand(
+    argv,
+    { json: { type: 'boolean' }, 'check-connectivity': { type: 'boolean' } },
+    true,
+  );
   if (common.help) {
     console.log(VALIDATE_HELP);
     return EXIT.ok;
@@ -73,7 +77,8 @@ export async function validateCommand(argv: string[]): Promise<number> {
   } else {
     console.log(`config ok: ${resolved.config.source} (${plugins.join(', ')})`);
     for (const w of warnings) console.log(`WARNING ${w.plugin}: ${w.warning}`);
-    for (const r of intents) console.log(r.ok ? `ok      ${r.file} (intent ${r.intentId})` : `refused ${r.file}: [${r.stage}] ${r.code}: ${r.message}`);
+    for (const r of intents)
+      console.log(r.ok ? `ok      ${r.file} (intent ${r.intentId})` : `refused ${r.file}: [${r.stage}] ${r.code}: ${r.message}`);
     for (const c of checks) console.log(`${c.ok ? 'pass' : 'FAIL'}    ${c.plugin}: ${c.name}: ${c.message}`);
   }
   return intents.every((r) => r.ok) && checks.every((c) => c.ok) ? EXIT.ok : EXIT.failed;

@@ -35,7 +35,10 @@ export function factoryChecks(subject: Subject): void {
       // Not created: in check mode nothing may create it, the core included.
       const dataDir = join(dir, 'data');
       // Resolved outside the trap: resolving imports the companions' modules.
-      const resolved = await resolveConfig({ dataDir, modules: modules(definition), plugins }, { source: `conformance of ${name}`, baseDir, env });
+      const resolved = await resolveConfig(
+        { dataDir, modules: modules(definition), plugins },
+        { source: `conformance of ${name}`, baseDir, env },
+      );
       const handlesBefore = activeHandles();
       const began = performance.now();
       const { value, calls } = await trapIo(() => createConductor(resolved, { log: silentLogger(), mode: 'check' }));

@@ -12,7 +12,9 @@ export async function inertCompanions(
   baseDir: string,
 ): Promise<Record<string, PluginDefinition<any>>> {
   const names = [...new Set(Object.keys(companions).map(pluginNameOf))];
-  return Object.fromEntries(await Promise.all(names.map(async (name) => [name, inert(await resolvePluginDefinition(name, modules, baseDir))])));
+  return Object.fromEntries(
+    await Promise.all(names.map(async (name) => [name, inert(await resolvePluginDefinition(name, modules, baseDir))])),
+  );
 }
 
 /**

@@ -19,14 +19,21 @@ import { CHECK, type Subject } from './subject.ts';
 
 const OUTCOMES: readonly PlanOutcome[] = ['apply', 'duplicate', 'conflict', 'superseded', 'refused'];
 /** The outcome status a submit must end in, for each planned outcome. */
-const SETTLES_AS: Record<PlanOutcome, string> = { apply: 'succeeded', duplicate: 'duplicate', conflict: 'failed', superseded: 'superseded', refused: 'failed' };
+const SETTLES_AS: Record<PlanOutcome, string> = {
+  apply: 'succeeded',
+  duplicate: 'duplicate',
+  conflict: 'failed',
+  superseded: 'superseded',
+  refused: 'failed',
+};
 
 /** What is wrong with a plan's shape (empty when nothing). */
 export function planProblems(result: unknown): string[] {
   if (typeof result !== 'object' || result === null) return ['plan() must resolve with an object'];
   const plan = result as Partial<PlanResult>;
   const problems: string[] = [];
-  if (!OUTCOMES.includes(plan.outcome as PlanOutcome)) problems.push(`outcome must be one of ${OUTCOMES.join(', ')}, not ${String(plan.outcome)}`);
+  if (!OUTCOMES.includes(plan.outcome as PlanOutcome))
+    problems.push(`outcome must be one of ${OUTCOMES.join(', ')}, not ${String(plan.outcome)}`);
   if (plan.message !== undefined && typeof plan.message !== 'string') problems.push('message must be a string');
   if (!Array.isArray(plan.files)) return [...problems, 'files must be an array'];
   for (const file of plan.files) {
@@ -76,45 +83,65 @@ export function planChecks(subject: Subject): void {
       signal,
     });
 
-    it('plans in shape, the same twice, without effect; a submit then comes out as planned, and is a duplicate planned again', CHECK, async (t) => {
-      const resolved = await resolveConfig({ dataDir, modules: modules(definition), plugins }, { source: `conformance of ${name}`, baseDir, env });
-      planner = await createConductor(resolved, { log: silentLogger(), mode: 'check' });
-      const instance: PluginInstance | undefined = planner.plugins.find((entry) => entry.id === id)?.instance;
-      assert.ok(instance !== undefined, 'the plugin was not built');
-      if (instance.plan === undefined) {
-        // Stated, not failed: `conductor plan` then says this sink cannot plan.
-        t.diagnostic('no plan(): `conductor plan` reports that this sink cannot plan');
-        return;
-      }
-      const plan = instance.plan.bind(instance);
-      const before = treeOf(dir);
-      const first = await plan(intent, request(AbortSignal.timeout(startTimeoutMs)));
-      t.diagnostic(`plan: ${first.outcome}${first.message === undefined ? '' : ` (${first.message})`}, ${first.files.length} file(s)`);
-      assert.deepEqual(planProblems(first), []);
-      const second = await plan(intent, request(AbortSignal.timeout(startTimeoutMs)));
-      assert.deepEqual(second, first, 'a second plan of the same intent differs: the first one changed something');
-      assert.deepEqual(treeOf(dir), before, 'plan() wrote in the data directory');
+    it(
+      'plans in shape, the same twice, without effect; a submit then comes out as planned, and is a duplicate planned again',
+      CHECK,
+      async (t) => {
+        const resolved = await resolveConfig(
+          { dataDir, modules: modules(definition), plugins },
+          { source: `conformance of ${name}`, baseDir, env },
+        );
+        planner = await createConductor(resolved, { log: silentLogger(), mode: 'check' });
+        const instance: PluginInstance | undefined = planner.plugins.find((entry) => entry.id === id)?.instance;
+        assert.ok(instance !== undefined, 'the plugin was not built');
+        if (instance.plan === undefined) {
+          // Stated, not failed: `conductor plan` then says this sink cannot plan.
+          t.diagnostic('no plan(): `conductor plan` reports that this sink cannot plan');
+          return;
+        }
+        const plan = instance.plan.bind(instance);
+        const before = treeOf(dir);
+        const first = await plan(intent, request(AbortSignal.timeout(startTimeoutMs)));
+        t.diagnostic(`plan: ${first.outcome}${first.message === undefined ? '' : ` (${first.message})`}, ${first.files.length} file(s)`);
+        assert.deepEqual(planProblems(first), []);
+        const second = await plan(intent, request(AbortSignal.timeout(startTimeoutMs)));
+        assert.deepEqual(second, first, 'a second plan of the same intent differs: the first one changed something');
+        assert.deepEqual(treeOf(dir), before, 'plan() wrote in the data directory');
 
-      const pipeline = await buildPipeline({ plugins, modules: modules(definition), dataDir, baseDir, env, config: { pluginTimeoutMs: startTimeoutMs } });
-      let status: string | undefined;
-      try {
-        const fed = await pipeline.feed(file, intent);
-        status = fed.outcome?.status;
-        assert.equal(status ?? `left for later: ${fed.released.join('; ')}`, SETTLES_AS[first.outcome], `planned "${first.outcome}"`);
-      } finally {
-        await pipeline.close();
-      }
-      if (status === 'succeeded') {
-        const again = await plan(intent, request(AbortSignal.timeout(startTimeoutMs)));
-        assert.equal(again.outcome, 'duplicate', `planned again after it was applied: ${JSON.stringify(again)}`);
-        if (instance.history !== undefined) {
-          const entries = await instance.history({ namespace: intent.namespace, target: intent.target, signal: AbortSignal.timeout(startTimeoutMs) });
-          assert.ok(
-            entries.some((entry) => entry.intentId === request(AbortSignal.timeout(1)).intentId && typeof entry.receipt?.ref === 'string'),
-            `history() does not list the intent it applied: ${JSON.stringify(entries)}`,
-          );
-        } else t.diagnostic('no history(): `conductor history` reports that this sink cannot tell its history');
-      }
-    });
+        const pipeline = await buildPipeline({
+          plugins,
+          modules: modules(definition),
+          dataDir,
+          baseDir,
+          env,
+          config: { pluginTimeoutMs: startTimeoutMs },
+        });
+        let status: string | undefined;
+        try {
+          const fed = await pipeline.feed(file, intent);
+          status = fed.outcome?.status;
+          assert.equal(status ?? `left for later: ${fed.released.join('; ')}`, SETTLES_AS[first.outcome], `planned "${first.outcome}"`);
+        } finally {
+          await pipeline.close();
+        }
+        if (status === 'succeeded') {
+          const again = await plan(intent, request(AbortSignal.timeout(startTimeoutMs)));
+          assert.equal(again.outcome, 'duplicate', `planned again after it was applied: ${JSON.stringify(again)}`);
+          if (instance.history !== undefined) {
+            const entries = await instance.history({
+              namespace: intent.namespace,
+              target: intent.target,
+              signal: AbortSignal.timeout(startTimeoutMs),
+            });
+            assert.ok(
+              entries.some(
+                (entry) => entry.intentId === request(AbortSignal.timeout(1)).intentId && typeof entry.receipt?.ref === 'string',
+              ),
+              `history() does not list the intent it applied: ${JSON.stringify(entries)}`,
+            );
+          } else t.diagnostic('no history(): `conductor history` reports that this sink cannot tell its history');
+        }
+      },
+    );
   });
 }

@@ -52,12 +52,17 @@ export function runningChecks(subject: Subject): void {
       assert.deepEqual(statusProblems(status, 'after start'), []);
     });
     it('takes an intent through the stages it serves; what its taps throw is classified and names it', CHECK, (t) =>
-      takesAnIntent(subject, state, t));
+      takesAnIntent(subject, state, t),
+    );
     it('errors thrown in its taps are attributed to it and leave the intent for later, never failed', CHECK, (t) =>
-      faultsLeaveIntentForLater(subject, state, t));
+      faultsLeaveIntentForLater(subject, state, t),
+    );
     it('answers preflight() and claims (when it has them) in shape', CHECK, (t) => preflightAndClaims(subject, state, t));
-    it(`stops within ${startTimeoutMs} ms, before every stage downstream of it; stop() again is harmless; status() still answers`, CHECK, () =>
-      stopsInOrder(subject, state));
+    it(
+      `stops within ${startTimeoutMs} ms, before every stage downstream of it; stop() again is harmless; status() still answers`,
+      CHECK,
+      () => stopsInOrder(subject, state),
+    );
     it('leaves no timer, socket, server or watcher running once stopped', CHECK, async () => {
       running(state);
       const leaked = await handlesGrownSince(state.handlesBefore, LINGER_MS);
@@ -125,9 +130,14 @@ async function faultsLeaveIntentForLater({ id, intent }: Subject, state: Running
     await t.test(stage, async () => {
       const file = faultFileFor(stage);
       const result = await pipeline.feed(file, { ...anonymous, target: `conformance-${stage}` });
-      const errors = state.tapEnds.filter((event) => event.ctx.file === file && event.plugin === id && event.stage === stage && event.error !== undefined);
+      const errors = state.tapEnds.filter(
+        (event) => event.ctx.file === file && event.plugin === id && event.stage === stage && event.error !== undefined,
+      );
       assert.ok(errors.length > 0, `the fault injected at its ${stage} tap was not reported on tapEnd`);
-      assert.deepEqual(errors.flatMap((event) => tapErrorProblems(event.error!, id, { classified: false })), []);
+      assert.deepEqual(
+        errors.flatMap((event) => tapErrorProblems(event.error!, id, { classified: false })),
+        [],
+      );
       if (stage === 'audit') {
         assert.ok(result.outcome !== undefined, 'a failing audit tap must not change the outcome');
       } else {
@@ -152,7 +162,10 @@ async function preflightAndClaims({ startTimeoutMs }: Subject, state: RunningSta
   if (state.tapped.includes('claim')) {
     await t.test('claim', async () => {
       const claim = await pipeline.conductor.pipeline.claim('conformance-claim.json').catch((error: unknown) => {
-        assert.ok(error instanceof ConductorError && isErrorCode(error.code), `a claim failed with an unclassified error: ${String(error)}`);
+        assert.ok(
+          error instanceof ConductorError && isErrorCode(error.code),
+          `a claim failed with an unclassified error: ${String(error)}`,
+        );
         return undefined;
       });
       assert.ok(claim !== undefined, 'the claim on a fresh key was not granted');
@@ -165,7 +178,11 @@ async function stopsInOrder({ id, kinds, startTimeoutMs }: Subject, state: Runni
   const { pipeline, instance } = running(state);
   await pipeline.conductor.stop();
   const failures = pipeline.logs.filter((record) => record.plugin === id && /^CND_ERR_PLUGIN_(STOP|TIMEOUT)$/.test(record.err?.code ?? ''));
-  assert.deepEqual(failures.map((record) => record.msg), [], 'stop() failed or timed out');
+  assert.deepEqual(
+    failures.map((record) => record.msg),
+    [],
+    'stop() failed or timed out',
+  );
   assert.deepEqual(orderProblems(state.journal, id, kinds, probeName, 'stop'), []);
   await within(startTimeoutMs, 'stop() after stop()', (signal) => instance.stop?.(signal));
   if (instance.status !== undefined) assert.deepEqual(statusProblems(instance.status(), 'after stop'), []);
@@ -176,7 +193,10 @@ export function sourceChecks(subject: Subject): void {
   it('as a source in `once` mode, reports idle when there is nothing to offer', CHECK, async () => {
     const pipeline = await buildPipeline({ plugins, modules: modules(definition), mode: 'once', env, baseDir });
     try {
-      assert.ok(typeof pipeline.conductor.plugins.find((entry) => entry.id === id)?.instance.idle === 'function', 'a source must have idle()');
+      assert.ok(
+        typeof pipeline.conductor.plugins.find((entry) => entry.id === id)?.instance.idle === 'function',
+        'a source must have idle()',
+      );
       await within(startTimeoutMs, 'idle()', () => pipeline.conductor.idle());
     } finally {
       await pipeline.close();

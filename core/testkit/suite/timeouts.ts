@@ -38,24 +38,32 @@ export function timeoutChecks(subject: Subject): void {
       }
     });
 
-    it('a stop() that does not return is cut off, logged with CND_ERR_PLUGIN_TIMEOUT and its name, and the rest still stop', CHECK, async () => {
-      const journal: string[] = [];
-      const landmarks = probePlugins(journal);
-      const service = probeName('service');
-      const pipeline = await buildPipeline({
-        // The landmark first: of equal rank, it starts first and so stops last.
-        plugins: { [service]: {}, ...plugins },
-        modules: { ...(await inertCompanions(companions, companionModules, baseDir)), [service]: landmarks[service]!, [name]: withHangingStop(definition) },
-        config: { pluginTimeoutMs: HANG_LIMIT_MS },
-        mode: 'run',
-        env,
-        baseDir,
-      });
-      await pipeline.close();
-      const logged = pipeline.logs.find((record) => record.plugin === id && record.err?.code === 'CND_ERR_PLUGIN_TIMEOUT');
-      assert.ok(logged !== undefined, `no CND_ERR_PLUGIN_TIMEOUT logged for ${id}`);
-      assert.equal(logged.err?.plugin, id);
-      assert.ok(journal.includes(`stop ${service}`), 'the plugins after it were not stopped');
-    });
+    it(
+      'a stop() that does not return is cut off, logged with CND_ERR_PLUGIN_TIMEOUT and its name, and the rest still stop',
+      CHECK,
+      async () => {
+        const journal: string[] = [];
+        const landmarks = probePlugins(journal);
+        const service = probeName('service');
+        const pipeline = await buildPipeline({
+          // The landmark first: of equal rank, it starts first and so stops last.
+          plugins: { [service]: {}, ...plugins },
+          modules: {
+            ...(await inertCompanions(companions, companionModules, baseDir)),
+            [service]: landmarks[service]!,
+            [name]: withHangingStop(definition),
+          },
+          config: { pluginTimeoutMs: HANG_LIMIT_MS },
+          mode: 'run',
+          env,
+          baseDir,
+        });
+        await pipeline.close();
+        const logged = pipeline.logs.find((record) => record.plugin === id && record.err?.code === 'CND_ERR_PLUGIN_TIMEOUT');
+        assert.ok(logged !== undefined, `no CND_ERR_PLUGIN_TIMEOUT logged for ${id}`);
+        assert.equal(logged.err?.plugin, id);
+        assert.ok(journal.includes(`stop ${service}`), 'the plugins after it were not stopped');
+      },
+    );
   });
 }

@@ -10,7 +10,11 @@ import { startReceiver, type Receiver } from './support/receiver.ts';
 
 const QUICK_RETRY = { maxAttempts: 4, initialDelayMs: 1, maxDelayMs: 20, budgetMs: 5_000 };
 
-async function pipelineWith(receiver: Receiver, options: Record<string, unknown> = {}, extra: Record<string, Record<string, unknown>> = {}): Promise<TestPipeline> {
+async function pipelineWith(
+  receiver: Receiver,
+  options: Record<string, unknown> = {},
+  extra: Record<string, Record<string, unknown>> = {},
+): Promise<TestPipeline> {
   return buildPipeline({
     modules: { 'webhook-audit': webhookAudit },
     plugins: { ...extra, 'webhook-audit': { url: receiver.url, retry: QUICK_RETRY, ...options } },
@@ -54,7 +58,10 @@ test('sends only the statuses it is told to', async (t) => {
   await pipeline.feed('intent-ok.json', sampleIntent());
   await pipeline.feed('intent-bad.json', sampleIntent({ replicas: 0 }));
   await pipeline.close();
-  assert.deepEqual(receiver.received.map((request) => request.json?.outcome?.['file']), ['intent-bad.json']);
+  assert.deepEqual(
+    receiver.received.map((request) => request.json?.outcome?.['file']),
+    ['intent-bad.json'],
+  );
 });
 
 test('retries a 5xx with backoff and a 429 after its Retry-After, keeping the idempotency key', async (t) => {
@@ -94,10 +101,16 @@ test('never holds up the pipeline: outcomes settle while the webhook does not an
   receiver.answer(() => 'hold');
   const pipeline = await pipelineWith(receiver, { flushTimeoutMs: 100, timeoutMs: 30_000 });
 
-  const results = [await pipeline.feed('intent-1.json', sampleIntent({ target: 'a' })), await pipeline.feed('intent-2.json', sampleIntent({ target: 'b' }))];
+  const results = [
+    await pipeline.feed('intent-1.json', sampleIntent({ target: 'a' })),
+    await pipeline.feed('intent-2.json', sampleIntent({ target: 'b' })),
+  ];
   await receiver.arrivals(1);
 
-  assert.deepEqual(results.map((result) => result.outcome?.status), ['succeeded', 'succeeded']);
+  assert.deepEqual(
+    results.map((result) => result.outcome?.status),
+    ['succeeded', 'succeeded'],
+  );
   assert.equal(statusOf(pipeline).details?.['queued'], 2, 'both wait in the outbox; the first is in flight');
 
   // Stop gives the flush 100 ms, then cuts the held request and reports what was left.
@@ -120,7 +133,10 @@ test('stop() sends what is queued before it returns', async (t) => {
   receiver.release();
   await closing;
 
-  assert.deepEqual(receiver.received.map((request) => request.json?.outcome?.['file']), ['intent-1.json', 'intent-2.json', 'intent-3.json']);
+  assert.deepEqual(
+    receiver.received.map((request) => request.json?.outcome?.['file']),
+    ['intent-1.json', 'intent-2.json', 'intent-3.json'],
+  );
   assert.deepEqual(statusOf(pipeline).details, { queued: 0, delivered: 3, failed: 0, dropped: 0 });
 });
 
@@ -143,7 +159,11 @@ test('preflight() says whether the webhook answers', async (t) => {
   await closed.close();
   t.after(() => receiver.close());
   const preflightOf = async (url: string) => {
-    const pipeline = await buildPipeline({ modules: { 'webhook-audit': webhookAudit }, plugins: { 'webhook-audit': { url } }, start: false });
+    const pipeline = await buildPipeline({
+      modules: { 'webhook-audit': webhookAudit },
+      plugins: { 'webhook-audit': { url } },
+      start: false,
+    });
     try {
       const instance = pipeline.conductor.plugins.find((plugin) => plugin.id === 'webhook-audit')!.instance;
       return await instance.preflight!(AbortSignal.timeout(10_000));
@@ -151,7 +171,10 @@ test('preflight() says whether the webhook answers', async (t) => {
       await pipeline.close();
     }
   };
-  assert.deepEqual((await preflightOf(receiver.url)).map((check) => check.ok), [true]);
+  assert.deepEqual(
+    (await preflightOf(receiver.url)).map((check) => check.ok),
+    [true],
+  );
   const [down] = await preflightOf(closed.url);
   assert.equal(down?.ok, false);
   assert.match(down.message, /ECONNREFUSED|connect/i);

@@ -32,7 +32,9 @@ test('the example config runs the pipeline with the webhook-audit plugin', async
   writeFileSync(join(dataDir, 'handoff', 'intent-ok.json'), JSON.stringify(sampleIntent({ target: 'cu-cp' })));
   writeFileSync(join(dataDir, 'handoff', 'intent-bad.json'), JSON.stringify(sampleIntent({ target: 'Not A Label' })));
 
-  const result = await conductor(['once', '--config', CONFIG, '--data-dir', dataDir, '--log-level', 'warn'], { WEBHOOK_AUDIT_URL: receiver.url });
+  const result = await conductor(['once', '--config', CONFIG, '--data-dir', dataDir, '--log-level', 'warn'], {
+    WEBHOOK_AUDIT_URL: receiver.url,
+  });
 
   assert.equal(result.code, 1, `exit 1: one intent failed (stderr: ${result.stderr})`);
   const sent = receiver.received.map((request) => [request.json?.outcome?.['file'], request.json?.outcome?.['status']]).sort();

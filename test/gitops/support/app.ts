@@ -145,7 +145,12 @@ export function appConfig(set: RenderedSet): AppConfig | string {
 }
 
 /** The JSON object in the ConfigMap key mounted at `path`, or why it cannot be had. */
-function mountedJson(set: RenderedSet, w: Workload, path: string, flag: string): { configMap: KObject; key: string; text: string; value: JsonObject } | string {
+function mountedJson(
+  set: RenderedSet,
+  w: Workload,
+  path: string,
+  flag: string,
+): { configMap: KObject; key: string; text: string; value: JsonObject } | string {
   const mounted = volumeAt(w, path);
   if (mounted === undefined) return `nothing is mounted at the ${flag} path ${path}`;
   const cmName = asString(at(mounted.volume, 'configMap.name'));

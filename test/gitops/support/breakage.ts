@@ -4,13 +4,7 @@ import assert from 'node:assert/strict';
 import { copySet, find, formatFindings, type Finding, type KObject, type RenderedSet } from './objects.ts';
 
 /** A copy of the set with one object changed in place by `change`. */
-export function breakObject(
-  set: RenderedSet,
-  kind: string,
-  name: string,
-  change: (o: KObject) => void,
-  namespace?: string,
-): RenderedSet {
+export function breakObject(set: RenderedSet, kind: string, name: string, change: (o: KObject) => void, namespace?: string): RenderedSet {
   const copy = copySet(set);
   const target = find(copy, kind, name, namespace);
   assert.ok(target !== undefined, `${set.name} has no ${kind} ${name} to break`);

@@ -52,7 +52,12 @@ async function renderPath(owner: KObject, path: string | undefined, root: string
 function glob(pattern: string | undefined, value: string | undefined): boolean {
   if (pattern === undefined) return value === undefined;
   if (value === undefined) return false;
-  const re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  const re = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
   return re.test(value);
 }
 
@@ -127,7 +132,8 @@ async function checkApplication(app: KObject, reportOn: KObject, projects: Map<s
         (destServer === undefined || glob(asString(at(d, 'server')) ?? '*', destServer)) &&
         glob(asString(at(d, 'namespace')) ?? '*', ns),
     );
-  if (project !== undefined && !allowedDest(destNs)) report(`destination ${destName ?? destServer}/${String(destNs)} is not allowed by AppProject ${projectName}`);
+  if (project !== undefined && !allowedDest(destNs))
+    report(`destination ${destName ?? destServer}/${String(destNs)} is not allowed by AppProject ${projectName}`);
 
   for (const source of sources) {
     const repoURL = asString(at(source, 'repoURL'));
@@ -143,7 +149,9 @@ async function checkApplication(app: KObject, reportOn: KObject, projects: Map<s
     }
     const w = conductorWorkload(rendered);
     if (w !== undefined && namespaceOf(w.deployment) !== destNs) {
-      report(`destination namespace ${String(destNs)} differs from the namespace ${String(namespaceOf(w.deployment))} that ${path} deploys Conductor to`);
+      report(
+        `destination namespace ${String(destNs)} differs from the namespace ${String(namespaceOf(w.deployment))} that ${path} deploys Conductor to`,
+      );
     }
     if (project === undefined) continue;
     for (const o of rendered.objects) {
@@ -155,7 +163,10 @@ async function checkApplication(app: KObject, reportOn: KObject, projects: Map<s
           ? !isClusterScoped(o.kind)
           : asArray(whitelist).some((e) => glob(asString(at(e, 'group')), groupOf(o.apiVersion)) && glob(asString(at(e, 'kind')), o.kind));
       if (!permitted) report(`${path} renders ${o.kind} ${nameOf(o)}, which AppProject ${projectName}'s ${list} does not permit`);
-      if (ns !== undefined && !allowedDest(ns)) report(`${path} renders ${o.kind} ${ns}/${nameOf(o)} into namespace ${ns}, which AppProject ${projectName} does not allow on ${destName ?? destServer}`);
+      if (ns !== undefined && !allowedDest(ns))
+        report(
+          `${path} renders ${o.kind} ${ns}/${nameOf(o)} into namespace ${ns}, which AppProject ${projectName} does not allow on ${destName ?? destServer}`,
+        );
     }
   }
   return out;
@@ -225,7 +236,12 @@ export async function checkFlux(bundle: RenderedSet, root = REPO_ROOT): Promise<
           namespaceOf(o) === (asString(at(hc, 'namespace')) ?? ns),
       );
       if (!found) {
-        out.push(finding(k, `healthCheck ${String(at(hc, 'kind'))} ${String(at(hc, 'namespace'))}/${String(at(hc, 'name'))} is not rendered by ${path}`));
+        out.push(
+          finding(
+            k,
+            `healthCheck ${String(at(hc, 'kind'))} ${String(at(hc, 'namespace'))}/${String(at(hc, 'name'))} is not rendered by ${path}`,
+          ),
+        );
       }
     }
     const namespaces = new Set(rendered.objects.map((o) => namespaceOf(o)).filter((n) => n !== undefined));

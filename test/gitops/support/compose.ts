@@ -63,7 +63,8 @@ export const OVERLAY_PATCH_FILE = 'config-patch.json';
 
 /** An overlay's config: the base, its components' patches, then its own patch, as the app applies them. */
 export async function overlayConfig(overlay: string): Promise<JsonObject> {
-  if (existsSync(join(OVERLAYS_DIR, overlay, CONFIG_FILE))) throw new Error(`overlay ${overlay} holds a full copy of the config; patch it instead`);
+  if (existsSync(join(OVERLAYS_DIR, overlay, CONFIG_FILE)))
+    throw new Error(`overlay ${overlay} holds a full copy of the config; patch it instead`);
   let config: Json = await composeConfig(await overlayComponents(overlay));
   const own = join(OVERLAYS_DIR, overlay, OVERLAY_PATCH_FILE);
   if (existsSync(own)) config = mergePatch(config, await readJson(own));

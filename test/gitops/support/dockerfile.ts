@@ -61,7 +61,15 @@ export function parseDockerfile(text: string): ParsedDockerfile {
 }
 
 /** Files and directories (relative to the build context) the app needs at run time. */
-export const RUNTIME_PATHS = ['core', 'plugins', 'package.json', 'package-lock.json', 'conductor.config.ts', 'node_modules', 'examples/blueprints'] as const;
+export const RUNTIME_PATHS = [
+  'core',
+  'plugins',
+  'package.json',
+  'package-lock.json',
+  'conductor.config.ts',
+  'node_modules',
+  'examples/blueprints',
+] as const;
 
 /** Where the build stage stages the git binary and its libraries (copied to / at run time). */
 export const GIT_STAGE = '/gitroot';
@@ -88,7 +96,8 @@ export function checkDockerfile(text: string): Finding[] {
   const runtime = stages.at(-1) as Stage;
   const where = `Dockerfile stage ${runtime.name ?? 'final'}`;
 
-  if (!build.some((s) => /(^|\/)node:24([.-]|$)/.test(s.image))) out.push(F('the build stage must use an official Node 24 image (node:24...)'));
+  if (!build.some((s) => /(^|\/)node:24([.-]|$)/.test(s.image)))
+    out.push(F('the build stage must use an official Node 24 image (node:24...)'));
   if (!build.some((s) => s.instructions.some((i) => i.keyword === 'RUN' && /\bnpm ci\b/.test(i.args) && /--omit=dev\b/.test(i.args)))) {
     out.push(F('the build stage must install production dependencies only (npm ci --omit=dev)'));
   }
@@ -96,7 +105,8 @@ export function checkDockerfile(text: string): Finding[] {
     out.push(F(`the runtime image must be distroless Node 24 (gcr.io/distroless/nodejs24-debian12), got ${runtime.image}`, where));
   }
   const ins = (keyword: string): Instruction[] => runtime.instructions.filter((i) => i.keyword === keyword);
-  for (const run of ins('RUN')) out.push(F(`line ${run.line}: RUN in the runtime stage needs a shell, which the runtime image must not have`, where));
+  for (const run of ins('RUN'))
+    out.push(F(`line ${run.line}: RUN in the runtime stage needs a shell, which the runtime image must not have`, where));
   const user = ins('USER').at(-1)?.args;
   if (user !== '65532:65532' && user !== '65532') out.push(F(`must run as USER 65532:65532, got ${user ?? 'the image default'}`, where));
   if (ins('ENTRYPOINT').length > 0) out.push(F('must keep the base image entrypoint (node)', where));
@@ -110,7 +120,9 @@ export function checkDockerfile(text: string): Finding[] {
   if (JSON.stringify(cmdArgs) !== JSON.stringify(CONTRACT_ARGS)) {
     out.push(F(`CMD must be the exec form ${JSON.stringify(CONTRACT_ARGS)}, got ${cmd ?? 'none'}`, where));
   }
-  const labels = ins('LABEL').map((l) => l.args).join(' ');
+  const labels = ins('LABEL')
+    .map((l) => l.args)
+    .join(' ');
   for (const label of ['org.opencontainers.image.version', 'org.opencontainers.image.source']) {
     if (!labels.includes(`${label}=`)) out.push(F(`LABEL ${label} is missing`, where));
   }
@@ -127,7 +139,8 @@ export function checkDockerfile(text: string): Finding[] {
         copied.add(clean);
         continue;
       }
-      if (!(RUNTIME_PATHS as readonly string[]).includes(clean)) out.push(F(`line ${c.line}: copies ${src}, which is not a runtime file`, where));
+      if (!(RUNTIME_PATHS as readonly string[]).includes(clean))
+        out.push(F(`line ${c.line}: copies ${src}, which is not a runtime file`, where));
       copied.add(clean);
     }
   }
@@ -149,7 +162,12 @@ export function dockerIgnored(patterns: string, path: string): boolean {
     const re = new RegExp(
       `^${line
         .split('**')
-        .map((part) => part.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\\\?/g, '[^/]')).join('[^/]*'))
+        .map((part) =>
+          part
+            .split('*')
+            .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\\\?/g, '[^/]'))
+            .join('[^/]*'),
+        )
         .join('.*')}(/.*)?$`,
     );
     if (re.test(path)) ignored = !negate;
@@ -160,8 +178,22 @@ export function dockerIgnored(patterns: string, path: string): boolean {
 /** The context keeps every runtime source and leaves out node_modules, tests and VCS data. */
 export function checkDockerignore(patterns: string): Finding[] {
   const out: Finding[] = [];
-  const keep = ['package.json', 'package-lock.json', 'conductor.config.ts', 'core/cli/conductor.js', 'plugins/fs-source/index.ts', 'examples/blueprints/deployment/Kptfile'];
-  const drop = ['node_modules/yaml/package.json', 'core/node_modules/x.js', '.git/config', 'test/gitops/x.test.ts', 'core/cli/conductor.test.ts', 'data/handoff/intent-1.json'];
+  const keep = [
+    'package.json',
+    'package-lock.json',
+    'conductor.config.ts',
+    'core/cli/conductor.js',
+    'plugins/fs-source/index.ts',
+    'examples/blueprints/deployment/Kptfile',
+  ];
+  const drop = [
+    'node_modules/yaml/package.json',
+    'core/node_modules/x.js',
+    '.git/config',
+    'test/gitops/x.test.ts',
+    'core/cli/conductor.test.ts',
+    'data/handoff/intent-1.json',
+  ];
   for (const p of keep) if (dockerIgnored(patterns, p)) out.push(F(`excludes ${p}, which the image needs`, '.dockerignore'));
   for (const p of drop) if (!dockerIgnored(patterns, p)) out.push(F(`sends ${p} to the build context`, '.dockerignore'));
   return out;

@@ -2,7 +2,19 @@
 
 import { isDeepStrictEqual } from 'node:util';
 import { appConfig, argValue, conductorWorkload, pluginOptions, volumeAt } from './app.ts';
-import { asArray, asNumber, asString, at, find, finding, namespaceOf, ofKind, type Finding, type Json, type RenderedSet } from './objects.ts';
+import {
+  asArray,
+  asNumber,
+  asString,
+  at,
+  find,
+  finding,
+  namespaceOf,
+  ofKind,
+  type Finding,
+  type Json,
+  type RenderedSet,
+} from './objects.ts';
 
 export interface DeploymentSummary {
   replicas: number | undefined;
@@ -31,8 +43,14 @@ export function summarize(set: RenderedSet): DeploymentSummary {
   const config = typeof cfg === 'string' ? {} : cfg.config;
   const hpa = ofKind(set, 'HorizontalPodAutoscaler').find((h) => at(h, 'spec.scaleTargetRef.name') === 'conductor');
   const cpuMetric = asArray(at(hpa, 'spec.metrics')).find((m) => at(m, 'resource.name') === 'cpu');
-  const claimName = w === undefined ? undefined : asString(at(volumeAt(w, argValue(w.container, '--data-dir') ?? '/data')?.volume, 'persistentVolumeClaim.claimName'));
-  const claim = claimName === undefined ? undefined : find(set, 'PersistentVolumeClaim', claimName, w === undefined ? undefined : namespaceOf(w.deployment));
+  const claimName =
+    w === undefined
+      ? undefined
+      : asString(at(volumeAt(w, argValue(w.container, '--data-dir') ?? '/data')?.volume, 'persistentVolumeClaim.claimName'));
+  const claim =
+    claimName === undefined
+      ? undefined
+      : find(set, 'PersistentVolumeClaim', claimName, w === undefined ? undefined : namespaceOf(w.deployment));
   const pdb = ofKind(set, 'PodDisruptionBudget')[0];
   const opt = (plugin: string, key: string): number | undefined => asNumber(pluginOptions(config, plugin)?.[key]);
   return {
@@ -48,7 +66,10 @@ export function summarize(set: RenderedSet): DeploymentSummary {
           },
     pdbMinAvailable: at(pdb, 'spec.minAvailable'),
     cpu: { request: asString(at(w?.container, 'resources.requests.cpu')), limit: asString(at(w?.container, 'resources.limits.cpu')) },
-    memory: { request: asString(at(w?.container, 'resources.requests.memory')), limit: asString(at(w?.container, 'resources.limits.memory')) },
+    memory: {
+      request: asString(at(w?.container, 'resources.requests.memory')),
+      limit: asString(at(w?.container, 'resources.limits.memory')),
+    },
     storage: {
       size: asString(at(claim, 'spec.resources.requests.storage')),
       accessModes: asArray(at(claim, 'spec.accessModes')).map(String),
@@ -93,11 +114,16 @@ export function checkGuideNumbers(set: RenderedSet): Finding[] {
   const where = w === undefined ? { object: set.name, message: '' } : finding(w.deployment, '');
   const out: Finding[] = [];
   const bad = (message: string, object = where.object): void => void out.push({ object, message });
-  if ((s.replicas ?? 0) < GUIDE_PRODUCTION.minReplicas) bad(`replicas ${String(s.replicas)} is below the guide's ${GUIDE_PRODUCTION.minReplicas}`);
-  if (!isDeepStrictEqual(s.hpa, GUIDE_PRODUCTION.hpa)) bad(`HPA ${JSON.stringify(s.hpa)} is not the guide's ${JSON.stringify(GUIDE_PRODUCTION.hpa)}`);
-  if (!isDeepStrictEqual(s.cpu, GUIDE_PRODUCTION.cpu)) bad(`CPU ${JSON.stringify(s.cpu)} is not the guide's ${JSON.stringify(GUIDE_PRODUCTION.cpu)}`);
-  if (!isDeepStrictEqual(s.memory, GUIDE_PRODUCTION.memory)) bad(`memory ${JSON.stringify(s.memory)} is not the guide's ${JSON.stringify(GUIDE_PRODUCTION.memory)}`);
-  if (s.storage.size !== GUIDE_PRODUCTION.storage) bad(`data volume ${String(s.storage.size)} is not the guide's ${GUIDE_PRODUCTION.storage}`);
+  if ((s.replicas ?? 0) < GUIDE_PRODUCTION.minReplicas)
+    bad(`replicas ${String(s.replicas)} is below the guide's ${GUIDE_PRODUCTION.minReplicas}`);
+  if (!isDeepStrictEqual(s.hpa, GUIDE_PRODUCTION.hpa))
+    bad(`HPA ${JSON.stringify(s.hpa)} is not the guide's ${JSON.stringify(GUIDE_PRODUCTION.hpa)}`);
+  if (!isDeepStrictEqual(s.cpu, GUIDE_PRODUCTION.cpu))
+    bad(`CPU ${JSON.stringify(s.cpu)} is not the guide's ${JSON.stringify(GUIDE_PRODUCTION.cpu)}`);
+  if (!isDeepStrictEqual(s.memory, GUIDE_PRODUCTION.memory))
+    bad(`memory ${JSON.stringify(s.memory)} is not the guide's ${JSON.stringify(GUIDE_PRODUCTION.memory)}`);
+  if (s.storage.size !== GUIDE_PRODUCTION.storage)
+    bad(`data volume ${String(s.storage.size)} is not the guide's ${GUIDE_PRODUCTION.storage}`);
   const cfgObject = typeof cfg === 'string' ? where.object : finding(cfg.configMap, '').object;
   for (const [key, want] of Object.entries(GUIDE_PRODUCTION.config)) {
     const got = s.config[key as keyof typeof GUIDE_PRODUCTION.config];

@@ -46,11 +46,37 @@ export const EXPORTED_METRIC_NAMES: ReadonlySet<string> = new Set([
 ]);
 
 const KEYWORDS = new Set([
-  'by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'offset', 'bool', 'and', 'or', 'unless', 'atan2',
-  'start', 'end', 'inf', 'nan',
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'offset',
+  'bool',
+  'and',
+  'or',
+  'unless',
+  'atan2',
+  'start',
+  'end',
+  'inf',
+  'nan',
   // aggregation operators, which may be followed by by/without before their "("
-  'sum', 'min', 'max', 'avg', 'group', 'stddev', 'stdvar', 'count', 'count_values', 'bottomk', 'topk',
-  'quantile', 'limitk', 'limit_ratio',
+  'sum',
+  'min',
+  'max',
+  'avg',
+  'group',
+  'stddev',
+  'stdvar',
+  'count',
+  'count_values',
+  'bottomk',
+  'topk',
+  'quantile',
+  'limitk',
+  'limit_ratio',
 ]);
 
 /**
@@ -185,7 +211,8 @@ export function dashboardQueries(dashboard: Json, label: string): NamedQuery[] {
     if (at(v, 'type') !== 'query') continue;
     const q = at(v, 'query');
     const query = isObject(q) ? asString(q['query']) : asString(q);
-    if (query !== undefined) out.push({ where: `dashboard "${title}" variable ${String(at(v, 'name'))}`, expr: promqlOfVariableQuery(query) });
+    if (query !== undefined)
+      out.push({ where: `dashboard "${title}" variable ${String(at(v, 'name'))}`, expr: promqlOfVariableQuery(query) });
   }
   return out;
 }

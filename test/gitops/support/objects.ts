@@ -54,12 +54,7 @@ export function at(value: unknown, path: string): Json | undefined {
 }
 
 export function isKObject(value: unknown): value is KObject {
-  return (
-    isObject(value) &&
-    typeof value['apiVersion'] === 'string' &&
-    typeof value['kind'] === 'string' &&
-    isObject(value['metadata'])
-  );
+  return isObject(value) && typeof value['apiVersion'] === 'string' && typeof value['kind'] === 'string' && isObject(value['metadata']);
 }
 
 export function nameOf(o: KObject): string {
@@ -95,9 +90,7 @@ export function ofKind(set: RenderedSet, kind: string): KObject[] {
 }
 
 export function find(set: RenderedSet, kind: string, name: string, namespace?: string): KObject | undefined {
-  return set.objects.find(
-    (o) => o.kind === kind && nameOf(o) === name && (namespace === undefined || namespaceOf(o) === namespace),
-  );
+  return set.objects.find((o) => o.kind === kind && nameOf(o) === name && (namespace === undefined || namespaceOf(o) === namespace));
 }
 
 /** A deep copy that a test may break without touching the original. */

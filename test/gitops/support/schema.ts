@@ -24,9 +24,7 @@ function isModelClass(value: unknown): value is ModelClass {
   if (typeof value !== 'function') return false;
   const candidate = value as { apiVersion?: unknown; kind?: unknown; prototype?: { validate?: unknown } };
   return (
-    typeof candidate.apiVersion === 'string' &&
-    typeof candidate.kind === 'string' &&
-    typeof candidate.prototype?.validate === 'function'
+    typeof candidate.apiVersion === 'string' && typeof candidate.kind === 'string' && typeof candidate.prototype?.validate === 'function'
   );
 }
 

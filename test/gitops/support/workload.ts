@@ -96,8 +96,17 @@ export function checkConfigWiring(set: RenderedSet): Finding[] {
   // The contract's arguments, then only config patches (each part's change to the config).
   const extra = args.slice(CONTRACT_ARGS.length);
   const onlyPatches = extra.length % 2 === 0 && extra.every((a, i) => (i % 2 === 0 ? a === '--config-patch' : typeof a === 'string'));
-  if (w.container['command'] !== undefined || JSON.stringify(args.slice(0, CONTRACT_ARGS.length)) !== JSON.stringify(CONTRACT_ARGS) || !onlyPatches) {
-    out.push(finding(w.deployment, `container conductor must run the image's node with args ${JSON.stringify(CONTRACT_ARGS)}, then only --config-patch FILE pairs`));
+  if (
+    w.container['command'] !== undefined ||
+    JSON.stringify(args.slice(0, CONTRACT_ARGS.length)) !== JSON.stringify(CONTRACT_ARGS) ||
+    !onlyPatches
+  ) {
+    out.push(
+      finding(
+        w.deployment,
+        `container conductor must run the image's node with args ${JSON.stringify(CONTRACT_ARGS)}, then only --config-patch FILE pairs`,
+      ),
+    );
   }
   const cfg = appConfig(set);
   if (typeof cfg === 'string') return [...out, finding(w.deployment, cfg)];
@@ -149,7 +158,12 @@ export function checkProbes(set: RenderedSet): Finding[] {
     }
     const actual = resolveContainerPort(w.container, httpGet['port']);
     if (actual !== port) {
-      out.push(finding(w.deployment, `container conductor: ${field} port ${String(httpGet['port'])} resolves to ${String(actual)}, but the app serves health on ${port}`));
+      out.push(
+        finding(
+          w.deployment,
+          `container conductor: ${field} port ${String(httpGet['port'])} resolves to ${String(actual)}, but the app serves health on ${port}`,
+        ),
+      );
     }
     const scheme = asString(httpGet['scheme']);
     if (scheme !== undefined && scheme !== 'HTTP') out.push(finding(w.deployment, `container conductor: ${field} must use HTTP`));
@@ -160,7 +174,10 @@ export function checkProbes(set: RenderedSet): Finding[] {
     if (n !== undefined) declared.set(n, asString(at(p, 'name')) ?? '');
   }
   if (typeof cfg !== 'string') {
-    for (const [what, n] of [['health', port], ['metrics', metricsPort(cfg.config)]] as const) {
+    for (const [what, n] of [
+      ['health', port],
+      ['metrics', metricsPort(cfg.config)],
+    ] as const) {
       if (!declared.has(n)) out.push(finding(w.deployment, `container conductor does not declare the ${what} port ${n} the config serves`));
     }
   }
@@ -181,7 +198,10 @@ export function checkService(set: RenderedSet): Finding[] {
       port: asNumber(at(p, 'port')),
       target: resolveContainerPort(w.container, at(p, 'targetPort') ?? at(p, 'port')),
     }));
-    for (const [what, want] of [['health', healthPort(cfg.config)], ['metrics', metricsPort(cfg.config)]] as const) {
+    for (const [what, want] of [
+      ['health', healthPort(cfg.config)],
+      ['metrics', metricsPort(cfg.config)],
+    ] as const) {
       if (!targets.some((t) => t.port === want && t.target === want)) {
         out.push(finding(svc, `must expose the ${what} port ${want} targeting container port ${want}`));
       }
@@ -206,12 +226,15 @@ export function checkServiceMonitor(set: RenderedSet): Finding[] {
     for (const ep of asArray(at(m, 'spec.endpoints'))) {
       const portName = asString(at(ep, 'port'));
       const path = asString(at(ep, 'path')) ?? '/metrics';
-      if (path !== metricsPath(cfg.config)) out.push(finding(m, `endpoint path ${path} is not the app's metrics path ${metricsPath(cfg.config)}`));
+      if (path !== metricsPath(cfg.config))
+        out.push(finding(m, `endpoint path ${path} is not the app's metrics path ${metricsPath(cfg.config)}`));
       for (const svc of services) {
         const sp = asArray(at(svc, 'spec.ports')).find((p) => at(p, 'name') === portName);
         const target = sp === undefined ? undefined : resolveContainerPort(w.container, at(sp, 'targetPort') ?? at(sp, 'port'));
         if (target !== metricsPort(cfg.config)) {
-          out.push(finding(m, `endpoint port ${String(portName)} of ${ref(svc)} does not reach the metrics port ${metricsPort(cfg.config)}`));
+          out.push(
+            finding(m, `endpoint port ${String(portName)} of ${ref(svc)} does not reach the metrics port ${metricsPort(cfg.config)}`),
+          );
         }
       }
     }
@@ -226,7 +249,8 @@ export function checkResources(set: RenderedSet): Finding[] {
     for (const c of containersOf(t.spec)) {
       for (const kind of ['requests', 'limits']) {
         for (const res of ['cpu', 'memory']) {
-          if (at(c.spec, `resources.${kind}.${res}`) === undefined) out.push(finding(t.owner, `container ${c.name}: resources.${kind}.${res} is missing`));
+          if (at(c.spec, `resources.${kind}.${res}`) === undefined)
+            out.push(finding(t.owner, `container ${c.name}: resources.${kind}.${res} is missing`));
         }
       }
     }
@@ -294,7 +318,12 @@ export function checkScaling(set: RenderedSet): Finding[] {
     }
     if (ofKind(set, 'PodDisruptionBudget').length === 0) out.push(finding(w.deployment, `runs ${why} without a PodDisruptionBudget`));
   } else if (modes.includes('ReadWriteOnce') && at(w.deployment, 'spec.strategy.type') !== 'Recreate') {
-    out.push(finding(w.deployment, 'one replica on a ReadWriteOnce claim must use strategy Recreate (a rolling update would start a second pod on it)'));
+    out.push(
+      finding(
+        w.deployment,
+        'one replica on a ReadWriteOnce claim must use strategy Recreate (a rolling update would start a second pod on it)',
+      ),
+    );
   }
   if (hpas.length > 0 && at(w.deployment, 'spec.replicas') !== undefined) {
     // A GitOps sync puts a declared replica count back over the autoscaler's (Flux has no
@@ -385,18 +414,30 @@ export function checkRbac(set: RenderedSet): Finding[] {
       .flatMap((r) => grantsOf(r).map((g) => g.grant));
     for (const need of PORCH_GRANTS) {
       if (!granted.some((g) => same(g, need))) {
-        out.push(finding(typeof cfg === 'string' ? w.deployment : cfg.configMap, `porch-sink needs ${show(need)} in namespace ${porchNs}, which no Role bound to ServiceAccount ${sa} grants`));
+        out.push(
+          finding(
+            typeof cfg === 'string' ? w.deployment : cfg.configMap,
+            `porch-sink needs ${show(need)} in namespace ${porchNs}, which no Role bound to ServiceAccount ${sa} grants`,
+          ),
+        );
       }
     }
   }
   for (const rb of ofKind(set, 'RoleBinding')) {
     const roleRef = asObject(rb['roleRef']);
     if (roleRef['kind'] !== 'Role' || find(set, 'Role', asString(roleRef['name']) ?? '', namespaceOf(rb)) === undefined) {
-      out.push(finding(rb, `roleRef ${String(roleRef['kind'])} ${String(roleRef['name'])} is not a Role in namespace ${String(namespaceOf(rb))}`));
+      out.push(
+        finding(rb, `roleRef ${String(roleRef['kind'])} ${String(roleRef['name'])} is not a Role in namespace ${String(namespaceOf(rb))}`),
+      );
     }
     for (const s of asArray(rb['subjects'])) {
       if (at(s, 'kind') !== 'ServiceAccount' || at(s, 'name') !== sa || at(s, 'namespace') !== ownNs) {
-        out.push(finding(rb, `subject ${String(at(s, 'kind'))} ${String(at(s, 'namespace'))}/${String(at(s, 'name'))} is not Conductor's ServiceAccount ${String(ownNs)}/${sa}`));
+        out.push(
+          finding(
+            rb,
+            `subject ${String(at(s, 'kind'))} ${String(at(s, 'namespace'))}/${String(at(s, 'name'))} is not Conductor's ServiceAccount ${String(ownNs)}/${sa}`,
+          ),
+        );
       }
     }
   }
@@ -415,10 +456,7 @@ function boundTo(set: RenderedSet, role: KObject, sa: string, saNs: string | und
 
 function policiesFor(set: RenderedSet, ns: string | undefined, labels: Record<string, string>, type: 'Ingress' | 'Egress'): KObject[] {
   return ofKind(set, 'NetworkPolicy').filter(
-    (p) =>
-      namespaceOf(p) === ns &&
-      selectsLabels(at(p, 'spec.podSelector'), labels) &&
-      asArray(at(p, 'spec.policyTypes')).includes(type),
+    (p) => namespaceOf(p) === ns && selectsLabels(at(p, 'spec.podSelector'), labels) && asArray(at(p, 'spec.policyTypes')).includes(type),
   );
 }
 
@@ -450,14 +488,18 @@ export function checkNetworkPolicy(set: RenderedSet): Finding[] {
       asArray(at(p, 'spec.ingress')).length === 0 &&
       asArray(at(p, 'spec.egress')).length === 0,
   );
-  if (denyAll === undefined) out.push(finding(w.deployment, `namespace ${String(ns)} has no default-deny NetworkPolicy (podSelector {}, Ingress and Egress, no rules)`));
+  if (denyAll === undefined)
+    out.push(
+      finding(w.deployment, `namespace ${String(ns)} has no default-deny NetworkPolicy (podSelector {}, Ingress and Egress, no rules)`),
+    );
 
   for (const p of ofKind(set, 'NetworkPolicy')) {
     for (const r of asArray(at(p, 'spec.ingress'))) {
       if (asArray(at(r, 'from')).length === 0) out.push(finding(p, 'has an ingress rule open to every source'));
     }
     for (const r of asArray(at(p, 'spec.egress'))) {
-      if (asArray(at(r, 'to')).length === 0 && rulePorts(r).length === 0) out.push(finding(p, 'has an egress rule open to every destination and port'));
+      if (asArray(at(r, 'to')).length === 0 && rulePorts(r).length === 0)
+        out.push(finding(p, 'has an egress rule open to every destination and port'));
     }
   }
 
@@ -466,7 +508,8 @@ export function checkNetworkPolicy(set: RenderedSet): Finding[] {
   const cfg = appConfig(set);
   const metrics = typeof cfg === 'string' ? 9090 : metricsPort(cfg.config);
   const fromMonitoring = ingress.filter((r) => asArray(at(r, 'from')).some((f) => nsSelectorNames(f).includes('monitoring')));
-  if (!allowsPort(fromMonitoring, metrics)) out.push(finding(w.deployment, `no NetworkPolicy admits the monitoring namespace to the metrics port ${metrics}`));
+  if (!allowsPort(fromMonitoring, metrics))
+    out.push(finding(w.deployment, `no NetworkPolicy admits the monitoring namespace to the metrics port ${metrics}`));
   const needs: [string, number, string][] = [
     ['DNS', 53, 'UDP'],
     ['the API server', 443, 'TCP'],
@@ -480,7 +523,8 @@ export function checkNetworkPolicy(set: RenderedSet): Finding[] {
     if (redisEp !== undefined) needs.push([`Redis (${redis})`, redisEp.port, 'TCP']);
   }
   for (const [what, port, protocol] of needs) {
-    if (!allowsPort(egress, port, protocol)) out.push(finding(w.deployment, `no NetworkPolicy lets the conductor pods reach ${what} on ${protocol} ${port}`));
+    if (!allowsPort(egress, port, protocol))
+      out.push(finding(w.deployment, `no NetworkPolicy lets the conductor pods reach ${what} on ${protocol} ${port}`));
   }
   return out;
 }
@@ -499,7 +543,12 @@ export function checkComponentsMatchConfig(set: RenderedSet): Finding[] {
   const porchNs = asString(pluginOptions(cfg.config, 'porch-sink')?.['namespace']);
   for (const role of ofKind(set, 'Role')) {
     if (grantsOf(role).some((g) => g.grant.group === 'porch.kpt.dev') && namespaceOf(role) !== porchNs) {
-      out.push(finding(role, `grants Porch access in ${String(namespaceOf(role))}, but the config's porch-sink ${porchNs === undefined ? 'is not enabled' : `uses namespace ${porchNs}`}`));
+      out.push(
+        finding(
+          role,
+          `grants Porch access in ${String(namespaceOf(role))}, but the config's porch-sink ${porchNs === undefined ? 'is not enabled' : `uses namespace ${porchNs}`}`,
+        ),
+      );
     }
   }
   const hasRedisDeployment = find(set, 'Deployment', 'redis') !== undefined;

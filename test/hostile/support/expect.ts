@@ -20,7 +20,8 @@ export type Expect =
   /** Vanished before it was read (deleted by its producer): no outcome, no false failure. */
   | { file: string; outcome: 'gone' };
 
-export const show = (file: string): string => JSON.stringify(file.length > 80 ? `${file.slice(0, 40)}…${file.slice(-20)} (${Buffer.byteLength(file)} bytes)` : file);
+export const show = (file: string): string =>
+  JSON.stringify(file.length > 80 ? `${file.slice(0, 40)}…${file.slice(-20)} (${Buffer.byteLength(file)} bytes)` : file);
 
 /** Checks the entries of one case (in a run that may hold other cases' entries too). */
 export function verifyEntries(h: Harness, expectations: readonly Expect[]): void {
@@ -49,13 +50,20 @@ export function verifyEntries(h: Harness, expectations: readonly Expect[]): void
         assert.ok(status, `${label}: has a status file`);
         assert.equal(status.status, e.outcome === 'processed' ? 'succeeded' : 'duplicate', `${label}: status (${status.message})`);
         assert.ok(committedIds.has(status.intentId), `${label}: its intent id has a commit`);
-        assert.deepEqual(events.map((x) => x.type), [], `${label}: no security event`);
+        assert.deepEqual(
+          events.map((x) => x.type),
+          [],
+          `${label}: no security event`,
+        );
         if (e.outcome === 'processed') e.check?.(h, e.file);
         break;
       }
       case 'failed': {
         const outcome = h.settled.find((o) => o.file === e.file);
-        assert.ok(failed.includes(e.file), `${label}: in failed/ (still in handoff/: ${handoff.includes(e.file)}; outcome: ${outcome ? `${outcome.status} ${outcome.code ?? ''} ${outcome.message}` : 'none'})`);
+        assert.ok(
+          failed.includes(e.file),
+          `${label}: in failed/ (still in handoff/: ${handoff.includes(e.file)}; outcome: ${outcome ? `${outcome.status} ${outcome.code ?? ''} ${outcome.message}` : 'none'})`,
+        );
         assert.ok(!handoff.includes(e.file), `${label}: gone from handoff/`);
         const error = h.errorOf(e.file);
         assert.ok(error, `${label}: has <stem>.error.json`);
@@ -64,7 +72,11 @@ export function verifyEntries(h: Harness, expectations: readonly Expect[]): void
         assert.equal(h.statusOf(e.file)?.status, 'failed', `${label}: status failed`);
         // (A conflict shares its intent id with the intent that was submitted under it.)
         if (e.code !== 'CND_ERR_INTENT_CONFLICT') assert.ok(!committedIds.has(error.intentId), `${label}: nothing committed for it`);
-        assert.equal(events.length, 1, `${label}: counted as exactly one security event (${error.code}: ${error.message}); got ${JSON.stringify(events.map((x) => x.type))}`);
+        assert.equal(
+          events.length,
+          1,
+          `${label}: counted as exactly one security event (${error.code}: ${error.message}); got ${JSON.stringify(events.map((x) => x.type))}`,
+        );
         assert.equal(auditEvents.length, 1, `${label}: one security line in the audit log`);
         if (typeof e.event === 'string') assert.equal(events[0]!.type, e.event, `${label}: security event type`);
         else if (e.event !== undefined) assert.match(events[0]!.type, e.event, `${label}: security event type`);
@@ -83,13 +95,18 @@ export function verifyEntries(h: Harness, expectations: readonly Expect[]): void
         assert.ok(!handoff.includes(e.file) && !processed.includes(e.file) && !failed.includes(e.file), `${label}: nowhere`);
         assert.notEqual(h.statusOf(e.file)?.file, e.file, `${label}: no status file`);
         assert.deepEqual(events, [], `${label}: no security event`);
-        assert.deepEqual(h.settled.filter((o) => o.file === e.file), [], `${label}: no outcome recorded`);
+        assert.deepEqual(
+          h.settled.filter((o) => o.file === e.file),
+          [],
+          `${label}: no outcome recorded`,
+        );
         break;
       }
     }
     const seen = h.seenAt.get(e.file);
     const done = h.settledAt.get(e.file);
-    if (seen !== undefined && done !== undefined) assert.ok(done - seen < BOUND_MS, `${label}: reached its outcome ${Math.round(done - seen)} ms after it was seen`);
+    if (seen !== undefined && done !== undefined)
+      assert.ok(done - seen < BOUND_MS, `${label}: reached its outcome ${Math.round(done - seen)} ms after it was seen`);
   }
 }
 
@@ -112,7 +129,10 @@ export function verifyRun(h: Harness, expectations: readonly Expect[], elapsedMs
     'no outcome for an entry no case expected',
   );
   assert.deepEqual(
-    h.errors().filter((line) => line.file === undefined || !known.has(line.file)).map((line) => line.msg),
+    h
+      .errors()
+      .filter((line) => line.file === undefined || !known.has(line.file))
+      .map((line) => line.msg),
     [],
     'no error logged outside the expected entries',
   );
@@ -123,7 +143,10 @@ export function verifyRun(h: Harness, expectations: readonly Expect[], elapsedMs
   );
   assert.deepEqual(h.outside.problems(), [], 'nothing outside handoff/ was read');
   assert.deepEqual(
-    h.commits().filter((c) => /canary-leak|inner-leak/.test(c.subject)).map((c) => c.subject),
+    h
+      .commits()
+      .filter((c) => /canary-leak|inner-leak/.test(c.subject))
+      .map((c) => c.subject),
     [],
     'nothing outside handoff/ was committed',
   );

@@ -4,7 +4,20 @@
 // log), outcomes, error logs — and plants canaries outside handoff/ that prove nothing there is
 // read: a regular file whose atime would move, and a FIFO holding one sentinel byte that any
 // reader would take.
-import { closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, statSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -63,7 +76,8 @@ export interface ErrorFile {
 
 /** A valid intent in the flat format; `extra` overrides or adds fields. */
 export function intent(extra: Record<string, unknown> = {}): Intent & Record<string, unknown> {
-  return { intent_type: 'scaling', target: 'odu-high-phy', namespace: 'oran-odu', replicas: 3, source: 'test', ...extra } as Intent & Record<string, unknown>;
+  return { intent_type: 'scaling', target: 'odu-high-phy', namespace: 'oran-odu', replicas: 3, source: 'test', ...extra } as Intent &
+    Record<string, unknown>;
 }
 
 export function json(value: unknown): string {
@@ -211,7 +225,11 @@ export class Harness {
     return successor;
   }
 
-  static async #build(options: HarnessOptions, dir: { root: string; handoff: string; cleanup(): void }, outside: Outside): Promise<Harness> {
+  static async #build(
+    options: HarnessOptions,
+    dir: { root: string; handoff: string; cleanup(): void },
+    outside: Outside,
+  ): Promise<Harness> {
     const logs: LogLine[] = [];
     const log = pino({ level: 'warn' }, { write: (line: string) => void logs.push(JSON.parse(line) as LogLine) });
     const modules = Object.fromEntries((options.plugins ?? []).map((definition) => [definition.name, definition]));

@@ -50,8 +50,13 @@ export interface OpenOptions {
 
 /** Builds a pipeline (`run` mode unless told otherwise) from a config, as the CLI would. */
 export async function openPipeline(config: ConductorConfig, options: OpenOptions = {}): Promise<Conductor> {
-  const resolved = await resolveConfig(config, { source: 'test', baseDir: REPO_ROOT, ...(options.env === undefined ? {} : { env: options.env }) });
-  const log = options.logFile === undefined ? silentLogger() : createLogger({ level: options.logLevel ?? 'trace', destination: options.logFile });
+  const resolved = await resolveConfig(config, {
+    source: 'test',
+    baseDir: REPO_ROOT,
+    ...(options.env === undefined ? {} : { env: options.env }),
+  });
+  const log =
+    options.logFile === undefined ? silentLogger() : createLogger({ level: options.logLevel ?? 'trace', destination: options.logFile });
   return createConductor(resolved, { log, mode: options.mode ?? 'run' });
 }
 

@@ -30,11 +30,17 @@ export default definePlugin<{ token: string; tokenFile: string }>({
       },
       apply(hooks) {
         hooks.submit.tapPromise(context.id, async (intent, ctx) => {
-          ctx.log.debug({ request: { method: 'POST', headers: { authorization: `Bearer ${fileToken}`, traceparent: ctx.trace.traceparent } } }, 'submitting');
+          ctx.log.debug(
+            { request: { method: 'POST', headers: { authorization: `Bearer ${fileToken}`, traceparent: ctx.trace.traceparent } } },
+            'submitting',
+          );
           const attempt = (attempts.get(ctx.intentId) ?? 0) + 1;
           attempts.set(ctx.intentId, attempt);
           if (intent.target.startsWith('retry') && attempt === 1) {
-            throw new ConductorError('CND_ERR_SUBMIT_TRANSIENT', 'HTTP 503 Service Unavailable', { plugin: context.id, details: { status: 503 } });
+            throw new ConductorError('CND_ERR_SUBMIT_TRANSIENT', 'HTTP 503 Service Unavailable', {
+              plugin: context.id,
+              details: { status: 503 },
+            });
           }
           return { sink: context.id, ref: `revision-${ctx.intentId.slice(0, 12)}` };
         });

@@ -67,7 +67,8 @@ export function flakySink(targets: Iterable<string>) {
       return {
         apply(hooks) {
           hooks.submit.tapPromise(context.id, async (intent) => {
-            if (pending.delete(intent.target)) throw new ConductorError('CND_ERR_SUBMIT_TRANSIENT', 'HTTP 503 from the server', { plugin: context.id });
+            if (pending.delete(intent.target))
+              throw new ConductorError('CND_ERR_SUBMIT_TRANSIENT', 'HTTP 503 from the server', { plugin: context.id });
             return undefined;
           });
         },

@@ -13,7 +13,11 @@ export function commitsPerIntent(repo: string): Map<string, number> {
   const counts = new Map<string, number>();
   if (!existsSync(join(repo, '.git'))) return counts;
   const out = execFileSync('git', ['-C', repo, 'log', TRAILER_FORMAT], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  for (const id of out.split('\n').map((l) => l.trim()).filter(Boolean)) counts.set(id, (counts.get(id) ?? 0) + 1);
+  for (const id of out
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean))
+    counts.set(id, (counts.get(id) ?? 0) + 1);
   return counts;
 }
 

@@ -9,7 +9,7 @@ const BLOCK = 512;
 export function membersOf(tar: Buffer): { path: string; start: number; size: number }[] {
   const members: { path: string; start: number; size: number }[] = [];
   let paxPath: string | undefined;
-  for (let offset = 0; offset + BLOCK <= tar.length; ) {
+  for (let offset = 0; offset + BLOCK <= tar.length;) {
     const header = tar.subarray(offset, offset + BLOCK);
     if (header.every((b) => b === 0)) break;
     const text = (from: number, length: number) => header.toString('utf8', from, from + length).replace(/\0.*$/s, '');

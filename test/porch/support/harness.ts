@@ -64,11 +64,18 @@ export function blueprintResources(image = BLUEPRINT_IMAGE): Record<string, stri
  */
 export function startSim(options: PorchSimOptions = {}): Promise<PorchSim> {
   const repositories = options.repositories ?? [{ name: REPOSITORY }];
-  const blueprint = { repository: BLUEPRINT_REPOSITORY, namespace: NAMESPACE, packageName: BLUEPRINT_PACKAGE, resources: blueprintResources() };
+  const blueprint = {
+    repository: BLUEPRINT_REPOSITORY,
+    namespace: NAMESPACE,
+    packageName: BLUEPRINT_PACKAGE,
+    resources: blueprintResources(),
+  };
   return startPorchSim({
     namespace: NAMESPACE,
     ...options,
-    repositories: repositories.some((r) => r.name === BLUEPRINT_REPOSITORY) ? repositories : [...repositories, { name: BLUEPRINT_REPOSITORY }],
+    repositories: repositories.some((r) => r.name === BLUEPRINT_REPOSITORY)
+      ? repositories
+      : [...repositories, { name: BLUEPRINT_REPOSITORY }],
     packages: [blueprint, ...(options.packages ?? [])],
   });
 }
@@ -104,7 +111,11 @@ export function porchConfig(dataDir: string, sink: Record<string, unknown>, extr
   };
 }
 
-export async function buildConductor(config: Record<string, unknown>, mode: 'once' | 'run' = 'once', log: Logger = silentLogger()): Promise<Conductor> {
+export async function buildConductor(
+  config: Record<string, unknown>,
+  mode: 'once' | 'run' = 'once',
+  log: Logger = silentLogger(),
+): Promise<Conductor> {
   const resolved = await resolveConfig(config, { source: 'porch test', baseDir: String(config['dataDir']) });
   return createConductor(resolved, { log, mode });
 }
@@ -179,7 +190,11 @@ export function assertDeliveredExactlyOnce(sim: PorchSim, dropped: Dropped[], li
     const { metadata, spec } = revision!;
     assert.equal(spec.lifecycle, lifecycle, `${metadata.name} is ${lifecycle}`);
     assert.equal(metadata.annotations?.[INTENT_ID_ANNOTATION], intentId, `${metadata.name} names its intent`);
-    assert.equal(replicasIn(sim.getResources(metadata.name, NAMESPACE)!, intent.target), intent.replicas, `${metadata.name} has the intent's replicas`);
+    assert.equal(
+      replicasIn(sim.getResources(metadata.name, NAMESPACE)!, intent.target),
+      intent.replicas,
+      `${metadata.name} has the intent's replicas`,
+    );
   }
 }
 

@@ -76,10 +76,7 @@ export class Authorizer {
   /** The apiserver's RBAC denial text (docs/porch.md §RBAC). */
   forbiddenError(attributes: ResourceAttributes): ApiError {
     const resource = attributes.subresource === '' ? attributes.resource : `${attributes.resource}/${attributes.subresource}`;
-    const scope =
-      attributes.namespace === ''
-        ? 'at the cluster scope'
-        : `in the namespace "${attributes.namespace}"`;
+    const scope = attributes.namespace === '' ? 'at the cluster scope' : `in the namespace "${attributes.namespace}"`;
     return forbidden(
       { group: attributes.group, resource: attributes.resource },
       attributes.name,

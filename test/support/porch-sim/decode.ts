@@ -110,9 +110,7 @@ class Decoder {
     if (finalizers !== undefined) decoded.finalizers = finalizers.map((f) => this.string(f, 'ObjectMeta', 'metadata.finalizers'));
     const owners = this.array(meta['ownerReferences'], 'ObjectMeta', 'metadata.ownerReferences', '[]v1.OwnerReference');
     if (owners !== undefined) {
-      decoded.ownerReferences = owners.map(
-        (o) => this.object(o, 'ObjectMeta', 'metadata.ownerReferences', 'v1.OwnerReference') ?? {},
-      );
+      decoded.ownerReferences = owners.map((o) => this.object(o, 'ObjectMeta', 'metadata.ownerReferences', 'v1.OwnerReference') ?? {});
     }
     return decoded;
   }
@@ -146,7 +144,9 @@ const KNOWN_SPEC_FIELDS = new Set([
 export function decodeRevision(body: unknown): DecodedRevision {
   const d = new Decoder('PackageRevision');
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-    throw badRequest(`PackageRevision in version "v1alpha1" cannot be handled as a PackageRevision: json: cannot unmarshal ${jsonType(body)} into Go value of type v1alpha1.PackageRevision`);
+    throw badRequest(
+      `PackageRevision in version "v1alpha1" cannot be handled as a PackageRevision: json: cannot unmarshal ${jsonType(body)} into Go value of type v1alpha1.PackageRevision`,
+    );
   }
   const obj = body as JsonObject;
   d.typeMeta(obj, 'PackageRevision');
@@ -224,8 +224,7 @@ export function decodeResources(body: unknown): DecodedResources {
   const obj = body as JsonObject;
   d.typeMeta(obj, 'PackageRevisionResources');
   const metadata = d.metadata(obj);
-  const spec =
-    d.object(obj['spec'], 'PackageRevisionResources', 'spec', 'v1alpha1.PackageRevisionResourcesSpec') ?? {};
+  const spec = d.object(obj['spec'], 'PackageRevisionResources', 'spec', 'v1alpha1.PackageRevisionResourcesSpec') ?? {};
   const resources = d.stringMap(spec['resources'], 'PackageRevisionResourcesSpec', 'spec.resources') ?? {};
   return { metadata, resources };
 }

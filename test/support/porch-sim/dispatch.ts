@@ -5,12 +5,7 @@ import type { HandlerContext } from './context.ts';
 import { createSelfSubjectAccessReview } from './handlers/access-review.ts';
 import { discovery, versionInfo } from './handlers/discovery.ts';
 import { updatePackageRevision } from './handlers/package-revision-update.ts';
-import {
-  createPackageRevision,
-  deletePackageRevision,
-  getPackageRevision,
-  listPackageRevisions,
-} from './handlers/package-revisions.ts';
+import { createPackageRevision, deletePackageRevision, getPackageRevision, listPackageRevisions } from './handlers/package-revisions.ts';
 import { getPackage, listPackages, refusePackageWrite } from './handlers/packages.ts';
 import { getRepository, listRepositories } from './handlers/repositories.ts';
 import { getResources, listResources, updateResources } from './handlers/resources.ts';

@@ -56,10 +56,7 @@ export interface ScriptOptions {
 /** What happens to one request. */
 export interface FaultDecision {
   latencyMs: number;
-  before?:
-    | { kind: 'drop' }
-    | { kind: 'rate-limit'; retryAfterSeconds: number }
-    | { kind: 'server-error'; status: 500 | 503 };
+  before?: { kind: 'drop' } | { kind: 'rate-limit'; retryAfterSeconds: number } | { kind: 'server-error'; status: 500 | 503 };
   after?: { kind: 'apply-then-fail'; mode: 'timeout' | 'drop' };
 }
 

@@ -16,15 +16,7 @@ import type { SeedInput, SeedPackage } from './seed.ts';
 import { startServer } from './server.ts';
 import { SimStore } from './store.ts';
 import type { RepositoryInput } from './store.ts';
-import type {
-  CompatOptions,
-  DenyRule,
-  Lifecycle,
-  RequestRecord,
-  RevisionRecord,
-  WriteOperation,
-  WriteRecord,
-} from './types.ts';
+import type { CompatOptions, DenyRule, Lifecycle, RequestRecord, RevisionRecord, WriteOperation, WriteRecord } from './types.ts';
 
 export type { FaultController, FaultSettings, ScriptedFault, ScriptOptions } from './faults.ts';
 export type { MutationHold } from './locks.ts';

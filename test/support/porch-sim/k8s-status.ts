@@ -79,9 +79,7 @@ export function badRequest(message: string): ApiError {
 }
 
 export function conflict(gr: GroupResource, name: string, why: string): ApiError {
-  return new ApiError(
-    status(409, `Operation cannot be fulfilled on ${qualified(gr)} "${name}": ${why}`, 'Conflict', detailsFor(gr, name)),
-  );
+  return new ApiError(status(409, `Operation cannot be fulfilled on ${qualified(gr)} "${name}": ${why}`, 'Conflict', detailsFor(gr, name)));
 }
 
 export function forbidden(gr: GroupResource, name: string, why: string): ApiError {
@@ -91,9 +89,7 @@ export function forbidden(gr: GroupResource, name: string, why: string): ApiErro
 
 /** apierrors.NewInternalError: the engine wraps nearly every failure in this (docs/porch.md §Stale resourceVersion). */
 export function internalError(why: string): ApiError {
-  return new ApiError(
-    status(500, `Internal error occurred: ${why}`, 'InternalError', { causes: [{ message: why }] }),
-  );
+  return new ApiError(status(500, `Internal error occurred: ${why}`, 'InternalError', { causes: [{ message: why }] }));
 }
 
 /**
@@ -152,12 +148,7 @@ export function unsupportedMediaType(contentType: string, accepted: string[]): A
 
 /** The apiserver timeout filter's 504 (docs/porch.md §Timeouts, §Simulator endpoints item 12). */
 export function gatewayTimeout(): KubeStatus {
-  return status(
-    504,
-    'Timeout: request did not complete within requested timeout - context deadline exceeded',
-    'Timeout',
-    {},
-  );
+  return status(504, 'Timeout: request did not complete within requested timeout - context deadline exceeded', 'Timeout', {});
 }
 
 // ---- field errors (k8s.io/apimachinery/pkg/util/validation/field) ----

@@ -27,7 +27,8 @@ export function applyMergePatch(target: unknown, patch: unknown): unknown {
 
 function decodePointer(pointer: string): string[] {
   if (pointer === '') return [];
-  if (!pointer.startsWith('/')) throw badRequest(`the server rejected our request due to an error in our request: invalid JSON pointer "${pointer}"`);
+  if (!pointer.startsWith('/'))
+    throw badRequest(`the server rejected our request due to an error in our request: invalid JSON pointer "${pointer}"`);
   return pointer
     .slice(1)
     .split('/')

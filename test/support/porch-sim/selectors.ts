@@ -123,9 +123,7 @@ export function buildRevisionFilter(terms: FieldTerm[], urlNamespace: string): R
       throw badRequest(`unsupported fieldSelector operator "${term.operator}" for field "${term.field}"`);
     }
     if (term.value === '') {
-      throw badRequest(
-        `unsupported fieldSelector value "" for field "${term.field}" with operator "${term.operator}"`,
-      );
+      throw badRequest(`unsupported fieldSelector value "" for field "${term.field}" with operator "${term.operator}"`);
     }
     if (term.field.startsWith(KPTFILE_LABEL_PREFIX)) {
       filter.kptfileLabels[term.field.slice(KPTFILE_LABEL_PREFIX.length, -1)] = term.value;
@@ -258,7 +256,13 @@ function parseRequirement(text: string, raw: string): LabelRequirement {
     checkKey(key, raw);
     return { key, op: 'notexists' };
   }
-  for (const [token, op] of [['!=', 'notin'], ['==', 'in'], ['=', 'in'], ['>', 'gt'], ['<', 'lt']] as const) {
+  for (const [token, op] of [
+    ['!=', 'notin'],
+    ['==', 'in'],
+    ['=', 'in'],
+    ['>', 'gt'],
+    ['<', 'lt'],
+  ] as const) {
     const at = text.indexOf(token);
     if (at < 0) continue;
     const key = text.slice(0, at).trim();

@@ -12,14 +12,7 @@ import { dispatch } from './dispatch.ts';
 import type { FaultInjector } from './faults.ts';
 import { mediaType } from './http.ts';
 import type { SimRequest, SimResponse } from './http.ts';
-import {
-  ApiError,
-  gatewayTimeout,
-  internalError,
-  requestEntityTooLarge,
-  unauthorized,
-  unknownServerError,
-} from './k8s-status.ts';
+import { ApiError, gatewayTimeout, internalError, requestEntityTooLarge, unauthorized, unknownServerError } from './k8s-status.ts';
 import { attributesOf, isWriteRequest, parseRoute } from './routes.ts';
 import type { SimStore } from './store.ts';
 import type { RequestRecord } from './types.ts';

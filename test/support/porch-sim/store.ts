@@ -221,11 +221,7 @@ export class SimStore {
 
   // ---- write history ----
 
-  recordWrite(
-    operation: WriteOperation,
-    record: RevisionRecord,
-    lifecycleBefore: RevisionRecord['lifecycle'] | undefined,
-  ): WriteRecord {
+  recordWrite(operation: WriteOperation, record: RevisionRecord, lifecycleBefore: RevisionRecord['lifecycle'] | undefined): WriteRecord {
     const entry: WriteRecord = {
       sequence: this.writeLog.length + 1,
       operation,

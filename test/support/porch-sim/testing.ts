@@ -57,7 +57,11 @@ export const PORCH = `/apis/porch.kpt.dev/v1alpha1/namespaces/${NS}`;
 export const FIXED_NOW = new Date('2026-05-02T10:15:04Z');
 
 /** A create body in the shape of docs/porch.md §Creating. */
-export function draftBody(packageName: string, workspaceName: string, extra: { labels?: Record<string, string>; tasks?: unknown[] } = {}): Json {
+export function draftBody(
+  packageName: string,
+  workspaceName: string,
+  extra: { labels?: Record<string, string>; tasks?: unknown[] } = {},
+): Json {
   return {
     apiVersion: 'porch.kpt.dev/v1alpha1',
     kind: 'PackageRevision',

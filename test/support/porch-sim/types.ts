@@ -83,12 +83,7 @@ export interface RevisionRecord {
   clonedFrom?: string;
 }
 
-export type WriteOperation =
-  | 'create'
-  | 'update'
-  | 'approval'
-  | 'update-resources'
-  | 'delete';
+export type WriteOperation = 'create' | 'update' | 'approval' | 'update-resources' | 'delete';
 
 /** One applied write, kept so that tests can inspect history per workspace. */
 export interface WriteRecord {

@@ -36,7 +36,12 @@ function pathsOverlap(a: string, b: string): boolean {
  * name, workspace uniqueness, clone into an existing package, init of an existing or nested
  * package, then the task itself, the Kptfile metadata, and the render.
  */
-export function buildNewRevisionContent(ctx: HandlerContext, namespace: string, repo: RepositoryRecord, decoded: DecodedRevision): CreatedContent {
+export function buildNewRevisionContent(
+  ctx: HandlerContext,
+  namespace: string,
+  repo: RepositoryRecord,
+  decoded: DecodedRevision,
+): CreatedContent {
   const spec = decoded.spec;
   const tasks = spec.tasks ?? [];
   if (tasks.length > 1) throw internalError('task list must not contain more than one task');
@@ -185,6 +190,7 @@ function cloneFromUpstream(
   const lock: Locator = { type: 'git', git: { ...git, commit: source.resourceVersion } };
   const files = { ...source.files };
   const kptfile = files[KPTFILE];
-  if (kptfile !== undefined) files[KPTFILE] = withUpstream(kptfile, packageName, { type: 'git', git, updateStrategy: 'resource-merge' }, lock);
+  if (kptfile !== undefined)
+    files[KPTFILE] = withUpstream(kptfile, packageName, { type: 'git', git, updateStrategy: 'resource-merge' }, lock);
   return { files, clonedFrom: source.name };
 }

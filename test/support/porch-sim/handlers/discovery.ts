@@ -19,23 +19,54 @@ const RESOURCES: Record<string, { version: string; resources: ResourceInfo[] }> 
   [PORCH_GROUP]: {
     version: 'v1alpha1',
     resources: [
-      { name: 'packagerevisionresources', singularName: '', namespaced: true, kind: 'PackageRevisionResources', verbs: ['get', 'list', 'patch', 'update'] },
-      { name: 'packagerevisions', singularName: '', namespaced: true, kind: 'PackageRevision', verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'] },
+      {
+        name: 'packagerevisionresources',
+        singularName: '',
+        namespaced: true,
+        kind: 'PackageRevisionResources',
+        verbs: ['get', 'list', 'patch', 'update'],
+      },
+      {
+        name: 'packagerevisions',
+        singularName: '',
+        namespaced: true,
+        kind: 'PackageRevision',
+        verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
+      },
       { name: 'packagerevisions/approval', singularName: '', namespaced: true, kind: 'PackageRevision', verbs: ['get', 'patch', 'update'] },
-      { name: 'packages', singularName: '', namespaced: true, kind: 'PorchPackage', verbs: ['create', 'delete', 'get', 'list', 'patch', 'update'] },
+      {
+        name: 'packages',
+        singularName: '',
+        namespaced: true,
+        kind: 'PorchPackage',
+        verbs: ['create', 'delete', 'get', 'list', 'patch', 'update'],
+      },
     ],
   },
   [CONFIG_GROUP]: {
     version: 'v1alpha1',
     resources: [
-      { name: 'repositories', singularName: 'repository', namespaced: true, kind: 'Repository', verbs: ['delete', 'deletecollection', 'get', 'list', 'patch', 'create', 'update', 'watch'], shortNames: ['repo'] },
+      {
+        name: 'repositories',
+        singularName: 'repository',
+        namespaced: true,
+        kind: 'Repository',
+        verbs: ['delete', 'deletecollection', 'get', 'list', 'patch', 'create', 'update', 'watch'],
+        shortNames: ['repo'],
+      },
       { name: 'repositories/status', singularName: '', namespaced: true, kind: 'Repository', verbs: ['get', 'patch', 'update'] },
     ],
   },
   [AUTHORIZATION_GROUP]: {
     version: 'v1',
     resources: [
-      { name: 'selfsubjectaccessreviews', singularName: 'selfsubjectaccessreview', namespaced: false, kind: 'SelfSubjectAccessReview', verbs: ['create'] },
+      {
+        name: 'selfsubjectaccessreviews',
+        singularName: 'selfsubjectaccessreview',
+        namespaced: false,
+        kind: 'SelfSubjectAccessReview',
+        verbs: ['create'],
+      },
     ],
   },
 };

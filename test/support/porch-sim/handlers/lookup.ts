@@ -3,14 +3,7 @@
 
 import type { HandlerContext } from '../context.ts';
 import type { DecodedMetadata } from '../decode.ts';
-import {
-  PACKAGE_REVISIONS,
-  PACKAGE_REVISION_RESOURCES,
-  REPOSITORIES,
-  badRequest,
-  notFound,
-  unknownServerError,
-} from '../k8s-status.ts';
+import { PACKAGE_REVISIONS, PACKAGE_REVISION_RESOURCES, REPOSITORIES, badRequest, notFound, unknownServerError } from '../k8s-status.ts';
 import type { GroupResource } from '../k8s-status.ts';
 import { parseRevisionName } from '../naming.ts';
 import type { RepositoryRecord, RevisionRecord } from '../types.ts';

@@ -81,19 +81,27 @@ function validateApproval(old: DecodedRevision, next: DecodedRevision): FieldErr
   switch (oldLifecycle) {
     case 'Published':
       if (newLifecycle !== 'DeletionProposed') {
-        errors.push(fieldInvalid('spec.lifecycle', oldLifecycle, "package with Published lifecycle value can only be updated to 'ProposeDeletion'"));
+        errors.push(
+          fieldInvalid('spec.lifecycle', oldLifecycle, "package with Published lifecycle value can only be updated to 'ProposeDeletion'"),
+        );
       }
       break;
     case 'DeletionProposed':
       if (newLifecycle !== 'Published') {
-        errors.push(fieldInvalid('spec.lifecycle', oldLifecycle, "package with DeletionProposed lifecycle value can only be updated to 'Published'"));
+        errors.push(
+          fieldInvalid('spec.lifecycle', oldLifecycle, "package with DeletionProposed lifecycle value can only be updated to 'Published'"),
+        );
       }
       break;
     case 'Proposed':
       break;
     default:
       errors.push(
-        fieldInvalid('spec.lifecycle', oldLifecycle, `cannot approve package with ${oldLifecycle} lifecycle value; only Proposed packages can be approved`),
+        fieldInvalid(
+          'spec.lifecycle',
+          oldLifecycle,
+          `cannot approve package with ${oldLifecycle} lifecycle value; only Proposed packages can be approved`,
+        ),
       );
   }
   switch (newLifecycle) {
@@ -103,7 +111,11 @@ function validateApproval(old: DecodedRevision, next: DecodedRevision): FieldErr
     case 'DeletionProposed':
       if (oldLifecycle !== 'Published') {
         errors.push(
-          fieldInvalid('spec.lifecycle', newLifecycle, 'cannot update lifecycle DeletionProposed; only Published packages require approval for deletion'),
+          fieldInvalid(
+            'spec.lifecycle',
+            newLifecycle,
+            'cannot update lifecycle DeletionProposed; only Published packages require approval for deletion',
+          ),
         );
       }
       break;
@@ -124,7 +136,12 @@ function readUpdateBody(request: SimRequest, route: ItemRoute): { put?: DecodedR
   return { patch: parseBody(request) };
 }
 
-export async function updatePackageRevision(ctx: HandlerContext, request: SimRequest, route: ItemRoute, mode: UpdateMode): Promise<SimResponse> {
+export async function updatePackageRevision(
+  ctx: HandlerContext,
+  request: SimRequest,
+  route: ItemRoute,
+  mode: UpdateMode,
+): Promise<SimResponse> {
   const body = readUpdateBody(request, route);
   // The same lock key as PRR updates and deletes (docs/porch.md §In-flight lock).
   const lockKey = `${route.namespace}/${route.name}`;

@@ -124,7 +124,9 @@ export async function createPackageRevision(ctx: HandlerContext, request: SimReq
   const errors = validateCreate(decoded);
   if (errors.length > 0) throw invalid('porch.kpt.dev', 'PackageRevision', decoded.metadata.name, errors);
   if (spec.parent !== undefined && spec.parent.name !== '' && ctx.store.getRevision(namespace, spec.parent.name) === undefined) {
-    throw unknownServerError(`cannot get parent package "${spec.parent.name}": packagerevisions.porch.kpt.dev "${spec.parent.name}" not found`);
+    throw unknownServerError(
+      `cannot get parent package "${spec.parent.name}": packagerevisions.porch.kpt.dev "${spec.parent.name}" not found`,
+    );
   }
 
   const lockKey = `${namespace}-${spec.repository}-${spec.packageName}-${spec.workspaceName}`;
@@ -185,7 +187,11 @@ export async function deletePackageRevision(ctx: HandlerContext, route: ItemRout
     .filter((r) => r.namespace === route.namespace && r.clonedFrom === record.name)
     .map((r) => r.name);
   if (downstream.length > 0) {
-    throw forbidden(PACKAGE_REVISIONS, record.name, `cannot delete package revision, it is referenced as upstream by: ${downstream.join(', ')}`);
+    throw forbidden(
+      PACKAGE_REVISIONS,
+      record.name,
+      `cannot delete package revision, it is referenced as upstream by: ${downstream.join(', ')}`,
+    );
   }
   const lockKey = `${route.namespace}/${route.name}`;
   if (!ctx.locks.tryAcquire(lockKey)) {

@@ -29,7 +29,13 @@ function packagesOf(ctx: HandlerContext, namespace: string): PackageView[] {
 }
 
 function view(ctx: HandlerContext, p: PackageView): JsonObject {
-  return packageJson(p.namespace, p.name, p.repository, p.packageName, ctx.store.maxPublishedRevision(p.namespace, p.repository, p.packageName));
+  return packageJson(
+    p.namespace,
+    p.name,
+    p.repository,
+    p.packageName,
+    ctx.store.maxPublishedRevision(p.namespace, p.repository, p.packageName),
+  );
 }
 
 export function listPackages(ctx: HandlerContext, request: SimRequest, route: CollectionRoute): SimResponse {
@@ -60,7 +66,9 @@ export function getPackage(ctx: HandlerContext, route: ItemRoute): SimResponse {
   const problems = [...dns1123LabelErrors(repository), ...dns1123LabelErrors(leaf)];
   const pathError = directoryNameError(path, false);
   if (problems.length > 0 || pathError !== undefined) {
-    throw unknownServerError(`package kubernetes resource name invalid:\n${[...problems, pathError ?? ''].filter((p) => p !== '').join('\n')}\n`);
+    throw unknownServerError(
+      `package kubernetes resource name invalid:\n${[...problems, pathError ?? ''].filter((p) => p !== '').join('\n')}\n`,
+    );
   }
   if (ctx.store.getRepository(route.namespace, repository) === undefined) throw notFound(REPOSITORIES, repository);
   const found = packagesOf(ctx, route.namespace).find((p) => p.name === route.name);
@@ -69,7 +77,9 @@ export function getPackage(ctx: HandlerContext, route: ItemRoute): SimResponse {
 }
 
 export function refusePackageWrite(method: string): never {
-  if (method === 'POST') throw methodNotSupported(PACKAGES, 'create or clone a PackageRevision resource to create a package as direct package creation');
-  if (method === 'DELETE') throw methodNotSupported(PACKAGES, 'delete all PackageRevisions resources of a package to delete a package as direct package deletion');
+  if (method === 'POST')
+    throw methodNotSupported(PACKAGES, 'create or clone a PackageRevision resource to create a package as direct package creation');
+  if (method === 'DELETE')
+    throw methodNotSupported(PACKAGES, 'delete all PackageRevisions resources of a package to delete a package as direct package deletion');
   throw methodNotSupported(PACKAGES, 'update a PackageRevision resource to update a package as direct package update');
 }

@@ -46,7 +46,11 @@ export async function updateResources(ctx: HandlerContext, request: SimRequest, 
   }
   const lockKey = `${route.namespace}/${route.name}`;
   if (!ctx.locks.tryAcquire(lockKey)) {
-    throw conflict(PACKAGE_REVISION_RESOURCES, route.name, `another request is already in progress on package revision resources "${lockKey}"`);
+    throw conflict(
+      PACKAGE_REVISION_RESOURCES,
+      route.name,
+      `another request is already in progress on package revision resources "${lockKey}"`,
+    );
   }
   try {
     await ctx.gate.pass();
@@ -63,7 +67,9 @@ export async function updateResources(ctx: HandlerContext, request: SimRequest, 
     if (next.metadata.resourceVersion === '') throw internalError('resourceVersion must be specified for an update');
     if (next.metadata.resourceVersion !== record.resourceVersion) {
       // 500, not 409 (docs/porch.md §Stale resourceVersion, §Sharp edges item 3).
-      throw internalError(`Operation cannot be fulfilled on packagerevisionresources.porch.kpt.dev "${route.name}": ${OPTIMISTIC_LOCK_MESSAGE}`);
+      throw internalError(
+        `Operation cannot be fulfilled on packagerevisionresources.porch.kpt.dev "${route.name}": ${OPTIMISTIC_LOCK_MESSAGE}`,
+      );
     }
     if (record.lifecycle !== 'Draft') {
       throw internalError(`cannot update a package revision with lifecycle value "${record.lifecycle}"; package must be Draft`);
