@@ -109,48 +109,168 @@ export async function measureBare(args: { root: string; count: number }): Promis
   };
 }
 
+/** What one scenario's drains measured: the image's way, the bare loop, V8's defaults, the smaller backlog. */
+interface BacklogRuns {
+  conductor: BacklogMeasured[];
+  bare: BacklogMeasured[];
+  defaults: BacklogMeasured[];
+  smaller: BacklogMeasured[];
+}
+
+/** Generates `files` intents into a fresh data directory and drains it with the CLI. */
+async function drain(
+  files: number,
+  usageDir: string,
+  options: string | undefined,
+  then?: (root: string) => Promise<void>,
+): Promise<BacklogMeasured> {
+  const dir = scratch('backlog');
+  try {
+    const generating = performance.now();
+    writeBacklog(join(dir.dir, 'handoff'), files, 'backlog');
+    const measured = await measureConductor(dir.dir, files, performance.now() - generating, usageDir, options);
+    await then?.(dir.dir);
+    return measured;
+  } finally {
+    dir.remove();
+  }
+}
+
+async function drainAll(ctx: BenchContext, runs: number, count: number, small: number, nodeOptions: string): Promise<BacklogRuns> {
+  const measured: BacklogRuns = { conductor: [], bare: [], defaults: [], smaller: [] };
+  const usage = scratch('backlog-usage');
+  try {
+    for (let i = 0; i < runs; i += 1) {
+      ctx.log(
+        `(e) run ${i + 1}/${runs}: ${count.toLocaleString('en-US')} files, conductor once (NODE_OPTIONS="${nodeOptions}"), then the bare loop`,
+      );
+      measured.conductor.push(
+        await drain(count, usage.dir, nodeOptions, async (root) => {
+          measured.bare.push(await inChild<BacklogMeasured>(import.meta.url, 'measureBare', { root, count }, 'e-bare', 1_800_000));
+        }),
+      );
+      ctx.log(`(e) run ${i + 1}/${runs}: the same with V8's default heap sizing`);
+      measured.defaults.push(await drain(count, usage.dir, undefined));
+      ctx.log(`(e) run ${i + 1}/${runs}: a backlog of ${small.toLocaleString('en-US')}`);
+      measured.smaller.push(await drain(small, usage.dir, nodeOptions));
+    }
+  } finally {
+    usage.remove();
+  }
+  return measured;
+}
+
+function backlogFigures(count: number, small: number, measured: BacklogRuns): ReturnType<typeof figure>[] {
+  return [...rateFigures(count, small, measured), ...memoryFigures(measured)];
+}
+
+/** Throughput, against the bare loop, over the drain's quarters and against the smaller backlog. */
+function rateFigures(count: number, small: number, { conductor, bare, smaller }: BacklogRuns): ReturnType<typeof figure>[] {
+  return [
+    figure(
+      'drainSeconds',
+      'time to drain (process start → exit)',
+      's',
+      conductor.map((m) => m.wallMs / 1000),
+    ),
+    figure(
+      'throughput',
+      'conductor throughput (first → last settle)',
+      'intents/s',
+      conductor.map((m) => m.steadyRate),
+    ),
+    figure(
+      'bareThroughput',
+      'bare loop throughput',
+      'intents/s',
+      bare.map((m) => m.steadyRate),
+    ),
+    figure(
+      'ratio',
+      'conductor/bare time per intent',
+      '×',
+      conductor.map((m, i) => bare[i]!.steadyRate / m.steadyRate),
+    ),
+    figure(
+      'firstQuarter',
+      'throughput, first quarter',
+      'intents/s',
+      conductor.map((m) => m.firstQuarter),
+    ),
+    figure(
+      'lastQuarter',
+      'throughput, last quarter',
+      'intents/s',
+      conductor.map((m) => m.lastQuarter),
+    ),
+    figure(
+      'largeOverSmall',
+      `throughput at ${count.toLocaleString('en-US')} / at ${small.toLocaleString('en-US')} files`,
+      '×',
+      conductor.map((m, i) => m.steadyRate / smaller[i]!.steadyRate),
+      { op: '>=', value: 0.9 },
+      'a larger backlog does not slow the rate (≥ 0.9 allows for noise)',
+    ),
+    figure(
+      'lastOverFirst',
+      'last/first quarter throughput',
+      '×',
+      conductor.map((m) => m.lastQuarter / m.firstQuarter),
+    ),
+    figure(
+      'bareLastOverFirst',
+      'bare loop last/first quarter throughput',
+      '×',
+      bare.map((m) => m.lastQuarter / m.firstQuarter),
+    ),
+  ];
+}
+
+/** Peak RSS as the image runs it, and what V8's default heap sizing does to memory and rate. */
+function memoryFigures({ conductor, bare, defaults }: BacklogRuns): ReturnType<typeof figure>[] {
+  return [
+    figure(
+      'peakRss',
+      'peak RSS (maxRSS at exit), as the image runs it',
+      'MiB',
+      conductor.map((m) => m.maxRssMiB),
+      { op: '<=', value: 256 },
+    ),
+    figure(
+      'peakRssSampled',
+      'peak RSS (VmHWM sampled)',
+      'MiB',
+      conductor.map((m) => m.sampledHwmMiB),
+    ),
+    figure(
+      'peakRssDefaults',
+      "peak RSS with V8's default heap sizing",
+      'MiB',
+      defaults.map((m) => m.maxRssMiB),
+    ),
+    figure(
+      'throughputDefaults',
+      "throughput with V8's default heap sizing",
+      'intents/s',
+      defaults.map((m) => m.steadyRate),
+    ),
+    figure(
+      'bareRss',
+      'bare loop peak RSS',
+      'MiB',
+      bare.map((m) => m.maxRssMiB),
+    ),
+  ];
+}
+
 export async function run(ctx: BenchContext): Promise<ScenarioResult> {
   const count = Math.max(1_000, Math.round(100_000 * ctx.scale));
   // A full-size backlog takes minutes per drain: one run at full size, three when scaled down.
   const runs = count >= 50_000 ? 1 : ctx.runs;
   const small = Math.max(1_000, Math.round(count / 10));
   const nodeOptions = imageNodeOptions();
-  const usage = scratch('backlog-usage');
-  const conductor: BacklogMeasured[] = [];
-  const bare: BacklogMeasured[] = [];
-  const defaults: BacklogMeasured[] = [];
-  const smaller: BacklogMeasured[] = [];
-  /** Generates `files` intents into a fresh data directory and drains it with the CLI. */
-  const drain = async (files: number, options: string | undefined, then?: (root: string) => Promise<void>) => {
-    const dir = scratch('backlog');
-    try {
-      const generating = performance.now();
-      writeBacklog(join(dir.dir, 'handoff'), files, 'backlog');
-      const measured = await measureConductor(dir.dir, files, performance.now() - generating, usage.dir, options);
-      await then?.(dir.dir);
-      return measured;
-    } finally {
-      dir.remove();
-    }
-  };
-  try {
-    for (let i = 0; i < runs; i += 1) {
-      ctx.log(
-        `(e) run ${i + 1}/${runs}: ${count.toLocaleString('en-US')} files, conductor once (NODE_OPTIONS="${nodeOptions}"), then the bare loop`,
-      );
-      conductor.push(
-        await drain(count, nodeOptions, async (root) => {
-          bare.push(await inChild<BacklogMeasured>(import.meta.url, 'measureBare', { root, count }, 'e-bare', 1_800_000));
-        }),
-      );
-      ctx.log(`(e) run ${i + 1}/${runs}: the same with V8's default heap sizing`);
-      defaults.push(await drain(count, undefined));
-      ctx.log(`(e) run ${i + 1}/${runs}: a backlog of ${small.toLocaleString('en-US')}`);
-      smaller.push(await drain(small, nodeOptions));
-    }
-  } finally {
-    usage.remove();
-  }
+  const measured = await drainAll(ctx, runs, count, small, nodeOptions);
+  const { conductor } = measured;
   const undrained = conductor.filter((m) => m.drained !== m.count).length;
   return {
     id: 'e',
@@ -165,95 +285,7 @@ export async function run(ctx: BenchContext): Promise<ScenarioResult> {
       sink: 'null (bench plugin via modules)',
       nodeOptions,
     },
-    figures: [
-      figure(
-        'drainSeconds',
-        'time to drain (process start → exit)',
-        's',
-        conductor.map((m) => m.wallMs / 1000),
-      ),
-      figure(
-        'throughput',
-        'conductor throughput (first → last settle)',
-        'intents/s',
-        conductor.map((m) => m.steadyRate),
-      ),
-      figure(
-        'bareThroughput',
-        'bare loop throughput',
-        'intents/s',
-        bare.map((m) => m.steadyRate),
-      ),
-      figure(
-        'ratio',
-        'conductor/bare time per intent',
-        '×',
-        conductor.map((m, i) => bare[i]!.steadyRate / m.steadyRate),
-      ),
-      figure(
-        'firstQuarter',
-        'throughput, first quarter',
-        'intents/s',
-        conductor.map((m) => m.firstQuarter),
-      ),
-      figure(
-        'lastQuarter',
-        'throughput, last quarter',
-        'intents/s',
-        conductor.map((m) => m.lastQuarter),
-      ),
-      figure(
-        'largeOverSmall',
-        `throughput at ${count.toLocaleString('en-US')} / at ${small.toLocaleString('en-US')} files`,
-        '×',
-        conductor.map((m, i) => m.steadyRate / smaller[i]!.steadyRate),
-        { op: '>=', value: 0.9 },
-        'a larger backlog does not slow the rate (≥ 0.9 allows for noise)',
-      ),
-      figure(
-        'lastOverFirst',
-        'last/first quarter throughput',
-        '×',
-        conductor.map((m) => m.lastQuarter / m.firstQuarter),
-      ),
-      figure(
-        'bareLastOverFirst',
-        'bare loop last/first quarter throughput',
-        '×',
-        bare.map((m) => m.lastQuarter / m.firstQuarter),
-      ),
-      figure(
-        'peakRss',
-        'peak RSS (maxRSS at exit), as the image runs it',
-        'MiB',
-        conductor.map((m) => m.maxRssMiB),
-        { op: '<=', value: 256 },
-      ),
-      figure(
-        'peakRssSampled',
-        'peak RSS (VmHWM sampled)',
-        'MiB',
-        conductor.map((m) => m.sampledHwmMiB),
-      ),
-      figure(
-        'peakRssDefaults',
-        "peak RSS with V8's default heap sizing",
-        'MiB',
-        defaults.map((m) => m.maxRssMiB),
-      ),
-      figure(
-        'throughputDefaults',
-        "throughput with V8's default heap sizing",
-        'intents/s',
-        defaults.map((m) => m.steadyRate),
-      ),
-      figure(
-        'bareRss',
-        'bare loop peak RSS',
-        'MiB',
-        bare.map((m) => m.maxRssMiB),
-      ),
-    ],
+    figures: backlogFigures(count, small, measured),
     notes: [
       ...(undrained > 0 ? [`${undrained} run(s) left files behind`] : []),
       `generating the backlog took ${(conductor[0]!.generateMs / 1000).toFixed(1)} s (not counted)`,

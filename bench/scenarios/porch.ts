@@ -381,6 +381,91 @@ async function unavailable(): Promise<string | undefined> {
   }
 }
 
+/** What the runs measured: the CLI, the bare loop, the naive peer, and the sink's round trips. */
+interface PorchRuns {
+  conductor: PorchMeasured[];
+  bare: PorchMeasured[];
+  naive: PorchMeasured[];
+  roundTrips: RoundTrips[];
+}
+
+/** How much each run measures. */
+interface PorchSizes {
+  count: number;
+  naiveCount: number;
+  roundTripTargets: number;
+}
+
+/** Every run measures each step once, in reverse order every other run (neither always goes first). */
+async function measureRuns(ctx: BenchContext, sizes: PorchSizes): Promise<PorchRuns> {
+  const measured: PorchRuns = { conductor: [], bare: [], naive: [], roundTrips: [] };
+  const usage = scratch('porch-usage');
+  try {
+    for (let i = 0; i < ctx.runs; i += 1) {
+      ctx.log(`(b) run ${i + 1}/${ctx.runs}`);
+      const steps = [
+        async () => measured.conductor.push(await measureConductor(sizes.count, usage.dir)),
+        async () => measured.bare.push(await inChild<PorchMeasured>(import.meta.url, 'measureBare', sizes.count, 'b-bare')),
+        async () => measured.naive.push(await inChild<PorchMeasured>(import.meta.url, 'measureNaive', sizes.naiveCount, 'b-naive')),
+        async () => {
+          measured.roundTrips.push(await inChild<RoundTrips>(import.meta.url, 'measureRoundTrips', sizes.roundTripTargets, 'b-rtt'));
+        },
+      ];
+      for (const step of i % 2 === 0 ? steps : [...steps].reverse()) await step();
+    }
+  } finally {
+    usage.remove();
+  }
+  return measured;
+}
+
+function porchFigures({ conductor, bare, naive, roundTrips }: PorchRuns): ReturnType<typeof figure>[] {
+  return [
+    figure(
+      'throughput',
+      'conductor throughput (first → last settle)',
+      'intents/s',
+      conductor.map((m) => m.steadyRate),
+      { op: '>=', value: 500 },
+    ),
+    figure(
+      'bareThroughput',
+      'bare loop throughput (undici, same requests)',
+      'intents/s',
+      bare.map((m) => m.steadyRate),
+    ),
+    figure(
+      'ratio',
+      'conductor/bare time per intent',
+      '×',
+      conductor.map((m, i) => bare[i]!.steadyRate / m.steadyRate),
+      { op: '<=', value: 1.25 },
+    ),
+    figure(
+      'naiveThroughput',
+      'naive peer (one at a time, fetch)',
+      'intents/s',
+      naive.map((m) => m.steadyRate),
+    ),
+    figure(
+      'requestsPerIntent',
+      'requests per intent (conductor)',
+      '',
+      conductor.map((m) => m.requests / m.count),
+    ),
+    ...roundTripFigures(roundTrips),
+  ];
+}
+
+function porchNotes({ conductor, bare, roundTrips }: PorchRuns): string[] {
+  const short = conductor.filter((m) => m.published !== m.count).length;
+  return [
+    ...(short > 0 ? [`${short} conductor run(s) published fewer revisions than intents`] : []),
+    `published per run: conductor ${conductor.map((m) => m.published).join(', ')}; bare ${bare.map((m) => m.published).join(', ')}`,
+    ...roundTripNotes(roundTrips),
+  ];
+}
+
 export async function run(ctx: BenchContext): Promise<ScenarioResult> {
   const count = ctx.quick ? 100 : 500;
   const title = 'files → Porch simulator, full flow with approval (real CLI, `conductor once`)';
@@ -388,26 +473,10 @@ export async function run(ctx: BenchContext): Promise<ScenarioResult> {
   if (reason !== undefined) {
     return { id: 'b', title, status: `not available: ${reason}`, setup: {}, figures: [], notes: [] };
   }
-  const usage = scratch('porch-usage');
-  const conductor: PorchMeasured[] = [];
-  const bare: PorchMeasured[] = [];
-  const naive: PorchMeasured[] = [];
-  const naiveCount = Math.round(count / 5);
-  const roundTripTargets = ctx.quick ? 20 : 60;
-  const roundTrips: RoundTrips[] = [];
+  const sizes: PorchSizes = { count, naiveCount: Math.round(count / 5), roundTripTargets: ctx.quick ? 20 : 60 };
+  let measured: PorchRuns;
   try {
-    for (let i = 0; i < ctx.runs; i += 1) {
-      ctx.log(`(b) run ${i + 1}/${ctx.runs}`);
-      const steps = [
-        async () => conductor.push(await measureConductor(count, usage.dir)),
-        async () => bare.push(await inChild<PorchMeasured>(import.meta.url, 'measureBare', count, 'b-bare')),
-        async () => naive.push(await inChild<PorchMeasured>(import.meta.url, 'measureNaive', naiveCount, 'b-naive')),
-        async () => {
-          roundTrips.push(await inChild<RoundTrips>(import.meta.url, 'measureRoundTrips', roundTripTargets, 'b-rtt'));
-        },
-      ];
-      for (const step of i % 2 === 0 ? steps : [...steps].reverse()) await step();
-    }
+    measured = await measureRuns(ctx, sizes);
   } catch (error) {
     return {
       id: 'b',
@@ -417,18 +486,15 @@ export async function run(ctx: BenchContext): Promise<ScenarioResult> {
       figures: [],
       notes: [],
     };
-  } finally {
-    usage.remove();
   }
-  const short = conductor.filter((m) => m.published !== m.count).length;
   return {
     id: 'b',
     title,
     status: 'ok',
     setup: {
       intents: count,
-      naiveIntents: naiveCount,
-      roundTripTargets,
+      naiveIntents: sizes.naiveCount,
+      roundTripTargets: sizes.roundTripTargets,
       roundTripLatencyMs: ROUND_TRIP_LATENCY_MS,
       concurrency: CONCURRENCY,
       sinkConcurrency: CONCURRENCY,
@@ -436,46 +502,8 @@ export async function run(ctx: BenchContext): Promise<ScenarioResult> {
       runs: ctx.runs,
       requestsPerIntent: 7,
     },
-    figures: [
-      figure(
-        'throughput',
-        'conductor throughput (first → last settle)',
-        'intents/s',
-        conductor.map((m) => m.steadyRate),
-        { op: '>=', value: 500 },
-      ),
-      figure(
-        'bareThroughput',
-        'bare loop throughput (undici, same requests)',
-        'intents/s',
-        bare.map((m) => m.steadyRate),
-      ),
-      figure(
-        'ratio',
-        'conductor/bare time per intent',
-        '×',
-        conductor.map((m, i) => bare[i]!.steadyRate / m.steadyRate),
-        { op: '<=', value: 1.25 },
-      ),
-      figure(
-        'naiveThroughput',
-        'naive peer (one at a time, fetch)',
-        'intents/s',
-        naive.map((m) => m.steadyRate),
-      ),
-      figure(
-        'requestsPerIntent',
-        'requests per intent (conductor)',
-        '',
-        conductor.map((m) => m.requests / m.count),
-      ),
-      ...roundTripFigures(roundTrips),
-    ],
-    notes: [
-      ...(short > 0 ? [`${short} conductor run(s) published fewer revisions than intents`] : []),
-      `published per run: conductor ${conductor.map((m) => m.published).join(', ')}; bare ${bare.map((m) => m.published).join(', ')}`,
-      ...roundTripNotes(roundTrips),
-    ],
+    figures: porchFigures(measured),
+    notes: porchNotes(measured),
   };
 }
 

@@ -153,33 +153,117 @@ export async function measureBareNode(): Promise<StartMeasured> {
   return measureAt(port, () => spawn(process.execPath, ['-e', BARE_SERVER, String(port)], { stdio: ['ignore', 'ignore', 'pipe'] }));
 }
 
-export async function run(ctx: BenchContext): Promise<ScenarioResult> {
-  idleSettleMs = ctx.quick ? 1_500 : 3_000;
-  const conductor: StartMeasured[] = [];
-  const cold: StartMeasured[] = [];
-  const image: StartMeasured[] = [];
-  const bare: StartMeasured[] = [];
-  // The scenarios before this one leave a lot of written and deleted files to the disk.
-  execFileSync('sync');
+/** What the starts measured: with a filled cache, an empty one, the image's, and the bare node floor. */
+interface StartupRuns {
+  conductor: StartMeasured[];
+  cold: StartMeasured[];
+  image: StartMeasured[];
+  bare: StartMeasured[];
+}
+
+async function measureStarts(ctx: BenchContext): Promise<StartupRuns> {
+  const measured: StartupRuns = { conductor: [], cold: [], image: [], bare: [] };
   for (let i = 0; i < ctx.runs; i += 1) {
     ctx.log(`(f) run ${i + 1}/${ctx.runs}`);
     const cache = scratch('compile-cache');
     try {
-      cold.push(await measureConductor(cache.dir));
-      conductor.push(await measureConductor(cache.dir));
+      measured.cold.push(await measureConductor(cache.dir));
+      measured.conductor.push(await measureConductor(cache.dir));
     } finally {
       cache.remove();
     }
     const built = scratch('compile-cache-image');
     try {
       fillLikeTheImage(built.dir);
-      image.push(await measureConductor(built.dir, true));
+      measured.image.push(await measureConductor(built.dir, true));
     } finally {
       execFileSync('chmod', ['-R', 'u+w', built.dir]);
       built.remove();
     }
-    bare.push(await measureBareNode());
+    measured.bare.push(await measureBareNode());
   }
+  return measured;
+}
+
+/** The later starts (compile cache filled) against the bare node floor. */
+function warmFigures({ conductor, bare }: StartupRuns): ReturnType<typeof figure>[] {
+  return [
+    figure(
+      'readyMs',
+      'start → /ready 200',
+      'ms',
+      conductor.map((m) => m.readyMs),
+      { op: '<=', value: 400 },
+    ),
+    figure(
+      'bareReadyMs',
+      'bare node http server start → 200',
+      'ms',
+      bare.map((m) => m.readyMs),
+    ),
+    figure(
+      'readyRatio',
+      'conductor/bare start time',
+      '×',
+      conductor.map((m, i) => m.readyMs / bare[i]!.readyMs),
+    ),
+    figure(
+      'idleRss',
+      'idle RSS',
+      'MiB',
+      conductor.map((m) => m.idleRssMiB),
+      { op: '<=', value: 100 },
+    ),
+    figure(
+      'bareIdleRss',
+      'bare node http server idle RSS',
+      'MiB',
+      bare.map((m) => m.idleRssMiB),
+    ),
+    figure(
+      'stopMs',
+      'SIGTERM → exit (idle)',
+      'ms',
+      conductor.map((m) => m.stopMs),
+    ),
+  ];
+}
+
+/** The first start after an install, and a new pod's first start. */
+function firstStartFigures({ cold, image }: StartupRuns): ReturnType<typeof figure>[] {
+  return [
+    figure(
+      'coldReadyMs',
+      'first start after an install (empty compile cache) → /ready 200',
+      'ms',
+      cold.map((m) => m.readyMs),
+    ),
+    figure(
+      'coldIdleRss',
+      'first start after an install: idle RSS',
+      'MiB',
+      cold.map((m) => m.idleRssMiB),
+    ),
+    figure(
+      'imageReadyMs',
+      "a new pod's first start (compile cache from the image build, read-only) → /ready 200",
+      'ms',
+      image.map((m) => m.readyMs),
+    ),
+    figure(
+      'imageIdleRss',
+      "a new pod's first start: idle RSS",
+      'MiB',
+      image.map((m) => m.idleRssMiB),
+    ),
+  ];
+}
+
+export async function run(ctx: BenchContext): Promise<ScenarioResult> {
+  idleSettleMs = ctx.quick ? 1_500 : 3_000;
+  // The scenarios before this one leave a lot of written and deleted files to the disk.
+  execFileSync('sync');
+  const measured = await measureStarts(ctx);
   return {
     id: 'f',
     title: 'start to /ready and idle RSS (`conductor run`, default pipeline + health + prometheus)',
@@ -190,70 +274,7 @@ export async function run(ctx: BenchContext): Promise<ScenarioResult> {
       pollMs: 5,
       pipeline: 'fs-source, schema-validate, sanitize, rate-limit, git-sink, audit-log, prometheus, health',
     },
-    figures: [
-      figure(
-        'readyMs',
-        'start → /ready 200',
-        'ms',
-        conductor.map((m) => m.readyMs),
-        { op: '<=', value: 400 },
-      ),
-      figure(
-        'bareReadyMs',
-        'bare node http server start → 200',
-        'ms',
-        bare.map((m) => m.readyMs),
-      ),
-      figure(
-        'readyRatio',
-        'conductor/bare start time',
-        '×',
-        conductor.map((m, i) => m.readyMs / bare[i]!.readyMs),
-      ),
-      figure(
-        'idleRss',
-        'idle RSS',
-        'MiB',
-        conductor.map((m) => m.idleRssMiB),
-        { op: '<=', value: 100 },
-      ),
-      figure(
-        'bareIdleRss',
-        'bare node http server idle RSS',
-        'MiB',
-        bare.map((m) => m.idleRssMiB),
-      ),
-      figure(
-        'stopMs',
-        'SIGTERM → exit (idle)',
-        'ms',
-        conductor.map((m) => m.stopMs),
-      ),
-      figure(
-        'coldReadyMs',
-        'first start after an install (empty compile cache) → /ready 200',
-        'ms',
-        cold.map((m) => m.readyMs),
-      ),
-      figure(
-        'coldIdleRss',
-        'first start after an install: idle RSS',
-        'MiB',
-        cold.map((m) => m.idleRssMiB),
-      ),
-      figure(
-        'imageReadyMs',
-        "a new pod's first start (compile cache from the image build, read-only) → /ready 200",
-        'ms',
-        image.map((m) => m.readyMs),
-      ),
-      figure(
-        'imageIdleRss',
-        "a new pod's first start: idle RSS",
-        'MiB',
-        image.map((m) => m.idleRssMiB),
-      ),
-    ],
+    figures: [...warmFigures(measured), ...firstStartFigures(measured)],
     notes: [],
   };
 }

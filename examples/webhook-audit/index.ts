@@ -77,33 +77,7 @@ export default definePlugin({
         };
       },
 
-      async preflight(signal): Promise<PreflightCheck[]> {
-        const probe = new Agent({ connect: { timeout: options.timeoutMs } });
-        try {
-          const url = new URL(options.url);
-          const response = await probe.request({
-            origin: url.origin,
-            path: `${url.pathname}${url.search}`,
-            method: 'HEAD',
-            headers,
-            signal: AbortSignal.any([signal, AbortSignal.timeout(options.timeoutMs)]),
-          });
-          await response.body.dump();
-          // Any answer proves the network path and TLS; 401/403 says the token is refused.
-          const refused = response.statusCode === 401 || response.statusCode === 403;
-          return [
-            {
-              name: 'webhook reachable',
-              ok: !refused,
-              message: `${where} answered ${response.statusCode}${refused ? ': credentials refused' : ''}`,
-            },
-          ];
-        } catch (error) {
-          return [{ name: 'webhook reachable', ok: false, message: `${where}: ${(error as Error).message}` }];
-        } finally {
-          await probe.close();
-        }
-      },
+      preflight: (signal) => probeWebhook({ url: options.url, headers, timeoutMs: options.timeoutMs, where }, signal),
 
       apply(hooks) {
         // Synchronous and quick: the outcome is queued, the webhook is the sender's business.
@@ -114,3 +88,41 @@ export default definePlugin({
     };
   },
 });
+
+/** Where the webhook is, as the plugin reaches it: `where` is the URL without its secrets, for messages. */
+interface WebhookTarget {
+  url: string;
+  headers: Record<string, string>;
+  timeoutMs: number;
+  where: string;
+}
+
+/** One HEAD request through a pool of its own: any answer proves the network path and TLS. */
+async function probeWebhook(target: WebhookTarget, signal: AbortSignal): Promise<PreflightCheck[]> {
+  const { where } = target;
+  const probe = new Agent({ connect: { timeout: target.timeoutMs } });
+  try {
+    const url = new URL(target.url);
+    const response = await probe.request({
+      origin: url.origin,
+      path: `${url.pathname}${url.search}`,
+      method: 'HEAD',
+      headers: target.headers,
+      signal: AbortSignal.any([signal, AbortSignal.timeout(target.timeoutMs)]),
+    });
+    await response.body.dump();
+    // Any answer proves the network path and TLS; 401/403 says the token is refused.
+    const refused = response.statusCode === 401 || response.statusCode === 403;
+    return [
+      {
+        name: 'webhook reachable',
+        ok: !refused,
+        message: `${where} answered ${response.statusCode}${refused ? ': credentials refused' : ''}`,
+      },
+    ];
+  } catch (error) {
+    return [{ name: 'webhook reachable', ok: false, message: `${where}: ${(error as Error).message}` }];
+  } finally {
+    await probe.close();
+  }
+}

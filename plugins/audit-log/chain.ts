@@ -202,58 +202,76 @@ export type VerifyResult =
     }
   | { ok: false; records: number; line: number; reason: string };
 
-/** Walks the whole log once, line by line, and names the first line that breaks the chain. */
-export async function verifyChain(logPath: string, options: VerifyOptions = {}): Promise<VerifyResult> {
-  let expected: ChainHead = EMPTY_CHAIN;
-  let lineNumber = 0;
-  let hashAtCheckpoint: string | undefined;
-  let keyed = 0;
-  const checkpoint = readCheckpoint(logPath);
+/** Where a walk through the log stands: the head so far and what it has seen on the way. */
+interface ChainWalk {
+  expected: ChainHead;
+  lineNumber: number;
+  keyed: number;
+  /** The hash of the record at the checkpoint's seq, once the walk has passed it. */
+  hashAtCheckpoint: string | undefined;
+}
+
+/** What every line is compared with: the key, the checkpoint, and the anchors by seq. */
+interface ChainEvidence {
+  key: Buffer | undefined;
+  checkpoint: ChainHead | undefined;
+  anchors: Map<number, Anchor[]>;
+}
+
+function anchorsBySeq(list: readonly Anchor[]): Map<number, Anchor[]> {
   const anchors = new Map<number, Anchor[]>();
-  for (const anchor of options.anchors ?? []) anchors.set(anchor.seq, [...(anchors.get(anchor.seq) ?? []), anchor]);
-  const lines = createInterface({ input: createReadStream(logPath, { encoding: 'utf8' }), crlfDelay: Infinity });
-  const fail = (reason: string): VerifyResult => {
-    lines.close();
-    return { ok: false, records: lineNumber - 1, line: lineNumber, reason };
-  };
-  for await (const text of lines) {
-    lineNumber += 1;
-    let record: Record<string, unknown>;
-    try {
-      record = JSON.parse(text) as Record<string, unknown>;
-    } catch {
-      return fail('not a JSON record (the line was edited or cut)');
+  for (const anchor of list) anchors.set(anchor.seq, [...(anchors.get(anchor.seq) ?? []), anchor]);
+  return anchors;
+}
+
+/** Why a record's MAC or hash does not hold, or undefined when it does; counts keyed records. */
+function integrityBreak(rest: Record<string, unknown>, hash: string, walk: ChainWalk, key: Buffer | undefined): string | undefined {
+  if (rest['mac'] === MAC_ALGORITHM) {
+    walk.keyed += 1;
+    if (key !== undefined && hashRecord(rest, key) !== hash) {
+      return 'its MAC does not match under the audit key (the line was edited or the log re-chained)';
     }
-    if (typeof record !== 'object' || record === null || Array.isArray(record)) return fail('not a JSON object');
-    const { hash, ...rest } = record;
-    if (typeof hash !== 'string') return fail('no hash (the record is not part of the chain)');
-    if (rest['mac'] === MAC_ALGORITHM) {
-      keyed += 1;
-      if (options.key !== undefined && hashRecord(rest, options.key) !== hash) {
-        return fail('its MAC does not match under the audit key (the line was edited or the log re-chained)');
-      }
-    } else if (rest['mac'] !== undefined) {
-      return fail(`unknown mac ${JSON.stringify(rest['mac'])}`);
-    } else if (keyed > 0 && options.key !== undefined) {
-      return fail('it is not keyed, after keyed records (the log was re-chained without the key)');
-    } else if (hashRecord(rest) !== hash) {
-      return fail('the hash does not match the content (the line was edited)');
-    }
-    if (rest['prev'] !== expected.hash) {
-      return fail(
-        expected.seq === 0
-          ? 'it does not start the chain (lines before it were removed)'
-          : `it does not follow line ${lineNumber - 1} (a line was removed or the lines were reordered)`,
-      );
-    }
-    if (rest['seq'] !== expected.seq + 1) return fail(`its sequence number is ${String(rest['seq'])}, expected ${expected.seq + 1}`);
-    expected = { seq: expected.seq + 1, hash };
-    if (checkpoint?.seq === expected.seq) hashAtCheckpoint = hash;
-    for (const anchor of anchors.get(expected.seq) ?? []) {
-      if (anchor.hash !== hash) return fail(`it does not match the anchor in ${anchor.source} (the log was rewritten)`);
-    }
+    return undefined;
   }
-  if (options.key !== undefined && lineNumber > 0 && keyed === 0) {
+  if (rest['mac'] !== undefined) return `unknown mac ${JSON.stringify(rest['mac'])}`;
+  if (walk.keyed > 0 && key !== undefined) return 'it is not keyed, after keyed records (the log was re-chained without the key)';
+  if (hashRecord(rest) !== hash) return 'the hash does not match the content (the line was edited)';
+  return undefined;
+}
+
+/** Why a line does not extend the chain, or undefined when it does (the walk then moves past it). */
+function lineBreak(text: string, walk: ChainWalk, evidence: ChainEvidence): string | undefined {
+  let record: Record<string, unknown>;
+  try {
+    record = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    return 'not a JSON record (the line was edited or cut)';
+  }
+  if (typeof record !== 'object' || record === null || Array.isArray(record)) return 'not a JSON object';
+  const { hash, ...rest } = record;
+  if (typeof hash !== 'string') return 'no hash (the record is not part of the chain)';
+  const broken = integrityBreak(rest, hash, walk, evidence.key);
+  if (broken !== undefined) return broken;
+  const { expected } = walk;
+  if (rest['prev'] !== expected.hash) {
+    return expected.seq === 0
+      ? 'it does not start the chain (lines before it were removed)'
+      : `it does not follow line ${walk.lineNumber - 1} (a line was removed or the lines were reordered)`;
+  }
+  if (rest['seq'] !== expected.seq + 1) return `its sequence number is ${String(rest['seq'])}, expected ${expected.seq + 1}`;
+  walk.expected = { seq: expected.seq + 1, hash };
+  if (evidence.checkpoint?.seq === walk.expected.seq) walk.hashAtCheckpoint = hash;
+  for (const anchor of evidence.anchors.get(walk.expected.seq) ?? []) {
+    if (anchor.hash !== hash) return `it does not match the anchor in ${anchor.source} (the log was rewritten)`;
+  }
+  return undefined;
+}
+
+/** After the last line: whether the key, the anchors and the checkpoint agree with where the log ends. */
+function endBreak(walk: ChainWalk, evidence: ChainEvidence): VerifyResult | undefined {
+  const { lineNumber } = walk;
+  const { checkpoint, anchors } = evidence;
+  if (evidence.key !== undefined && lineNumber > 0 && walk.keyed === 0) {
     return {
       ok: false,
       records: lineNumber,
@@ -280,10 +298,29 @@ export async function verifyChain(logPath: string, options: VerifyOptions = {}):
         reason: `missing: the checkpoint records ${checkpoint.seq} records (lines were removed from the end)`,
       };
     }
-    if (hashAtCheckpoint !== checkpoint.hash) {
+    if (walk.hashAtCheckpoint !== checkpoint.hash) {
       return { ok: false, records: lineNumber, line: checkpoint.seq, reason: 'it does not match the checkpoint (the log was rewritten)' };
     }
   }
-  const anchored = [...anchors.values()].reduce((n, list) => n + list.length, 0);
-  return { ok: true, records: lineNumber, checkpoint: checkpoint === undefined ? 'absent' : 'matched', keyed, anchored };
+  return undefined;
+}
+
+/** Walks the whole log once, line by line, and names the first line that breaks the chain. */
+export async function verifyChain(logPath: string, options: VerifyOptions = {}): Promise<VerifyResult> {
+  const checkpoint = readCheckpoint(logPath);
+  const evidence: ChainEvidence = { key: options.key, checkpoint, anchors: anchorsBySeq(options.anchors ?? []) };
+  const walk: ChainWalk = { expected: EMPTY_CHAIN, lineNumber: 0, keyed: 0, hashAtCheckpoint: undefined };
+  const lines = createInterface({ input: createReadStream(logPath, { encoding: 'utf8' }), crlfDelay: Infinity });
+  for await (const text of lines) {
+    walk.lineNumber += 1;
+    const reason = lineBreak(text, walk, evidence);
+    if (reason !== undefined) {
+      lines.close();
+      return { ok: false, records: walk.lineNumber - 1, line: walk.lineNumber, reason };
+    }
+  }
+  const atEnd = endBreak(walk, evidence);
+  if (atEnd !== undefined) return atEnd;
+  const anchored = [...evidence.anchors.values()].reduce((n, list) => n + list.length, 0);
+  return { ok: true, records: walk.lineNumber, checkpoint: checkpoint === undefined ? 'absent' : 'matched', keyed: walk.keyed, anchored };
 }

@@ -5,7 +5,7 @@
 // only spread the work: correctness still rests on the idempotent sinks.
 import { hostname } from 'node:os';
 import { Redis } from 'ioredis';
-import { ConductorError, definePlugin, type Claim } from '../../core/index.ts';
+import { ConductorError, definePlugin, type Claim, type PreflightCheck } from '../../core/index.ts';
 import { DOCS, OPTIONS_SCHEMA } from './metadata.ts';
 
 // Delete / extend only a claim this replica still holds (compare-and-act, atomically).
@@ -68,28 +68,7 @@ export default definePlugin({
         redis?.status === 'ready'
           ? { ready: true, details: { replicaId, claims: held.size } }
           : { ready: false, message: `redis ${redis?.status ?? 'not started'}${lastError ? `: ${lastError}` : ''}` },
-      async preflight() {
-        // One connection attempt, no retries; its error events are caught here (ioredis prints an
-        // unhandled one with a stack to stderr), and the failure names host, port and reason.
-        const client = new Redis(options.url, {
-          lazyConnect: true,
-          maxRetriesPerRequest: 0,
-          enableOfflineQueue: false,
-          retryStrategy: () => null,
-        });
-        let connectError: (Error & { code?: string }) | undefined;
-        client.on('error', (error: Error) => (connectError ??= error));
-        const where = redisAddress(options.url);
-        try {
-          await client.connect();
-          const pong = await client.ping();
-          return [{ name: 'redis reachable', ok: pong === 'PONG', message: `${where} answered ${pong}` }];
-        } catch (error) {
-          return [{ name: 'redis reachable', ok: false, message: `${where}: ${connectionReason(connectError ?? (error as Error))}` }];
-        } finally {
-          client.disconnect();
-        }
-      },
+      preflight: () => probeRedis(options.url),
       apply(hooks) {
         // A command that fails midway (the connection drops) is a claim error too, not an internal one.
         const claimError = (error: unknown, what: string) =>
@@ -116,6 +95,31 @@ export default definePlugin({
     };
   },
 });
+
+/**
+ * One connection attempt, no retries; its error events are caught here (ioredis prints an
+ * unhandled one with a stack to stderr), and the failure names host, port and reason.
+ */
+async function probeRedis(url: string): Promise<PreflightCheck[]> {
+  const client = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+  });
+  let connectError: (Error & { code?: string }) | undefined;
+  client.on('error', (error: Error) => (connectError ??= error));
+  const where = redisAddress(url);
+  try {
+    await client.connect();
+    const pong = await client.ping();
+    return [{ name: 'redis reachable', ok: pong === 'PONG', message: `${where} answered ${pong}` }];
+  } catch (error) {
+    return [{ name: 'redis reachable', ok: false, message: `${where}: ${connectionReason(connectError ?? (error as Error))}` }];
+  } finally {
+    client.disconnect();
+  }
+}
 
 /** `host:port` of a Redis URL (never its password), for messages. */
 function redisAddress(url: string): string {
