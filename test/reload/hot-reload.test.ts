@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { freePort } from '../support/ports.ts';
-import { renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startCli } from '../support/cli.ts';
 import { BLUEPRINT, dropIntent, list, makeDataDir, scaling } from '../support/data-dir.ts';
@@ -69,9 +69,27 @@ test(`hot reload while ${INTENTS} intents flow: one applied, one refused, nothin
     [],
   );
   assert.deepEqual(list(join(dir.root, 'failed')), []);
+  // Ten intents per target, dropped oldest first: one processed after a newer one for its target
+  // was applied is superseded (newest wins), so the commits are those of the intents applied.
+  const outcomes = list(join(dir.root, 'status')).map(
+    (name) => JSON.parse(readFileSync(join(dir.root, 'status', name), 'utf8')) as { status: string; intentId: string; file: string },
+  );
+  assert.equal(outcomes.length, INTENTS, 'one outcome per intent');
+  const applied = outcomes.filter((o) => o.status === 'succeeded' || o.status === 'duplicate');
+  const superseded = outcomes.filter((o) => o.status === 'superseded');
+  assert.equal(applied.length + superseded.length, INTENTS, 'every intent applied, or superseded by a newer one');
   const ids = gitLog(join(dir.root, 'out')).map((c) => c.intentId);
-  assert.equal(ids.length, INTENTS, 'one commit per intent');
-  assert.equal(new Set(ids).size, INTENTS, 'none applied twice');
+  assert.equal(new Set(ids).size, ids.length, 'none applied twice');
+  assert.deepEqual([...ids].sort(), applied.map((o) => o.intentId).sort(), 'one commit per intent applied, none for another');
+  const numberOf = (file: string) => Number(/intent-(\d+)\.json$/.exec(file)![1]);
+  const appliedNumbers = applied.map((o) => numberOf(o.file));
+  for (const { file } of superseded) {
+    const n = numberOf(file);
+    assert.ok(
+      appliedNumbers.some((m) => m > n && m % 100 === n % 100),
+      `${file} is superseded by a newer intent for its target that was applied`,
+    );
+  }
 });
 
 test('SIGHUP reloads too, and an unchanged config is left alone', async (t) => {
