@@ -4,6 +4,7 @@
 // producer's order (an older one arriving later is superseded). Read once at start through
 // `git log`, then commit by commit for whatever another writer added since.
 import { ConductorError, type Intent, type Receipt } from '../../core/index.ts';
+import { EffectIndex } from './effect-index.ts';
 import { git, type GitIdentity } from './git.ts';
 import type { Repo } from './repo.ts';
 import { targetKey, trailerEffects, type RecordedEffect } from './trailers.ts';
@@ -33,8 +34,8 @@ export class KnownEffects {
   readonly #plugin: string;
   readonly #repo: Repo;
   readonly #identity: GitIdentity;
-  /** Intent id → the commit holding it and the content it had. */
-  readonly #committed = new Map<string, { commit: string; contentHash: string | undefined }>();
+  /** Intent id → the commit holding it and the content it had (all of history, compact). */
+  readonly #committed = new EffectIndex();
   readonly #newest = new Map<string, Newest>();
   #lastHead: string | undefined;
 
@@ -51,7 +52,7 @@ export class KnownEffects {
   /** Notes what one commit of history records (commits are visited newest first). */
   learn(commit: string, effects: readonly RecordedEffect[]): void {
     for (const effect of effects) {
-      if (!this.#committed.has(effect.id)) this.#committed.set(effect.id, { commit, contentHash: effect.contentHash });
+      this.#committed.addIfAbsent(effect.id, commit, effect.contentHash);
       if (effect.target === undefined || effect.order === undefined) continue;
       const known = this.#newest.get(effect.target);
       if (known !== undefined && known.order >= effect.order) continue;
