@@ -8,6 +8,8 @@
 // lowercase 40-digit hex digest — ids written by hand in old history, other hash lengths — goes
 // to a plain Map beside it, so every id is kept exactly as history wrote it.
 
+import { detached } from './detached.ts';
+
 /** What history records for an intent id. */
 export interface CommittedEffect {
   commit: string;
@@ -57,7 +59,10 @@ export class EffectIndex {
     const hexId = HEX_DIGEST.test(id);
     if (this.#other.has(id) || (hexId && this.#find(id) >= 0)) return;
     if (!hexId || !HEX_DIGEST.test(commit) || (contentHash !== undefined && !HEX_DIGEST.test(contentHash))) {
-      this.#other.set(id, { commit, contentHash });
+      this.#other.set(detached(id), {
+        commit: detached(commit),
+        contentHash: contentHash === undefined ? undefined : detached(contentHash),
+      });
       return;
     }
     if ((this.#count + 1) * 2 > this.#slots.length) this.#rehash(this.#slots.length * 2);
