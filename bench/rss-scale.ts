@@ -1,7 +1,8 @@
-// `node bench/rss-scale.ts [--counts 5000,50000] [--runs 3] [--heap-snapshot DIR]` — the peak-RSS
-// part of scenario (c) on its own: `conductor once` under the image's heap bounds with N intents
-// in one namespace (5,000 packages, then edited over and over; grouped commits), the runs
-// interleaved, and the median peak RSS of each size with the ratio of the largest to the smallest.
+// `node bench/rss-scale.ts [--counts 5000,50000] [--runs 3]` — the peak-RSS part of scenario (c)
+// on its own (about ten minutes a round on two loaded cores, most of it the 50,000 run):
+// `conductor once` under the image's heap bounds with N intents in one namespace (5,000
+// packages, then edited over and over; grouped commits), the runs interleaved, and the median
+// peak RSS of each size with the ratio of the largest to the smallest.
 import { parseArgs } from 'node:util';
 import { imageNodeOptions } from './lib/cli.ts';
 import { scratch } from './lib/config.ts';
