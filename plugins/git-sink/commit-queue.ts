@@ -79,6 +79,9 @@ export class CommitQueue {
   readonly #parts: QueueParts;
   readonly #pending: Pending[] = [];
   #queue: Promise<unknown> = Promise.resolve();
+  /** A turn is queued and has not started yet: it will take whatever is pending when it starts. */
+  #turnWaiting = false;
+  #queued = 0;
 
   constructor(parts: QueueParts) {
     this.#parts = parts;
@@ -86,9 +89,19 @@ export class CommitQueue {
 
   /** Runs `work` after every turn queued before it (commits build on each other's HEAD). */
   serial<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(work, work);
+    this.#queued += 1;
+    const started = () => {
+      this.#queued -= 1;
+      return work();
+    };
+    const run = this.#queue.then(started, started);
     this.#queue = run.catch(() => undefined);
     return run;
+  }
+
+  /** Turns (and plans) queued that have not started yet. */
+  get queued(): number {
+    return this.#queued;
   }
 
   /** Resolves once every turn queued so far has run. */
@@ -98,13 +111,29 @@ export class CommitQueue {
 
   submit(p: Pending): void {
     this.#pending.push(p);
-    // One turn per submission; a turn finding its intents taken by an earlier one does nothing.
-    void this.serial(() => this.#turn());
+    this.#queueTurn();
+  }
+
+  /**
+   * Queues a turn unless one is waiting to start (it will take this submission too). One turn
+   * per submission would queue turns faster than they run — each takes every intent pending when
+   * it starts, so the ones behind it find nothing — and keep about one idle turn per intent
+   * queued until the backlog is over: memory growing with the number of intents.
+   */
+  #queueTurn(): void {
+    if (this.#turnWaiting) return;
+    this.#turnWaiting = true;
+    void this.serial(() => {
+      this.#turnWaiting = false;
+      return this.#turn();
+    });
   }
 
   async #turn(): Promise<void> {
     const batch = this.#pending.splice(0, MAX_INTENTS_PER_TURN);
     if (batch.length === 0) return;
+    // More than one turn takes: the rest in a turn of its own, after this one.
+    if (this.#pending.length > 0) this.#queueTurn();
     try {
       const results = await this.#parts.withLock(() => this.#commit(batch));
       batch.forEach((p, i) => {

@@ -1,14 +1,14 @@
 // A small async wrapper around the git command line, with the identity and settings the sink
 // needs passed on every call (no reliance on the user's or the machine's git config).
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 
 export interface GitIdentity {
   name: string;
   email: string;
 }
 
-export function git(cwd: string, identity: GitIdentity, args: string[], input?: string): Promise<string> {
-  const fullArgs = [
+function withIdentity(identity: GitIdentity, args: string[]): string[] {
+  return [
     '-c',
     `user.name=${identity.name}`,
     '-c',
@@ -19,16 +19,64 @@ export function git(cwd: string, identity: GitIdentity, args: string[], input?: 
     'core.hooksPath=/dev/null',
     ...args,
   ];
+}
+
+const GIT_ENV = { GIT_CONFIG_NOSYSTEM: '1', GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' };
+
+export function git(cwd: string, identity: GitIdentity, args: string[], input?: string): Promise<string> {
+  const fullArgs = withIdentity(identity, args);
   return new Promise((resolve, reject) => {
     const child = execFile(
       'git',
       fullArgs,
-      { cwd, maxBuffer: 256 * 1024 * 1024, env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' } },
+      { cwd, maxBuffer: 256 * 1024 * 1024, env: { ...process.env, ...GIT_ENV } },
       (error, stdout, stderr) => {
         if (error) reject(new Error(`git ${args[0]} failed: ${stderr.trim() || error.message}`));
         else resolve(stdout);
       },
     );
     if (input !== undefined) child.stdin?.end(input);
+  });
+}
+
+/**
+ * Runs git and hands its output over record by record (records end with a NUL, as `-z` writes
+ * them), never holding more than one record and a chunk: a whole history's log can be far
+ * larger than memory allows, or than an output buffer may hold.
+ */
+export function gitRecords(cwd: string, identity: GitIdentity, args: string[], onRecord: (record: string) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('git', withIdentity(identity, args), {
+      cwd,
+      env: { ...process.env, ...GIT_ENV },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    let rest = Buffer.alloc(0);
+    let failed: Error | undefined;
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr = `${stderr}${chunk}`.slice(-4000)));
+    child.stdout.on('data', (chunk: Buffer) => {
+      let data = rest.length === 0 ? chunk : Buffer.concat([rest, chunk]);
+      try {
+        for (let end = data.indexOf(0); end !== -1; end = data.indexOf(0)) {
+          onRecord(data.toString('utf8', 0, end));
+          data = data.subarray(end + 1);
+        }
+      } catch (error) {
+        failed ??= error as Error;
+        child.kill();
+      }
+      // A copy: the unfinished record must not keep the whole chunk alive.
+      rest = Buffer.from(data);
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      if (failed !== undefined) reject(failed);
+      else if (code !== 0) reject(new Error(`git ${args[0]} failed (${signal ?? code}): ${stderr.trim() || 'no message'}`));
+      else {
+        if (rest.length > 0) onRecord(rest.toString('utf8'));
+        resolve();
+      }
+    });
   });
 }

@@ -4,7 +4,9 @@
 // producer's order (an older one arriving later is superseded). Read once at start through
 // `git log`, then commit by commit for whatever another writer added since.
 import { ConductorError, type Intent, type Receipt } from '../../core/index.ts';
-import { git, type GitIdentity } from './git.ts';
+import { detached } from './detached.ts';
+import { EffectIndex } from './effect-index.ts';
+import { gitRecords, type GitIdentity } from './git.ts';
 import type { Repo } from './repo.ts';
 import { targetKey, trailerEffects, type RecordedEffect } from './trailers.ts';
 
@@ -33,8 +35,8 @@ export class KnownEffects {
   readonly #plugin: string;
   readonly #repo: Repo;
   readonly #identity: GitIdentity;
-  /** Intent id → the commit holding it and the content it had. */
-  readonly #committed = new Map<string, { commit: string; contentHash: string | undefined }>();
+  /** Intent id → the commit holding it and the content it had (all of history, compact). */
+  readonly #committed = new EffectIndex();
   readonly #newest = new Map<string, Newest>();
   #lastHead: string | undefined;
 
@@ -51,11 +53,12 @@ export class KnownEffects {
   /** Notes what one commit of history records (commits are visited newest first). */
   learn(commit: string, effects: readonly RecordedEffect[]): void {
     for (const effect of effects) {
-      if (!this.#committed.has(effect.id)) this.#committed.set(effect.id, { commit, contentHash: effect.contentHash });
+      this.#committed.addIfAbsent(effect.id, commit, effect.contentHash);
       if (effect.target === undefined || effect.order === undefined) continue;
       const known = this.#newest.get(effect.target);
       if (known !== undefined && known.order >= effect.order) continue;
-      this.#newest.set(effect.target, { order: effect.order, intentId: effect.id, commit });
+      // Copies: the strings are cut from the commit message, and would keep all of it alive.
+      this.#newest.set(detached(effect.target), { order: effect.order, intentId: detached(effect.id), commit: detached(commit) });
     }
   }
 
@@ -69,14 +72,13 @@ export class KnownEffects {
   async catchUp(head: string | undefined): Promise<void> {
     if (head === undefined || head === this.#lastHead) return;
     if (this.#lastHead === undefined) {
-      // The whole history once, through git itself (fast even for long histories); each
-      // record is the commit id, a line break and the raw message, NUL-terminated.
-      const log = await git(this.#repo.dir, this.#identity, ['log', '-z', '--format=%H%n%B', head]);
-      for (const record of log.split('\0')) {
+      // The whole history once, through git itself (fast even for long histories), read as it
+      // comes: each record is the commit id, a line break and the raw message, NUL-terminated.
+      await gitRecords(this.#repo.dir, this.#identity, ['log', '-z', '--format=%H%n%B', head], (record) => {
         const newline = record.indexOf('\n');
         const hash = record.slice(0, newline === -1 ? undefined : newline).trim();
         if (/^[0-9a-f]{40}$/.test(hash)) this.learn(hash, trailerEffects(newline === -1 ? '' : record.slice(newline + 1)));
-      }
+      });
     } else {
       for (let oid: string | undefined = head; oid !== undefined && oid !== this.#lastHead;) {
         const { message, parents } = await this.#repo.commitMessage(oid);
