@@ -9,6 +9,7 @@
 // and stops with an error, so nothing streamed after the last checkpoint ever moves the branch
 // (it dies leaving at most an unreferenced pack and a crash report, which start removes).
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { GIT_ENV } from './git.ts';
 
 export interface FastImportOptions {
   /** The repository's working directory (git runs there). */
@@ -16,9 +17,6 @@ export interface FastImportOptions {
   /** fsync packs, indexes and refs (git's core.fsync); the caller fsyncs their directories. */
   fullSync: boolean;
 }
-
-/** The environment every git child of the sink gets: no system config, no prompt, C locale. */
-export const GIT_ENV = { GIT_CONFIG_NOSYSTEM: '1', GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' } as const;
 
 /** Quotes a path the way fast-import reads it (C style), whatever bytes its segments hold. */
 export function quotePath(path: string): string {

@@ -21,17 +21,28 @@ function withIdentity(identity: GitIdentity, args: string[]): string[] {
   ];
 }
 
-const GIT_ENV = { GIT_CONFIG_NOSYSTEM: '1', GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' };
+/** The environment every git child of the sink gets: no system config, no prompt, C locale. */
+export const GIT_ENV = { GIT_CONFIG_NOSYSTEM: '1', GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' } as const;
 
+/** Runs git with the sink's identity and settings; resolves with its standard output. */
 export function git(cwd: string, identity: GitIdentity, args: string[], input?: string): Promise<string> {
-  const fullArgs = withIdentity(identity, args);
+  return gitCommand(cwd, withIdentity(identity, args), input);
+}
+
+/**
+ * Runs git as given (no identity: for commands that write no commit); resolves with its
+ * standard output, rejects with its standard error. The error names the command, not the `-c`
+ * settings before it.
+ */
+export function gitCommand(cwd: string, args: string[], input?: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = execFile(
       'git',
-      fullArgs,
+      args,
       { cwd, maxBuffer: 256 * 1024 * 1024, env: { ...process.env, ...GIT_ENV } },
       (error, stdout, stderr) => {
-        if (error) reject(new Error(`git ${args[0]} failed: ${stderr.trim() || error.message}`));
+        const command = args.filter((a, i) => a !== '-c' && args[i - 1] !== '-c')[0];
+        if (error) reject(new Error(`git ${command} failed: ${stderr.trim() || error.message}`));
         else resolve(stdout);
       },
     );

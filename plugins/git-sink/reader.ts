@@ -2,7 +2,8 @@
 // any pack, including the packs fast-import closed after this process started (git looks
 // at the pack directory again when an object is not where it looked before).
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { GIT_ENV, holdOpen } from './fast-import.ts';
+import { holdOpen } from './fast-import.ts';
+import { GIT_ENV } from './git.ts';
 
 export interface GitObject {
   type: 'blob' | 'tree' | 'commit' | 'tag';

@@ -9,13 +9,13 @@
 // What this process read or wrote is remembered per path for the commit it knows as HEAD (the
 // packages and directory listings), so a commit reads back nothing it wrote; objects read by id
 // are cached too. Every cache is bounded by bytes (cache.ts), whatever the size of the trees.
-import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fsyncDirectory } from './durable.ts';
 import { crashPoint } from '../../core/index.ts';
 import { ByteCache, stringBytes } from './cache.ts';
-import { FastImport, GIT_ENV, dataBlock, quotePath } from './fast-import.ts';
+import { FastImport, dataBlock, quotePath } from './fast-import.ts';
+import { gitCommand } from './git.ts';
 import { ObjectReader, parseCommit, type TreeEntry } from './reader.ts';
 
 export type { TreeEntry } from './reader.ts';
@@ -129,7 +129,7 @@ export class Repo {
     if (loose !== undefined && /^[0-9a-f]{40}\s*$/.test(loose)) return loose.trim();
     // Only a packed ref is left to look for; without packed-refs there is none (a new repository).
     if (loose === undefined && !existsSync(join(this.gitDir, 'packed-refs'))) return undefined;
-    const out = await run(this.dir, ['rev-parse', '--verify', '-q', `${this.#ref}^{commit}`]).catch(() => '');
+    const out = await gitCommand(this.dir, ['rev-parse', '--verify', '-q', `${this.#ref}^{commit}`]).catch(() => '');
     return /^[0-9a-f]{40}$/.test(out.trim()) ? out.trim() : undefined;
   }
 
@@ -329,7 +329,16 @@ export class Repo {
     if (!force && this.#packsSinceRepack < PACKS_BEFORE_REPACK) return;
     await this.#writer.close();
     this.#reader.close();
-    await run(this.dir, ['-c', 'core.fsync=pack,pack-metadata', '-c', 'pack.writeBitmaps=false', 'repack', '-d', '-q', '--geometric=2']);
+    await gitCommand(this.dir, [
+      '-c',
+      'core.fsync=pack,pack-metadata',
+      '-c',
+      'pack.writeBitmaps=false',
+      'repack',
+      '-d',
+      '-q',
+      '--geometric=2',
+    ]);
     this.#packsSinceRepack = 0;
   }
 
@@ -374,15 +383,6 @@ export class Repo {
 /** Temporary names earlier versions of the sink used (loose objects and the branch file). */
 const TEMPORARY_OBJECT = /^[0-9a-f]{38}\.tmp-\d+-[0-9a-z]*$/;
 const HEAD_TEMPORARY = 'conductor-head.tmp-';
-
-function run(cwd: string, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile('git', args, { cwd, env: { ...process.env, ...GIT_ENV }, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`git ${args.filter((a) => !a.includes('=')).join(' ')} failed: ${stderr.trim() || error.message}`));
-      else resolve(stdout);
-    });
-  });
-}
 
 /** Refuses changes that would make one name both a file and a directory. */
 function checkShape(changes: readonly FileChange[]): void {
