@@ -224,11 +224,11 @@ export class Pipeline implements Host {
    * what `conductor validate FILE` and config tests use.
    */
   async check(envelope: Envelope): Promise<{ intentId: string; intent?: Intent; error?: ConductorError }> {
-    const ctx = this.#context(envelope, envelope.intentId ?? rawIdOf(envelope.file, envelope.bytes));
+    const { ctx, identify } = this.#context(envelope, envelope.intentId);
     try {
       if (envelope.refusal !== undefined) throw envelope.refusal;
       const raw = this.#parse(envelope);
-      this.#identify(ctx, envelope.intentId ?? intentIdOf(envelope.file, raw));
+      identify(envelope.intentId ?? intentIdOf(envelope.file, raw));
       const intent = await this.#validateAndSanitize(raw as unknown as Intent, ctx);
       return { intentId: ctx.intentId, intent };
     } catch (error) {
@@ -238,14 +238,14 @@ export class Pipeline implements Host {
 
   async #process(envelope: Envelope): Promise<Outcome | undefined> {
     const startedAt = new Date();
-    const ctx = this.#context(envelope, envelope.intentId ?? rawIdOf(envelope.file, envelope.bytes));
+    const { ctx, identify } = this.#context(envelope, envelope.intentId);
     this.events.received.call(envelope, ctx);
     let prior: LedgerRecord | undefined;
     try {
       if (envelope.refusal !== undefined) throw envelope.refusal;
       const raw = this.#parse(envelope);
-      // The real id is known once parsed; observers keep the context they saw at `received`.
-      this.#identify(ctx, envelope.intentId ?? intentIdOf(envelope.file, raw));
+      // The real id is known once parsed (observers at `received` saw the id of the raw bytes).
+      identify(envelope.intentId ?? intentIdOf(envelope.file, raw));
       const intent = await this.#validateAndSanitize(raw as unknown as Intent, ctx);
       const hash = contentHash(intent);
       ctx.contentHash = hash;
@@ -575,26 +575,48 @@ export class Pipeline implements Host {
   }
 
   /**
-   * The intent's real id, once parsed: the context's logger gains it as a binding (one child
-   * logger per intent, made in #context, whose bindings until now name only the file).
+   * Two fields cost real work and are mostly never read: the id of the raw bytes (a sha256 of
+   * the whole file, the id only until the intent is parsed) and the child logger (its bindings
+   * serialised). Both are made when first read. They are accessors of the object itself, not of
+   * a class, so that `{ ...ctx }` still copies their values. `identify` gives it the real id once
+   * the intent is parsed; the logger gains it as a binding (until then it names only the file).
    */
-  #identify(ctx: StageContext, intentId: string): void {
-    ctx.intentId = intentId;
-    ctx.log.setBindings({ intentId });
-  }
-
-  #context(envelope: Envelope, intentId: string): StageContext {
-    return {
-      intentId,
-      file: envelope.file,
+  #context(envelope: Envelope, knownId?: string): { ctx: StageContext; identify: (intentId: string) => void } {
+    const parent = this.#log;
+    const { file } = envelope;
+    // Only until the real id is known: a context kept by an observer does not keep the bytes.
+    let bytes: Uint8Array | undefined = envelope.bytes;
+    let intentId = knownId;
+    let identified = false;
+    let log: Logger | undefined;
+    const ctx: StageContext = {
+      get intentId(): string {
+        return (intentId ??= rawIdOf(file, bytes ?? new Uint8Array()));
+      },
+      set intentId(value: string) {
+        intentId = value;
+      },
+      file,
       source: envelope.source,
       receivedAt: envelope.receivedAt,
       attempt: 0,
       resumed: false,
       signal: this.#abort.signal,
       ...(envelope.order === undefined ? {} : { order: envelope.order }),
-      log: this.#log.child({ file: envelope.file }),
+      get log(): Logger {
+        return (log ??= parent.child(identified ? { file, intentId } : { file }));
+      },
+      set log(value: Logger) {
+        log = value;
+      },
       trace: {},
     };
+    const identify = (id: string) => {
+      intentId = id;
+      identified = true;
+      bytes = undefined;
+      log?.setBindings({ intentId: id });
+    };
+    return { ctx, identify };
   }
 }

@@ -1,25 +1,44 @@
 // Deterministic identity (docs/architecture.md §Identity): the same intent always gets the same id, so a second
 // delivery is recognised instead of applied twice.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** Length of an intent id in hex digits; `intent-` + 40 hex stays a DNS-1123 label (47 chars). */
 export const INTENT_ID_HEX_LENGTH = 40;
 
-/** JSON with object keys sorted at every level and no white space: equal values, equal bytes. */
+/**
+ * JSON with object keys sorted at every level and no white space: equal values, equal bytes.
+ * Every intent is put through it twice (its id and its content hash), so it is written as loops
+ * over one string rather than arrays joined per level; its output is fixed (ids in ledgers and
+ * sinks were made with it), and test/unit/identity.test.ts holds it to the plain definition.
+ */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const entries = Object.keys(value)
-    .sort()
-    .filter((key) => (value as Record<string, unknown>)[key] !== undefined)
-    .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
-  return `{${entries.join(',')}}`;
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i += 1) {
+      if (i > 0) out += ',';
+      // An element JSON has no text for (undefined, a function, a hole) stays empty.
+      const item = canonicalJson(value[i]) as string | undefined;
+      if (item !== undefined) out += item;
+    }
+    return `${out}]`;
+  }
+  const keys = Object.keys(value).sort();
+  let out = '{';
+  for (const key of keys) {
+    const item = (value as Record<string, unknown>)[key];
+    if (item === undefined) continue;
+    if (out.length > 1) out += ',';
+    out += `${JSON.stringify(key)}:${canonicalJson(item)}`;
+  }
+  return `${out}}`;
 }
 
+/** sha256 over the parts, each followed by a NUL, as one string: one native call, no Hash object. */
 function digest(...parts: string[]): string {
-  const hash = createHash('sha256');
-  for (const part of parts) hash.update(part).update('\u0000');
-  return hash.digest('hex').slice(0, INTENT_ID_HEX_LENGTH);
+  let text = '';
+  for (const part of parts) text += `${part}\u0000`;
+  return hash('sha256', text, 'hex').slice(0, INTENT_ID_HEX_LENGTH);
 }
 
 export function contentHash(intent: unknown): string {
@@ -41,8 +60,12 @@ export function intentIdOf(file: string, intent: Record<string, unknown> | { cor
   return digest('file', stemOf(file), canonicalJson(intent));
 }
 
+const RAW_PREFIX = Buffer.from('raw\u0000');
+const NUL = Buffer.from('\u0000');
+
 /** An id for input that never became an intent (unreadable, malformed): name plus raw bytes. */
 export function rawIdOf(file: string, bytes: Uint8Array): string {
-  const hash = createHash('sha256').update('raw').update('\u0000').update(file).update('\u0000').update(bytes);
-  return hash.digest('hex').slice(0, INTENT_ID_HEX_LENGTH);
+  // The bytes may be any bytes, so they are hashed as bytes, after the name (UTF-8).
+  const input = Buffer.concat([RAW_PREFIX, Buffer.from(file), NUL, bytes]);
+  return hash('sha256', input, 'hex').slice(0, INTENT_ID_HEX_LENGTH);
 }

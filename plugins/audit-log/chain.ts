@@ -10,7 +10,7 @@
 //   HMAC-SHA256 under the key, which an attacker without the key cannot recompute;
 // - anchors: where the chain stood (`<log name>@<seq>:<hash>`), recorded by the sinks with each
 //   effect (a commit trailer, an annotation), which verify compares with the log.
-import { createHash, createHmac } from 'node:crypto';
+import { createHmac, hash } from 'node:crypto';
 import {
   closeSync,
   constants,
@@ -42,7 +42,7 @@ export const MAC_ALGORITHM = 'hmac-sha256';
 
 export function hashRecord(recordWithoutHash: Record<string, unknown>, key?: Buffer): string {
   const canonical = canonicalJson(recordWithoutHash);
-  return (key === undefined ? createHash('sha256') : createHmac('sha256', key)).update(canonical).digest('hex');
+  return key === undefined ? hash('sha256', canonical, 'hex') : createHmac('sha256', key).update(canonical).digest('hex');
 }
 
 /** Where a chain stood, as the sinks record it: which log, which record, its hash. */

@@ -1,7 +1,8 @@
 // The audit trail: one JSON line in pino's format with `audit: true` for every terminal outcome
-// and every security event, in a file of its own, written synchronously so a killed process
-// loses none of the lines it wrote. The lines form a hash chain (chain.ts) that
-// `conductor audit verify` checks; the chain continues across restarts from the last line.
+// and every security event, in a file of its own. The lines of one turn of the event loop are
+// written together, synchronously (line-groups.ts), and an outcome is handed back only once its
+// line is written, so a killed process loses no line of an intent it acknowledged. The lines form
+// a hash chain (chain.ts) that `conductor audit verify` checks; the chain continues across restarts from the last line.
 // With `hmacKeyFile` the chain is keyed (an HMAC under a key kept off the data volume), and the
 // chain's head is offered to the sinks as the anchor of each effect (core `anchor` hook), so
 // that verify can compare the log with copies beyond the reach of the data volume.
@@ -11,6 +12,7 @@ import pino from 'pino';
 import { ConductorError, definePlugin, redactConfig, type Outcome } from '../../core/index.ts';
 import { CheckpointWriter, formatAnchor, linkRecord, resumeChain, type ChainHead } from './chain.ts';
 import { auditLogPath, chainName, readAuditKey } from './paths.ts';
+import { LineGroups } from './line-groups.ts';
 import { auditCommand } from './verify-command.ts';
 import { DOCS, OPTIONS_SCHEMA } from './metadata.ts';
 
@@ -34,18 +36,32 @@ export default definePlugin({
     let head: ChainHead | undefined;
     let checkpoint: CheckpointWriter | undefined;
 
+    const groups = new LineGroups({
+      write: (text) => {
+        if (destination === undefined || checkpoint === undefined || head === undefined) {
+          throw new ConductorError('CND_ERR_SHUTDOWN', 'the audit log is closed', { plugin: context.id });
+        }
+        destination.write(text);
+        checkpoint.write(head);
+      },
+      onFailure: (error, from) => {
+        head = from;
+        context.log.error({ err: error }, 'could not write to the audit log');
+      },
+    });
+
     // The line is built here rather than by a pino logger because its hash must cover exactly
     // the fields written; pino's synchronous destination still does the writing.
-    const record = (event: string, fields: Record<string, unknown>) => {
-      if (destination === undefined || head === undefined || checkpoint === undefined) return;
+    const record = (event: string, fields: Record<string, unknown>): Promise<void> | undefined => {
+      if (destination === undefined || head === undefined || checkpoint === undefined) return undefined;
       const linked = linkRecord(
         head,
         { level: INFO_LEVEL, time: new Date().toISOString(), audit: true, event, ...redactConfig(fields) },
         key,
       );
-      destination.write(`${linked.line}\n`);
+      const written = groups.add(linked.line, head);
       head = linked.head;
-      checkpoint.write(head);
+      return written;
     };
 
     return {
@@ -70,6 +86,7 @@ export default definePlugin({
         checkpoint.write(head);
       },
       stop() {
+        groups.flush();
         destination?.flushSync();
         destination?.end();
         destination = undefined;
@@ -78,9 +95,13 @@ export default definePlugin({
       },
       apply(hooks) {
         // Where the chain stands when a sink makes an effect: the sink records it with the effect.
-        hooks.events.anchor.tap(context.id, () => (head === undefined ? undefined : formatAnchor(chain, head)));
-        hooks.audit.tap(context.id, (outcome: Outcome) => {
-          record('outcome', {
+        // Lines not yet written go out first: an anchor never names a record the log lacks.
+        hooks.events.anchor.tap(context.id, () => {
+          groups.flush();
+          return head === undefined ? undefined : formatAnchor(chain, head);
+        });
+        hooks.audit.tapPromise(context.id, async (outcome: Outcome) => {
+          await record('outcome', {
             intentId: outcome.intentId,
             file: outcome.file,
             outcome: outcome.status,

@@ -20,6 +20,8 @@
 //               its status/ file names the outcome that place means; the expected outcome
 //   ledger      the ledger records each delivered intent as succeeded
 //   restart     the restart exits 0, or 1 when it settled the refused intent itself (never 3: work left)
+//   audit       every intent the crashed run acknowledged (its file out of handoff/) has its
+//               outcome line in the audit log: a line is written before its intent is let go
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -194,6 +196,7 @@ export async function explore(workload: WorkloadName, point: CrashPointName, nth
     if (!result.reached && crashed.signal !== null) {
       result.violations.push(`crashed run: ended by ${crashed.signal} before the point: ${tail(crashed.stderr)}`);
     }
+    result.violations.push(...checkAudit(setup));
     const restart = await once(setup.config, '');
     // 1 when the refused intent was settled by the restart itself (exit 1: an intent failed).
     if (restart.code !== 0 && restart.code !== 1) {
@@ -282,6 +285,26 @@ function entries(dir: string): string[] {
   } catch {
     return [];
   }
+}
+
+/** Files the run acknowledged (moved out of handoff/) without an outcome line in the audit log. */
+function checkAudit(setup: Setup): string[] {
+  const log = join(setup.root, 'audit', 'audit.log');
+  const logged = new Set<string>();
+  if (existsSync(log)) {
+    for (const line of readFileSync(log, 'utf8').split('\n')) {
+      try {
+        const record = JSON.parse(line) as { event?: string; file?: string };
+        if (record.event === 'outcome' && typeof record.file === 'string') logged.add(record.file);
+      } catch {
+        // An empty or cut last line names no outcome.
+      }
+    }
+  }
+  const handoff = new Set(entries(join(setup.root, 'handoff')));
+  return setup.intents
+    .filter(({ file }) => !handoff.has(file) && !logged.has(file))
+    .map(({ file }) => `audit: ${file} left handoff/ in the crashed run without its outcome line in the audit log`);
 }
 
 function checkFiles(setup: Setup): string[] {

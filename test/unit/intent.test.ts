@@ -51,6 +51,53 @@ test('canonical JSON ignores key order and white space (property)', () => {
   );
 });
 
+/** The definition canonicalJson is held to: keys sorted, undefined members dropped, arrays joined. */
+function canonicalByDefinition(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(canonicalByDefinition).join(',')}]`;
+  const record = value as Record<string, unknown>;
+  const entries = Object.keys(record)
+    .sort()
+    .filter((key) => record[key] !== undefined)
+    .map((key) => `${JSON.stringify(key)}:${canonicalByDefinition(record[key])}`);
+  return `{${entries.join(',')}}`;
+}
+
+test('canonical JSON is exactly its definition, for any JSON value and for undefined members (property)', () => {
+  const withUndefined = fc.letrec((tie) => ({
+    value: fc.oneof(
+      { depthSize: 'small' },
+      fc.jsonValue({ maxDepth: 2 }),
+      fc.constant(undefined),
+      fc.array(tie('value'), { maxLength: 4 }),
+      fc.dictionary(fc.string(), tie('value'), { maxKeys: 5 }),
+    ),
+  })).value;
+  fc.assert(
+    fc.property(fc.oneof(fc.jsonValue(), withUndefined), (value) => {
+      assert.equal(canonicalJson(value), canonicalByDefinition(value));
+    }),
+    { numRuns: 1_000 },
+  );
+});
+
+test('ids are stable across versions: the same input gives the ids ledgers and sinks already hold', () => {
+  // Made once and kept: a change here would make every earlier effect look new to the sinks.
+  const intent = {
+    intent_type: 'scaling',
+    target: 'odu-high-phy',
+    namespace: 'oran-odu',
+    replicas: 5,
+    source: 'user',
+    reason: 'peak ünïcode',
+    nested: { b: [1, null, 'x'], a: true },
+  };
+  assert.equal(intentIdOf('scale-odu.json', intent), '40169ac91dd1ed290a3ab696d0c4578b936d161b');
+  assert.equal(contentHash(intent), '57cc5fd19682bb923a42090281ca47c1358e9d6b');
+  assert.equal(intentIdOf('x.json', { correlation_id: 'corr-1' }), 'e967a4fb5d79838d2158303e7c4560ff56142088');
+  assert.equal(rawIdOf('bad.json', new Uint8Array([0xff, 0x00, 0x41])), '345bb4778e5d9092032ef50585298c90252201c9');
+});
+
 test('the intent id is deterministic: correlation_id wins, else file name plus content', () => {
   const intent = { intent_type: 'scaling', target: 'a', namespace: 'b', replicas: 2 };
   assert.match(intentIdOf('intent-x.json', intent), /^[0-9a-f]{40}$/);
