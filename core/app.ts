@@ -193,8 +193,11 @@ class PluginLifecycle {
   async start(): Promise<void> {
     for (const entry of this.ordered) {
       try {
+        const began = performance.now();
         await withTimeout('start', entry.id, this.#config.pluginTimeoutMs, (signal) => entry.instance.start?.(signal));
         this.#started.push(entry);
+        // What a slow start is made of, plugin by plugin (the boot timeout is per plugin too).
+        this.#log.debug({ plugin: entry.id, durationMs: Math.round(performance.now() - began) }, 'plugin started');
       } catch (error) {
         // Whatever started is stopped again, upstream first, before the error surfaces.
         await this.#stopAll([...this.#started].reverse());

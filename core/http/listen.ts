@@ -6,9 +6,14 @@
 // source failed with EMFILE on handoff/ and the probes went silent. So each port holds a
 // bounded number of connections (a new one evicts the oldest idle one, or is closed when all
 // are busy), and a connection that does not send its request promptly is closed.
-import { createServer, type RequestListener, type Server } from 'node:http';
+import type { RequestListener, Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { ConductorError } from '../errors.ts';
+
+// Not `import … from 'node:http'`: an ES module import of it reads every export, including the
+// lazy getters that load Node's bundled undici for WebSocket, which cost ~60 ms of every start
+// (nodejs/node#59686); the module object itself leaves them unread.
+const { createServer } = process.getBuiltinModule('node:http');
 
 /** The default host of a plugin's port: only the pod itself. Overlays set the pod address (0.0.0.0). */
 export const DEFAULT_HTTP_HOST = '127.0.0.1';

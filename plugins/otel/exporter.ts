@@ -4,9 +4,12 @@
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
 import { redactConfig, type Logger } from '../../core/index.ts';
+
+// The module objects, not ES module imports, which would load Node's bundled undici at start
+// (see core/http/listen.ts).
+const { Agent: HttpAgent } = process.getBuiltinModule('node:http');
+const { Agent: HttpsAgent } = process.getBuiltinModule('node:https');
 
 export interface ExportCounts {
   exportedSpans: number;
@@ -22,7 +25,7 @@ export class ReportingExporter implements SpanExporter {
   #failing = false;
 
   /** The exporter's keep-alive agents, destroyed on shutdown so no socket outlives stop(). */
-  readonly #agents: HttpAgent[] = [];
+  readonly #agents: InstanceType<typeof HttpAgent>[] = [];
 
   constructor(url: string, timeoutMs: number, log: Logger) {
     this.#inner = new OTLPTraceExporter({
