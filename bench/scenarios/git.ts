@@ -222,13 +222,14 @@ async function interleaved(ctx: BenchContext, steps: (() => Promise<unknown>)[])
 export async function run(ctx: BenchContext): Promise<ScenarioResult> {
   const size = sizes(ctx);
   const usage = scratch('git-usage');
-  const m: Record<'one' | 'one64' | 'bare1' | 'bare64' | 'naive' | 'grouped' | 'ns' | 'rssSmall' | 'rssLarge', GitMeasured[]> = {
+  const m: Record<'one' | 'one64' | 'bare1' | 'bare64' | 'naive' | 'grouped' | 'empty' | 'ns' | 'rssSmall' | 'rssLarge', GitMeasured[]> = {
     one: [],
     one64: [],
     bare1: [],
     bare64: [],
     naive: [],
     grouped: [],
+    empty: [],
     ns: [],
     rssSmall: [],
     rssLarge: [],
@@ -240,6 +241,8 @@ export async function run(ctx: BenchContext): Promise<ScenarioResult> {
       async () => m.one64.push(await measureConductor({ ...size.main, concurrency: 64 }, usage.dir)),
       async () => m.bare64.push(await measureBare({ ...size.main, checkpointEvery: 64 })),
       async () => m.grouped.push(await measureConductor(size.grouped, usage.dir)),
+      // The same process with nothing to do: what no grouping can take away (start, stop, exit).
+      async () => m.empty.push(await measureConductor({ ...size.main, count: 0, packages: 0, concurrency: 4 }, usage.dir)),
       async () => m.naive.push(await measureNaive({ count: size.naiveCount })),
       async () => m.ns.push(await measureConductor(size.oneNamespace, usage.dir)),
     ]);
@@ -334,6 +337,18 @@ function groupedFigures(size: ReturnType<typeof sizes>, m: Record<string, GitMea
       value: 2.5,
     }),
     figure('groupedGain64', 'grouped / one commit per intent (c=64), whole-process time', '×', ratio(m['one64']!, m['grouped']!)),
+    figure(
+      'emptyOnce',
+      'conductor `once` with nothing to do (start to exit): the fixed cost of a process',
+      'ms',
+      m['empty']!.map((x) => x.wallMs),
+    ),
+    figure(
+      'groupingCeiling',
+      'the most any grouping could gain at c=4: one commit per intent / nothing to do, whole-process time',
+      '×',
+      ratio(m['one']!, m['empty']!),
+    ),
     figure(
       'groupedIntentsPerCommit',
       'grouped: intents per commit',
