@@ -130,6 +130,27 @@ function parseAll(content: string): Document[] {
   return Array.isArray(docs) ? docs : [];
 }
 
+/**
+ * A blueprint's files are the same text for every package made from it, so each is parsed once
+ * (documents are only read here, never changed). A few blueprints' small files at most: a new
+ * text pushes out the oldest, and a large one is parsed each time (its documents would weigh
+ * many times its bytes).
+ */
+const blueprintDocuments = new Map<string, Document[]>();
+const BLUEPRINT_TEXTS = 16;
+const BLUEPRINT_TEXT_MAX_CHARS = 64 * 1024;
+
+function parseBlueprintText(content: string): Document[] {
+  if (content.length > BLUEPRINT_TEXT_MAX_CHARS) return parseAll(content);
+  let docs = blueprintDocuments.get(content);
+  if (docs === undefined) {
+    docs = parseAll(content);
+    if (blueprintDocuments.size >= BLUEPRINT_TEXTS) blueprintDocuments.delete(blueprintDocuments.keys().next().value!);
+    blueprintDocuments.set(content, docs);
+  }
+  return docs;
+}
+
 export interface ApplyResult {
   files: PackageFiles;
   /** The package-relative file that holds the Deployment the intent changed (or created). */
@@ -288,7 +309,7 @@ export function instantiateBlueprint(blueprint: PackageFiles, intent: Intent, op
 
   const deployments: { file: string; docs: Document[]; index: number }[] = [];
   for (const [file, content] of resourceFiles(blueprint)) {
-    const docs = parseAll(content);
+    const docs = parseBlueprintText(content);
     const broken = docs.find((doc) => doc.errors.length > 0);
     if (broken) throw refuse(`${file}: ${broken.errors[0]!.message}`);
     docs.forEach((doc, index) => {
@@ -310,7 +331,7 @@ export function instantiateBlueprint(blueprint: PackageFiles, intent: Intent, op
 }
 
 function setKptfileName(content: string, name: string): string {
-  const docs = parseAll(content);
+  const docs = parseBlueprintText(content);
   if (docs.length !== 1 || docs[0]!.errors.length > 0 || shapeOf(docs[0]!)?.kind !== 'Kptfile') {
     throw new UneditableYaml('not one valid Kptfile document');
   }

@@ -192,3 +192,21 @@ test('property: instantiating keeps every blueprint line but the name, namespace
     { numRuns: 200 },
   );
 });
+
+test('a blueprint parsed once serves every package alike: the result of an intent does not depend on those before it (property)', () => {
+  const target = fc.stringMatching(/^[a-z][a-z0-9-]{0,20}[a-z0-9]$/);
+  const intents = fc.array(
+    fc.record({ target, namespace: fc.constantFrom('oran-odu', 'oran-cu', 'ran'), replicas: fc.integer({ min: 0, max: 50 }) }),
+    { minLength: 2, maxLength: 6 },
+  );
+  fc.assert(
+    fc.property(intents, (list) => {
+      const make = (i: (typeof list)[number]) => instantiateBlueprint(shipped, { intent_type: 'scaling', ...i });
+      const forward = list.map(make);
+      const backward = [...list].reverse().map(make).reverse();
+      assert.deepEqual(backward, forward);
+      for (const [n, files] of forward.entries()) assert.equal(YAML.parse(files['deployment.yaml']!).spec.replicas, list[n]!.replicas);
+    }),
+    { numRuns: 40 },
+  );
+});
