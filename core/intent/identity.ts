@@ -9,7 +9,7 @@ export const INTENT_ID_HEX_LENGTH = 40;
  * JSON with object keys sorted at every level and no white space: equal values, equal bytes.
  * Every intent is put through it twice (its id and its content hash), so it is written as loops
  * over one string rather than arrays joined per level; its output is fixed (ids in ledgers and
- * sinks were made with it), and test/unit/identity.test.ts holds it to the plain definition.
+ * sinks were made with it), and test/unit/intent.test.ts holds it to the plain definition.
  */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value);

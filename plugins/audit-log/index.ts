@@ -2,14 +2,15 @@
 // and every security event, in a file of its own. The lines of one turn of the event loop are
 // written together, synchronously (line-groups.ts), and an outcome is handed back only once its
 // line is written, so a killed process loses no line of an intent it acknowledged. The lines form
-// a hash chain (chain.ts) that `conductor audit verify` checks; the chain continues across restarts from the last line.
+// a hash chain (chain.ts) that `conductor audit verify` checks; the chain continues across
+// restarts from the last line.
 // With `hmacKeyFile` the chain is keyed (an HMAC under a key kept off the data volume), and the
 // chain's head is offered to the sinks as the anchor of each effect (core `anchor` hook), so
 // that verify can compare the log with copies beyond the reach of the data volume.
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import pino from 'pino';
-import { ConductorError, definePlugin, redactConfig, type Outcome } from '../../core/index.ts';
+import { ConductorError, definePlugin, redactConfig, type Outcome, type PluginHooks } from '../../core/index.ts';
 import { CheckpointWriter, formatAnchor, linkRecord, resumeChain, type ChainHead } from './chain.ts';
 import { auditLogPath, chainName, readAuditKey } from './paths.ts';
 import { LineGroups } from './line-groups.ts';
@@ -42,7 +43,13 @@ export default definePlugin({
           throw new ConductorError('CND_ERR_SHUTDOWN', 'the audit log is closed', { plugin: context.id });
         }
         destination.write(text);
-        checkpoint.write(head);
+        // The lines are written: a checkpoint that could not follow them is reported, not a reason
+        // to take the chain back (verify accepts a checkpoint that is behind the log).
+        try {
+          checkpoint.write(head);
+        } catch (error) {
+          context.log.error({ err: error }, 'could not update the audit checkpoint');
+        }
       },
       onFailure: (error, from) => {
         head = from;
@@ -52,7 +59,7 @@ export default definePlugin({
 
     // The line is built here rather than by a pino logger because its hash must cover exactly
     // the fields written; pino's synchronous destination still does the writing.
-    const record = (event: string, fields: Record<string, unknown>): Promise<void> | undefined => {
+    const record: RecordLine = (event, fields) => {
       if (destination === undefined || head === undefined || checkpoint === undefined) return undefined;
       const linked = linkRecord(
         head,
@@ -96,31 +103,39 @@ export default definePlugin({
       apply(hooks) {
         // Where the chain stands when a sink makes an effect: the sink records it with the effect.
         // Lines not yet written go out first: an anchor never names a record the log lacks.
-        hooks.events.anchor.tap(context.id, () => {
+        const anchor = () => {
           groups.flush();
           return head === undefined ? undefined : formatAnchor(chain, head);
-        });
-        hooks.audit.tapPromise(context.id, async (outcome: Outcome) => {
-          await record('outcome', {
-            intentId: outcome.intentId,
-            file: outcome.file,
-            outcome: outcome.status,
-            stage: outcome.stage,
-            message: outcome.message,
-            attempts: outcome.attempts,
-            ...(outcome.code === undefined ? {} : { code: outcome.code }),
-            ...(outcome.plugin === undefined ? {} : { plugin: outcome.plugin }),
-            ...(outcome.receipt === undefined ? {} : { receipt: outcome.receipt }),
-            ...(outcome.traceId === undefined ? {} : { traceId: outcome.traceId }),
-          });
-        });
-        hooks.events.security.tap(context.id, (event) => {
-          record('security', { type: event.type, intentId: event.intentId, file: event.file, stage: event.stage, message: event.message });
-        });
-        hooks.events.retention.tap(context.id, (event) => {
-          record('retention', { area: event.area, removed: event.removed, olderThan: event.olderThan, plugin: event.plugin });
-        });
+        };
+        tapTrail(hooks, context.id, record, anchor);
       },
     };
   },
 });
+
+type RecordLine = (event: string, fields: Record<string, unknown>) => Promise<void> | undefined;
+
+/** What the trail records: every outcome (waiting for its line), security and retention events. */
+function tapTrail(hooks: PluginHooks<'audit'>, id: string, record: RecordLine, anchor: () => string | undefined): void {
+  hooks.events.anchor.tap(id, anchor);
+  hooks.audit.tapPromise(id, async (outcome: Outcome) => {
+    await record('outcome', {
+      intentId: outcome.intentId,
+      file: outcome.file,
+      outcome: outcome.status,
+      stage: outcome.stage,
+      message: outcome.message,
+      attempts: outcome.attempts,
+      ...(outcome.code === undefined ? {} : { code: outcome.code }),
+      ...(outcome.plugin === undefined ? {} : { plugin: outcome.plugin }),
+      ...(outcome.receipt === undefined ? {} : { receipt: outcome.receipt }),
+      ...(outcome.traceId === undefined ? {} : { traceId: outcome.traceId }),
+    });
+  });
+  hooks.events.security.tap(id, (event) => {
+    record('security', { type: event.type, intentId: event.intentId, file: event.file, stage: event.stage, message: event.message });
+  });
+  hooks.events.retention.tap(id, (event) => {
+    record('retention', { area: event.area, removed: event.removed, olderThan: event.olderThan, plugin: event.plugin });
+  });
+}
