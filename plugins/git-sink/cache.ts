@@ -31,6 +31,25 @@ export class ByteCache<V> {
     if (bytes > this.#limit) return;
     this.#entries.set(key, { value, bytes });
     this.#bytes += bytes;
+    this.#evict();
+  }
+
+  /**
+   * An entry changed in place (a listing that gained a directory) weighs `delta` bytes more, or
+   * less: counted, so that the limit holds for what the entries have become, not for what they
+   * were when set. One that outgrew the limit alone is dropped.
+   */
+  resize(key: string, delta: number): void {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return;
+    entry.bytes += delta;
+    this.#bytes += delta;
+    if (entry.bytes > this.#limit) this.delete(key);
+    else this.#evict();
+  }
+
+  /** The least recently used go until the entries fit. */
+  #evict(): void {
     for (const [oldest, entry] of this.#entries) {
       if (this.#bytes <= this.#limit) break;
       this.#entries.delete(oldest);

@@ -49,9 +49,11 @@ export interface Signature {
 /** A directory as the known HEAD holds it: name → entry (an oid of '' when written since and unknown). */
 type Listing = Map<string, TreeEntry>;
 
+/** One entry of a listing: its name twice (key and entry), the entry object and its id. */
+const listingEntryBytes = (name: string, entry: TreeEntry) => stringBytes(name) * 2 + 120 + entry.oid.length * 2;
 const listingBytes = (listing: Listing) => {
   let bytes = 64;
-  for (const [name, entry] of listing) bytes += stringBytes(name) * 2 + 120 + entry.oid.length * 2;
+  for (const [name, entry] of listing) bytes += listingEntryBytes(name, entry);
   return bytes;
 };
 const snapshotBytes = (snapshot: PackageSnapshot) => {
@@ -313,8 +315,15 @@ export class Repo {
       this.#packages.set(path.join('/'), snapshot);
       // Each directory on the way now exists, with an id not known here.
       for (let depth = 0; depth < path.length; depth += 1) {
-        const listing = this.#listings.get(path.slice(0, depth).join('/'));
-        if (listing !== undefined) listing.set(path[depth]!, { mode: '040000', path: path[depth]!, oid: '' });
+        const key = path.slice(0, depth).join('/');
+        const listing = this.#listings.get(key);
+        if (listing === undefined) continue;
+        const name = path[depth]!;
+        const before = listing.get(name);
+        const after: TreeEntry = { mode: '040000', path: name, oid: '' };
+        listing.set(name, after);
+        // Changed in place: the cache counts what it has become (a new package's name adds to it).
+        this.#listings.resize(key, listingEntryBytes(name, after) - (before === undefined ? 0 : listingEntryBytes(name, before)));
       }
     }
   }

@@ -72,6 +72,28 @@ test('the caches are bounded by bytes, dropping the least recently used first', 
   assert.equal(cache.get('huge'), undefined, 'a value larger than the whole cache is not kept');
 });
 
+test('an entry changed in place is counted as it has become: the limit holds, the oldest go first', () => {
+  const listings = new ByteCache<Map<string, string>>(1_000, (m) => m.size * 100);
+  const grown = new Map([['a', '1']]);
+  listings.set('old', new Map([['x', '1']]));
+  listings.set('grown', grown);
+  // Each: its weight, its key (two bytes a character) and 64 bytes of bookkeeping.
+  assert.equal(listings.bytes, 100 + 6 + 64 + (100 + 10 + 64));
+  for (const name of ['b', 'c', 'd', 'e', 'f', 'g', 'h', 'i']) {
+    grown.set(name, '1');
+    listings.resize('grown', 100);
+  }
+  assert.ok(listings.bytes <= 1_000, `${listings.bytes} bytes held`);
+  assert.equal(listings.get('old'), undefined, 'the least recently used made room');
+  assert.equal(listings.get('grown'), grown);
+  for (const name of ['j', 'k']) {
+    grown.set(name, '1');
+    listings.resize('grown', 100);
+  }
+  assert.equal(listings.get('grown'), undefined, 'an entry that outgrew the whole cache is dropped');
+  assert.equal(listings.bytes, 0);
+});
+
 test('intents waiting together: one commit each, made durable by shared checkpoints, all in packs', { timeout: 60_000 }, async (t) => {
   const dir = makeDataDir();
   t.after(dir.cleanup);
