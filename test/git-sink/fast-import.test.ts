@@ -1,7 +1,7 @@
 // The writer and reader under the git sink: commits streamed to one git fast-import and made
 // durable together by a checkpoint, packs instead of loose objects, paths of any bytes, a
 // branch moved by someone else refused rather than overwritten, and caches bounded by bytes.
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,14 +15,20 @@ import { dropIntentAt, gitIn, wholeness } from './support.ts';
 
 const author = { name: 'Test', email: 'test@localhost', time: 1_700_000_000 };
 
-test('paths are quoted so that any name reaches git as written', async (t) => {
-  assert.equal(quotePath('a b/"c"\\d\ne'), '"a b/\\"c\\"\\\\d\\012e"');
+/** A new repository in a temporary directory, closed and removed after the test. */
+function newRepository(t: TestContext): { out: string; repo: Repo } {
   const root = tempDir();
   t.after(() => rmSync(root, { recursive: true, force: true }));
   const out = join(root, 'out');
   const repo = new Repo(out, 'main');
   t.after(() => repo.close());
   repo.init();
+  return { out, repo };
+}
+
+test('paths are quoted so that any name reaches git as written', async (t) => {
+  assert.equal(quotePath('a b/"c"\\d\ne'), '"a b/\\"c\\"\\\\d\\012e"');
+  const { out, repo } = newRepository(t);
   const odd = ['name with space', 'quote"d', 'tab\there'];
   const [head] = await repo.checkpoint(
     [
@@ -43,12 +49,7 @@ test('paths are quoted so that any name reaches git as written', async (t) => {
 });
 
 test('a branch moved by another writer since the parent was read is not overwritten', async (t) => {
-  const root = tempDir();
-  t.after(() => rmSync(root, { recursive: true, force: true }));
-  const out = join(root, 'out');
-  const repo = new Repo(out, 'main');
-  t.after(() => repo.close());
-  repo.init();
+  const { out, repo } = newRepository(t);
   const file = (text: string) => [{ path: ['ns', 'app', 'f.yaml'], content: text }];
   const [base] = await repo.checkpoint([repo.stream(undefined, file('base'), author, 'base\n')], false);
   await repo.close();

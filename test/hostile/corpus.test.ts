@@ -63,6 +63,19 @@ const NAMESPACE = { stage: 'validate', code: 'CND_ERR_INTENT_REJECTED', event: '
 const BLOCKED = { stage: 'sanitize', code: 'CND_ERR_INTENT_REJECTED', event: 'blocked-pattern' } as const;
 const CONTROL = { stage: 'sanitize', code: 'CND_ERR_INTENT_REJECTED', event: 'control-characters' } as const;
 
+/** Names the source's pattern (intent-*.json) does not take: left in handoff/ as they are. */
+const UNMATCHED_NAMES = [
+  'intent-x.JSON',
+  'x-intent.json',
+  '.intent-x.json.tmp',
+  'intent-x.json.tmp',
+  'intent-x.json~',
+  'INTENT-x.json',
+  'intent-x.json.swp',
+  'notes.txt',
+  'intent-x.jsonl',
+];
+
 const MAX_FILE_BYTES = 256;
 const MAX_INPUT_LENGTH = 300;
 
@@ -542,37 +555,15 @@ const cases: Case[] = [
   {
     name: 'names that do not match intent-*.json are left alone (even a FIFO, a link, a directory)',
     setup(h) {
-      for (const name of [
-        'intent-x.JSON',
-        'x-intent.json',
-        '.intent-x.json.tmp',
-        'intent-x.json.tmp',
-        'intent-x.json~',
-        'INTENT-x.json',
-        'intent-x.json.swp',
-        'notes.txt',
-        'intent-x.jsonl',
-      ]) {
-        put(h, name, json(intent()));
-      }
+      for (const name of UNMATCHED_NAMES) put(h, name, json(intent()));
       execFileSync('mkfifo', [h.path('intent-fifo.json.part')]);
       symlinkSync('../outside/canary.json', h.path('canary.json'));
       mkdirSync(h.path('intent-folder'));
     },
-    expect: [
-      'intent-x.JSON',
-      'x-intent.json',
-      '.intent-x.json.tmp',
-      'intent-x.json.tmp',
-      'intent-x.json~',
-      'INTENT-x.json',
-      'intent-x.json.swp',
-      'notes.txt',
-      'intent-x.jsonl',
-      'intent-fifo.json.part',
-      'canary.json',
-      'intent-folder',
-    ].map((file): Expect => ({ file, outcome: 'untouched' })),
+    expect: [...UNMATCHED_NAMES, 'intent-fifo.json.part', 'canary.json', 'intent-folder'].map((file): Expect => ({
+      file,
+      outcome: 'untouched',
+    })),
     after(h) {
       assert.throws(
         () => openSync(h.path('intent-fifo.json.part'), constants.O_WRONLY | constants.O_NONBLOCK),
