@@ -8,7 +8,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Document, Node, Pair } from 'yaml';
 import { ConductorError, type ConductorErrorOptions } from '../errors.ts';
 import type { Intent } from './types.ts';
-import { UneditableYaml, applyEdits, insertKey, keyOf, replaceScalar, scalarText, type TextEdit } from './yaml-edit.ts';
+import { UneditableYaml, applyEdits, insertKey, keyOf, scalarText, setScalar, type TextEdit } from './yaml-edit.ts';
 
 type YamlModule = typeof import('yaml');
 let yamlModule: YamlModule | undefined;
@@ -21,6 +21,19 @@ let yamlModule: YamlModule | undefined;
 function yaml(): YamlModule {
   yamlModule ??= createRequire(import.meta.url)('yaml') as YamlModule;
   return yamlModule;
+}
+
+/** Words the core schema reads as null or a boolean rather than as a string. */
+const CORE_WORDS = /^(?:null|Null|NULL|true|True|TRUE|false|False|FALSE)$/;
+
+/**
+ * What a plain scalar's text reads as (the core schema, as a document without directives). A
+ * token that starts with a letter can only be a null, a boolean or a string there (numbers start
+ * with a digit, a sign or a dot), so a name is answered without running the parser.
+ */
+export function readsBack(text: string): unknown {
+  if (/^[A-Za-z][-A-Za-z0-9._/]*$/.test(text) && !CORE_WORDS.test(text)) return text;
+  return yaml().parse(text) as unknown;
 }
 
 export const KPTFILE = 'Kptfile';
@@ -204,7 +217,7 @@ export function applyIntentToPackage(existing: PackageFiles, intent: Intent, int
 /** The edit that sets `spec.replicas`: its scalar's bytes, or one line added to `spec`. */
 function replicasEdit(content: string, doc: Document, replicas: number): TextEdit {
   const node = doc.getIn(['spec', 'replicas'], true);
-  if (yaml().isScalar(node)) return replaceScalar(content, node, String(replicas));
+  if (yaml().isScalar(node)) return setScalar(content, node, replicas, readsBack);
   if (node !== undefined) throw new UneditableYaml('spec.replicas is not a scalar');
   const spec = pairOf(doc.contents, 'spec');
   if (spec === undefined || !yaml().isMap(spec.value)) throw new UneditableYaml('the Deployment has no spec map');
@@ -226,7 +239,10 @@ function keyEnd(pair: Pair<Node, unknown>): number {
  * Edits one document of a (possibly multi-document) YAML text by byte ranges, then proves the
  * result: it must parse without errors into the same documents, the edited one equal to
  * `expect` applied to the original's data. Anything else is refused (UneditableYaml) rather than
- * written.
+ * written. Edits that only swap scalar tokens (`setScalar`) in documents that parsed whole, under
+ * the core schema and without anchors, are proven as they are made: each sets the value of the
+ * node `expect` names and the lexer reads every other byte as before, so parsing the text again
+ * would find what `expect` says (a property test holds the two proofs to the same verdicts).
  */
 function editDocument(
   content: string,
@@ -238,6 +254,7 @@ function editDocument(
   const edits: TextEdit[] = [];
   plan(edits);
   const updated = applyEdits(content, edits);
+  if (swapsProveThemselves(content, docs, index, edits)) return updated;
   const after = parseAll(updated);
   const wanted = docs.map((doc) => doc.toJS() as unknown);
   expect(wanted[index] as Record<string, any>);
@@ -252,6 +269,21 @@ function editDocument(
     throw new UneditableYaml('an in-place edit would change more than the values it sets');
   }
   return updated;
+}
+
+/**
+ * Whether `edits` of `docs[index]` prove themselves: each swaps one scalar token (`setScalar`),
+ * every document of the text parsed without errors, the edited one reads plain scalars by the
+ * core schema (no `%YAML 1.1`), and the text has no anchor, so that no alias repeats an edited
+ * value elsewhere (an `&` anywhere, even in a string or a comment, sends them to the full proof).
+ */
+export function swapsProveThemselves(content: string, docs: readonly Document[], index: number, edits: readonly TextEdit[]): boolean {
+  return (
+    edits.every((edit) => edit.tokenSwap === true) &&
+    docs[index]!.schema.name === 'core' &&
+    docs.every((doc) => doc.errors.length === 0) &&
+    !content.includes('&')
+  );
 }
 
 export interface InstantiateOptions {
@@ -350,8 +382,7 @@ function setKptfileName(content: string, name: string): string {
 /** Sets `<parent>.<key>` of a document (a top-level map): the scalar in place, or one new line. */
 function setOrInsert(content: string, doc: Document, parent: string, key: string, value: string | number, after?: string): TextEdit {
   const node = doc.getIn([parent, key], true);
-  const readsBack = (text: string) => yaml().parse(text) as unknown;
-  if (yaml().isScalar(node)) return replaceScalar(content, node, scalarText(value, readsBack, node.type));
+  if (yaml().isScalar(node)) return setScalar(content, node, value, readsBack);
   if (node !== undefined) throw new UneditableYaml(`${parent}.${key} is not a scalar`);
   const pair = pairOf(doc.contents, parent);
   if (pair === undefined || !yaml().isMap(pair.value)) throw new UneditableYaml(`there is no ${parent} map`);
@@ -375,7 +406,6 @@ function renameDeployment(content: string, docs: Document[], index: number, inte
     ['spec', 'selector', 'matchLabels'],
     ['spec', 'template', 'metadata', 'labels'],
   ];
-  const readsBack = (text: string) => yaml().parse(text) as unknown;
   return editDocument(
     content,
     docs,
@@ -391,7 +421,7 @@ function renameDeployment(content: string, docs: Document[], index: number, inte
         for (const pair of map.items) {
           const key = keyOf(pair);
           if (key === undefined || !nameLabels.has(key) || !yaml().isScalar(pair.value) || pair.value.value !== oldName) continue;
-          edits.push(replaceScalar(content, pair.value, scalarText(intent.target, readsBack, pair.value.type)));
+          edits.push(setScalar(content, pair.value, intent.target, readsBack));
         }
       }
     },

@@ -9,6 +9,11 @@ export interface TextEdit {
   start: number;
   end: number;
   text: string;
+  /**
+   * The edit swaps one scalar token for another of its kind that reads as exactly the value
+   * meant (see `setScalar`): no other byte of the text can read differently because of it.
+   */
+  tokenSwap?: true;
 }
 
 /** A value that cannot be changed without rewriting more than its own bytes. */
@@ -40,6 +45,46 @@ export function scalarText(value: string | number, readsBack: (text: string) => 
   if (style === 'QUOTE_SINGLE') return `'${value.replaceAll("'", "''")}'`;
   if (style !== 'QUOTE_DOUBLE' && /^[A-Za-z0-9][-A-Za-z0-9._/]*$/.test(value) && readsBack(value) === value) return value;
   return JSON.stringify(value);
+}
+
+/**
+ * Sets one scalar to `value`: a number as a plain decimal, a string as `scalarText` writes it in
+ * the scalar's style. Marks the edit a token swap when it provably changes that value and
+ * nothing else (`swapsToken`).
+ */
+export function setScalar(source: string, node: Scalar, value: string | number, readsBack: (text: string) => unknown): TextEdit {
+  const text = typeof value === 'number' ? String(value) : scalarText(value, readsBack, node.type);
+  const edit = replaceScalar(source, node, text);
+  return swapsToken(source, node, text) && readsAs(node.type, text, value, readsBack) ? { ...edit, tokenSwap: true } : edit;
+}
+
+/** A plain token that is one scalar wherever a value stands: no indicator, space, ':' or '#'. */
+const PLAIN_TOKEN = /^[A-Za-z0-9][-A-Za-z0-9._/]*$/;
+/** What may stand between quotes with no escape and no special meaning. */
+const QUOTED_TOKEN = /^(?:"[-A-Za-z0-9._/ ]*"|'[-A-Za-z0-9._/ ]*')$/;
+
+/**
+ * Whether `text` in place of `node`'s bytes is read as one scalar token of the same kind in the
+ * same place, so that the lexer reads every other byte as before. It is when the node is one
+ * line long and not empty (a plain scalar that continues on the next line, or an empty value,
+ * could join what follows), carries no tag (which would say how to read the new text) and no
+ * anchor (an alias elsewhere would change with it), and the new token is of its kind: plain for
+ * plain, made of characters that cannot end it, start another node or a comment (flow context
+ * included); quoted in the same quotes, with nothing to escape.
+ */
+function swapsToken(source: string, node: Scalar, text: string): boolean {
+  const [start, end] = node.range!;
+  if (start === end || node.tag !== undefined || node.anchor !== undefined) return false;
+  if (/[\r\n]/.test(source.slice(start, end))) return false;
+  if (node.type === 'PLAIN') return PLAIN_TOKEN.test(text);
+  const quote = node.type === 'QUOTE_DOUBLE' ? '"' : node.type === 'QUOTE_SINGLE' ? "'" : undefined;
+  return quote !== undefined && text.startsWith(quote) && QUOTED_TOKEN.test(text);
+}
+
+/** Whether the token reads as `value` (a plain one as the core schema resolves it). */
+function readsAs(type: Scalar['type'], text: string, value: string | number, readsBack: (text: string) => unknown): boolean {
+  if (type === 'PLAIN') return readsBack(text) === value;
+  return typeof value === 'string' && text.slice(1, -1) === value;
 }
 
 /** Replaces the bytes of one scalar (an empty `key:` gets its value after a space). */
