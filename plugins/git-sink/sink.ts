@@ -24,7 +24,13 @@ import { readHistory } from './history.ts';
 import { KnownEffects, type Effect } from './known-effects.ts';
 import type { OPTIONS_SCHEMA } from './metadata.ts';
 import { RefusedPath, Repo, type FileChange } from './repo.ts';
-import { checkSegment, checkWritable, removeStaging, writeWorkingFile } from './worktree.ts';
+import { checkSegment, checkWritable, makeStaging, removeStaging, writeWorkingFile } from './worktree.ts';
+
+/**
+ * Working-tree files written at once after a turn: a turn of grouped commits changes a hundred
+ * files, and one at a time each waited on the thread pool four times in a row.
+ */
+const WORKTREE_WRITES_IN_FLIGHT = 8;
 
 /** The options, as the schema in metadata.ts declares them (the one place they are written). */
 export type GitSinkOptions = OptionsOf<typeof OPTIONS_SCHEMA>;
@@ -139,14 +145,27 @@ export class GitSink {
    * made: a failure here is logged, and the next start makes the working tree equal to HEAD.
    */
   async #writeWorkingTree(changes: readonly FileChange[]): Promise<void> {
-    for (const change of changes) {
-      try {
-        await writeWorkingFile(this.#dir, this.#repo.gitDir, change.path, change.content, change.mode === '100755');
-      } catch (error) {
-        const path = change.path.join('/');
-        this.#context.log.warn({ err: error, path }, 'could not write the working-tree file; start repairs it from HEAD');
-      }
+    let staging: string;
+    try {
+      staging = makeStaging(this.#repo.gitDir);
+    } catch (error) {
+      this.#context.log.warn({ err: error }, 'could not write the working tree; start repairs it from HEAD');
+      return;
     }
+    // Files are independent (each staged and renamed on its own), so several are written at once.
+    let next = 0;
+    const writer = async () => {
+      while (next < changes.length) {
+        const change = changes[next++]!;
+        try {
+          await writeWorkingFile(this.#dir, staging, change.path, change.content, change.mode === '100755');
+        } catch (error) {
+          const path = change.path.join('/');
+          this.#context.log.warn({ err: error, path }, 'could not write the working-tree file; start repairs it from HEAD');
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(WORKTREE_WRITES_IN_FLIGHT, changes.length) }, writer));
   }
 
   /**

@@ -51,13 +51,21 @@ export function checkWritable(root: string, segments: readonly string[]): void {
   }
 }
 
+/** Makes the directory under .git where working-tree files are staged; returns its path. */
+export function makeStaging(gitDir: string): string {
+  const staging = join(gitDir, STAGING_DIR);
+  mkdirSync(staging, { recursive: true });
+  return staging;
+}
+
 /**
  * Writes one working-tree file: directories created one at a time (each checked), the content
- * staged under .git and renamed over the file, so a crash leaves the old or the new content.
+ * staged in `staging` (`makeStaging`) and renamed over the file, so a crash leaves the old or
+ * the new content.
  */
 export async function writeWorkingFile(
   root: string,
-  gitDir: string,
+  staging: string,
   segments: readonly string[],
   content: string,
   executable: boolean,
@@ -83,8 +91,6 @@ export async function writeWorkingFile(
   const existing = lstatSync(file, { throwIfNoEntry: false });
   if (existing !== undefined && !existing.isFile())
     throw new RefusedPath(`${segments.join('/')} is not a regular file in the working tree`);
-  const staging = join(gitDir, STAGING_DIR);
-  mkdirSync(staging, { recursive: true });
   await writeThenRenameAsync(temporaryName(join(staging, segments.at(-1)!)), file, content, {
     mode: executable ? 0o755 : 0o644,
     dir,
