@@ -8,7 +8,8 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Document, Node, Pair } from 'yaml';
 import { ConductorError, type ConductorErrorOptions } from '../errors.ts';
 import type { Intent } from './types.ts';
-import { UneditableYaml, applyEdits, insertKey, keyOf, scalarText, setScalar, type TextEdit } from './yaml-edit.ts';
+import { UneditableYaml, applyEdits, insertKey, isPlainSwap, keyOf, scalarText, setScalar, type TextEdit } from './yaml-edit.ts';
+import { rememberWritten, writtenText, type DeploymentName, type WrittenText } from './written-texts.ts';
 
 type YamlModule = typeof import('yaml');
 let yamlModule: YamlModule | undefined;
@@ -118,9 +119,18 @@ interface KrmShape {
   spec?: { replicas?: unknown; selector?: { matchLabels?: unknown } };
 }
 
+/** Shapes already read, per document: documents are never changed here (blueprints' are reused). */
+const shapes = new WeakMap<Document, KrmShape | null>();
+
+/** A document's data as KRM, read once per document (callers only read it). */
 function shapeOf(doc: Document): KrmShape | null {
-  const json = doc.toJS() as unknown;
-  return json !== null && typeof json === 'object' && !Array.isArray(json) ? (json as KrmShape) : null;
+  let shape = shapes.get(doc);
+  if (shape === undefined) {
+    const json = doc.toJS() as unknown;
+    shape = json !== null && typeof json === 'object' && !Array.isArray(json) ? (json as KrmShape) : null;
+    shapes.set(doc, shape);
+  }
+  return shape;
 }
 
 function isTargetDeployment(doc: Document, intent: Intent): boolean {
@@ -182,6 +192,15 @@ export interface ApplyResult {
  */
 export function applyIntentToPackage(existing: PackageFiles, intent: Intent, intentId: string): ApplyResult {
   for (const [name, content] of resourceFiles(existing)) {
+    const known = writtenText(content);
+    if (known !== undefined) {
+      const found = known.deployments.findIndex((d) => namesTarget(d, intent));
+      if (found === -1) continue;
+      const unchanged = { files: { ...existing }, changedFile: name, changed: false };
+      if (found === known.edited && known.replicas.value === intent.replicas) return unchanged;
+      const updated = found === known.edited ? swapReplicas(content, known, intent.replicas) : undefined;
+      if (updated !== undefined) return { files: { ...existing, [name]: updated }, changedFile: name, changed: true };
+    }
     const docs = parseAll(content);
     const index = docs.findIndex((doc) => doc.errors.length === 0 && isTargetDeployment(doc, intent));
     if (index === -1) continue;
@@ -191,14 +210,16 @@ export function applyIntentToPackage(existing: PackageFiles, intent: Intent, int
     }
     let updated: string;
     try {
+      let replicas: TextEdit;
       updated = editDocument(
         content,
         docs,
         index,
-        (edits) => edits.push(replicasEdit(content, doc, intent.replicas)),
+        (edits) => edits.push((replicas = replicasEdit(content, doc, intent.replicas))),
         (json) => {
           (json.spec as Record<string, unknown>)['replicas'] = intent.replicas;
         },
+        (text, edits) => rememberSwapped(text, docs, index, edits, replicas, intent.replicas),
       );
     } catch (error) {
       if (!(error instanceof UneditableYaml)) throw error;
@@ -250,11 +271,15 @@ function editDocument(
   index: number,
   plan: (edits: TextEdit[]) => void,
   expect: (json: Record<string, any>) => void,
+  swapped?: (updated: string, edits: readonly TextEdit[]) => void,
 ): string {
   const edits: TextEdit[] = [];
   plan(edits);
   const updated = applyEdits(content, edits);
-  if (swapsProveThemselves(content, docs, index, edits)) return updated;
+  if (swapsProveThemselves(content, docs, index, edits)) {
+    swapped?.(updated, edits);
+    return updated;
+  }
   const after = parseAll(updated);
   const wanted = docs.map((doc) => doc.toJS() as unknown);
   expect(wanted[index] as Record<string, any>);
@@ -268,6 +293,49 @@ function editDocument(
   ) {
     throw new UneditableYaml('an in-place edit would change more than the values it sets');
   }
+  return updated;
+}
+
+/** Whether a Deployment so named is the intent's target (as `isTargetDeployment` decides). */
+function namesTarget(deployment: DeploymentName, intent: Intent): boolean {
+  return deployment.name === intent.target && (deployment.namespace === undefined || deployment.namespace === intent.namespace);
+}
+
+/**
+ * Notes what the next intent for this text needs (written-texts.ts): its Deployments, in order,
+ * and where the edited one's replicas token now is — the swaps before it moved it by the
+ * lengths they changed. `renamed` is what the edited Deployment is called now.
+ */
+function rememberSwapped(
+  updated: string,
+  docs: readonly Document[],
+  index: number,
+  edits: readonly TextEdit[],
+  replicas: TextEdit,
+  value: number,
+  renamed?: DeploymentName,
+): void {
+  const deployments: DeploymentName[] = [];
+  let edited = -1;
+  docs.forEach((doc, i) => {
+    const json = shapeOf(doc);
+    if (json?.kind !== 'Deployment') return;
+    if (i === index) edited = deployments.length;
+    deployments.push(i === index && renamed !== undefined ? renamed : { name: json.metadata?.name, namespace: json.metadata?.namespace });
+  });
+  if (edited === -1) return;
+  let start = replicas.start;
+  for (const edit of edits) if (edit !== replicas && edit.end <= replicas.start) start += edit.text.length - (edit.end - edit.start);
+  rememberWritten(updated, { deployments, edited, replicas: { start, end: start + replicas.text.length, value } });
+}
+
+/** The text with the remembered replicas token swapped for `replicas` (undefined: it cannot be, parse instead). */
+function swapReplicas(content: string, known: WrittenText, replicas: number): string | undefined {
+  const text = String(replicas);
+  if (!isPlainSwap(text, replicas, readsBack)) return undefined;
+  const { start, end } = known.replicas;
+  const updated = content.slice(0, start) + text + content.slice(end);
+  rememberWritten(updated, { ...known, replicas: { start, end: start + text.length, value: replicas } });
   return updated;
 }
 
@@ -406,6 +474,7 @@ function renameDeployment(content: string, docs: Document[], index: number, inte
     ['spec', 'selector', 'matchLabels'],
     ['spec', 'template', 'metadata', 'labels'],
   ];
+  let replicas: TextEdit;
   return editDocument(
     content,
     docs,
@@ -413,7 +482,7 @@ function renameDeployment(content: string, docs: Document[], index: number, inte
     (edits) => {
       edits.push(setOrInsert(content, doc, 'metadata', 'name', intent.target));
       edits.push(setOrInsert(content, doc, 'metadata', 'namespace', intent.namespace, 'name'));
-      edits.push(replicasEdit(content, doc, intent.replicas));
+      edits.push((replicas = replicasEdit(content, doc, intent.replicas)));
       if (oldName === intent.target) return;
       for (const path of labelMaps) {
         const map = doc.getIn(path, true);
@@ -435,5 +504,7 @@ function renameDeployment(content: string, docs: Document[], index: number, inte
         for (const key of nameLabels) if (labels[key] === oldName) labels[key] = intent.target;
       }
     },
+    (text, edits) =>
+      rememberSwapped(text, docs, index, edits, replicas, intent.replicas, { name: intent.target, namespace: intent.namespace }),
   );
 }

@@ -87,6 +87,14 @@ function readsAs(type: Scalar['type'], text: string, value: string | number, rea
   return typeof value === 'string' && text.slice(1, -1) === value;
 }
 
+/**
+ * Whether `text` may replace a plain scalar token that `swapsToken` once accepted (one line, no
+ * tag, no anchor): it is a plain token that reads as `value`.
+ */
+export function isPlainSwap(text: string, value: string | number, readsBack: (text: string) => unknown): boolean {
+  return PLAIN_TOKEN.test(text) && readsBack(text) === value;
+}
+
 /** Replaces the bytes of one scalar (an empty `key:` gets its value after a space). */
 export function replaceScalar(source: string, node: Scalar, text: string): TextEdit {
   if (!node.range) throw new UneditableYaml('the value has no source position');
