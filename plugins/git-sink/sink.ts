@@ -185,7 +185,25 @@ export class GitSink {
     }
     // Exits 1 when some file differs from the index: exactly what the read-tree then repairs.
     await git(this.#dir, this.#identity, ['update-index', '-q', '--refresh']).catch(() => undefined);
+    await this.#indexWorkingFiles(head);
     await git(this.#dir, this.#identity, ['read-tree', '--reset', '-u', head]);
+  }
+
+  /**
+   * Enters the paths where the index differs from HEAD into the index as the working tree holds
+   * them: the files written since the index was last made (commits never touch it) and those
+   * another writer's commits changed. The read-tree then rewrites only the files that differ from
+   * HEAD, not every file written since start (a thousand files took it 300 ms). Paths of the
+   * old index that HEAD lacks stay in it, so the read-tree still removes them. A failure here
+   * (a directory where HEAD has a file, a path beyond a link) only costs that saving.
+   */
+  async #indexWorkingFiles(head: string): Promise<void> {
+    try {
+      const paths = await git(this.#dir, this.#identity, ['diff-index', '--cached', '--name-only', '--no-renames', '-z', head]);
+      if (paths !== '') await git(this.#dir, this.#identity, ['update-index', '--add', '--remove', '-z', '--stdin'], paths);
+    } catch (error) {
+      this.#context.log.debug({ err: error }, 'the index was not brought up to the working tree; the read-tree rewrites more');
+    }
   }
 
   /**

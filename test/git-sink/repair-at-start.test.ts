@@ -4,13 +4,14 @@
 // temporary file of the sink is left. Then the same checked after real kill -9s.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, startCli } from '../support/cli.ts';
 import { fastConfig, list, makeDataDir, scaling, writeJsonConfig } from '../support/data-dir.ts';
 import { gitLog } from '../support/git.ts';
 import { waitFor } from '../support/wait.ts';
-import { dropIntentAt, wholeness } from './support.ts';
+import { dropIntentAt, gitIn, wholeness } from './support.ts';
 
 /** The sink's temporary files anywhere in the repository (objects, ref, working tree). */
 function temporaries(repo: string): string[] {
@@ -69,3 +70,47 @@ test('kill -9 while committing, then a restart: the working tree is whole, no te
   assert.deepEqual(wholeness(out), { fsck: '', status: '' });
   assert.deepEqual(temporaries(out), []);
 });
+
+test(
+  'after a kill, another writer removing a package and a hand edit, start makes the working tree HEAD again and rewrites only what differs',
+  { timeout: 60_000 },
+  async (t) => {
+    const dir = makeDataDir();
+    t.after(dir.cleanup);
+    const config = writeJsonConfig(dir.root, fastConfig(dir.root));
+    for (const target of ['app-a', 'app-b', 'app-c']) dropIntentAt(dir.handoff, `intent-${target}.json`, scaling(target, 2), Date.now());
+    // Killed once the files of its first commit are written: the index still knows none of them.
+    const killed = await runCli(['once', '--config', config], { env: { CONDUCTOR_CRASH_AT: 'git.worktree-written' } });
+    assert.notEqual(killed.code, 0);
+    const out = join(dir.root, 'out');
+    const written = ['app-a', 'app-b', 'app-c']
+      .map((target) => join(out, 'oran-odu', target, 'deployment.yaml'))
+      .find((file) => existsSync(file))!;
+    const writtenBeforeKill = statSync(written).ino;
+    assert.equal((await runCli(['once', '--config', config])).code, 0);
+    assert.deepEqual(wholeness(out), { fsck: '', status: '' });
+    assert.equal(statSync(written).ino, writtenBeforeKill, 'a file equal to HEAD is not rewritten at start');
+
+    // Another writer's commit drops app-b; it moves the branch only (as fast-import would), so
+    // app-b's files are still in this working tree and in its index.
+    const head = gitIn(out, 'rev-parse', 'HEAD').trim();
+    const tree = gitIn(out, 'ls-tree', 'HEAD', 'oran-odu/')
+      .split('\n')
+      .filter((line) => line !== '' && !line.endsWith('\toran-odu/app-b'));
+    const withoutB = execFileSync('git', ['-C', out, 'mktree'], {
+      input: `${tree.map((l) => l.replace('oran-odu/', '')).join('\n')}\n`,
+      encoding: 'utf8',
+    }).trim();
+    const root = execFileSync('git', ['-C', out, 'mktree'], { input: `040000 tree ${withoutB}\toran-odu\n`, encoding: 'utf8' }).trim();
+    const commit = gitIn(out, 'commit-tree', root, '-p', head, '-m', 'operator: retire app-b').trim();
+    gitIn(out, 'update-ref', 'refs/heads/main', commit, head);
+    // A hand edit of a file HEAD holds.
+    writeFileSync(join(out, 'oran-odu', 'app-a', 'deployment.yaml'), 'edited by hand\n');
+
+    const run = await runCli(['once', '--config', config]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(wholeness(out), { fsck: '', status: '' });
+    assert.equal(existsSync(join(out, 'oran-odu', 'app-b')), false, "the retired package's files are gone");
+    assert.match(readFileSync(join(out, 'oran-odu', 'app-a', 'deployment.yaml'), 'utf8'), /kind: Deployment/);
+  },
+);
