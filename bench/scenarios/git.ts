@@ -190,7 +190,8 @@ function sizes(ctx: BenchContext) {
   const large = Math.max(10_000, Math.round(50_000 * Math.min(1, ctx.scale)));
   return {
     main,
-    grouped: { ...main, concurrency: 64, group: 64 },
+    // Grouped as the option advises: concurrency twice the group, so one group forms while one is written.
+    grouped: { ...main, concurrency: 128, group: 64 },
     // 5,000 new packages in one namespace, one commit each: the namespace's tree grows all along.
     oneNamespace: {
       count: ctx.quick ? 1_000 : 5_000,

@@ -1,11 +1,11 @@
-// The commit queue: intents wait here for their turn, and a turn takes every intent waiting,
-// commits them — one commit per intent, or up to `maxIntentsPerCommit` per commit — one after
-// the other on the branch, and makes them durable together with one fast-import checkpoint (a
-// group commit, like the ledger's: the cost of durability is paid once per turn, never less
-// durable per intent). Only after the checkpoint is any of them acknowledged. Per intent, in
-// the producer's order: one already in history (or earlier in the turn) gets that commit back,
-// or with other content a conflict; one older than what is applied for its target is
-// superseded; a path the sink must not write is refused; the rest are committed.
+// The commit queue: intents wait here for their turn, and a turn takes every intent waiting —
+// one commit per intent, one after the other on the branch — or, with grouped commits, one group
+// of up to `maxIntentsPerCommit` in one commit, and makes them durable together with one
+// fast-import checkpoint (a group commit, like the ledger's: the cost of durability is paid once
+// per turn, never less durable per intent). Only after the checkpoint is any of them
+// acknowledged. Per intent, in the producer's order: one already in history (or earlier in the
+// turn) gets that commit back, or with other content a conflict; one older than what is applied
+// for its target is superseded; a path the sink must not write is refused; the rest are committed.
 import { ConductorError, isConductorError, type Receipt } from '../../core/index.ts';
 import { crashPoint } from '../../core/index.ts';
 import type { KnownEffects, Effect, Newest } from './known-effects.ts';
@@ -14,6 +14,17 @@ import { commitMessage, targetKey } from './trailers.ts';
 
 /** At most this many intents settle at one checkpoint (the queue holds at most `concurrency` anyway). */
 const MAX_INTENTS_PER_TURN = 1_000;
+
+/**
+ * How many intents a turn takes. One commit per intent: every intent waiting (up to the bound),
+ * so the commits share one checkpoint. Grouped commits: one group, so that while it is written
+ * the intents behind it go through the earlier stages and form the next group (with
+ * `concurrency` about twice `maxIntentsPerCommit`); a turn taking everything in flight left the
+ * pipeline empty during every checkpoint, and the next group formed only after it.
+ */
+export function turnSize(maxIntentsPerCommit: number): number {
+  return maxIntentsPerCommit > 1 ? Math.min(maxIntentsPerCommit, MAX_INTENTS_PER_TURN) : MAX_INTENTS_PER_TURN;
+}
 
 /** An intent waiting for its turn to be committed. */
 export interface Pending extends Effect {
@@ -130,7 +141,7 @@ export class CommitQueue {
   }
 
   async #turn(): Promise<void> {
-    const batch = this.#pending.splice(0, MAX_INTENTS_PER_TURN);
+    const batch = this.#pending.splice(0, turnSize(this.#parts.maxIntentsPerCommit));
     if (batch.length === 0) return;
     // More than one turn takes: the rest in a turn of its own, after this one.
     if (this.#pending.length > 0) this.#queueTurn();

@@ -44,8 +44,8 @@ export const OPTIONS_SCHEMA = {
       default: 1,
       description:
         'At most this many intents per commit. Above 1, the intents waiting while a commit is written share the ' +
-        'next one, ' +
-        'one `Conductor-Intent-Id` trailer each (raise `concurrency` with it).',
+        'next one, one `Conductor-Intent-Id` trailer each; one group is written while the next forms, so set ' +
+        '`concurrency` to about twice it.',
     },
     blueprint: {
       type: 'string',
