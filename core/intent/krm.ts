@@ -135,10 +135,7 @@ function shapeOf(doc: Document): KrmShape | null {
 
 function isTargetDeployment(doc: Document, intent: Intent): boolean {
   const json = shapeOf(doc);
-  if (json?.kind !== 'Deployment') return false;
-  if (json.metadata?.name !== intent.target) return false;
-  const namespace = json.metadata?.namespace;
-  return namespace === undefined || namespace === intent.namespace;
+  return json?.kind === 'Deployment' && namesTarget({ name: json.metadata?.name, namespace: json.metadata?.namespace }, intent);
 }
 
 /** The YAML files of a package that hold resources (the Kptfile is the package's own). */
@@ -196,10 +193,12 @@ export function applyIntentToPackage(existing: PackageFiles, intent: Intent, int
     if (known !== undefined) {
       const found = known.deployments.findIndex((d) => namesTarget(d, intent));
       if (found === -1) continue;
-      const unchanged = { files: { ...existing }, changedFile: name, changed: false };
-      if (found === known.edited && known.replicas.value === intent.replicas) return unchanged;
-      const updated = found === known.edited ? swapReplicas(content, known, intent.replicas) : undefined;
-      if (updated !== undefined) return { files: { ...existing, [name]: updated }, changedFile: name, changed: true };
+      // Another Deployment of the text is the target, or the new value cannot be swapped in: parse.
+      if (found === known.edited) {
+        if (known.replicas.value === intent.replicas) return { files: { ...existing }, changedFile: name, changed: false };
+        const updated = swapReplicas(content, known, intent.replicas);
+        if (updated !== undefined) return { files: { ...existing, [name]: updated }, changedFile: name, changed: true };
+      }
     }
     const docs = parseAll(content);
     const index = docs.findIndex((doc) => doc.errors.length === 0 && isTargetDeployment(doc, intent));
@@ -296,7 +295,10 @@ function editDocument(
   return updated;
 }
 
-/** Whether a Deployment so named is the intent's target (as `isTargetDeployment` decides). */
+/**
+ * Whether a Deployment so named is the intent's target: its name, and its namespace unless it
+ * has none. One rule for parsed documents and remembered texts alike.
+ */
 function namesTarget(deployment: DeploymentName, intent: Intent): boolean {
   return deployment.name === intent.target && (deployment.namespace === undefined || deployment.namespace === intent.namespace);
 }

@@ -46,8 +46,7 @@ export const DOCS: PluginDocs = {
   ],
   example: { 'audit-log': { hmacKeyFile: '/var/run/secrets/conductor-audit/key' } },
   notes:
-    'Each line is a pino-format JSON record with `audit: true`, written before its intent is acknowledged (the lines of one turn of the event loop in one write) and linked to the one before ' +
-    'by ' +
-    'a hash (an HMAC with `hmacKeyFile`). `conductor audit verify [--key-file F] [--anchors-from-git DIR] ' +
-    '[--anchors F]` checks the chain.',
+    'Each line is a pino-format JSON record with `audit: true`, written before its intent is acknowledged (the ' +
+    'lines of one turn of the event loop in one write) and linked to the one before by a hash (an HMAC with ' +
+    '`hmacKeyFile`). `conductor audit verify [--key-file F] [--anchors-from-git DIR] [--anchors F]` checks the chain.',
 };
