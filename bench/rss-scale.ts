@@ -5,7 +5,7 @@
 // peak RSS of each size with the ratio of the largest to the smallest.
 import { parseArgs } from 'node:util';
 import { imageNodeOptions } from './lib/cli.ts';
-import { scratch } from './lib/config.ts';
+import { holdScratch, scratch } from './lib/config.ts';
 import { median } from './lib/stats.ts';
 import { measureConductor } from './scenarios/git.ts';
 
@@ -16,6 +16,7 @@ const { values } = parseArgs({
 });
 const counts = values.counts.split(',').map(Number);
 const runs = Number(values.runs);
+const held = holdScratch();
 const usage = scratch('rss-usage');
 const peaks = new Map<number, number[]>(counts.map((n) => [n, []]));
 try {
@@ -31,6 +32,7 @@ try {
   }
 } finally {
   usage.remove();
+  held.release();
 }
 const medians = counts.map((n) => median(peaks.get(n)!));
 for (const [i, n] of counts.entries())

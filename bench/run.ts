@@ -2,7 +2,7 @@
 // of several runs with its comparison (bare loop, naive peer) measured in the same run, and
 // prints a table (or, with --json, one JSON object with every figure).
 //
-//   npm run bench                        full run (about 10 minutes on 2 loaded cores)
+//   npm run bench                        full run (about 15 minutes here)
 //   npm run bench -- --quick             about a minute: fewer, smaller runs
 //   npm run bench -- --json              one JSON object on stdout (progress on stderr)
 //   npm run bench -- --only a,c          some scenarios only
@@ -16,6 +16,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { setProfileDir } from './lib/child.ts';
+import { holdScratch } from './lib/config.ts';
 import { formatHotSpots } from './lib/profile.ts';
 import { markdownTable, table, type ScenarioResult } from './lib/report.ts';
 import type { BenchContext } from './lib/context.ts';
@@ -103,6 +104,13 @@ log(
   `node ${machine.node}, ${machine.cpus} × ${machine.cpuModel}, load average ${machine.loadAverageAtStart.join(' ')}; runs ${runs}${quick ? ' (quick)' : ''}`,
 );
 
+// Nothing a measurement wrote is deleted before the run ends: a deletion would slow the file
+// creation of the measurements after it (holdScratch says why).
+const held = holdScratch();
+process.once('SIGINT', () => {
+  held.release();
+  process.exit(130);
+});
 const results: ScenarioResult[] = [];
 for (const id of only) {
   const scenario = SCENARIOS[id]!;
@@ -123,6 +131,9 @@ for (const id of only) {
   }
   log(`(${id}) done in ${((Date.now() - t0) / 1000).toFixed(0)} s: ${results.at(-1)!.status}`);
 }
+
+log('removing what the measurements wrote…');
+held.release();
 
 const targets = results.flatMap((r) =>
   r.figures

@@ -23,6 +23,8 @@ export interface BareFastImportResult {
   count: number;
   wallMs: number;
   cpuMs: number;
+  /** When each intent's file was moved (ms since the epoch), for throughput by quarter. */
+  settledAt: number[];
 }
 
 const data = (text: string) => `data ${Buffer.byteLength(text)}\n${text}\n`;
@@ -78,6 +80,7 @@ export async function bareFastImport(args: BareFastImportArgs): Promise<BareFast
     .sort();
   let moves: string[] = [];
   let mark = 0;
+  const settledAt: number[] = [];
   for (const name of names) {
     const intent = JSON.parse(readFileSync(join(handoff, name), 'utf8')) as Intent;
     const key = `${intent.namespace}/${intent.target}`;
@@ -93,12 +96,12 @@ export async function bareFastImport(args: BareFastImportArgs): Promise<BareFast
         `${mark > 1 ? `from :${mark - 1}\n` : ''}${modify}\n`,
     );
     moves.push(name);
-    if (moves.length >= args.checkpointEvery) moves = await settle(git, mark, moves, handoff, processed);
+    if (moves.length >= args.checkpointEvery) moves = await settle(git, mark, moves, handoff, processed, settledAt);
   }
-  if (moves.length > 0) await settle(git, mark, moves, handoff, processed);
+  if (moves.length > 0) await settle(git, mark, moves, handoff, processed, settledAt);
   await git.done();
   const used = process.cpuUsage(cpu);
-  return { count: names.length, wallMs: performance.now() - started, cpuMs: (used.user + used.system) / 1000 };
+  return { count: names.length, wallMs: performance.now() - started, cpuMs: (used.user + used.system) / 1000, settledAt };
 }
 
 /** The checkpoint, then the files whose commits it made durable are moved. */
@@ -108,8 +111,12 @@ async function settle(
   moves: string[],
   handoff: string,
   processed: string,
+  settledAt: number[],
 ): Promise<string[]> {
   await git.checkpoint(mark);
-  for (const name of moves) renameSync(join(handoff, name), join(processed, name));
+  for (const name of moves) {
+    renameSync(join(handoff, name), join(processed, name));
+    settledAt.push(Date.now());
+  }
   return [];
 }

@@ -1,11 +1,10 @@
 // Spawning measurements: in a fresh Node process (so each run has its own heap and JIT, and
 // --cpu-prof can be added), and the real CLI.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { REPO_ROOT } from './config.ts';
+import { REPO_ROOT, scratch } from './config.ts';
 
 const CHILD_MAIN = fileURLToPath(new URL('./child-main.ts', import.meta.url));
 
@@ -27,8 +26,8 @@ export function profileArgs(label: string): string[] {
  * `label` names the profile when profiling.
  */
 export async function inChild<T>(module: string, name: string, args: unknown, label: string, timeoutMs = 300_000): Promise<T> {
-  const dir = mkdtempSync(join(tmpdir(), 'conductor-bench-result-'));
-  const resultPath = join(dir, 'result.json');
+  const dir = scratch('result');
+  const resultPath = join(dir.dir, 'result.json');
   try {
     const child = spawn(process.execPath, [...profileArgs(label), CHILD_MAIN, module, name, JSON.stringify(args), resultPath], {
       cwd: REPO_ROOT,
@@ -38,7 +37,7 @@ export async function inChild<T>(module: string, name: string, args: unknown, la
     if (code !== 0) throw new Error(`${label}: measurement process exited ${String(code)}: ${stderr.slice(-2000)}`);
     return JSON.parse(readFileSync(resultPath, 'utf8')) as T;
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    dir.remove();
   }
 }
 

@@ -6,8 +6,9 @@
 // checkpoint made its commit durable — every intent (`bare, checkpoint each`) or every 64. The
 // naive peer is the shell loop an operator would write: jq, git add, git commit, mv — one file
 // at a time. Then grouped commits (maxIntentsPerCommit), and two measures of scale: 5,000 new
-// packages in one namespace (throughput of the last quarter against the first), and peak RSS
-// with 5,000 and 50,000 intents in one namespace under the image's heap bounds.
+// packages in one namespace (throughput of the last quarter against the first; beside it the
+// bare loop and grouped commits on the same intents), and peak RSS with 5,000 and 50,000
+// intents in one namespace under the image's heap bounds.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -127,7 +128,6 @@ export async function measureBare(args: Shape & { checkpointEvery: number }): Pr
     );
     const wallMs = performance.now() - started;
     const commits = commitCount(join(dir.dir, 'out'));
-    const nan = { first: Number.NaN, last: Number.NaN };
     return {
       count: result.count,
       commits,
@@ -135,7 +135,7 @@ export async function measureBare(args: Shape & { checkpointEvery: number }): Pr
       steadyRate: (result.count / result.wallMs) * 1000,
       cpuMs: result.cpuMs,
       maxRssMiB: Number.NaN,
-      quarters: nan,
+      quarters: quarterRates(result.settledAt),
     };
   } finally {
     dir.remove();
@@ -223,7 +223,10 @@ async function interleaved(ctx: BenchContext, steps: (() => Promise<unknown>)[])
 export async function run(ctx: BenchContext): Promise<ScenarioResult> {
   const size = sizes(ctx);
   const usage = scratch('git-usage');
-  const m: Record<'one' | 'one64' | 'bare1' | 'bare64' | 'naive' | 'grouped' | 'empty' | 'ns' | 'rssSmall' | 'rssLarge', GitMeasured[]> = {
+  const m: Record<
+    'one' | 'one64' | 'bare1' | 'bare64' | 'naive' | 'grouped' | 'empty' | 'ns' | 'bareNs' | 'groupedNs' | 'rssSmall' | 'rssLarge',
+    GitMeasured[]
+  > = {
     one: [],
     one64: [],
     bare1: [],
@@ -232,6 +235,8 @@ export async function run(ctx: BenchContext): Promise<ScenarioResult> {
     grouped: [],
     empty: [],
     ns: [],
+    bareNs: [],
+    groupedNs: [],
     rssSmall: [],
     rssLarge: [],
   };
@@ -246,6 +251,9 @@ export async function run(ctx: BenchContext): Promise<ScenarioResult> {
       async () => m.empty.push(await measureConductor({ ...size.main, count: 0, packages: 0, concurrency: 4 }, usage.dir)),
       async () => m.naive.push(await measureNaive({ count: size.naiveCount })),
       async () => m.ns.push(await measureConductor(size.oneNamespace, usage.dir)),
+      // What git itself does with the same namespace: every commit writes the namespace's tree again.
+      async () => m.bareNs.push(await measureBare({ ...size.oneNamespace, checkpointEvery: size.oneNamespace.concurrency })),
+      async () => m.groupedNs.push(await measureConductor({ ...size.oneNamespace, concurrency: 128, group: 64 }, usage.dir)),
     ]);
     await interleaved(ctx, [
       async () => m.rssSmall.push(await measureConductor(size.rss[0]!, usage.dir)),
@@ -380,6 +388,24 @@ function scaleFigures(size: ReturnType<typeof sizes>, m: Record<string, GitMeasu
       '×',
       m['ns']!.map((x) => x.quarters.last / x.quarters.first),
       { op: '>=', value: 0.8 },
+    ),
+    figure(
+      'bareOneNamespaceQuarterRatio',
+      'bare fast-import loop, the same intents (a checkpoint every 16): last / first quarter',
+      '×',
+      m['bareNs']!.map((x) => x.quarters.last / x.quarters.first),
+    ),
+    figure(
+      'groupedOneNamespaceQuarterRatio',
+      'the same intents, grouped commits (64, concurrency 128): last / first quarter',
+      '×',
+      m['groupedNs']!.map((x) => x.quarters.last / x.quarters.first),
+    ),
+    figure(
+      'groupedOneNamespaceThroughput',
+      'the same intents, grouped commits: throughput (start to exit)',
+      'intents/s',
+      m['groupedNs']!.map((x) => (x.count / x.wallMs) * 1000),
     ),
     figure(
       'rssSmall',
