@@ -45,7 +45,8 @@ export const OPTIONS_SCHEMA = {
       description:
         'At most this many intents per commit. Above 1, the intents waiting while a commit is written share the ' +
         'next one, one `Conductor-Intent-Id` trailer each; one group is written while the next forms, so set ' +
-        '`concurrency` to about twice it.',
+        '`concurrency` to about twice it. Every commit writes the tree of each namespace it touches again, one entry ' +
+        'per package: with thousands of packages in a namespace, grouping keeps the rate from falling as it grows.',
     },
     blueprint: {
       type: 'string',
