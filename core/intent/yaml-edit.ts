@@ -55,7 +55,7 @@ export function scalarText(value: string | number, readsBack: (text: string) => 
 export function setScalar(source: string, node: Scalar, value: string | number, readsBack: (text: string) => unknown): TextEdit {
   const text = typeof value === 'number' ? String(value) : scalarText(value, readsBack, node.type);
   const edit = replaceScalar(source, node, text);
-  return swapsToken(source, node, text) && readsAs(node.type, text, value, readsBack) ? { ...edit, tokenSwap: true } : edit;
+  return swapsToken(source, node, text, value, readsBack) ? { ...edit, tokenSwap: true } : edit;
 }
 
 /** A plain token that is one scalar wherever a value stands: no indicator, space, ':' or '#'. */
@@ -65,31 +65,25 @@ const QUOTED_TOKEN = /^(?:"[-A-Za-z0-9._/ ]*"|'[-A-Za-z0-9._/ ]*')$/;
 
 /**
  * Whether `text` in place of `node`'s bytes is read as one scalar token of the same kind in the
- * same place, so that the lexer reads every other byte as before. It is when the node is one
- * line long and not empty (a plain scalar that continues on the next line, or an empty value,
- * could join what follows), carries no tag (which would say how to read the new text) and no
- * anchor (an alias elsewhere would change with it), and the new token is of its kind: plain for
- * plain, made of characters that cannot end it, start another node or a comment (flow context
- * included); quoted in the same quotes, with nothing to escape.
+ * same place, reading as `value`, so that the lexer reads every other byte as before. It is when
+ * the node is one line long and not empty (a plain scalar that continues on the next line, or an
+ * empty value, could join what follows), carries no tag (which would say how to read the new
+ * text) and no anchor (an alias elsewhere would change with it), and the new token is of its
+ * kind: plain for plain (`isPlainSwap`); quoted in the same quotes, with nothing to escape.
  */
-function swapsToken(source: string, node: Scalar, text: string): boolean {
+function swapsToken(source: string, node: Scalar, text: string, value: string | number, readsBack: (text: string) => unknown): boolean {
   const [start, end] = node.range!;
   if (start === end || node.tag !== undefined || node.anchor !== undefined) return false;
   if (/[\r\n]/.test(source.slice(start, end))) return false;
-  if (node.type === 'PLAIN') return PLAIN_TOKEN.test(text);
+  if (node.type === 'PLAIN') return isPlainSwap(text, value, readsBack);
   const quote = node.type === 'QUOTE_DOUBLE' ? '"' : node.type === 'QUOTE_SINGLE' ? "'" : undefined;
-  return quote !== undefined && text.startsWith(quote) && QUOTED_TOKEN.test(text);
-}
-
-/** Whether the token reads as `value` (a plain one as the core schema resolves it). */
-function readsAs(type: Scalar['type'], text: string, value: string | number, readsBack: (text: string) => unknown): boolean {
-  if (type === 'PLAIN') return readsBack(text) === value;
-  return typeof value === 'string' && text.slice(1, -1) === value;
+  return quote !== undefined && text.startsWith(quote) && QUOTED_TOKEN.test(text) && text.slice(1, -1) === value;
 }
 
 /**
  * Whether `text` may replace a plain scalar token that `swapsToken` once accepted (one line, no
- * tag, no anchor): it is a plain token that reads as `value`.
+ * tag, no anchor): it is a plain token, of characters that cannot end it, start another node or
+ * a comment (flow context included), and reads as `value` by the core schema.
  */
 export function isPlainSwap(text: string, value: string | number, readsBack: (text: string) => unknown): boolean {
   return PLAIN_TOKEN.test(text) && readsBack(text) === value;
