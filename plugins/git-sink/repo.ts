@@ -7,8 +7,9 @@
 // involved, and the trees rewritten are those on the changed paths, held in fast-import's memory.
 //
 // What this process read or wrote is remembered per path for the commit it knows as HEAD (the
-// packages and directory listings), so a commit reads back nothing it wrote; objects read by id
-// are cached too. Every cache is bounded by bytes (cache.ts), whatever the size of the trees.
+// packages and directory listings), so a commit reads back nothing it wrote; the trees read on
+// the way down to a directory are cached by id too. Every cache is bounded by bytes (cache.ts),
+// whatever the size of the trees.
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fsyncDirectory } from './durable.ts';
@@ -26,12 +27,15 @@ const REPOSITORY_CONFIG = '[core]\n\trepositoryformatversion = 0\n\tfilemode = t
 /**
  * Bytes each cache may hold. Listings get the most: a namespace of 50,000 packages is one
  * listing (about 8 MiB), and without it every intent would read that namespace's tree again.
- * Packages of the known HEAD come next (a commit reads back nothing it wrote); objects by id
- * only serve reads after another writer's commit, and a package's subdirectories.
+ * Packages of the known HEAD come next (a commit reads back nothing it wrote). Trees by id only
+ * serve the walk from a commit down to a directory whose id is not known. A package's own trees
+ * and files are not cached by id: the package cache holds what they make, and caching them as
+ * well held every file twice, and filled memory with copies nobody read again whenever more
+ * packages were in use than that cache holds (bench/RESULTS.md, M2).
  */
 const LISTING_CACHE_BYTES = 16 * 1024 * 1024;
 const PACKAGE_CACHE_BYTES = 4 * 1024 * 1024;
-const OBJECT_CACHE_BYTES = 2 * 1024 * 1024;
+const TREE_CACHE_BYTES = 2 * 1024 * 1024;
 /**
  * Packs closed since the last consolidation before the next one: each checkpoint closes a pack,
  * and git looks for an object in every pack, so their number must stay small. A geometric
@@ -69,8 +73,7 @@ export class Repo {
   readonly branch: string;
   readonly #reader: ObjectReader;
   readonly #writer: FastImport;
-  readonly #trees = new ByteCache<TreeEntry[]>(OBJECT_CACHE_BYTES, (entries) => entries.length * 160);
-  readonly #blobs = new ByteCache<string>(OBJECT_CACHE_BYTES, stringBytes);
+  readonly #trees = new ByteCache<TreeEntry[]>(TREE_CACHE_BYTES, (entries) => entries.length * 160);
   /** The commit the view below describes, and its packages and directories by path. */
   #viewHead: string | undefined;
   readonly #packages = new ByteCache<PackageSnapshot>(PACKAGE_CACHE_BYTES, snapshotBytes);
@@ -151,14 +154,9 @@ export class Repo {
   }
 
   async #blobText(oid: string): Promise<string> {
-    let text = this.#blobs.get(oid);
-    if (text === undefined) {
-      const object = await this.#reader.read(oid);
-      if (object?.type !== 'blob') throw new Error(`${oid} is not a blob in ${this.dir}`);
-      text = object.content.toString('utf8');
-      this.#blobs.set(oid, text);
-    }
-    return text;
+    const object = await this.#reader.read(oid);
+    if (object?.type !== 'blob') throw new Error(`${oid} is not a blob in ${this.dir}`);
+    return object.content.toString('utf8');
   }
 
   /** Makes the view describe `commit` (a commit not known as HEAD empties it). */
@@ -219,19 +217,26 @@ export class Repo {
       entry = (await this.#listing(commit, path.slice(0, -1), undefined)).get(path.at(-1)!);
     }
     const snapshot: PackageSnapshot = { files: {}, modes: {}, occupied: new Set() };
-    await this.#collect(entry!.oid, '', snapshot);
+    await this.#collect(await this.#reader.readTree(entry!.oid), '', snapshot);
     this.#packages.set(key, snapshot);
     return snapshot;
   }
 
-  async #collect(tree: string, prefix: string, snapshot: PackageSnapshot): Promise<void> {
-    for (const entry of await this.#tree(tree)) {
+  /**
+   * Adds a package tree's entries to `snapshot`, read from git each time: not cached by id, since
+   * the package cache keeps the snapshot they make. A subdirectory with a Kptfile is a subpackage.
+   */
+  async #collect(entries: readonly TreeEntry[], prefix: string, snapshot: PackageSnapshot): Promise<void> {
+    for (const entry of entries) {
       const path = `${prefix}${entry.path}`;
       if (entry.mode === '100644' || entry.mode === '100755') {
         snapshot.files[path] = await this.#blobText(entry.oid);
         snapshot.modes[path] = entry.mode;
-      } else if (entry.mode === '040000' && !(await this.#tree(entry.oid)).some((e) => e.path === 'Kptfile')) {
-        await this.#collect(entry.oid, `${path}/`, snapshot);
+        continue;
+      }
+      const subdirectory = entry.mode === '040000' ? await this.#reader.readTree(entry.oid) : undefined;
+      if (subdirectory !== undefined && !subdirectory.some((e) => e.path === 'Kptfile')) {
+        await this.#collect(subdirectory, `${path}/`, snapshot);
       } else {
         snapshot.occupied.add(path);
       }
