@@ -22,7 +22,7 @@ export interface CliRun {
 
 export async function runCli(
   args: string[],
-  options: { label: string; timeoutMs?: number; usageDir: string; nodeOptions?: string },
+  options: { label: string; timeoutMs?: number; usageDir: string; env?: Readonly<Record<string, string>> },
 ): Promise<CliRun> {
   const usageFile = join(options.usageDir, `usage-${process.hrtime.bigint()}.json`);
   const started = performance.now();
@@ -32,7 +32,7 @@ export async function runCli(
       ...process.env,
       BENCH_USAGE_FILE: usageFile,
       CONDUCTOR_LOG_LEVEL: 'warn',
-      ...(options.nodeOptions === undefined ? {} : { NODE_OPTIONS: options.nodeOptions }),
+      ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -84,10 +84,17 @@ export function quarterRates(times: number[]): { first: number; last: number } {
   return { first: rateOf(0, q), last: rateOf(n - 1 - q, n - 1) };
 }
 
-/** The NODE_OPTIONS the container image sets (read from the Dockerfile, so the two cannot drift). */
-export function imageNodeOptions(): string {
+/** What the image's runtime stage sets that bounds a process's memory: V8's heap, glibc's malloc arenas. */
+const IMAGE_MEMORY_ENV = ['NODE_OPTIONS', 'MALLOC_ARENA_MAX'];
+
+/** Those variables as the Dockerfile's runtime stage (its last) sets them: read, so the two cannot drift. */
+export function imageEnv(): Record<string, string> {
   const dockerfile = readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8');
-  const value = /^ENV NODE_OPTIONS="([^"]*)"/m.exec(dockerfile)?.[1];
-  if (value === undefined) throw new Error('the Dockerfile sets no NODE_OPTIONS');
-  return value;
+  const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+  const read = (name: string) => {
+    const value = new RegExp(`^ENV ${name}=(?:"([^"]*)"|(\\S+))`, 'm').exec(runtime);
+    if (value === null) throw new Error(`the Dockerfile's runtime stage sets no ${name}`);
+    return value[1] ?? value[2]!;
+  };
+  return Object.fromEntries(IMAGE_MEMORY_ENV.map((name) => [name, read(name)]));
 }

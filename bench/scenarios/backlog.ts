@@ -3,15 +3,15 @@
 // the config's `modules`, which isolates the pipeline and the file handling from any sink): time
 // to drain, peak RSS, and throughput in the first versus the last quarter (from the audit log's
 // timestamps). The CLI runs as the container image runs it (the Dockerfile's NODE_OPTIONS bound
-// V8's heap); one more drain with V8's defaults shows what those bounds change, and one of a
-// tenth of the backlog shows whether a larger backlog slows the rate. The bare loop drains the
-// same backlog: list, read, parse, validate, ledger rows, audit line, move to processed/ — at
-// the same concurrency.
+// V8's heap, its MALLOC_ARENA_MAX glibc's arenas); one more drain with neither shows what those
+// bounds change, and one of a tenth of the backlog shows whether a larger backlog slows the
+// rate. The bare loop drains the same backlog: list, read, parse, validate, ledger rows, audit
+// line, move to processed/ — at the same concurrency.
 import { promises as fs, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { BareAudit, BareLedger, intentValidator, parseAndValidate, pool } from '../lib/bare.ts';
 import { inChild } from '../lib/child.ts';
-import { auditTimes, imageNodeOptions, quarterRates, runCli, steadyRate } from '../lib/cli.ts';
+import { auditTimes, imageEnv, quarterRates, runCli, steadyRate } from '../lib/cli.ts';
 import { benchConfig, NULL_SINK_MODULE, scratch, writeConfig } from '../lib/config.ts';
 import { writeBacklog } from '../lib/intents.ts';
 import { figure, type ScenarioResult } from '../lib/report.ts';
@@ -38,7 +38,7 @@ export async function measureConductor(
   count: number,
   generateMs: number,
   usageDir: string,
-  nodeOptions?: string,
+  env?: Record<string, string>,
 ): Promise<BacklogMeasured> {
   const config = writeConfig(
     root,
@@ -48,7 +48,7 @@ export async function measureConductor(
     label: 'e-conductor',
     usageDir,
     timeoutMs: 1_800_000,
-    ...(nodeOptions === undefined ? {} : { nodeOptions }),
+    ...(env === undefined ? {} : { env }),
   });
   if (run.code !== 0) throw new Error(`conductor once exited ${String(run.code)}: ${run.stderr.slice(-1500)}`);
   const times = auditTimes(root);
@@ -109,7 +109,7 @@ export async function measureBare(args: { root: string; count: number }): Promis
   };
 }
 
-/** What one scenario's drains measured: the image's way, the bare loop, V8's defaults, the smaller backlog. */
+/** What one scenario's drains measured: the image's way, the bare loop, V8's and glibc's defaults, the smaller backlog. */
 interface BacklogRuns {
   conductor: BacklogMeasured[];
   bare: BacklogMeasured[];
@@ -121,14 +121,14 @@ interface BacklogRuns {
 async function drain(
   files: number,
   usageDir: string,
-  options: string | undefined,
+  env: Record<string, string> | undefined,
   then?: (root: string) => Promise<void>,
 ): Promise<BacklogMeasured> {
   const dir = scratch('backlog');
   try {
     const generating = performance.now();
     writeBacklog(join(dir.dir, 'handoff'), files, 'backlog');
-    const measured = await measureConductor(dir.dir, files, performance.now() - generating, usageDir, options);
+    const measured = await measureConductor(dir.dir, files, performance.now() - generating, usageDir, env);
     await then?.(dir.dir);
     return measured;
   } finally {
@@ -136,23 +136,27 @@ async function drain(
   }
 }
 
-async function drainAll(ctx: BenchContext, runs: number, count: number, small: number, nodeOptions: string): Promise<BacklogRuns> {
+/** `NAME="value" …`, as a shell would set the environment, for the progress line. */
+const shellEnv = (env: Record<string, string>) =>
+  Object.entries(env)
+    .map(([name, value]) => `${name}="${value}"`)
+    .join(' ');
+
+async function drainAll(ctx: BenchContext, runs: number, count: number, small: number, env: Record<string, string>): Promise<BacklogRuns> {
   const measured: BacklogRuns = { conductor: [], bare: [], defaults: [], smaller: [] };
   const usage = scratch('backlog-usage');
   try {
     for (let i = 0; i < runs; i += 1) {
-      ctx.log(
-        `(e) run ${i + 1}/${runs}: ${count.toLocaleString('en-US')} files, conductor once (NODE_OPTIONS="${nodeOptions}"), then the bare loop`,
-      );
+      ctx.log(`(e) run ${i + 1}/${runs}: ${count.toLocaleString('en-US')} files, conductor once (${shellEnv(env)}), then the bare loop`);
       measured.conductor.push(
-        await drain(count, usage.dir, nodeOptions, async (root) => {
+        await drain(count, usage.dir, env, async (root) => {
           measured.bare.push(await inChild<BacklogMeasured>(import.meta.url, 'measureBare', { root, count }, 'e-bare', 1_800_000));
         }),
       );
-      ctx.log(`(e) run ${i + 1}/${runs}: the same with V8's default heap sizing`);
+      ctx.log(`(e) run ${i + 1}/${runs}: the same without the image's memory bounds (V8's and glibc's defaults)`);
       measured.defaults.push(await drain(count, usage.dir, undefined));
       ctx.log(`(e) run ${i + 1}/${runs}: a backlog of ${small.toLocaleString('en-US')}`);
-      measured.smaller.push(await drain(small, usage.dir, nodeOptions));
+      measured.smaller.push(await drain(small, usage.dir, env));
     }
   } finally {
     usage.remove();
@@ -226,7 +230,7 @@ function rateFigures(count: number, small: number, { conductor, bare, smaller }:
   ];
 }
 
-/** Peak RSS as the image runs it, and what V8's default heap sizing does to memory and rate. */
+/** Peak RSS as the image runs it, and what the defaults (V8's heap sizing, glibc's arenas) do to memory and rate. */
 function memoryFigures({ conductor, bare, defaults }: BacklogRuns): ReturnType<typeof figure>[] {
   return [
     figure(
@@ -244,13 +248,13 @@ function memoryFigures({ conductor, bare, defaults }: BacklogRuns): ReturnType<t
     ),
     figure(
       'peakRssDefaults',
-      "peak RSS with V8's default heap sizing",
+      "peak RSS with V8's and glibc's defaults (no image bounds)",
       'MiB',
       defaults.map((m) => m.maxRssMiB),
     ),
     figure(
       'throughputDefaults',
-      "throughput with V8's default heap sizing",
+      "throughput with V8's and glibc's defaults",
       'intents/s',
       defaults.map((m) => m.steadyRate),
     ),
@@ -268,8 +272,8 @@ export async function run(ctx: BenchContext): Promise<ScenarioResult> {
   // A full-size backlog takes minutes per drain: one run at full size, three when scaled down.
   const runs = count >= 50_000 ? 1 : ctx.runs;
   const small = Math.max(1_000, Math.round(count / 10));
-  const nodeOptions = imageNodeOptions();
-  const measured = await drainAll(ctx, runs, count, small, nodeOptions);
+  const env = imageEnv();
+  const measured = await drainAll(ctx, runs, count, small, env);
   const { conductor } = measured;
   const undrained = conductor.filter((m) => m.drained !== m.count).length;
   return {
@@ -283,7 +287,7 @@ export async function run(ctx: BenchContext): Promise<ScenarioResult> {
       runs,
       concurrency: CONCURRENCY,
       sink: 'null (bench plugin via modules)',
-      nodeOptions,
+      env,
     },
     figures: backlogFigures(count, small, measured),
     notes: [

@@ -8,13 +8,13 @@
 // at a time. Then grouped commits (maxIntentsPerCommit), and two measures of scale: 5,000 new
 // packages in one namespace (throughput of the last quarter against the first; beside it the
 // bare loop and grouped commits on the same intents), and peak RSS with 5,000 and 50,000
-// intents in one namespace under the image's heap bounds.
+// intents in one namespace under the image's memory bounds (NODE_OPTIONS, MALLOC_ARENA_MAX).
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inChild, waitFor } from '../lib/child.ts';
-import { auditTimes, imageNodeOptions, quarterRates, runCli, steadyRate } from '../lib/cli.ts';
+import { auditTimes, imageEnv, quarterRates, runCli, steadyRate } from '../lib/cli.ts';
 import { benchConfig, scratch, writeConfig } from '../lib/config.ts';
 import { writeBacklog } from '../lib/intents.ts';
 import { figure, type ScenarioResult } from '../lib/report.ts';
@@ -79,8 +79,8 @@ interface GitMeasured {
 interface ConductorArgs extends Shape {
   concurrency: number;
   group?: number;
-  /** NODE_OPTIONS for the process (the image's heap bounds). */
-  nodeOptions?: string;
+  /** Environment for the process (the image's memory bounds). */
+  env?: Record<string, string>;
 }
 
 export async function measureConductor(args: ConductorArgs, usageDir: string): Promise<GitMeasured> {
@@ -96,7 +96,7 @@ export async function measureConductor(args: ConductorArgs, usageDir: string): P
       label,
       usageDir,
       timeoutMs: 1_800_000,
-      ...(args.nodeOptions === undefined ? {} : { nodeOptions: args.nodeOptions }),
+      ...(args.env === undefined ? {} : { env: args.env }),
     });
     if (run.code !== 0) throw new Error(`conductor once exited ${String(run.code)}: ${run.stderr.slice(-1500)}`);
     const times = auditTimes(dir.dir);
@@ -206,7 +206,7 @@ function sizes(ctx: BenchContext) {
       packages: 5_000,
       concurrency: 64,
       group: 64,
-      nodeOptions: imageNodeOptions(),
+      env: imageEnv(),
     })),
     naiveCount: ctx.quick ? 12 : 50,
   };
@@ -409,7 +409,7 @@ function scaleFigures(size: ReturnType<typeof sizes>, m: Record<string, GitMeasu
     ),
     figure(
       'rssSmall',
-      `peak RSS, ${size.rss[0]!.count} intents in one namespace (image heap bounds)`,
+      `peak RSS, ${size.rss[0]!.count} intents in one namespace (the image's memory bounds)`,
       'MiB',
       m['rssSmall']!.map((x) => x.maxRssMiB),
     ),
