@@ -83,8 +83,8 @@ ENV NODE_ENV=production
 # ~10 % of the drain rate (bench/RESULTS.md, scenario e, runs the CLI with exactly these).
 ENV NODE_OPTIONS="--max-old-space-size=192 --max-semi-space-size=4"
 # glibc gives each thread that allocates an arena of its own, up to eight per core, and an arena
-# keeps what was freed in it: Node's threads (libuv's pool, V8's helpers) added ~10 MiB of native
-# memory over a long run. Two arenas hold it (bench/RESULTS.md, M1).
+# keeps what was freed in it, so native memory grew as a long run went on (Node's threads: libuv's
+# pool, V8's helpers). Two arenas took ~6 MiB off its peak at no cost in CPU (bench/RESULTS.md, M1).
 ENV MALLOC_ARENA_MAX=2
 # Node's compile cache, filled at build time (stage compile-cache); it travels with node_modules.
 ENV NODE_COMPILE_CACHE=/app/node_modules/.cache/node-compile-cache
