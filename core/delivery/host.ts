@@ -161,9 +161,11 @@ export class Pipeline implements Host {
           envelope.release('the pipeline is stopping');
           return Promise.resolve(undefined);
         }
-        const run = this.#process(envelope).finally(giveBack);
+        const run: Promise<Outcome | undefined> = this.#process(envelope).finally(() => {
+          giveBack();
+          this.#inFlight.delete(run);
+        });
         this.#inFlight.add(run);
-        void run.finally(() => this.#inFlight.delete(run));
         return run;
       },
       release: giveBack,

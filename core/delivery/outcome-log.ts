@@ -54,6 +54,11 @@ export class OutcomeLog {
   #settled(outcome: Outcome, ctx: StageContext | undefined): void {
     this.#summary[outcome.status] += 1;
     this.#deferredLogged.delete(outcome.file);
+    if (outcome.status === 'failed' && this.#summary.failedFiles.length < MAX_NAMED_FILES)
+      this.#summary.failedFiles.push({ file: outcome.file, code: outcome.code ?? 'unknown' });
+    // The line's fields are made only for a level that is written (every outcome passes here).
+    const level = outcome.status === 'failed' ? 'warn' : 'info';
+    if (!this.#log.isLevelEnabled(level)) return;
     const durationMs = Date.parse(outcome.finishedAt) - Date.parse(outcome.startedAt);
     const traceId = outcome.traceId ?? ctx?.trace.traceId;
     const fields = {
@@ -68,13 +73,8 @@ export class OutcomeLog {
       ...(traceId === undefined ? {} : { traceId }),
       ...(outcome.receipt === undefined ? {} : { receipt: outcome.receipt }),
     };
-    if (outcome.status === 'failed') {
-      if (this.#summary.failedFiles.length < MAX_NAMED_FILES)
-        this.#summary.failedFiles.push({ file: outcome.file, code: outcome.code ?? 'unknown' });
-      this.#log.warn(fields, `intent failed: ${outcome.file}: ${outcome.code ?? 'failed'}: ${outcome.message}`);
-      return;
-    }
-    this.#log.info(fields, `intent ${outcome.status}: ${outcome.file}`);
+    if (level === 'warn') this.#log.warn(fields, `intent failed: ${outcome.file}: ${outcome.code ?? 'failed'}: ${outcome.message}`);
+    else this.#log.info(fields, `intent ${outcome.status}: ${outcome.file}`);
   }
 
   #deferred(event: DeferredEvent): void {

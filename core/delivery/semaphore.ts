@@ -45,17 +45,39 @@ export class KeyedSerializer {
    */
   readonly #queues = new Map<string, (() => void)[]>();
 
-  async run<T>(key: string, work: () => Promise<T>): Promise<T> {
+  run<T>(key: string, work: () => Promise<T>): Promise<T> {
     const queue = this.#queues.get(key);
-    if (queue === undefined) this.#queues.set(key, []);
-    else await new Promise<void>((resolve) => queue.push(resolve));
-    try {
-      return await work();
-    } finally {
-      // Hand the key to the next run in line (which finds the queue still there), or free it.
+    // Not an async function: a run nobody waits behind costs its work's promise and one `then`.
+    if (queue === undefined) {
+      this.#queues.set(key, []);
+      return this.#releasing(key, work);
+    }
+    return new Promise<void>((resolve) => queue.push(resolve)).then(() => this.#releasing(key, work));
+  }
+
+  /** Runs `work` holding `key`, then hands the key to the next run in line (which finds the queue still there), or frees it. */
+  #releasing<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const release = () => {
       const next = this.#queues.get(key)!.shift();
       if (next === undefined) this.#queues.delete(key);
       else next();
+    };
+    let running: Promise<T>;
+    try {
+      running = work();
+    } catch (error) {
+      release();
+      return Promise.reject(error as Error);
     }
+    return running.then(
+      (result) => {
+        release();
+        return result;
+      },
+      (error: unknown) => {
+        release();
+        throw error;
+      },
+    );
   }
 }
