@@ -2,7 +2,9 @@
 // costs: the same pipeline with every default plugin, then with each left out in turn, then with
 // none (the core alone), and the bare loop with group commit, each in a fresh process, the order
 // turned round every round. Prints the median CPU time per intent of each, and what leaving a
-// plugin out saves. CPU time, not throughput: it depends less on what else the machine runs.
+// plugin out saves: the median over the rounds of the saving within a round, since the machine's
+// speed can change from one minute to the next and the variants of one round run close together.
+// CPU time, not throughput: it depends less on what else the machine runs.
 import { parseArgs } from 'node:util';
 import { inChild } from './lib/child.ts';
 import { holdScratch } from './lib/config.ts';
@@ -56,11 +58,12 @@ try {
   held.release();
 }
 
-const all = median(cpuPerIntent.get(variants[0]!.name)!);
+const allRuns = cpuPerIntent.get(variants[0]!.name)!;
 console.log(`CPU per intent, median of ${rounds} (µs), ${count} intents at concurrency ${base.concurrency}:`);
 for (const variant of variants) {
   const runs = cpuPerIntent.get(variant.name)!;
-  const value = median(runs);
-  const saving = variant.name.startsWith('without ') ? `  saves ${(all - value).toFixed(1)}` : '';
-  console.log(`  ${variant.name.padEnd(40)} ${value.toFixed(1).padStart(6)}${saving}   (${runs.map((x) => x.toFixed(1)).join(', ')})`);
+  const saving = variant.name.startsWith('without ') ? `  saves ${median(runs.map((x, i) => allRuns[i]! - x)).toFixed(1)}` : '';
+  console.log(
+    `  ${variant.name.padEnd(40)} ${median(runs).toFixed(1).padStart(6)}${saving}   (${runs.map((x) => x.toFixed(1)).join(', ')})`,
+  );
 }
