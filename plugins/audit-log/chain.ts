@@ -70,7 +70,7 @@ export function parseAnchor(text: string, source: string): Anchor | undefined {
  * newline) and the new head. What is hashed is exactly what a reader parses back: the record as
  * JSON reads it (undefined values dropped, dates as strings). A record of plain JSON values —
  * what the trail writes — reads back as it is, so it is hashed and written without the round
- * trip through JSON (a third of the cost of a line); anything else takes the round trip.
+ * trip through JSON (about a quarter of the cost of a line); anything else takes the round trip.
  * test/unit/audit-chain.test.ts holds both to the round trip's result.
  */
 export function linkRecord(head: ChainHead, fields: Record<string, unknown>, key?: Buffer): { line: string; head: ChainHead } {
