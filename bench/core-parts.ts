@@ -19,7 +19,7 @@ const { values } = parseArgs({
   strict: true,
 });
 if (values.help) {
-  console.log('usage: node bench/core-parts.ts [--rounds N] [--count N]   (about 40 s a round)');
+  console.log('usage: node bench/core-parts.ts [--rounds N] [--count N]   (about a minute a round)');
   process.exit(0);
 }
 const rounds = Number(values.rounds);
