@@ -55,7 +55,10 @@ export class KeyedSerializer {
     return new Promise<void>((resolve) => queue.push(resolve)).then(() => this.#releasing(key, work));
   }
 
-  /** Runs `work` holding `key`, then hands the key to the next run in line (which finds the queue still there), or frees it. */
+  /**
+   * Runs `work` holding `key`, then hands the key to the next run in line (which finds the queue
+   * still there), or frees it.
+   */
   #releasing<T>(key: string, work: () => Promise<T>): Promise<T> {
     const release = () => {
       const next = this.#queues.get(key)!.shift();

@@ -97,10 +97,10 @@ function digestOf(canonical: string, key: Buffer | undefined): string {
 }
 
 /**
- * `canonicalJson` of a value made only of strings, numbers, booleans, null, arrays and
- * plain objects — values JSON gives back unchanged — or undefined for anything else (undefined
- * or a function, also as an array hole; a `toJSON`, as dates have; a boxed
- * primitive or other instance), for which only the round trip through JSON says what a reader gets.
+ * `canonicalJson` of a value made only of strings, numbers, booleans, null, arrays and plain
+ * objects — values JSON gives back unchanged — or undefined for anything else: undefined or a
+ * function (also as an array hole), a `toJSON` (as dates have), a boxed primitive or another
+ * instance. For those only the round trip through JSON says what a reader gets.
  */
 function plainCanonicalJson(value: unknown): string | undefined {
   switch (typeof value) {
