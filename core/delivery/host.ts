@@ -7,7 +7,7 @@ import type { Envelope, Intent, Outcome, Receipt } from '../intent/types.ts';
 import type { Claim, EventHooks, StageContext, StageHooks } from '../bus/hooks.ts';
 import { ConductorError, rejectIntent, toConductorError } from '../errors.ts';
 import { decodeUtf8, parseIntentJson } from '../intent/parse.ts';
-import { contentHash, intentIdOf, rawIdOf } from '../intent/identity.ts';
+import { canonicalOnce, contentHash, intentIdOf, rawIdOf } from '../intent/identity.ts';
 import { withRetry, type RetryPolicy } from './retry.ts';
 import { KeyedSerializer, Semaphore } from './semaphore.ts';
 import type { Ledger, LedgerRecord } from './ledger.ts';
@@ -246,10 +246,13 @@ export class Pipeline implements Host {
     try {
       if (envelope.refusal !== undefined) throw envelope.refusal;
       const raw = this.#parse(envelope);
+      const rawCanonical = canonicalOnce(raw);
       // The real id is known once parsed (observers at `received` saw the id of the raw bytes).
-      identify(envelope.intentId ?? intentIdOf(envelope.file, raw));
+      identify(envelope.intentId ?? intentIdOf(envelope.file, raw, rawCanonical));
       const intent = await this.#validateAndSanitize(raw as unknown as Intent, ctx);
-      const hash = contentHash(intent);
+      // Sanitizers that change nothing hand the parsed intent back (taps never change what they
+      // are given): its canonical JSON, made for the id, is the content's too.
+      const hash = contentHash(intent, intent === (raw as unknown) ? rawCanonical : undefined);
       ctx.contentHash = hash;
       return await this.#ids.run(ctx.intentId, async () => {
         prior = this.#ledger.get(ctx.intentId);

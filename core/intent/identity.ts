@@ -41,8 +41,18 @@ function digest(...parts: string[]): string {
   return hash('sha256', text, 'hex').slice(0, INTENT_ID_HEX_LENGTH);
 }
 
-export function contentHash(intent: unknown): string {
-  return digest('content', canonicalJson(intent));
+/**
+ * The canonical JSON of `intent`, made at most once however often it is asked for: the id and
+ * the content hash of an intent that sanitizing left as it was hash the same text.
+ */
+export function canonicalOnce(intent: unknown): () => string {
+  let text: string | undefined;
+  return () => (text ??= canonicalJson(intent));
+}
+
+/** `canonical`: the intent's canonical JSON when it is at hand (see `canonicalOnce`). */
+export function contentHash(intent: unknown, canonical?: () => string): string {
+  return digest('content', canonical === undefined ? canonicalJson(intent) : canonical());
 }
 
 /** The file name without its `.json` extension. */
@@ -54,10 +64,10 @@ export function stemOf(file: string): string {
  * The intent id: from `correlation_id` when the producer set one (so a re-send under another
  * name is still the same intent), else from the file name and the canonical content.
  */
-export function intentIdOf(file: string, intent: Record<string, unknown> | { correlation_id?: unknown }): string {
+export function intentIdOf(file: string, intent: Record<string, unknown> | { correlation_id?: unknown }, canonical?: () => string): string {
   const correlationId = (intent as { correlation_id?: unknown }).correlation_id;
   if (typeof correlationId === 'string' && correlationId.length > 0) return digest('correlation', correlationId);
-  return digest('file', stemOf(file), canonicalJson(intent));
+  return digest('file', stemOf(file), canonical === undefined ? canonicalJson(intent) : canonical());
 }
 
 const RAW_PREFIX = Buffer.from('raw\u0000');

@@ -38,12 +38,23 @@ export default definePlugin({
           });
         return normalised;
       }
-      if (Array.isArray(value)) return value.map((item, i) => clean(item, `${path}[${i}]`));
+      // What nothing changed in is handed back as it is, not copied: parsing has normalised a
+      // file's text already, so this is the common case, and the core can then reuse what it
+      // derived from the intent it handed in (its canonical JSON).
+      if (Array.isArray(value)) {
+        const out = value.map((item, i) => clean(item, `${path}[${i}]`));
+        return out.every((item, i) => item === value[i]) ? value : out;
+      }
       if (value !== null && typeof value === 'object') {
         const out: Record<string, unknown> = {};
-        for (const [key, item] of Object.entries(value))
-          out[clean(key, `${path}.${key}`) as string] = clean(item, path === 'intent' ? key : `${path}.${key}`);
-        return out;
+        let changed = false;
+        for (const [key, item] of Object.entries(value)) {
+          const cleanKey = clean(key, `${path}.${key}`) as string;
+          const cleanItem = clean(item, path === 'intent' ? key : `${path}.${key}`);
+          if (cleanKey !== key || cleanItem !== item) changed = true;
+          out[cleanKey] = cleanItem;
+        }
+        return changed ? out : value;
       }
       return value;
     };

@@ -7,6 +7,7 @@ import { ConductorError, definePlugin, type PluginDefinition, type PluginInstanc
 import { createConductor } from '../../core/app.ts';
 import { resolveConfig } from '../../core/config/validate.ts';
 import { silentLogger } from '../../core/log.ts';
+import { contentHash } from '../../core/intent/identity.ts';
 import { testPipeline } from '../support/pipeline.ts';
 import { scaling, tempDir } from '../support/data-dir.ts';
 
@@ -293,4 +294,29 @@ test('nothing is in the ledger while the sink is called; a deferred intent keeps
     { attempt: 2, resumed: false, recorded: undefined },
     { attempt: 3, resumed: true, recorded: 'submitting' },
   ]);
+});
+
+test('the content hash is that of the sanitized intent, whether a sanitizer changed it or handed it back', async (t) => {
+  const decomposed = 'cafe\u0301 scale-out'; // NFC makes it 'café scale-out'
+  // Parsing already normalises what a file holds; a sanitizer before the shipped one can still
+  // hand it text to normalise.
+  const injector = plugin('injector', 'sanitize', (id) => ({
+    apply: (h) => h.sanitize.tap(id, (intent) => (intent.target === 'injected' ? { ...intent, reason: decomposed } : intent)),
+  }));
+  const seen: { intent: Record<string, unknown>; contentHash: string | undefined }[] = [];
+  const sink = plugin('sink', 'submit', (id) => ({
+    apply: (h) =>
+      h.submit.tapPromise(id, async (intent, ctx) => {
+        seen.push({ intent: intent as unknown as Record<string, unknown>, contentHash: ctx.contentHash });
+        return { sink: id };
+      }),
+  }));
+  const p = await testPipeline({ injector: {}, sanitize: {}, sink: {} }, { injector, sink });
+  t.after(() => p.close());
+
+  assert.equal((await p.feed('intent-1.json', scaling('plain', 2, { reason: 'plain scale-out' }))).outcome?.status, 'succeeded');
+  assert.equal((await p.feed('intent-2.json', scaling('injected', 3, { reason: 'plain' }))).outcome?.status, 'succeeded');
+  assert.equal(seen.length, 2);
+  assert.equal(seen[1]!.intent['reason'], decomposed.normalize('NFC'), 'the shipped sanitizer normalised what it was handed');
+  for (const { intent, contentHash: hash } of seen) assert.equal(hash, contentHash(intent), `the hash of ${String(intent['target'])}`);
 });
