@@ -78,9 +78,8 @@ export function linkRecord(head: ChainHead, fields: Record<string, unknown>, key
   const unlinked = key === undefined ? { ...fields, seq, prev: head.hash } : { ...fields, mac: MAC_ALGORITHM, seq, prev: head.hash };
   // First, as before: what JSON cannot write (a cycle, a BigInt) fails here, as it always did.
   const text = JSON.stringify(unlinked);
-  const canonical = Object.hasOwn(fields, 'hash') ? undefined : plainCanonicalJson(unlinked);
-  if (canonical === undefined) return linkRoundTripped(text, seq, key);
-  const hash = digestOf(canonical, key);
+  if (Object.hasOwn(fields, 'hash') || !readsBackAsIs(unlinked)) return linkRoundTripped(text, seq, key);
+  const hash = digestOf(canonicalJson(unlinked), key);
   // `hash` is a key of its own, so it goes last: the line JSON.stringify makes of the record with it.
   return { line: `${text.slice(0, -1)},"hash":"${hash}"}`, head: { seq, hash } };
 }
@@ -97,43 +96,32 @@ function digestOf(canonical: string, key: Buffer | undefined): string {
 }
 
 /**
- * `canonicalJson` of a value made only of strings, numbers, booleans, null, arrays and plain
- * objects — values JSON gives back unchanged — or undefined for anything else: undefined or a
- * function (also as an array hole), a `toJSON` (as dates have), a boxed primitive or another
- * instance. For those only the round trip through JSON says what a reader gets.
+ * True when JSON gives `value` back as it is — strings, numbers, booleans, null, arrays and plain
+ * objects of those — so that its canonical JSON is that of what a reader parses. False for
+ * undefined or a function (also as an array hole), a `toJSON` (as dates have), a boxed primitive
+ * or another instance: for those only the round trip through JSON says what a reader gets.
  */
-function plainCanonicalJson(value: unknown): string | undefined {
+function readsBackAsIs(value: unknown): boolean {
   switch (typeof value) {
     case 'string':
     case 'boolean':
     case 'number': // a non-finite number is written null, and read back as null
-      return JSON.stringify(value);
+      return true;
     case 'object':
       break;
     default:
-      return undefined;
+      return false;
   }
-  if (value === null) return 'null';
-  if ('toJSON' in value) return undefined;
+  if (value === null) return true;
+  if ('toJSON' in value) return false;
   if (Array.isArray(value)) {
-    let out = '[';
-    for (let i = 0; i < value.length; i += 1) {
-      const item = plainCanonicalJson(value[i]);
-      if (item === undefined) return undefined;
-      out += i === 0 ? item : `,${item}`;
-    }
-    return `${out}]`;
+    // By index, not `every`: a hole reads as undefined here, as it must (JSON writes it null).
+    for (let i = 0; i < value.length; i += 1) if (!readsBackAsIs(value[i])) return false;
+    return true;
   }
   const prototype = Object.getPrototypeOf(value) as unknown;
-  if (prototype !== Object.prototype && prototype !== null) return undefined;
-  const keys = Object.keys(value).sort();
-  let out = '{';
-  for (const key of keys) {
-    const item = plainCanonicalJson((value as Record<string, unknown>)[key]);
-    if (item === undefined) return undefined;
-    out += `${out.length > 1 ? ',' : ''}${JSON.stringify(key)}:${item}`;
-  }
-  return `${out}}`;
+  if (prototype !== Object.prototype && prototype !== null) return false;
+  return Object.values(value).every(readsBackAsIs);
 }
 
 /** The checkpoint file of a log: beside it, so a copied pair can be verified anywhere. */
