@@ -108,11 +108,14 @@ export class Ledger {
     let db: DatabaseSync | undefined;
     let damage: string | undefined;
     try {
-      db = initialise(new DatabaseSync(path), sync, busyTimeoutMs);
+      db = new DatabaseSync(path);
+      initialise(db, sync, busyTimeoutMs);
       damage = path === ':memory:' ? undefined : integrityProblem(db);
       if (damage === undefined) return db;
     } catch (error) {
-      db?.close();
+      // The check itself may be what fails (SQLITE_CORRUPT from quick_check): closed once, here.
+      if (db?.isOpen) db.close();
+      db = undefined;
       if (isBusy(error)) throw lockedError(path, error);
       // Only a database SQLite itself calls damaged (or not a database) is set aside; any other
       // failure (permissions, a full disk) is reported as it is.
@@ -205,7 +208,7 @@ export class Ledger {
     for (const waiter of batch) waiter(failure);
   }
 
-  /** Records matching a file name, an intent id or its prefix; newest first. */
+  /** Records matching a file name, an intent id or its prefix; newest first (a scan: for people, not the hot path). */
   find(query: string): LedgerRecord[] {
     const rows = this.#db
       .prepare(`SELECT ${COLUMNS} FROM intents WHERE file = ? OR intent_id LIKE ? ORDER BY updated_at DESC LIMIT 100`)
@@ -276,11 +279,13 @@ function initialise(db: DatabaseSync, sync: 'normal' | 'full', busyTimeoutMs: nu
   // The busy timeout first: the journal mode switch itself may have to wait for another connection.
   db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))};`);
   db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${sync === 'full' ? 'FULL' : 'NORMAL'};`);
+  // Earlier versions kept an index on file. No query can use it (`find` matches an id prefix with
+  // LIKE under OR, so it scans the table), while every write paid for it: it is dropped.
   db.exec(`CREATE TABLE IF NOT EXISTS intents (
       intent_id TEXT PRIMARY KEY, content_hash TEXT NOT NULL, file TEXT NOT NULL, target TEXT,
       status TEXT NOT NULL, stage TEXT NOT NULL, attempts INTEGER NOT NULL, receipt TEXT, code TEXT, message TEXT,
       created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, settled INTEGER NOT NULL, checksum TEXT NOT NULL);
-    CREATE INDEX IF NOT EXISTS intents_file ON intents (file);
+    DROP INDEX IF EXISTS intents_file;
     CREATE TABLE IF NOT EXISTS quarantine (id INTEGER PRIMARY KEY, intent_id TEXT, row_json TEXT, reason TEXT, at INTEGER);`);
   return db;
 }

@@ -42,6 +42,35 @@ test('records are kept across reopening and found by file or id prefix', (t) => 
   again.close();
 });
 
+test('a ledger from an earlier version loses its index on file, which no query used, and keeps its records', (t) => {
+  const dir = tempDir();
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'ledger.sqlite');
+  new Ledger(path).close();
+  const earlier = new DatabaseSync(path);
+  earlier.exec('CREATE INDEX intents_file ON intents (file)');
+  // Even with the index there, the one query on file scans the table: the index served nothing.
+  const plan = earlier.prepare(`EXPLAIN QUERY PLAN SELECT * FROM intents WHERE file = ? OR intent_id LIKE ?`).all('f', 'c%');
+  assert.ok(
+    plan.some((step) => String(step['detail']).startsWith('SCAN intents')),
+    JSON.stringify(plan),
+  );
+  earlier.close();
+  const ledger = new Ledger(path);
+  ledger.put(record('ccc333'));
+  ledger.close();
+  const db = new DatabaseSync(path);
+  t.after(() => db.close());
+  const indexes = db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'intents'").all();
+  assert.deepEqual(
+    indexes.map((row) => row['name']),
+    ['sqlite_autoindex_intents_1'],
+  );
+  const again = new Ledger(path, { readOnly: true });
+  assert.equal(again.find('intent-ccc333.json')[0]?.intentId, 'ccc333');
+  again.close();
+});
+
 test('a tampered record is quarantined and reported, and the ledger goes on', (t) => {
   const dir = tempDir();
   t.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -74,7 +103,7 @@ test('an unreadable ledger file is set aside and a new one started', (t) => {
 });
 
 /** Fills a ledger with enough records to span many pages, and closes it (checkpointed, no WAL). */
-function filledLedger(path: string, count = 400): void {
+function filledLedger(path: string, count = 600): void {
   const ledger = new Ledger(path);
   for (let i = 0; i < count; i += 1) ledger.put(record(`id-${String(i).padStart(5, '0')}`, { message: 'm'.repeat(200) }));
   ledger.close();
@@ -102,29 +131,42 @@ test('a ledger held by another connection is reported as locked, never set aside
   );
 });
 
-test('a ledger with damaged pages is set aside at open and a new one serves', (t) => {
-  const dir = tempDir();
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const path = join(dir, 'ledger.sqlite');
-  filledLedger(path);
-  const size = statSync(path).size;
-  assert.ok(size > 40 * 4096, `the ledger spans many pages (${size} bytes)`);
-  const fd = openSync(path, 'r+');
-  writeSync(fd, Buffer.alloc(3 * 4096, 0x5a), 0, 3 * 4096, Math.floor(size / 2 / 4096) * 4096);
-  closeSync(fd);
-  const reports: string[] = [];
-  const ledger = new Ledger(path, { onCorruption: (r) => reports.push(r.reason) });
-  assert.equal(reports.length, 1, 'the damage is reported once');
-  assert.match(reports[0]!, /damaged/);
-  ledger.put(record('after'));
-  ledger.commit();
-  assert.equal(ledger.get('after')?.status, 'succeeded');
-  ledger.close();
-  assert.ok(
-    readdirSync(dir).some((n) => n.startsWith('ledger.sqlite.corrupt-')),
-    'the damaged file is kept for inspection',
-  );
-});
+// How SQLite meets the damage depends on what it hits: quick_check may list it, or opening (the
+// schema, dropping an earlier version's index) or the check itself may fail with "malformed".
+// Each way, the ledger is set aside once and a new one serves.
+for (const earlier of [false, true]) {
+  for (const at of [0.25, 0.5, 0.75]) {
+    const which = earlier ? 'of an earlier version' : 'of one table';
+    test(`a ledger ${which} with damaged pages (${at * 100} % into the file) is set aside at open and a new one serves`, (t) => {
+      const dir = tempDir();
+      t.after(() => rmSync(dir, { recursive: true, force: true }));
+      const path = join(dir, 'ledger.sqlite');
+      filledLedger(path);
+      if (earlier) {
+        const db = new DatabaseSync(path);
+        db.exec('CREATE INDEX intents_file ON intents (file)');
+        db.close();
+      }
+      const size = statSync(path).size;
+      assert.ok(size > 40 * 4096, `the ledger spans many pages (${size} bytes)`);
+      const fd = openSync(path, 'r+');
+      writeSync(fd, Buffer.alloc(3 * 4096, 0x5a), 0, 3 * 4096, Math.floor((size * at) / 4096) * 4096);
+      closeSync(fd);
+      const reports: string[] = [];
+      const ledger = new Ledger(path, { onCorruption: (r) => reports.push(r.reason) });
+      assert.equal(reports.length, 1, 'the damage is reported once');
+      assert.match(reports[0]!, /damaged|malformed/);
+      ledger.put(record('after'));
+      ledger.commit();
+      assert.equal(ledger.get('after')?.status, 'succeeded');
+      ledger.close();
+      assert.ok(
+        readdirSync(dir).some((n) => n.startsWith('ledger.sqlite.corrupt-')),
+        'the damaged file is kept for inspection',
+      );
+    });
+  }
+}
 
 test('an error inside a group commit rejects the waiters, it is never thrown uncaught', async (t) => {
   const dir = tempDir();
