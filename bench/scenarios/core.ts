@@ -5,7 +5,7 @@
 // compute-only floor (parse and validate, nothing durable).
 import { join } from 'node:path';
 import { benchConfig, buildConductor, scratch } from '../lib/config.ts';
-import { BareAudit, BareLedger, intentValidator, parseAndValidate, pool } from '../lib/bare.ts';
+import { BareAudit, BareLedger, BareMetrics, contentHashOf, intentValidator, parseAndValidate, pool, sanitized } from '../lib/bare.ts';
 import { inChild } from '../lib/child.ts';
 import { encodedIntents, type Item } from '../lib/intents.ts';
 import { figure, type ScenarioResult } from '../lib/report.ts';
@@ -122,6 +122,54 @@ export async function measureBare(args: CoreArgs & { group?: boolean }): Promise
   }
 }
 
+/**
+ * The checked bare loop: steps 1–12 of bare.ts, with group commit — the bare loop plus the work
+ * the product is required to do (sanitizing, content hash, duplicate lookup, row checksums,
+ * chained audit, metrics), still with no framework. Conductor against it is what the framework
+ * itself costs.
+ */
+export async function measureBareChecked(args: CoreArgs): Promise<Measured> {
+  const dir = scratch('core-bare-checked');
+  const validate = intentValidator();
+  const ledger = new BareLedger(join(dir.dir, 'ledger.sqlite'), { group: true, checked: true });
+  const audit = new BareAudit(join(dir.dir, 'audit.log'), { chained: true });
+  const metrics = new BareMetrics();
+  try {
+    const run = async (items: Item[]) => {
+      let ok = 0;
+      await pool(items, args.concurrency, async (item) => {
+        const receivedAt = Date.now();
+        const marks = [performance.now()];
+        const { intent, id } = parseAndValidate(validate, item.file, item.bytes);
+        marks.push(performance.now());
+        const clean = sanitized(intent);
+        const content = contentHashOf(clean);
+        marks.push(performance.now());
+        if (ledger.get(id) === 'succeeded') throw new Error(`${item.file}: a duplicate in the benchmark's own intents`);
+        marks.push(performance.now());
+        ledger.put(id, item.file, 'submitting');
+        await ledger.flush();
+        await undefined; // the sink call (none), still an asynchronous boundary as any sink is
+        ledger.put(id, item.file, 'succeeded', `{"sink":"none","content":"${content}"}`);
+        await ledger.flush();
+        marks.push(performance.now());
+        audit.write({ intentId: id, file: item.file, outcome: 'succeeded', content });
+        marks.push(performance.now());
+        metrics.record(marks, receivedAt);
+        ok += 1;
+      });
+      return ok;
+    };
+    await run(encodedIntents(args.warmup, 'warmup'));
+    const items = encodedIntents(args.count, 'measured');
+    return await timed(args.count, () => run(items));
+  } finally {
+    ledger.close();
+    audit.close();
+    dir.remove();
+  }
+}
+
 /** The floor: steps 1–3 only (nothing durable). */
 export async function measureCompute(args: CoreArgs): Promise<Measured> {
   const validate = intentValidator();
@@ -149,16 +197,18 @@ export async function run(ctx: BenchContext): Promise<ScenarioResult> {
   const bare: Measured[] = [];
   const grouped: Measured[] = [];
   const compute: Measured[] = [];
+  const checked: Measured[] = [];
   const coreOnly: Measured[] = [];
   const without = ['schema-validate', 'sanitize', 'rate-limit', 'audit-log', 'prometheus'];
   for (let i = 0; i < ctx.runs; i += 1) {
     ctx.log(`(a) run ${i + 1}/${ctx.runs}`);
     // Alternating the order spreads any drift in the machine's load over both sides.
-    const order = i % 2 === 0 ? (['c', 'b', 'g', 'f'] as const) : (['b', 'g', 'f', 'c'] as const);
+    const order = i % 2 === 0 ? (['c', 'b', 'g', 'k', 'f'] as const) : (['b', 'g', 'k', 'f', 'c'] as const);
     for (const which of order) {
       if (which === 'c') conductor.push(await inChild<Measured>(self, 'measureConductor', args, 'a-conductor'));
       if (which === 'b') bare.push(await inChild<Measured>(self, 'measureBare', args, 'a-bare'));
       if (which === 'g') grouped.push(await inChild<Measured>(self, 'measureBare', { ...args, group: true }, 'a-bare-group'));
+      if (which === 'k') checked.push(await inChild<Measured>(self, 'measureBareChecked', args, 'a-bare-checked'));
       if (which === 'f') compute.push(await inChild<Measured>(self, 'measureCompute', args, 'a-compute'));
     }
     coreOnly.push(await inChild<Measured>(self, 'measureConductor', { ...args, without }, 'a-core-only'));
@@ -167,6 +217,7 @@ export async function run(ctx: BenchContext): Promise<ScenarioResult> {
   // The bare limit is the grouped loop: the ledger commits the writes of one turn together too.
   const ratios = conductor.map((c, i) => rate(grouped[i]!) / rate(c));
   const cpuRatios = conductor.map((c, i) => cpuPer(c) / cpuPer(grouped[i]!));
+  const checkedRatios = conductor.map((c, i) => rate(checked[i]!) / rate(c));
   return {
     id: 'a',
     title: 'core: in-memory source → all default stages → null sink (audit + metrics on)',
@@ -182,6 +233,19 @@ export async function run(ctx: BenchContext): Promise<ScenarioResult> {
       figure('bareCpuPerIntent', 'bare CPU per intent (group commit)', 'µs', grouped.map(cpuPer)),
       figure('cpuRatio', 'conductor/bare CPU per intent', '×', cpuRatios),
       figure(
+        'checkedCpuPerIntent',
+        'checked bare loop CPU per intent (+ sanitize, content hash, lookup, row checksums, chained audit, metrics)',
+        'µs',
+        checked.map(cpuPer),
+      ),
+      figure(
+        'checkedOverBare',
+        'checked bare loop/bare time per intent: the required work alone',
+        '×',
+        checked.map((k, i) => rate(grouped[i]!) / rate(k)),
+      ),
+      figure('checkedRatio', 'conductor/checked bare loop time per intent: the framework', '×', checkedRatios),
+      figure(
         'coreOnlyThroughput',
         'core alone (null sink; no validate, sanitize, rate-limit, audit, metrics plugins)',
         'intents/s',
@@ -191,6 +255,7 @@ export async function run(ctx: BenchContext): Promise<ScenarioResult> {
     ],
     notes: [
       `bare = parse + validate (same schema) + ledger row before and after (SQLite WAL, the writes of one turn in one transaction) + one audit line, at concurrency ${args.concurrency}`,
+      'checked bare loop = the bare loop + what the product is required to do besides (bench/lib/bare.ts steps 8–12), still no framework',
       ...(failures > 0 ? [`${failures} run(s) had intents that did not succeed`] : []),
       `median wall time per run: conductor ${median(conductor.map((m) => m.elapsedMs)).toFixed(0)} ms, bare ${median(grouped.map((m) => m.elapsedMs)).toFixed(0)} ms`,
     ],
