@@ -9,14 +9,15 @@
 //   6. a durable record after it (succeeded);
 //   7. one audit line appended synchronously.
 // The checked loop (`checked`) adds, the same shortest way, the work the product itself is
-// required to do that the steps above leave out:
-//   8. every string of the intent NFC-normalised and checked (control characters, blocked
+// required to do that the steps above leave out (step 8, the move out of handoff/, belongs to the
+// file scenarios):
+//   9. every string of the intent NFC-normalised and checked (control characters, blocked
 //      patterns), as the shipped sanitizer does;
-//   9. the content hash (sha256 of the intent's canonical JSON), to tell a conflicting intent
+//  10. the content hash (sha256 of the intent's canonical JSON), to tell a conflicting intent
 //      under a known id;
-//  10. a ledger lookup by id before the sink (the duplicate check), and a checksum on every row;
-//  11. the audit line hash-chained to the one before it;
-//  12. the metrics the product documents: 17 observations per intent (per stage and per plugin).
+//  11. a ledger lookup by id before the sink (the duplicate check), and a checksum on every row;
+//  12. the audit line hash-chained to the one before it;
+//  13. the metrics the product documents: 17 observations per intent (per stage and per plugin).
 import { createHash, hash } from 'node:crypto';
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
@@ -52,7 +53,7 @@ export function parseAndValidate(
  * Steps 4 and 6: one row per intent, written before and after the sink call. Each write is its
  * own transaction (as the ledger does today), or — with `group` — the writes of one turn of the
  * event loop share a transaction committed at the next turn, and `flush()` waits for it (group
- * commit: the same durability per intent, far fewer commits). With `checked` (step 10) every
+ * commit: the same durability per intent, far fewer commits). With `checked` (step 11) every
  * row carries a checksum of its fields, and `get` reads a row back and verifies it.
  */
 export class BareLedger {
@@ -119,7 +120,7 @@ function checksumOf(values: readonly unknown[]): string {
   return hash('sha256', JSON.stringify(values), 'hex').slice(0, 32);
 }
 
-/** Step 7: an append-only audit file, one synchronous write per line; with `chained`, step 11. */
+/** Step 7: an append-only audit file, one synchronous write per line; with `chained`, step 12. */
 export class BareAudit {
   readonly #fd: number;
   readonly #chained: boolean;
@@ -150,7 +151,7 @@ export class BareAudit {
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/;
 const BLOCKED = new RegExp(DEFAULT_BLOCKED_PATTERNS.map((p) => `(?:${p})`).join('|'), 'iu');
 
-/** Step 8: every string NFC-normalised and checked; returns the cleaned copy, throws on a refusal. */
+/** Step 9: every string NFC-normalised and checked; returns the cleaned copy, throws on a refusal. */
 export function sanitized(value: unknown): unknown {
   if (typeof value === 'string') {
     const normalised = value.normalize('NFC');
@@ -166,7 +167,7 @@ export function sanitized(value: unknown): unknown {
   return value;
 }
 
-/** Step 9. */
+/** Step 10. */
 export function contentHashOf(intent: unknown): string {
   return hash('sha256', `content\u0000${canonicalJson(intent)}\u0000`, 'hex').slice(0, 40);
 }
@@ -174,7 +175,7 @@ export function contentHashOf(intent: unknown): string {
 const STAGES = ['validate', 'sanitize', 'rate-limit', 'submit', 'audit'] as const;
 
 /**
- * Step 12: the documented per-intent metrics, in a registry of their own — per stage, the time
+ * Step 13: the documented per-intent metrics, in a registry of their own — per stage, the time
  * of its one plugin and the call counted, the stage's own time; per intent, its outcome and its
  * time from receipt.
  */

@@ -1,8 +1,9 @@
 // (a) The core: an in-memory source feeding envelopes straight into the pipeline (acquire →
 // process), every default stage on (schema-validate, sanitize, rate-limit not binding), a null
 // sink, audit-log and prometheus on. Compared, in the same run and at the same concurrency, with
-// the bare loop (bare.ts: parse, validate, ledger row before and after, audit line) and with the
-// compute-only floor (parse and validate, nothing durable).
+// the bare loop (bare.ts: parse, validate, ledger row before and after, audit line), with the
+// checked bare loop (the bare loop plus the product's required work, still no framework) and with
+// the compute-only floor (parse and validate, nothing durable).
 import { join } from 'node:path';
 import { benchConfig, buildConductor, scratch } from '../lib/config.ts';
 import { BareAudit, BareLedger, BareMetrics, contentHashOf, intentValidator, parseAndValidate, pool, sanitized } from '../lib/bare.ts';
@@ -123,10 +124,10 @@ export async function measureBare(args: CoreArgs & { group?: boolean }): Promise
 }
 
 /**
- * The checked bare loop: steps 1–12 of bare.ts, with group commit — the bare loop plus the work
- * the product is required to do (sanitizing, content hash, duplicate lookup, row checksums,
- * chained audit, metrics), still with no framework. Conductor against it is what the framework
- * itself costs.
+ * The checked bare loop: steps 1–7 and 9–13 of bare.ts, with group commit — the bare loop plus
+ * the work the product is required to do (sanitizing, content hash, duplicate lookup, row
+ * checksums, chained audit, metrics), still with no framework. Conductor against it is what the
+ * framework itself costs.
  */
 export async function measureBareChecked(args: CoreArgs): Promise<Measured> {
   const dir = scratch('core-bare-checked');
@@ -255,7 +256,7 @@ export async function run(ctx: BenchContext): Promise<ScenarioResult> {
     ],
     notes: [
       `bare = parse + validate (same schema) + ledger row before and after (SQLite WAL, the writes of one turn in one transaction) + one audit line, at concurrency ${args.concurrency}`,
-      'checked bare loop = the bare loop + what the product is required to do besides (bench/lib/bare.ts steps 8–12), still no framework',
+      'checked bare loop = the bare loop + what the product is required to do besides (bench/lib/bare.ts steps 9–13), still no framework',
       ...(failures > 0 ? [`${failures} run(s) had intents that did not succeed`] : []),
       `median wall time per run: conductor ${median(conductor.map((m) => m.elapsedMs)).toFixed(0)} ms, bare ${median(grouped.map((m) => m.elapsedMs)).toFixed(0)} ms`,
     ],
