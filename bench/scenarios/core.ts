@@ -40,6 +40,20 @@ async function timed(count: number, run: () => Promise<number>): Promise<Measure
   return { count, elapsedMs, cpuMs: (used.user + used.system) / 1000, ok };
 }
 
+/**
+ * Runs `each` over the warm-up intents, then times it over the measured ones, `concurrency` at a
+ * time. An intent that fails ends the run (the pool rejects), so a finished run did them all.
+ */
+async function warmedUp(args: CoreArgs, each: (item: Item) => Promise<void>): Promise<Measured> {
+  const run = async (items: Item[]) => {
+    await pool(items, args.concurrency, each);
+    return items.length;
+  };
+  await run(encodedIntents(args.warmup, 'warmup'));
+  const items = encodedIntents(args.count, 'measured');
+  return timed(args.count, () => run(items));
+}
+
 /** Conductor: the real pipeline, fed in memory. */
 export async function measureConductor(args: CoreArgs): Promise<Measured> {
   const dir = scratch('core');
@@ -99,23 +113,15 @@ export async function measureBare(args: CoreArgs & { group?: boolean }): Promise
   const ledger = new BareLedger(join(dir.dir, 'ledger.sqlite'), { group: args.group ?? false });
   const audit = new BareAudit(join(dir.dir, 'audit.log'));
   try {
-    const run = async (items: Item[]) => {
-      let ok = 0;
-      await pool(items, args.concurrency, async (item) => {
-        const { id } = parseAndValidate(validate, item.file, item.bytes);
-        ledger.put(id, item.file, 'submitting');
-        await ledger.flush();
-        await undefined; // the sink call (none), still an asynchronous boundary as any sink is
-        ledger.put(id, item.file, 'succeeded', '{"sink":"none"}');
-        await ledger.flush();
-        audit.write({ intentId: id, file: item.file, outcome: 'succeeded' });
-        ok += 1;
-      });
-      return ok;
-    };
-    await run(encodedIntents(args.warmup, 'warmup'));
-    const items = encodedIntents(args.count, 'measured');
-    return await timed(args.count, () => run(items));
+    return await warmedUp(args, async (item) => {
+      const { id } = parseAndValidate(validate, item.file, item.bytes);
+      ledger.put(id, item.file, 'submitting');
+      await ledger.flush();
+      await undefined; // the sink call (none), still an asynchronous boundary as any sink is
+      ledger.put(id, item.file, 'succeeded', '{"sink":"none"}');
+      await ledger.flush();
+      audit.write({ intentId: id, file: item.file, outcome: 'succeeded' });
+    });
   } finally {
     ledger.close();
     audit.close();
@@ -136,34 +142,25 @@ export async function measureBareChecked(args: CoreArgs): Promise<Measured> {
   const audit = new BareAudit(join(dir.dir, 'audit.log'), { chained: true });
   const metrics = new BareMetrics();
   try {
-    const run = async (items: Item[]) => {
-      let ok = 0;
-      await pool(items, args.concurrency, async (item) => {
-        const receivedAt = Date.now();
-        const marks = [performance.now()];
-        const { intent, id } = parseAndValidate(validate, item.file, item.bytes);
-        marks.push(performance.now());
-        const clean = sanitized(intent);
-        const content = contentHashOf(clean);
-        marks.push(performance.now());
-        if (ledger.get(id) === 'succeeded') throw new Error(`${item.file}: a duplicate in the benchmark's own intents`);
-        marks.push(performance.now());
-        ledger.put(id, item.file, 'submitting');
-        await ledger.flush();
-        await undefined; // the sink call (none), still an asynchronous boundary as any sink is
-        ledger.put(id, item.file, 'succeeded', `{"sink":"none","content":"${content}"}`);
-        await ledger.flush();
-        marks.push(performance.now());
-        audit.write({ intentId: id, file: item.file, outcome: 'succeeded', content });
-        marks.push(performance.now());
-        metrics.record(marks, receivedAt);
-        ok += 1;
-      });
-      return ok;
-    };
-    await run(encodedIntents(args.warmup, 'warmup'));
-    const items = encodedIntents(args.count, 'measured');
-    return await timed(args.count, () => run(items));
+    return await warmedUp(args, async (item) => {
+      const receivedAt = Date.now();
+      const marks = [performance.now()];
+      const { intent, id } = parseAndValidate(validate, item.file, item.bytes);
+      marks.push(performance.now());
+      const content = contentHashOf(sanitized(intent));
+      marks.push(performance.now());
+      if (ledger.get(id) === 'succeeded') throw new Error(`${item.file}: a duplicate in the benchmark's own intents`);
+      marks.push(performance.now());
+      ledger.put(id, item.file, 'submitting');
+      await ledger.flush();
+      await undefined; // the sink call (none), still an asynchronous boundary as any sink is
+      ledger.put(id, item.file, 'succeeded', `{"sink":"none","content":"${content}"}`);
+      await ledger.flush();
+      marks.push(performance.now());
+      audit.write({ intentId: id, file: item.file, outcome: 'succeeded', content });
+      marks.push(performance.now());
+      metrics.record(marks, receivedAt);
+    });
   } finally {
     ledger.close();
     audit.close();
@@ -174,18 +171,10 @@ export async function measureBareChecked(args: CoreArgs): Promise<Measured> {
 /** The floor: steps 1–3 only (nothing durable). */
 export async function measureCompute(args: CoreArgs): Promise<Measured> {
   const validate = intentValidator();
-  const run = async (items: Item[]) => {
-    let ok = 0;
-    await pool(items, args.concurrency, async (item) => {
-      parseAndValidate(validate, item.file, item.bytes);
-      await undefined;
-      ok += 1;
-    });
-    return ok;
-  };
-  await run(encodedIntents(args.warmup, 'warmup'));
-  const items = encodedIntents(args.count, 'measured');
-  return timed(args.count, () => run(items));
+  return warmedUp(args, async (item) => {
+    parseAndValidate(validate, item.file, item.bytes);
+    await undefined;
+  });
 }
 
 const rate = (m: Measured) => (m.count / m.elapsedMs) * 1000;
