@@ -113,7 +113,8 @@ export class Ledger {
       damage = path === ':memory:' ? undefined : integrityProblem(db);
       if (damage === undefined) return db;
     } catch (error) {
-      // The check itself may be what fails (SQLITE_CORRUPT from quick_check): closed once, here.
+      // Damage may fail the open, the initialising or the check itself ("malformed"): whichever
+      // it was, the connection is closed once, here.
       if (db?.isOpen) db.close();
       db = undefined;
       if (isBusy(error)) throw lockedError(path, error);
