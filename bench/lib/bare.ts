@@ -24,8 +24,8 @@ import { DatabaseSync } from 'node:sqlite';
 import { Ajv, type ValidateFunction } from 'ajv';
 import ajvFormats from 'ajv-formats';
 import { Counter, Histogram, Registry } from 'prom-client';
-import { canonicalJson } from '../../core/intent/identity.ts';
-import { DEFAULT_BLOCKED_PATTERNS } from '../../plugins/sanitize/index.ts';
+import { GENESIS, hashRecord } from '../../plugins/audit-log/chain.ts';
+import { combinedPattern, CONTROL, DEFAULT_BLOCKED_PATTERNS } from '../../plugins/sanitize/index.ts';
 
 const SCHEMA_PATH = new URL('../../plugins/schema-validate/intent.schema.json', import.meta.url);
 
@@ -125,7 +125,7 @@ export class BareAudit {
   readonly #fd: number;
   readonly #chained: boolean;
   #seq = 0;
-  #prev = '0'.repeat(64);
+  #prev = GENESIS;
 
   constructor(path: string, options: { chained?: boolean } = {}) {
     this.#fd = openSync(path, 'a');
@@ -137,7 +137,7 @@ export class BareAudit {
     if (this.#chained) {
       line['seq'] = ++this.#seq;
       line['prev'] = this.#prev;
-      line['hash'] = this.#prev = hash('sha256', canonicalJson(line), 'hex');
+      line['hash'] = this.#prev = hashRecord(line);
     }
     writeSync(this.#fd, `${JSON.stringify(line)}\n`);
   }
@@ -147,9 +147,8 @@ export class BareAudit {
   }
 }
 
-// oxlint-disable-next-line no-control-regex -- matching control characters is the point here
-const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/;
-const BLOCKED = new RegExp(DEFAULT_BLOCKED_PATTERNS.map((p) => `(?:${p})`).join('|'), 'iu');
+// The sanitizer's own checks: its control characters and its default patterns as one alternation.
+const BLOCKED = combinedPattern(DEFAULT_BLOCKED_PATTERNS)!;
 
 /** Step 9: every string NFC-normalised and checked; returns the cleaned copy, throws on a refusal. */
 export function sanitized(value: unknown): unknown {
@@ -165,11 +164,6 @@ export function sanitized(value: unknown): unknown {
     return out;
   }
   return value;
-}
-
-/** Step 10. */
-export function contentHashOf(intent: unknown): string {
-  return hash('sha256', `content\u0000${canonicalJson(intent)}\u0000`, 'hex').slice(0, 40);
 }
 
 const STAGES = ['validate', 'sanitize', 'rate-limit', 'submit', 'audit'] as const;

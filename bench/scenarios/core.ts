@@ -5,8 +5,9 @@
 // checked bare loop (the bare loop plus the product's required work, still no framework) and with
 // the compute-only floor (parse and validate, nothing durable).
 import { join } from 'node:path';
+import { contentHash } from '../../core/intent/identity.ts';
 import { benchConfig, buildConductor, scratch } from '../lib/config.ts';
-import { BareAudit, BareLedger, BareMetrics, contentHashOf, intentValidator, parseAndValidate, pool, sanitized } from '../lib/bare.ts';
+import { BareAudit, BareLedger, BareMetrics, intentValidator, parseAndValidate, pool, sanitized } from '../lib/bare.ts';
 import { inChild } from '../lib/child.ts';
 import { encodedIntents, type Item } from '../lib/intents.ts';
 import { figure, type ScenarioResult } from '../lib/report.ts';
@@ -147,7 +148,7 @@ export async function measureBareChecked(args: CoreArgs): Promise<Measured> {
       const marks = [performance.now()];
       const { intent, id } = parseAndValidate(validate, item.file, item.bytes);
       marks.push(performance.now());
-      const content = contentHashOf(sanitized(intent));
+      const content = contentHash(sanitized(intent)); // step 10
       marks.push(performance.now());
       if (ledger.get(id) === 'succeeded') throw new Error(`${item.file}: a duplicate in the benchmark's own intents`);
       marks.push(performance.now());

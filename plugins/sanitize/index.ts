@@ -8,7 +8,7 @@ export { DEFAULT_BLOCKED_PATTERNS } from './metadata.ts';
 
 // C0 and C1 controls other than tab, line feed and carriage return, plus bidi overrides.
 // oxlint-disable-next-line no-control-regex -- matching control characters is the point here
-const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/;
+export const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/;
 
 export default definePlugin({
   name: 'sanitize',
